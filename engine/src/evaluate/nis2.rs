@@ -1,0 +1,1027 @@
+//! The NIS2 decision: classification, size, jurisdiction, obligations and fine.
+//!
+//! The nis2 pack's scripts decide; this module prepares what they read and does the set work.
+//!
+//! Unknown facts are handled by asking the pack once for every value a missing fact could take
+//! (every possible size class, both answers to an unknown member-state choice, every entity
+//! type when activities are unknown). When every answer agrees, the classification is made and
+//! the missing fact did not matter; when they differ, the classification is `undetermined` and
+//! `missing` names the facts whose value changed the answer. Most records know every fact, so
+//! this costs one call per activity.
+
+use super::size::{SizeClass, SizeTable};
+use super::tables::{self, Obligation, Rule, Vocabulary};
+use crate::assessment::{
+    Classification, Ground, Nis2 as Nis2Out, ObligationRef, Size, SupplierExposure,
+};
+use crate::error::PackError;
+use crate::facts::Facts;
+use crate::pack::compiled::Scripts;
+use crate::pack::manifest::Parameter;
+use crate::pack::Pack;
+use rhai::{Dynamic, Engine, ImmutableString};
+use std::collections::{BTreeSet, HashMap};
+
+/// Facts the host prepares for the pack's decisions; `pack.json` names them in `arguments`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Arg {
+    EntityType,
+    Annex,
+    SizeClass,
+    InUnion,
+    PublicAdministration,
+    NationalSecurity,
+    Designation,
+    CerCriticalEntity,
+    Nis1Operator,
+    Nis1Choice,
+    LocalChoice,
+    EstablishedInUnion,
+}
+
+const ARG_NAMES: [(&str, Arg); 12] = [
+    ("entity_type", Arg::EntityType),
+    ("annex", Arg::Annex),
+    ("size_class", Arg::SizeClass),
+    ("in_union", Arg::InUnion),
+    ("public_administration", Arg::PublicAdministration),
+    ("national_security", Arg::NationalSecurity),
+    ("designation", Arg::Designation),
+    ("cer_critical_entity", Arg::CerCriticalEntity),
+    ("nis1_operator", Arg::Nis1Operator),
+    ("nis1_choice", Arg::Nis1Choice),
+    ("local_choice", Arg::LocalChoice),
+    ("established_in_union", Arg::EstablishedInUnion),
+];
+
+/// Names of the prepared facts a nis2 decision may receive.
+pub fn argument_names() -> impl Iterator<Item = &'static str> {
+    ARG_NAMES.iter().map(|(name, _)| *name)
+}
+
+#[derive(Debug, Clone)]
+struct Call {
+    decision: String,
+    function: String,
+    args: Vec<Arg>,
+}
+
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+struct Fine {
+    amount_eur: f64,
+    turnover_pct: f64,
+}
+
+/// The nis2 pack, ready to evaluate: tables parsed, parameters read, decisions bound.
+#[derive(Debug, Clone)]
+pub struct Nis2Pack {
+    pub vocabulary: Vocabulary,
+    pub sizes: SizeTable,
+    pub member_states: BTreeSet<String>,
+    pub rules: HashMap<String, Rule>,
+    obligations: Vec<Obligation>,
+    nis1_choice: Parameter,
+    local_choice: Parameter,
+    fine_essential: (Fine, String),
+    fine_important: (Fine, String),
+    classification: Call,
+    jurisdiction: Call,
+    /// Interned strings for the arguments, so that a call does not allocate them.
+    type_names: Vec<ImmutableString>,
+    annexes: Vec<ImmutableString>,
+    size_names: [ImmutableString; 4],
+    designation_names: [ImmutableString; 3],
+}
+
+impl Nis2Pack {
+    pub fn load(pack: &Pack) -> Result<Nis2Pack, PackError> {
+        let id = pack.manifest.id.clone();
+        let manifest_error = |message: String| PackError::Manifest {
+            pack: id.clone(),
+            message,
+        };
+
+        let vocabulary = Vocabulary::new(tables::read(pack, "entity_types", "entity_types")?);
+        let sizes = SizeTable::from_json(pack.table("size_classes")?, &id)?;
+        let member_states = tables::read(pack, "member_states", "member_states")?;
+        let rule_list: Vec<Rule> = tables::read(pack, "rules", "rules")?;
+        let obligations = tables::read(pack, "obligations", "obligations")?;
+        let rules = rule_list.into_iter().map(|r| (r.id.clone(), r)).collect();
+
+        let param = |name: &str| {
+            pack.manifest
+                .parameters
+                .get(name)
+                .cloned()
+                .ok_or_else(|| manifest_error(format!("parameter `{name}` is missing")))
+        };
+        let fine = |name: &str| -> Result<(Fine, String), PackError> {
+            let p = param(name)?;
+            let fine = serde_json::from_value(p.default.clone())
+                .map_err(|e| manifest_error(format!("parameter `{name}`: {e}")))?;
+            Ok((fine, p.cites))
+        };
+        let call = |decision: &str| -> Result<Call, PackError> {
+            let d = pack.manifest.decisions.get(decision).ok_or_else(|| {
+                manifest_error(format!(
+                    "decision `{decision}` is missing under \"decisions\""
+                ))
+            })?;
+            let mut args = Vec::new();
+            for name in &d.arguments {
+                let arg = ARG_NAMES.iter().find(|(n, _)| n == name).map(|(_, a)| *a);
+                let arg = arg.ok_or_else(|| {
+                    let hint = crate::validate::did_you_mean(name, argument_names())
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    manifest_error(format!(
+                        "decision `{decision}` asks for `{name}`, which the host does not \
+                         prepare{hint}"
+                    ))
+                })?;
+                args.push(arg);
+            }
+            Ok(Call {
+                decision: decision.into(),
+                function: d.function.clone(),
+                args,
+            })
+        };
+
+        let type_names = vocabulary
+            .types
+            .iter()
+            .map(|t| t.entity_type.as_str().into())
+            .collect();
+        let annexes = vocabulary
+            .types
+            .iter()
+            .map(|t| t.annex.as_str().into())
+            .collect();
+        Ok(Nis2Pack {
+            sizes,
+            member_states,
+            rules,
+            obligations,
+            nis1_choice: param("nis1_operators_essential")?,
+            local_choice: param("local_public_administration")?,
+            fine_essential: fine("fine_essential")?,
+            fine_important: fine("fine_important")?,
+            classification: call("classification")?,
+            jurisdiction: call("jurisdiction")?,
+            type_names,
+            annexes,
+            size_names: SizeClass::ALL.map(|c| c.as_str().into()),
+            designation_names: ["".into(), "essential".into(), "important".into()],
+            vocabulary,
+        })
+    }
+
+    fn rule(&self, id: &str, scripts: &Scripts) -> Result<&Rule, PackError> {
+        self.rules.get(id).ok_or_else(|| PackError::Script {
+            pack: scripts.pack.clone(),
+            file: scripts
+                .function_files
+                .values()
+                .next()
+                .cloned()
+                .unwrap_or_default(),
+            line: 0,
+            column: 0,
+            message: format!("a script returned `{id}`, which is not a rule in tables/rules.json"),
+        })
+    }
+
+    fn is_eu(&self, country: &str) -> bool {
+        self.member_states.contains(country)
+    }
+}
+
+/// One value per prepared fact, for one activity in one scenario.
+struct Inputs {
+    type_index: usize,
+    size: SizeClass,
+    in_union: bool,
+    public_administration: bool,
+    national_security: bool,
+    designation: usize,
+    cer: bool,
+    nis1_operator: bool,
+    nis1_choice: bool,
+    local_choice: bool,
+    established_in_union: bool,
+}
+
+impl Nis2Pack {
+    fn args(&self, call: &Call, x: &Inputs) -> Vec<Dynamic> {
+        call.args
+            .iter()
+            .map(|arg| match arg {
+                Arg::EntityType => self.type_names[x.type_index].clone().into(),
+                Arg::Annex => self.annexes[x.type_index].clone().into(),
+                Arg::SizeClass => self.size_names[x.size as usize].clone().into(),
+                Arg::InUnion => x.in_union.into(),
+                Arg::PublicAdministration => x.public_administration.into(),
+                Arg::NationalSecurity => x.national_security.into(),
+                Arg::Designation => self.designation_names[x.designation].clone().into(),
+                Arg::CerCriticalEntity => x.cer.into(),
+                Arg::Nis1Operator => x.nis1_operator.into(),
+                Arg::Nis1Choice => x.nis1_choice.into(),
+                Arg::LocalChoice => x.local_choice.into(),
+                Arg::EstablishedInUnion => x.established_in_union.into(),
+            })
+            .collect()
+    }
+}
+
+/// What a missing fact could be, and which facts would settle it.
+struct Dimension<T> {
+    values: Vec<T>,
+    settle: Vec<String>,
+}
+
+impl<T: Clone> Dimension<T> {
+    fn known(value: T) -> Self {
+        Dimension {
+            values: vec![value],
+            settle: Vec::new(),
+        }
+    }
+}
+
+/// Jurisdiction of one activity under Art. 26.
+struct Jurisdiction {
+    rule: String,
+    countries: BTreeSet<String>,
+    missing: Vec<String>,
+    notes: Vec<String>,
+}
+
+const PUBLIC_ADMINISTRATION_TYPES: [&str; 3] = [
+    "central_government_public_administration_entity",
+    "regional_public_administration_entity",
+    "local_public_administration_entity",
+];
+
+/// Evaluates the nis2 pack for one organisation. `group` carries figures aggregated with linked
+/// and partner enterprises, when the group step computed them.
+pub fn evaluate(
+    pack: &Nis2Pack,
+    scripts: &Scripts,
+    engine: &Engine,
+    facts: &Facts,
+    aggregate: Option<&crate::group::Aggregate>,
+) -> Result<Nis2Out, PackError> {
+    let aggregated = aggregate.map(|a| &a.figures);
+    let figures = aggregated.copied().unwrap_or_else(|| facts.figures());
+    let range = pack.sizes.range(&figures);
+
+    // Activities: the declared ones, or every entity type when none is declared.
+    let activity_sets: Vec<Vec<usize>> = match &facts.activities {
+        Some(list) if !list.is_empty() => vec![list
+            .iter()
+            .filter_map(|a| pack.vocabulary.by_type.get(&a.entity_type).copied())
+            .collect()],
+        Some(_) => vec![pack
+            .vocabulary
+            .by_type
+            .get("other")
+            .copied()
+            .into_iter()
+            .collect()],
+        None => (0..pack.vocabulary.types.len()).map(|i| vec![i]).collect(),
+    };
+    let activities_known = facts.activities.is_some();
+
+    let established_eu: Option<bool> = facts
+        .established_in
+        .as_ref()
+        .map(|list| list.iter().any(|c| pack.is_eu(c)));
+    let serves_eu: Option<bool> = facts
+        .provides_services_in
+        .as_ref()
+        .map(|list| list.iter().any(|c| pack.is_eu(c)));
+    let in_union = match (established_eu, serves_eu) {
+        (Some(true), _) | (_, Some(true)) => Dimension::known(true),
+        (Some(false), Some(false)) => Dimension::known(false),
+        _ => Dimension {
+            values: vec![true, false],
+            settle: ["established_in", "provides_services_in"]
+                .iter()
+                .zip([established_eu, serves_eu])
+                .filter(|(_, known)| known.is_none())
+                .map(|(name, _)| name.to_string())
+                .collect(),
+        },
+    };
+
+    let size = Dimension {
+        values: range.classes().collect(),
+        settle: pack
+            .sizes
+            .settling_figures(&figures)
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    };
+
+    let designations = facts.designations.clone().unwrap_or_default();
+    let designation = match designations.member_state.as_deref() {
+        Some("essential") => 1,
+        Some("important") => 2,
+        _ => 0,
+    };
+    let cer = designations.cer_critical_entity.unwrap_or(false);
+    let nis1_operator = designations
+        .nis1_operator_of_essential_services
+        .unwrap_or(false);
+    let national_security = facts.national_security_activities.unwrap_or(false);
+    let declared_public_administration = facts.public_or_private.as_deref() == Some("public")
+        && facts.public_administration_level.is_some();
+
+    // Jurisdiction of every candidate activity, independent of its classification.
+    let mut jurisdictions: HashMap<usize, Jurisdiction> = HashMap::new();
+    for &t in activity_sets.iter().flatten() {
+        if jurisdictions.contains_key(&t) {
+            continue;
+        }
+        let public_administration = declared_public_administration
+            || PUBLIC_ADMINISTRATION_TYPES.contains(&pack.vocabulary.types[t].entity_type.as_str());
+        let inputs = Inputs {
+            type_index: t,
+            size: range.min,
+            in_union: true,
+            public_administration,
+            national_security,
+            designation,
+            cer,
+            nis1_operator,
+            nis1_choice: false,
+            local_choice: false,
+            established_in_union: established_eu.unwrap_or(true),
+        };
+        let call = &pack.jurisdiction;
+        let rule = scripts.call_rule(
+            engine,
+            &call.decision,
+            &call.function,
+            pack.args(call, &inputs),
+        )?;
+        jurisdictions.insert(t, jurisdiction(pack, scripts, facts, &rule)?);
+    }
+
+    // Member-state choices, read for the member states with jurisdiction.
+    let countries: BTreeSet<String> = if activities_known {
+        activity_sets[0]
+            .iter()
+            .filter_map(|t| jurisdictions.get(t))
+            .flat_map(|j| j.countries.iter().cloned())
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    // An unknown activity list already leaves the classification open: asking about member-state
+    // choices for activities the organisation may not have would only add noise.
+    let local_pa = activities_known
+        && activity_sets[0]
+            .iter()
+            .any(|&t| pack.vocabulary.types[t].entity_type == "local_public_administration_entity");
+    let nis1_choice = if nis1_operator && activities_known {
+        choice(&pack.nis1_choice, "nis1_operators_essential", &countries)
+    } else {
+        Dimension::known(false)
+    };
+    let local_choice = if local_pa {
+        choice(
+            &pack.local_choice,
+            "local_public_administration",
+            &countries,
+        )
+    } else {
+        Dimension::known(false)
+    };
+
+    // Ask the pack once per scenario.
+    struct Answer {
+        coords: [usize; 5],
+        outcome: Classification,
+        /// Every activity's rule and outcome, in the order declared.
+        activities: Vec<(usize, String, Classification)>,
+    }
+    let mut answers: Vec<Answer> = Vec::new();
+    for (ai, set) in activity_sets.iter().enumerate() {
+        for (si, &size_class) in size.values.iter().enumerate() {
+            for (ui, &union) in in_union.values.iter().enumerate() {
+                for (ni, &nis1) in nis1_choice.values.iter().enumerate() {
+                    for (li, &local) in local_choice.values.iter().enumerate() {
+                        let mut activities = Vec::with_capacity(set.len());
+                        for &t in set {
+                            let entity_type = pack.vocabulary.types[t].entity_type.as_str();
+                            let inputs = Inputs {
+                                type_index: t,
+                                size: size_class,
+                                in_union: union,
+                                public_administration: declared_public_administration
+                                    || PUBLIC_ADMINISTRATION_TYPES.contains(&entity_type),
+                                national_security,
+                                designation,
+                                cer,
+                                nis1_operator,
+                                nis1_choice: nis1,
+                                local_choice: local,
+                                established_in_union: established_eu.unwrap_or(true),
+                            };
+                            let call = &pack.classification;
+                            let id = scripts.call_rule(
+                                engine,
+                                &call.decision,
+                                &call.function,
+                                pack.args(call, &inputs),
+                            )?;
+                            let outcome = outcome_of(pack.rule(&id, scripts)?, scripts)?;
+                            activities.push((t, id, outcome));
+                        }
+                        // The strictest activity decides (essential > important >
+                        // registration only > out of scope).
+                        let outcome = activities
+                            .iter()
+                            .map(|a| a.2)
+                            .max()
+                            .unwrap_or(Classification::OutOfScope);
+                        answers.push(Answer {
+                            coords: [ai, si, ui, ni, li],
+                            outcome,
+                            activities,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    let first = &answers[0];
+    let agreed = answers.iter().all(|a| a.outcome == first.outcome);
+    let classification = if agreed {
+        first.outcome
+    } else {
+        Classification::Undetermined
+    };
+
+    // Which unknown facts changed the answer: two answers that differ in that fact alone.
+    let mut missing: Vec<String> = Vec::new();
+    if !agreed {
+        let settles: [Vec<String>; 5] = [
+            if activities_known {
+                Vec::new()
+            } else {
+                vec!["activities".to_string()]
+            },
+            size.settle.clone(),
+            in_union.settle.clone(),
+            nis1_choice.settle.clone(),
+            local_choice.settle.clone(),
+        ];
+        for (d, settle) in settles.iter().enumerate() {
+            let mut seen: HashMap<[usize; 5], Classification> = HashMap::new();
+            let matters = answers.iter().any(|a| {
+                let mut key = a.coords;
+                key[d] = usize::MAX;
+                match seen.insert(key, a.outcome) {
+                    Some(other) => other != a.outcome,
+                    None => false,
+                }
+            });
+            if matters {
+                for s in settle {
+                    if !missing.contains(s) {
+                        missing.push(s.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    // Grounds: the size, then the rules that decided (every distinct one when undetermined).
+    let mut grounds = Vec::new();
+    let size_class = range.known();
+    grounds.push(Ground {
+        rule: "size_class".into(),
+        cites: match size_class {
+            Some(c) => pack.sizes.cites(c).to_string(),
+            None => "Rec. 2003/361/EC Annex Art. 2".into(),
+        },
+        says: match aggregate {
+            Some(a) => format!(
+                "with linked and partner enterprises ({}), {}",
+                a.parts.join("; "),
+                pack.sizes.explain(&figures, range)
+            ),
+            None => pack.sizes.explain(&figures, range),
+        },
+    });
+    let mut notes = Vec::new();
+    let deciding_answers: Vec<&Answer> = if agreed {
+        vec![first]
+    } else {
+        answers.iter().collect()
+    };
+    let mut seen_rules = BTreeSet::new();
+    for answer in deciding_answers {
+        let deciding = answer.activities.iter().filter(|a| a.2 == answer.outcome);
+        for (_, id, _) in deciding {
+            if !seen_rules.insert(id.clone()) {
+                continue;
+            }
+            let rule = pack.rule(id, scripts)?;
+            let says = if agreed {
+                rule.says.clone()
+            } else {
+                format!("{} if {}", rule.outcome, rule.says)
+            };
+            grounds.push(Ground {
+                rule: id.clone(),
+                cites: rule.cites.clone(),
+                says,
+            });
+            if agreed && facts.designations.is_none() {
+                if let Some(note) = &rule.note {
+                    notes.push(note.clone());
+                }
+            }
+        }
+    }
+
+    // Jurisdiction, lex specialis, obligations: from the activities that bring it into scope.
+    // Activities in scope in some answer; for an unknown activity list, the candidates.
+    let mut in_scope_types: Vec<usize> = Vec::new();
+    if classification != Classification::OutOfScope {
+        for answer in if agreed { &answers[..1] } else { &answers[..] } {
+            for (t, _, outcome) in &answer.activities {
+                if *outcome != Classification::OutOfScope && !in_scope_types.contains(t) {
+                    in_scope_types.push(*t);
+                }
+            }
+        }
+    }
+    let mut jurisdiction_set = BTreeSet::new();
+    let mut seen_jurisdiction_rules = BTreeSet::new();
+    if !activities_known {
+        // Which activity it has is unknown: give a jurisdiction only where every candidate
+        // activity would lead to the same member states.
+        let mut sets = in_scope_types.iter().filter_map(|t| jurisdictions.get(t));
+        if let Some(first_set) = sets.next() {
+            if sets.all(|j| j.countries == first_set.countries) {
+                jurisdiction_set = first_set.countries.clone();
+            }
+        }
+    }
+    for t in in_scope_types.iter().filter(|_| activities_known) {
+        let Some(j) = jurisdictions.get(t) else {
+            continue;
+        };
+        jurisdiction_set.extend(j.countries.iter().cloned());
+        for m in &j.missing {
+            if !missing.contains(m) {
+                missing.push(m.clone());
+            }
+        }
+        if seen_jurisdiction_rules.insert(j.rule.clone()) {
+            let rule = pack.rule(&j.rule, scripts)?;
+            grounds.push(Ground {
+                rule: j.rule.clone(),
+                cites: rule.cites.clone(),
+                says: rule.says.clone(),
+            });
+            notes.extend(j.notes.iter().cloned());
+        }
+    }
+
+    let lex_specialis: Vec<String> = {
+        let set: BTreeSet<String> = in_scope_types
+            .iter()
+            .filter_map(|&t| pack.vocabulary.types[t].lex_specialis.clone())
+            .collect();
+        set.into_iter().collect()
+    };
+    let all_lex_specialis = !in_scope_types.is_empty()
+        && in_scope_types
+            .iter()
+            .all(|&t| pack.vocabulary.types[t].lex_specialis.is_some());
+    if all_lex_specialis {
+        grounds.push(Ground {
+            rule: "art4_lex_specialis".into(),
+            cites: "NIS2 Art. 4; recital 28; Regulation (EU) 2022/2554 Art. 1(2)".into(),
+            says: format!(
+                "{} lays down risk-management and reporting duties of at least equivalent effect: \
+                 NIS2 Arts. 20, 21, 23 and their supervision do not apply",
+                lex_specialis.join(", ")
+            ),
+        });
+    }
+
+    let obligations = obligations(
+        pack,
+        classification,
+        &in_scope_types,
+        &jurisdictions,
+        all_lex_specialis,
+    );
+
+    let turnover = figures.annual_turnover_eur;
+    let max_fine_eur = match classification {
+        Classification::Essential => Some(fine(pack.fine_essential.0, turnover)),
+        Classification::Important => Some(fine(pack.fine_important.0, turnover)),
+        _ => None,
+    };
+    if max_fine_eur.is_some() && turnover.is_none() {
+        notes.push(format!(
+            "maximum fine shown without turnover: the fixed amount of {}; a worldwide turnover \
+             would raise it where the percentage is higher",
+            if classification == Classification::Essential {
+                &pack.fine_essential.1
+            } else {
+                &pack.fine_important.1
+            }
+        ));
+    }
+
+    if facts.activities.is_none() && facts.nace_codes.is_some() {
+        notes.push(
+            "NACE codes suggest activities but never decide alone: declare `activities` to \
+             settle the classification"
+                .into(),
+        );
+    }
+
+    let supplier_exposure = supplier_exposure(
+        facts,
+        classification,
+        activities_known,
+        &activity_sets,
+        pack,
+    );
+
+    Ok(Nis2Out {
+        classification,
+        size: Size {
+            class: size_class.map(SizeClass::as_str),
+            possible: if size_class.is_none() {
+                range.classes().map(SizeClass::as_str).collect()
+            } else {
+                Vec::new()
+            },
+            basis: if aggregated.is_some() {
+                "aggregated"
+            } else {
+                "own"
+            },
+            employees: figures.employees,
+            annual_turnover_eur: figures.annual_turnover_eur,
+            balance_sheet_eur: figures.balance_sheet_eur,
+        },
+        grounds,
+        missing,
+        jurisdiction: jurisdiction_set.into_iter().collect(),
+        lex_specialis,
+        obligations,
+        max_fine_eur,
+        supplier_exposure,
+        notes,
+    })
+}
+
+fn outcome_of(rule: &Rule, scripts: &Scripts) -> Result<Classification, PackError> {
+    match Classification::parse(&rule.outcome) {
+        Some(c) if c != Classification::Undetermined => Ok(c),
+        _ => Err(PackError::Table {
+            pack: scripts.pack.clone(),
+            file: "rules".into(),
+            line: 0,
+            message: format!(
+                "rule `{}` has outcome `{}`; a classification rule must decide essential, \
+                 important, registration_only or out_of_scope",
+                rule.id, rule.outcome
+            ),
+        }),
+    }
+}
+
+/// A member-state choice for the member states with jurisdiction: known when the pack gives
+/// the same answer for all of them.
+fn choice(param: &Parameter, name: &str, countries: &BTreeSet<String>) -> Dimension<bool> {
+    let values: Vec<Option<bool>> = if countries.is_empty() {
+        vec![param.default.as_bool()]
+    } else {
+        countries.iter().map(|c| param.choice_in(c)).collect()
+    };
+    match values.first() {
+        Some(Some(v)) if values.iter().all(|x| *x == Some(*v)) => Dimension::known(*v),
+        _ => {
+            let unknown: Vec<&str> = countries
+                .iter()
+                .filter(|c| param.choice_in(c).is_none())
+                .map(String::as_str)
+                .collect();
+            let place = if unknown.is_empty() {
+                "the member state".into()
+            } else {
+                unknown.join(", ")
+            };
+            Dimension {
+                values: vec![true, false],
+                settle: vec![format!(
+                    "member-state choice `{name}` ({}) in {place}",
+                    param.cites
+                )],
+            }
+        }
+    }
+}
+
+fn fine(f: Fine, turnover: Option<f64>) -> f64 {
+    let share = turnover.map(|t| t * f.turnover_pct / 100.0).unwrap_or(0.0);
+    f.amount_eur.max(share).round()
+}
+
+/// Turns a jurisdiction rule into member states (Art. 26).
+fn jurisdiction(
+    pack: &Nis2Pack,
+    scripts: &Scripts,
+    facts: &Facts,
+    rule_id: &str,
+) -> Result<Jurisdiction, PackError> {
+    let rule = pack.rule(rule_id, scripts)?;
+    let eu = |list: &Option<Vec<String>>| -> Option<BTreeSet<String>> {
+        list.as_ref()
+            .map(|l| l.iter().filter(|c| pack.is_eu(c)).cloned().collect())
+    };
+    let mut out = Jurisdiction {
+        rule: rule_id.to_string(),
+        countries: BTreeSet::new(),
+        missing: Vec::new(),
+        notes: Vec::new(),
+    };
+    let established = eu(&facts.established_in);
+    let registered_office = facts
+        .established_in
+        .as_ref()
+        .and_then(|l| l.first())
+        .filter(|c| pack.is_eu(c))
+        .cloned();
+    match rule.outcome.as_str() {
+        "services" => match eu(&facts.provides_services_in) {
+            Some(set) => out.countries = set,
+            None => out.missing.push("provides_services_in".into()),
+        },
+        "main_establishment" => {
+            let me = facts.main_establishment.clone().unwrap_or_default();
+            let cascade = [
+                me.cyber_decisions_in,
+                me.cyber_operations_in,
+                me.largest_workforce_in,
+            ];
+            if let Some(c) = cascade.into_iter().flatten().find(|c| pack.is_eu(c)) {
+                out.countries.insert(c);
+            } else {
+                match established {
+                    Some(set) if set.len() == 1 => out.countries = set,
+                    Some(set) if !set.is_empty() => {
+                        let office = registered_office
+                            .clone()
+                            .unwrap_or_else(|| set.iter().next().cloned().unwrap_or_default());
+                        out.notes.push(format!(
+                            "main establishment not declared: {office} was taken as the place \
+                             where cybersecurity decisions are predominantly taken (Art. 26(2)); \
+                             declare `main_establishment` to settle it"
+                        ));
+                        out.countries.insert(office);
+                    }
+                    Some(_) => {}
+                    None => out.missing.push("established_in".into()),
+                }
+            }
+        }
+        "representative" => match facts
+            .eu_representative_in
+            .as_ref()
+            .filter(|c| pack.is_eu(c))
+        {
+            Some(c) => {
+                out.countries.insert(c.clone());
+            }
+            None => {
+                out.notes.push(
+                    "established outside the Union without a representative: it must designate \
+                     one in a member state where it offers services (Art. 26(3)); until then \
+                     every such member state may act"
+                        .into(),
+                );
+                match eu(&facts.provides_services_in) {
+                    Some(set) => out.countries = set,
+                    None => out.missing.push("provides_services_in".into()),
+                }
+            }
+        },
+        "establishing_state" => match (&registered_office, established) {
+            (Some(c), _) => {
+                out.countries.insert(c.clone());
+            }
+            (None, Some(set)) => out.countries = set,
+            (None, None) => out.missing.push("established_in".into()),
+        },
+        "establishment" => match established {
+            Some(set) => out.countries = set,
+            None => out.missing.push("established_in".into()),
+        },
+        _ => {
+            if facts.established_in.is_none() {
+                out.missing.push("established_in".into());
+            } else {
+                out.notes.push(rule.says.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn obligations(
+    pack: &Nis2Pack,
+    classification: Classification,
+    in_scope_types: &[usize],
+    jurisdictions: &HashMap<usize, Jurisdiction>,
+    lex_specialis: bool,
+) -> Vec<ObligationRef> {
+    let class = classification.as_str();
+    let types: Vec<&str> = in_scope_types
+        .iter()
+        .map(|&t| pack.vocabulary.types[t].entity_type.as_str())
+        .collect();
+    let digital_registry = in_scope_types.iter().any(|t| {
+        jurisdictions
+            .get(t)
+            .map(|j| {
+                matches!(
+                    j.rule.as_str(),
+                    "art26_1_b_main_establishment" | "art26_3_representative"
+                )
+            })
+            .unwrap_or(false)
+    });
+    pack.obligations
+        .iter()
+        .filter(|o| o.applies_to.iter().any(|c| c == class))
+        .filter(|o| !(lex_specialis && o.suppressed_by_lex_specialis))
+        .filter(|o| {
+            o.only_entity_types.is_empty()
+                || types
+                    .iter()
+                    .any(|t| o.only_entity_types.iter().any(|x| x == t))
+        })
+        .filter(|o| {
+            o.except_entity_types.is_empty()
+                || types
+                    .iter()
+                    .any(|t| !o.except_entity_types.iter().any(|x| x == t))
+        })
+        .filter(|o| match o.registry.as_deref() {
+            Some("art27") => digital_registry,
+            Some("art3_4") => !digital_registry,
+            _ => true,
+        })
+        .map(|o| ObligationRef {
+            id: o.id.clone(),
+            cites: o.cites.clone(),
+            due: o.due.clone(),
+        })
+        .collect()
+}
+
+/// Indirect exposure as a supplier of essential or important entities (Art. 21(2)(d), 21(3);
+/// Implementing Regulation 2024/2690 Annex 5.1).
+fn supplier_exposure(
+    facts: &Facts,
+    classification: Classification,
+    activities_known: bool,
+    activity_sets: &[Vec<usize>],
+    pack: &Nis2Pack,
+) -> Option<SupplierExposure> {
+    if facts.supplies_nis2_entities != Some(true) {
+        return None;
+    }
+    let declared_cloud = activities_known
+        && activity_sets[0]
+            .iter()
+            .any(|&t| pack.vocabulary.types[t].entity_type == "cloud_computing_service_provider");
+    let hosted = facts
+        .service_models
+        .as_ref()
+        .map(|m| {
+            m.iter()
+                .any(|s| matches!(s.as_str(), "saas" | "paas" | "iaas"))
+        })
+        .unwrap_or(false);
+    let question = (hosted && !declared_cloud).then(|| {
+        "Is the hosted service a cloud computing service (on-demand administration, broad remote \
+         access, a scalable and elastic pool of shared resources; Art. 6(30), recital 33)? If so \
+         it is an Annex I cloud computing service provider, in scope directly once medium-sized \
+         (Art. 2(1)), and should declare that activity."
+            .to_string()
+    });
+    let says = match classification {
+        Classification::Essential | Classification::Important => {
+            "also a supplier of NIS2 entities: its customers will pass supply-chain security terms \
+             down to it on top of its own duties"
+        }
+        _ => {
+            "outside NIS2 itself, but its customers are essential or important entities that must \
+             manage supply-chain security and pass security terms down to their suppliers: expect \
+             them in contracts"
+        }
+    };
+    Some(SupplierExposure {
+        cites: "NIS2 Art. 21(2)(d), Art. 21(3); Implementing Regulation (EU) 2024/2690 Annex 5.1"
+            .into(),
+        says: says.into(),
+        question,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::Figures;
+
+    fn table() -> SizeTable {
+        let pack = crate::pack::PackSet::shipped().unwrap();
+        SizeTable::from_json(
+            pack.get("nis2").unwrap().table("size_classes").unwrap(),
+            "nis2",
+        )
+        .unwrap()
+    }
+
+    fn class(e: f64, t: f64, b: f64) -> SizeClass {
+        table().classify(e, t, b)
+    }
+
+    // Rec. 2003/361/EC Annex Art. 2: headcount "fewer than", money "not exceeding".
+    #[test]
+    fn headcount_ceilings_are_strict() {
+        assert_eq!(class(9.0, 1e6, 1e6), SizeClass::Micro);
+        assert_eq!(class(10.0, 1e6, 1e6), SizeClass::Small); // Art. 2(3): fewer than 10
+        assert_eq!(class(49.0, 1e6, 1e6), SizeClass::Small);
+        assert_eq!(class(50.0, 1e6, 1e6), SizeClass::Medium); // Art. 2(2): fewer than 50
+        assert_eq!(class(249.0, 1e6, 1e6), SizeClass::Medium);
+        assert_eq!(class(250.0, 1e6, 1e6), SizeClass::Large); // Art. 2(1): fewer than 250
+        assert_eq!(class(49.99, 1e6, 1e6), SizeClass::Small);
+    }
+
+    #[test]
+    fn financial_ceilings_are_inclusive_and_either_suffices() {
+        // Art. 2(3): micro = turnover or balance sheet not exceeding EUR 2 m.
+        assert_eq!(class(5.0, 2_000_000.0, 9e9), SizeClass::Micro);
+        assert_eq!(class(5.0, 2_000_001.0, 2_000_001.0), SizeClass::Small);
+        // Art. 2(2): small = not exceeding EUR 10 m.
+        assert_eq!(class(30.0, 10_000_000.0, 10_000_000.0), SizeClass::Small);
+        assert_eq!(class(30.0, 10_000_001.0, 10_000_000.0), SizeClass::Small);
+        assert_eq!(class(30.0, 10_000_001.0, 10_000_001.0), SizeClass::Medium);
+        // Art. 2(1): medium = turnover not exceeding 50 m or balance sheet not exceeding 43 m.
+        assert_eq!(class(120.0, 50_000_000.0, 43_000_000.0), SizeClass::Medium);
+        assert_eq!(class(120.0, 50_000_001.0, 43_000_000.0), SizeClass::Medium);
+        assert_eq!(class(120.0, 50_000_000.0, 43_000_001.0), SizeClass::Medium);
+        assert_eq!(class(120.0, 50_000_001.0, 43_000_001.0), SizeClass::Large);
+        // reference/users-inputs-scaling.md §2.2 example 4: 45 AWU, 12 m, 9 m is small; 11 m medium.
+        assert_eq!(class(45.0, 12_000_000.0, 9_000_000.0), SizeClass::Small);
+        assert_eq!(class(45.0, 12_000_000.0, 11_000_000.0), SizeClass::Medium);
+    }
+
+    // DESIGN.md "Facts": 120 AWU with no financial figures is at least medium.
+    #[test]
+    fn unknown_figures_give_a_range_and_name_what_settles_it() {
+        let t = table();
+        let f = Figures {
+            employees: Some(120.0),
+            ..Figures::default()
+        };
+        let r = t.range(&f);
+        assert_eq!((r.min, r.max), (SizeClass::Medium, SizeClass::Large));
+        assert_eq!(
+            t.settling_figures(&f),
+            vec!["annual_turnover_eur", "balance_sheet_eur"]
+        );
+        // Turnover known at or below EUR 10 m: headcount alone settles it.
+        let f = Figures {
+            annual_turnover_eur: Some(5e6),
+            ..Figures::default()
+        };
+        assert_eq!(
+            t.settling_figures(&f),
+            vec!["employees", "balance_sheet_eur"]
+        );
+        let f = Figures {
+            employees: Some(300.0),
+            ..Figures::default()
+        };
+        assert_eq!(t.range(&f).known(), Some(SizeClass::Large));
+    }
+}

@@ -1,0 +1,229 @@
+//! The size class of Recommendation 2003/361/EC, Annex Art. 2, with unknown figures.
+//!
+//! Headcount (annual work units) must be strictly below a class's ceiling; of the two financial
+//! ceilings ("not exceeding"), meeting either one suffices. The ceilings come from the nis2 pack's
+//! `size-classes.json`, never from code.
+//!
+//! A figure that is not known can be anything from zero upwards. Because each class test is
+//! monotone in every figure, the smallest possible class is the one with every unknown figure at
+//! zero and the largest the one with every unknown figure unbounded, and every class between them
+//! is possible too.
+
+use crate::error::PackError;
+use crate::facts::Figures;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SizeClass {
+    Micro,
+    Small,
+    Medium,
+    Large,
+}
+
+impl SizeClass {
+    pub const ALL: [SizeClass; 4] = [
+        SizeClass::Micro,
+        SizeClass::Small,
+        SizeClass::Medium,
+        SizeClass::Large,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SizeClass::Micro => "micro",
+            SizeClass::Small => "small",
+            SizeClass::Medium => "medium",
+            SizeClass::Large => "large",
+        }
+    }
+}
+
+/// One class's ceilings: the enterprise belongs to the class (or a smaller one) when its
+/// headcount is below `employees_below` and its turnover or its balance sheet does not exceed
+/// the ceiling.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Ceiling {
+    pub class: SizeClass,
+    pub cites: String,
+    pub employees_below: f64,
+    pub turnover_not_exceeding: f64,
+    pub balance_sheet_not_exceeding: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Above {
+    class: SizeClass,
+    cites: String,
+}
+
+/// Reaches one figure of a [`Figures`].
+type FigureField = fn(&mut Figures) -> &mut Option<f64>;
+
+/// The ceilings, smallest class first.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SizeTable {
+    classes: Vec<Ceiling>,
+    above: Above,
+}
+
+/// The classes an enterprise may be in, given what is known of its figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SizeRange {
+    pub min: SizeClass,
+    pub max: SizeClass,
+}
+
+impl SizeRange {
+    pub fn known(&self) -> Option<SizeClass> {
+        (self.min == self.max).then_some(self.min)
+    }
+
+    pub fn classes(&self) -> impl Iterator<Item = SizeClass> + '_ {
+        SizeClass::ALL
+            .into_iter()
+            .filter(|c| *c >= self.min && *c <= self.max)
+    }
+}
+
+impl SizeTable {
+    pub fn from_json(value: serde_json::Value, pack: &str) -> Result<SizeTable, PackError> {
+        let table: SizeTable = serde_json::from_value(value).map_err(|e| PackError::Table {
+            pack: pack.into(),
+            file: "size-classes".into(),
+            line: 0,
+            message: e.to_string(),
+        })?;
+        Ok(table)
+    }
+
+    /// The class of known figures.
+    pub fn classify(&self, employees: f64, turnover: f64, balance_sheet: f64) -> SizeClass {
+        self.classes
+            .iter()
+            .find(|c| {
+                employees < c.employees_below
+                    && (turnover <= c.turnover_not_exceeding
+                        || balance_sheet <= c.balance_sheet_not_exceeding)
+            })
+            .map(|c| c.class)
+            .unwrap_or(self.above.class)
+    }
+
+    /// The classes possible when some figures are unknown.
+    pub fn range(&self, figures: &Figures) -> SizeRange {
+        let low = |v: Option<f64>| v.unwrap_or(0.0);
+        let high = |v: Option<f64>| v.unwrap_or(f64::INFINITY);
+        SizeRange {
+            min: self.classify(
+                low(figures.employees),
+                low(figures.annual_turnover_eur),
+                low(figures.balance_sheet_eur),
+            ),
+            max: self.classify(
+                high(figures.employees),
+                high(figures.annual_turnover_eur),
+                high(figures.balance_sheet_eur),
+            ),
+        }
+    }
+
+    /// The absent figures whose value could narrow the range: knowing the figure at either
+    /// extreme would exclude a class.
+    pub fn settling_figures(&self, figures: &Figures) -> Vec<&'static str> {
+        let range = self.range(figures);
+        if range.known().is_some() {
+            return Vec::new();
+        }
+        let mut names = Vec::new();
+        let fields: [(&'static str, FigureField); 3] = [
+            ("employees", |f| &mut f.employees),
+            ("annual_turnover_eur", |f| &mut f.annual_turnover_eur),
+            ("balance_sheet_eur", |f| &mut f.balance_sheet_eur),
+        ];
+        for (name, field) in fields {
+            let mut probe = *figures;
+            if field(&mut probe).is_some() {
+                continue;
+            }
+            *field(&mut probe) = Some(0.0);
+            let at_zero = self.range(&probe);
+            *field(&mut probe) = Some(f64::MAX);
+            let at_max = self.range(&probe);
+            if at_zero != range || at_max != range {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// The citation for a class.
+    pub fn cites(&self, class: SizeClass) -> &str {
+        self.classes
+            .iter()
+            .find(|c| c.class == class)
+            .map(|c| c.cites.as_str())
+            .unwrap_or(self.above.cites.as_str())
+    }
+
+    /// One sentence saying why the figures give this class, naming the ceilings that decide.
+    pub fn explain(&self, figures: &Figures, range: SizeRange) -> String {
+        let shown = describe(figures);
+        let Some(class) = range.known() else {
+            let classes: Vec<&str> = range.classes().map(SizeClass::as_str).collect();
+            return format!("{shown}: could be {}", classes.join(" or "));
+        };
+        let reason = match self.classes.iter().find(|c| c.class == class) {
+            Some(c) => format!(
+                "fewer than {} AWU and turnover not exceeding EUR {} or balance sheet not \
+                 exceeding EUR {}",
+                c.employees_below,
+                money(c.turnover_not_exceeding),
+                money(c.balance_sheet_not_exceeding)
+            ),
+            None => match self.classes.last() {
+                Some(m) => format!(
+                    "{} AWU or more, or turnover above EUR {} and balance sheet above EUR {}",
+                    m.employees_below,
+                    money(m.turnover_not_exceeding),
+                    money(m.balance_sheet_not_exceeding)
+                ),
+                None => String::new(),
+            },
+        };
+        format!("{shown}: {} ({reason})", class.as_str())
+    }
+}
+
+fn describe(figures: &Figures) -> String {
+    let part = |v: Option<f64>, what: &str, eur: bool| match v {
+        Some(v) if eur => format!("{what} EUR {}", money(v)),
+        Some(v) => format!("{v} AWU"),
+        None => format!("{what} unknown"),
+    };
+    format!(
+        "{}, {}, {}",
+        part(figures.employees, "headcount", false),
+        part(figures.annual_turnover_eur, "turnover", true),
+        part(figures.balance_sheet_eur, "balance sheet", true)
+    )
+}
+
+/// Euros with thousands separators, whole euros.
+pub fn money(v: f64) -> String {
+    let whole = v.round() as i64;
+    let digits = whole.abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if whole < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}

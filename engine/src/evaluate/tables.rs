@@ -1,0 +1,101 @@
+//! The nis2 pack's tables, parsed once into the shapes the evaluator reads.
+
+use crate::error::PackError;
+use crate::pack::Pack;
+use serde::{de::DeserializeOwned, Deserialize};
+use std::collections::{BTreeSet, HashMap};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EntityType {
+    pub sector: String,
+    pub subsector: String,
+    pub entity_type: String,
+    /// `I`, `II` or `none`.
+    pub annex: String,
+    pub cites: String,
+    pub description: String,
+    #[serde(default)]
+    pub lex_specialis: Option<String>,
+}
+
+/// A rule a script can return: what it decides and how the output cites and says it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Rule {
+    pub id: String,
+    pub outcome: String,
+    pub cites: String,
+    pub says: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Obligation {
+    pub id: String,
+    pub cites: String,
+    pub title: String,
+    pub due: String,
+    pub applies_to: Vec<String>,
+    #[serde(default)]
+    pub suppressed_by_lex_specialis: bool,
+    #[serde(default)]
+    pub only_entity_types: Vec<String>,
+    #[serde(default)]
+    pub except_entity_types: Vec<String>,
+    #[serde(default)]
+    pub registry: Option<String>,
+    #[serde(default)]
+    pub clock_starts: Option<String>,
+}
+
+/// Reads `key` out of a pack table.
+pub fn read<T: DeserializeOwned>(pack: &Pack, table: &str, key: &str) -> Result<T, PackError> {
+    let mut value = pack.table(table)?;
+    let part = value
+        .get_mut(key)
+        .map(serde_json::Value::take)
+        .ok_or_else(|| PackError::Table {
+            pack: pack.manifest.id.clone(),
+            file: table.into(),
+            line: 0,
+            message: format!("the table has no `{key}`"),
+        })?;
+    serde_json::from_value(part).map_err(|e| PackError::Table {
+        pack: pack.manifest.id.clone(),
+        file: table.into(),
+        line: 0,
+        message: format!("`{key}`: {e}"),
+    })
+}
+
+/// The vocabulary of activities: every entity type, and the sectors and subsectors they belong to.
+#[derive(Debug, Clone)]
+pub struct Vocabulary {
+    pub types: Vec<EntityType>,
+    pub by_type: HashMap<String, usize>,
+    pub sectors: BTreeSet<String>,
+    pub subsectors: BTreeSet<String>,
+}
+
+impl Vocabulary {
+    pub fn new(types: Vec<EntityType>) -> Vocabulary {
+        let by_type = types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.entity_type.clone(), i))
+            .collect();
+        let sectors = types.iter().map(|t| t.sector.clone()).collect();
+        let mut subsectors: BTreeSet<String> = types.iter().map(|t| t.subsector.clone()).collect();
+        subsectors.insert("other".into());
+        Vocabulary {
+            types,
+            by_type,
+            sectors,
+            subsectors,
+        }
+    }
+
+    pub fn get(&self, entity_type: &str) -> Option<&EntityType> {
+        self.by_type.get(entity_type).map(|&i| &self.types[i])
+    }
+}

@@ -1,0 +1,131 @@
+//! The facts of one organisation: the input contract of DESIGN.md.
+//!
+//! Every field is optional except `id`. For the core facts (`established_in`, `employees`,
+//! `activities`, ...) `None` means *unknown*, never false or zero. For the declared statuses
+//! (`designations`, `owners`, `controls`, ...) `None` means none declared. Records reach this type
+//! only after the facts schema has accepted them, so the types here can be strict.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Facts {
+    pub id: String,
+    pub name: Option<String>,
+    pub established_in: Option<Vec<String>>,
+    pub main_establishment: Option<MainEstablishment>,
+    pub eu_representative_in: Option<String>,
+    pub provides_services_in: Option<Vec<String>>,
+    pub public_or_private: Option<String>,
+    pub public_administration_level: Option<String>,
+    pub national_security_activities: Option<bool>,
+    pub employees: Option<f64>,
+    pub annual_turnover_eur: Option<f64>,
+    pub balance_sheet_eur: Option<f64>,
+    pub previous_period: Option<Figures>,
+    pub activities: Option<Vec<Activity>>,
+    pub nace_codes: Option<Vec<String>>,
+    pub owners: Option<Vec<Owner>>,
+    pub linked_enterprises: Option<Vec<LinkedEnterprise>>,
+    pub designations: Option<Designations>,
+    pub service_organisation: Option<bool>,
+    pub service_models: Option<Vec<String>>,
+    pub customer_regions: Option<Vec<String>>,
+    pub customer_segments: Option<Vec<String>>,
+    pub customer_demands: Option<CustomerDemands>,
+    pub data_handled: Option<Vec<String>>,
+    pub availability_commitments: Option<bool>,
+    pub supplies_nis2_entities: Option<bool>,
+    pub certifications: Option<Vec<Certification>>,
+    pub controls: Option<Controls>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MainEstablishment {
+    pub cyber_decisions_in: Option<String>,
+    pub cyber_operations_in: Option<String>,
+    pub largest_workforce_in: Option<String>,
+}
+
+/// Headcount and financial figures of one accounting period (Rec. 2003/361/EC Annex Art. 4).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+pub struct Figures {
+    pub employees: Option<f64>,
+    pub annual_turnover_eur: Option<f64>,
+    pub balance_sheet_eur: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Activity {
+    pub sector: Option<String>,
+    pub subsector: Option<String>,
+    pub entity_type: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Owner {
+    pub id: String,
+    pub share_pct: Option<f64>,
+    pub voting_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LinkedEnterprise {
+    pub name: Option<String>,
+    pub relation: String,
+    pub share_pct: Option<f64>,
+    pub employees: Option<f64>,
+    pub annual_turnover_eur: Option<f64>,
+    pub balance_sheet_eur: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Designations {
+    pub nis1_operator_of_essential_services: Option<bool>,
+    pub cer_critical_entity: Option<bool>,
+    pub member_state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CustomerDemands {
+    pub soc2: Option<String>,
+    pub iso27001: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Certification {
+    pub scheme: String,
+    pub edition: Option<String>,
+    pub expires: Option<String>,
+    pub scope_covers_services: Option<bool>,
+    #[serde(rename = "type")]
+    pub report_type: Option<String>,
+    pub period_end: Option<String>,
+    pub criteria: Option<Vec<String>>,
+}
+
+/// Controls in place: either a map of control id to maturity, or a list of ids that each mean
+/// maturity 3, documented.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Controls {
+    List(Vec<String>),
+    Map(BTreeMap<String, ControlState>),
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct ControlState {
+    pub maturity: Option<u8>,
+    pub documented: Option<bool>,
+}
+
+impl Facts {
+    /// This period's figures, as declared.
+    pub fn figures(&self) -> Figures {
+        Figures {
+            employees: self.employees,
+            annual_turnover_eur: self.annual_turnover_eur,
+            balance_sheet_eur: self.balance_sheet_eur,
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! assay: where an organisation stands under NIS2, from facts and versioned rule packs.
+//!
+//! The pipeline, one module per step:
+//!
+//! - [`read`]: CSV, JSON Lines or a JSON array → records, each with its source line;
+//! - [`validate`]: the facts schema and semantic checks → [`facts::Facts`] or error records;
+//! - [`group`]: figures aggregated with linked and partner enterprises across the batch;
+//! - [`evaluate`]: per entity, pure and in parallel, the rule packs of [`pack`] decide;
+//! - [`write`]: assessments out, in input order.
+//!
+//! [`pipeline`] runs the steps over a batch; `main.rs` is the command line.
+
+pub mod assessment;
+pub mod error;
+pub mod evaluate;
+pub mod facts;
+pub mod group;
+pub mod pack;
+pub mod pipeline;
+pub mod read;
+pub mod validate;
+pub mod write;

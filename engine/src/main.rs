@@ -1,0 +1,216 @@
+//! The `assay` command line.
+
+use assay::assessment::{Assessment, Classification};
+use assay::evaluate::Evaluator;
+use assay::pack::PackSet;
+use assay::read::{self, Format};
+use assay::validate::Validator;
+use assay::write::{OutputFormat, Writer};
+use clap::{Parser, Subcommand};
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "assay",
+    version,
+    about = "Where an organisation stands under NIS2, from facts and rule packs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Assess a portfolio: one assessment per organisation, in input order.
+    Assess(AssessArgs),
+}
+
+#[derive(clap::Args)]
+struct AssessArgs {
+    /// Portfolio file (.csv, .jsonl or .json); `-` reads standard input.
+    file: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    format: OutputFormat,
+    /// Write the assessments here instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The date the assessment is made as of (YYYY-MM-DD); defaults to today (UTC).
+    #[arg(long)]
+    as_of: Option<String>,
+    /// Worker threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    jobs: usize,
+    /// Load rule packs from this folder instead of the shipped ones.
+    #[arg(long)]
+    packs: Option<PathBuf>,
+    /// Input format, when the file name does not say.
+    #[arg(long, value_enum)]
+    input_format: Option<InputFormat>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum InputFormat {
+    Csv,
+    Jsonl,
+    Json,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("ASSAY_LOG"))
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Assess(args) => match assess(args) {
+            Ok(code) => code,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+fn assess(args: AssessArgs) -> Result<ExitCode, String> {
+    let as_of = match args.as_of {
+        Some(d) if is_date(&d) => d,
+        Some(d) => {
+            return Err(format!(
+                "--as-of `{d}` is not a date; write it as YYYY-MM-DD"
+            ))
+        }
+        None => today(),
+    };
+    let packs = match &args.packs {
+        Some(dir) => PackSet::from_dir(dir),
+        None => PackSet::shipped(),
+    }
+    .map_err(|e| e.to_string())?;
+    let evaluator = Evaluator::new(packs).map_err(|e| e.to_string())?;
+    let validator = Validator::new();
+
+    let text = if args.file == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        s
+    } else {
+        std::fs::read_to_string(&args.file)
+            .map_err(|e| format!("cannot read `{}`: {e}", args.file))?
+    };
+    let format = match args.input_format {
+        Some(InputFormat::Csv) => Format::Csv,
+        Some(InputFormat::Jsonl) => Format::Jsonl,
+        Some(InputFormat::Json) => Format::Json,
+        None => Format::from_path(&args.file).unwrap_or_else(|| Format::sniff(&text)),
+    };
+    if format == Format::Csv {
+        for (column, hint) in read::csv::unknown_columns(&text) {
+            let hint = hint
+                .map(|h| format!("; did you mean `{h}`?"))
+                .unwrap_or_default();
+            eprintln!("warning: column `{column}` is not a facts field and is not used{hint}");
+        }
+    }
+
+    let pool = assay::pipeline::pool(args.jobs).map_err(|e| e.to_string())?;
+    let assessments = pool
+        .install(|| assay::pipeline::assess_text(&text, format, &evaluator, &validator, &as_of));
+
+    let out: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut writer = Writer::new(out, args.format);
+    for a in &assessments {
+        writer
+            .write(a)
+            .map_err(|e| format!("cannot write the output: {e}"))?;
+    }
+    writer
+        .finish()
+        .map_err(|e| format!("cannot write the output: {e}"))?;
+
+    let errors = summary(&assessments);
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Prints counts per classification on stderr; returns the number of error records.
+fn summary(assessments: &[Assessment]) -> usize {
+    let mut counts = [0usize; 5];
+    let mut errors = 0;
+    for a in assessments {
+        match &a.nis2 {
+            Some(n) => {
+                counts[Classification::ALL
+                    .iter()
+                    .position(|c| *c == n.classification)
+                    .unwrap_or(4)] += 1
+            }
+            None => errors += 1,
+        }
+    }
+    let mut err = std::io::stderr().lock();
+    let bold = std::io::stderr().is_terminal();
+    let _ = writeln!(
+        err,
+        "{}assessed {} records{}",
+        if bold { "\x1b[1m" } else { "" },
+        assessments.len(),
+        if bold { "\x1b[0m" } else { "" }
+    );
+    for (c, n) in Classification::ALL.iter().zip(counts) {
+        let _ = writeln!(err, "  {:<18} {n:>8}", c.as_str());
+    }
+    let _ = writeln!(err, "  {:<18} {errors:>8}", "errors");
+    if errors > 0 {
+        let _ = writeln!(
+            err,
+            "error records carry `errors` with the line, field and a fix"
+        );
+    }
+    errors
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && s.chars()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && matches!(s[5..7].parse::<u32>(), Ok(1..=12))
+        && matches!(s[8..10].parse::<u32>(), Ok(1..=31))
+}
+
+/// Today's date in UTC, from the system clock (days since 1970 to a civil date).
+fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let z = (secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}

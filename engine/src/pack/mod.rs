@@ -1,0 +1,217 @@
+//! Rule packs: loading, hashing and compiling.
+//!
+//! A pack is a folder with a manifest (`pack.json`), Rhai scripts and JSON tables. The shipped
+//! packs in `rules/` are embedded in the binary at build time; `--packs DIR` loads a folder of
+//! packs instead. Every file of a pack enters its SHA-256 (see [`Pack::sha256`]), so an
+//! assessment names exactly the rules that produced it.
+//!
+//! [`sandbox`] builds the Rhai engine every pack runs in; [`compiled`] turns a loaded pack into
+//! the compiled form the evaluator shares across workers.
+
+pub mod compiled;
+pub mod manifest;
+pub mod sandbox;
+
+use crate::error::PackError;
+use include_dir::{include_dir, Dir};
+pub use manifest::Manifest;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+static SHIPPED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
+
+/// One loaded pack: its manifest and every file, keyed by path relative to the pack folder.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    pub manifest: Manifest,
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// Where the pack came from, for messages: `rules/nis2` or a folder on disk.
+    pub origin: String,
+}
+
+impl Pack {
+    /// Loads a pack from a folder on disk.
+    pub fn from_dir(dir: &Path) -> Result<Pack, PackError> {
+        let mut files = BTreeMap::new();
+        collect_dir(dir, dir, &mut files)?;
+        Pack::from_files(files, dir.display().to_string())
+    }
+
+    fn from_files(files: BTreeMap<String, Vec<u8>>, origin: String) -> Result<Pack, PackError> {
+        let raw = files.get("pack.json").ok_or_else(|| PackError::Manifest {
+            pack: origin.clone(),
+            message: "the folder has no `pack.json`".into(),
+        })?;
+        let manifest: Manifest = serde_json::from_slice(raw).map_err(|e| PackError::Manifest {
+            pack: origin.clone(),
+            message: format!("`pack.json` line {}: {e}", e.line()),
+        })?;
+        Ok(Pack {
+            manifest,
+            files,
+            origin,
+        })
+    }
+
+    /// SHA-256 over the pack's files in path order. Each file contributes its relative path, a
+    /// zero byte, its length as 8 little-endian bytes and its contents, so that renaming or
+    /// moving bytes between files changes the hash.
+    pub fn sha256(&self) -> String {
+        let mut hasher = Sha256::new();
+        for (path, bytes) in &self.files {
+            hasher.update(path.as_bytes());
+            hasher.update([0u8]);
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        }
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// A file of the pack as UTF-8 text.
+    pub fn text(&self, path: &str) -> Result<&str, PackError> {
+        let bytes = self.files.get(path).ok_or_else(|| PackError::Manifest {
+            pack: self.manifest.id.clone(),
+            message: format!("`pack.json` names `{path}`, which is not in the pack"),
+        })?;
+        std::str::from_utf8(bytes).map_err(|_| PackError::Manifest {
+            pack: self.manifest.id.clone(),
+            message: format!("`{path}` is not UTF-8 text"),
+        })
+    }
+
+    /// A table of the pack, parsed as JSON.
+    pub fn table(&self, name: &str) -> Result<serde_json::Value, PackError> {
+        let path = self
+            .manifest
+            .tables
+            .get(name)
+            .ok_or_else(|| PackError::Manifest {
+                pack: self.manifest.id.clone(),
+                message: format!("`pack.json` has no table `{name}` under \"tables\""),
+            })?;
+        serde_json::from_str(self.text(path)?).map_err(|e| PackError::Table {
+            pack: self.manifest.id.clone(),
+            file: path.clone(),
+            line: e.line(),
+            message: e.to_string(),
+        })
+    }
+}
+
+fn collect_dir(
+    root: &Path,
+    dir: &Path,
+    files: &mut BTreeMap<String, Vec<u8>>,
+) -> Result<(), PackError> {
+    let io = |path: &Path, e: std::io::Error| PackError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| io(dir, e))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            collect_dir(root, &path, files)?;
+        } else {
+            let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
+            let relative = path.strip_prefix(root).unwrap_or(&path);
+            let key = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            files.insert(key, bytes);
+        }
+    }
+    Ok(())
+}
+
+fn collect_embedded(dir: &Dir<'static>, prefix: &Path, files: &mut BTreeMap<String, Vec<u8>>) {
+    for file in dir.files() {
+        if let Ok(relative) = file.path().strip_prefix(prefix) {
+            files.insert(
+                relative.to_string_lossy().replace('\\', "/"),
+                file.contents().to_vec(),
+            );
+        }
+    }
+    for sub in dir.dirs() {
+        collect_embedded(sub, prefix, files);
+    }
+}
+
+/// The packs of one run, by id.
+#[derive(Debug, Clone, Default)]
+pub struct PackSet {
+    pub packs: BTreeMap<String, Pack>,
+}
+
+impl PackSet {
+    /// The packs shipped in `rules/`, embedded in the binary.
+    pub fn shipped() -> Result<PackSet, PackError> {
+        let mut set = PackSet::default();
+        for dir in SHIPPED.dirs() {
+            let is_pack = dir
+                .files()
+                .any(|f| f.path().file_name() == Some("pack.json".as_ref()));
+            if !is_pack {
+                continue;
+            }
+            let mut files = BTreeMap::new();
+            collect_embedded(dir, dir.path(), &mut files);
+            let origin = format!("rules/{}", dir.path().display());
+            set.insert(Pack::from_files(files, origin)?)?;
+        }
+        Ok(set)
+    }
+
+    /// Every pack in a folder: either the folder is itself a pack, or each sub-folder with a
+    /// `pack.json` is one.
+    pub fn from_dir(dir: &Path) -> Result<PackSet, PackError> {
+        let mut set = PackSet::default();
+        if dir.join("pack.json").is_file() {
+            set.insert(Pack::from_dir(dir)?)?;
+            return Ok(set);
+        }
+        let mut subdirs: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| PackError::Io {
+                path: dir.display().to_string(),
+                message: e.to_string(),
+            })?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.join("pack.json").is_file())
+            .collect();
+        subdirs.sort();
+        for sub in subdirs {
+            set.insert(Pack::from_dir(&sub)?)?;
+        }
+        Ok(set)
+    }
+
+    pub fn insert(&mut self, pack: Pack) -> Result<(), PackError> {
+        let id = pack.manifest.id.clone();
+        if let Some(other) = self.packs.get(&id) {
+            return Err(PackError::Manifest {
+                pack: id,
+                message: format!(
+                    "two packs have this id: {} and {}",
+                    other.origin, pack.origin
+                ),
+            });
+        }
+        self.packs.insert(id, pack);
+        Ok(())
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Pack> {
+        self.packs.get(id)
+    }
+}

@@ -1,0 +1,360 @@
+//! CSV portfolios: columns named after the facts fields.
+//!
+//! - a nested field is a column named with `.`: `main_establishment.cyber_decisions_in`;
+//! - a list is one cell with `;` between items: `FR;DE`;
+//! - a list of objects is one column per field, items paired by position:
+//!   `owners.id` = `p1;p2`, `owners.share_pct` = `60;30`;
+//! - `activities` may also be one column of entity type ids, each optionally written
+//!   `sector/subsector/entity_type` (needed for `other`);
+//! - `controls` is a list of control ids (maturity 3, documented) or of `id:maturity` pairs;
+//! - an empty cell means the fact is absent.
+//!
+//! How each column converts comes from the facts schema, so a field added there reads from CSV
+//! without a change here. A cell that does not convert (a word where a number belongs) is passed
+//! on as text, so that the schema reports it with its field.
+
+use super::Record;
+use crate::error::RecordError;
+use serde_json::{Map, Number, Value};
+use std::collections::BTreeMap;
+
+const FACTS_SCHEMA: &str = include_str!("../../../schemas/facts.schema.json");
+
+#[derive(Debug, Clone, PartialEq)]
+enum Kind {
+    Text,
+    Number,
+    Bool,
+    List(Box<Kind>),
+    Object(BTreeMap<String, Kind>),
+    ObjectList(BTreeMap<String, Kind>),
+    Controls,
+}
+
+fn schema_kinds() -> BTreeMap<String, Kind> {
+    let schema: Value = serde_json::from_str(FACTS_SCHEMA).unwrap_or(Value::Null);
+    let defs = schema["$defs"].clone();
+    match kind_of(&schema, &defs) {
+        Kind::Object(fields) => fields,
+        _ => BTreeMap::new(),
+    }
+}
+
+fn kind_of(node: &Value, defs: &Value) -> Kind {
+    if let Some(r) = node["$ref"].as_str() {
+        let name = r.trim_start_matches("#/$defs/");
+        return kind_of(&defs[name], defs);
+    }
+    if node.get("oneOf").is_some() {
+        return Kind::Controls;
+    }
+    if let Some(values) = node["enum"].as_array() {
+        if values.iter().all(Value::is_string) {
+            return Kind::Text;
+        }
+    }
+    match node["type"].as_str() {
+        Some("number") | Some("integer") => Kind::Number,
+        Some("boolean") => Kind::Bool,
+        Some("array") => match kind_of(&node["items"], defs) {
+            Kind::Object(fields) => Kind::ObjectList(fields),
+            item => Kind::List(Box::new(item)),
+        },
+        Some("object") => Kind::Object(
+            node["properties"]
+                .as_object()
+                .map(|p| {
+                    p.iter()
+                        .map(|(k, v)| (k.clone(), kind_of(v, defs)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ),
+        _ => Kind::Text,
+    }
+}
+
+/// How one column is read.
+#[derive(Debug, Clone)]
+enum Column {
+    /// A field, at a path of object keys.
+    Field { path: Vec<String>, kind: Kind },
+    /// One field of the objects of a list, paired by position.
+    ListField {
+        list: String,
+        field: String,
+        kind: Kind,
+    },
+    /// `activities` written as entity type ids.
+    Activities,
+    /// Not a facts field: passed through as text.
+    Extra(String),
+}
+
+fn column(name: &str, kinds: &BTreeMap<String, Kind>) -> Column {
+    let parts: Vec<&str> = name.split('.').collect();
+    match (parts.as_slice(), kinds.get(parts[0])) {
+        (["activities"], Some(_)) => Column::Activities,
+        ([_], Some(kind)) => Column::Field {
+            path: vec![name.into()],
+            kind: kind.clone(),
+        },
+        ([top, field], Some(Kind::Object(fields))) if fields.contains_key(*field) => {
+            Column::Field {
+                path: vec![top.to_string(), field.to_string()],
+                kind: fields[*field].clone(),
+            }
+        }
+        ([top, field], Some(Kind::ObjectList(fields))) if fields.contains_key(*field) => {
+            Column::ListField {
+                list: top.to_string(),
+                field: field.to_string(),
+                kind: fields[*field].clone(),
+            }
+        }
+        _ => Column::Extra(name.into()),
+    }
+}
+
+/// Columns that are not facts fields, with the field they were probably meant to be.
+pub fn unknown_columns(text: &str) -> Vec<(String, Option<String>)> {
+    let kinds = schema_kinds();
+    let mut names: Vec<String> = kinds.keys().cloned().collect();
+    for (top, kind) in &kinds {
+        if let Kind::Object(f) | Kind::ObjectList(f) = kind {
+            names.extend(f.keys().map(|k| format!("{top}.{k}")));
+        }
+    }
+    let mut reader = ::csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let Ok(headers) = reader.headers() else {
+        return Vec::new();
+    };
+    headers
+        .iter()
+        .filter(|h| matches!(column(h, &kinds), Column::Extra(_)))
+        .map(|h| {
+            let hint = crate::validate::did_you_mean(h, names.iter().map(String::as_str));
+            (h.to_string(), hint.map(String::from))
+        })
+        .collect()
+}
+
+/// Reads every record of a CSV text. A record whose quoting is broken becomes an error record,
+/// and reading starts again on the line after it, so one stray quote loses one record, not the
+/// rest of the file.
+pub fn read(text: &str) -> Vec<Record> {
+    let kinds = schema_kinds();
+    let header_end = text.find('\n').map(|i| i + 1).unwrap_or(text.len());
+    let header_line = &text[..header_end];
+    let mut headers_reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(header_line.as_bytes());
+    let headers: Vec<String> = match headers_reader.records().next() {
+        Some(Ok(r)) => r.iter().map(|h| h.trim().to_string()).collect(),
+        _ => return Vec::new(),
+    };
+    let columns: Vec<Column> = headers.iter().map(|h| column(h, &kinds)).collect();
+
+    let mut records = Vec::new();
+    let mut offset = header_end;
+    let mut line = 2;
+    while offset < text.len() {
+        let rest = &text[offset..];
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(rest.as_bytes());
+        let mut restart: Option<(usize, usize)> = None;
+        let mut record = ::csv::StringRecord::new();
+        loop {
+            let start = reader.position().clone();
+            let start_line = line + start.line() as usize - 1;
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {
+                    let end = reader.position().clone();
+                    if record.len() == 1 && record.get(0).is_some_and(|c| c.trim().is_empty()) {
+                        continue;
+                    }
+                    if record.len() != headers.len() {
+                        let spans = end.line() > start.line() + 1;
+                        records.push(Record {
+                            line: start_line,
+                            value: Err(RecordError::new(
+                                "read",
+                                start_line,
+                                None,
+                                format!(
+                                    "expected {} fields as in the header, found {}{}",
+                                    headers.len(),
+                                    record.len(),
+                                    if spans {
+                                        "; a quote that is never closed runs on into the lines \
+                                         after it: those lines were read again on their own"
+                                    } else {
+                                        ""
+                                    }
+                                ),
+                            )),
+                        });
+                        if spans {
+                            // Start again on the line after this record's first line.
+                            let skip = rest[start.byte() as usize..]
+                                .find('\n')
+                                .map(|i| start.byte() as usize + i + 1)
+                                .unwrap_or(rest.len());
+                            restart = Some((offset + skip, start_line + 1));
+                            break;
+                        }
+                        continue;
+                    }
+                    records.push(Record {
+                        line: start_line,
+                        value: Ok(convert(&columns, &record)),
+                    });
+                }
+                Err(e) => {
+                    records.push(Record {
+                        line: start_line,
+                        value: Err(RecordError::new("read", start_line, None, e.to_string())),
+                    });
+                    let skip = rest[start.byte() as usize..]
+                        .find('\n')
+                        .map(|i| start.byte() as usize + i + 1)
+                        .unwrap_or(rest.len());
+                    restart = Some((offset + skip, start_line + 1));
+                    break;
+                }
+            }
+        }
+        match restart {
+            Some((next, next_line)) => {
+                offset = next;
+                line = next_line;
+            }
+            None => break,
+        }
+    }
+    records
+}
+
+fn convert(columns: &[Column], record: &::csv::StringRecord) -> Value {
+    let mut object = Map::new();
+    let mut lists: BTreeMap<String, Vec<Map<String, Value>>> = BTreeMap::new();
+    for (column, cell) in columns.iter().zip(record.iter()) {
+        let cell = cell.trim();
+        if cell.is_empty() {
+            continue;
+        }
+        match column {
+            Column::Field { path, kind } => {
+                let value = cell_value(cell, kind);
+                if let [top, field] = path.as_slice() {
+                    let entry = object
+                        .entry(top.clone())
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    if let Value::Object(m) = entry {
+                        m.insert(field.clone(), value);
+                    }
+                } else {
+                    object.insert(path[0].clone(), value);
+                }
+            }
+            Column::ListField { list, field, kind } => {
+                let items = lists.entry(list.clone()).or_default();
+                for (i, part) in cell.split(';').map(str::trim).enumerate() {
+                    if items.len() <= i {
+                        items.push(Map::new());
+                    }
+                    if !part.is_empty() {
+                        items[i].insert(field.clone(), cell_value(part, kind));
+                    }
+                }
+            }
+            Column::Activities => {
+                let items = lists.entry("activities".into()).or_default();
+                for part in cell.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+                    let mut item = Map::new();
+                    let pieces: Vec<&str> = part.split('/').map(str::trim).collect();
+                    if let [sector, subsector, entity_type] = pieces.as_slice() {
+                        item.insert("sector".into(), Value::String(sector.to_string()));
+                        item.insert("subsector".into(), Value::String(subsector.to_string()));
+                        item.insert("entity_type".into(), Value::String(entity_type.to_string()));
+                    } else {
+                        item.insert("entity_type".into(), Value::String(part.to_string()));
+                    }
+                    items.push(item);
+                }
+            }
+            Column::Extra(name) => {
+                object.insert(name.clone(), Value::String(cell.to_string()));
+            }
+        }
+    }
+    for (name, items) in lists {
+        object.insert(
+            name,
+            Value::Array(items.into_iter().map(Value::Object).collect()),
+        );
+    }
+    Value::Object(object)
+}
+
+fn cell_value(cell: &str, kind: &Kind) -> Value {
+    match kind {
+        Kind::Number => cell
+            .replace('_', "")
+            .parse::<f64>()
+            .ok()
+            .and_then(number)
+            .unwrap_or_else(|| Value::String(cell.into())),
+        Kind::Bool => match cell.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "y" | "1" => Value::Bool(true),
+            "false" | "no" | "n" | "0" => Value::Bool(false),
+            _ => Value::String(cell.into()),
+        },
+        Kind::List(item) => Value::Array(
+            cell.split(';')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| cell_value(p, item))
+                .collect(),
+        ),
+        Kind::Controls => {
+            let parts: Vec<&str> = cell
+                .split(';')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .collect();
+            if parts.iter().any(|p| p.contains(':')) {
+                let mut map = Map::new();
+                for p in parts {
+                    let (id, maturity) = p.split_once(':').unwrap_or((p, "3"));
+                    let maturity = maturity
+                        .trim()
+                        .parse::<u64>()
+                        .map(Value::from)
+                        .unwrap_or_else(|_| Value::String(maturity.trim().into()));
+                    let mut state = Map::new();
+                    state.insert("maturity".into(), maturity);
+                    map.insert(id.trim().into(), Value::Object(state));
+                }
+                Value::Object(map)
+            } else {
+                Value::Array(parts.into_iter().map(|p| Value::String(p.into())).collect())
+            }
+        }
+        Kind::Text | Kind::Object(_) | Kind::ObjectList(_) => Value::String(cell.into()),
+    }
+}
+
+/// A JSON number, as an integer when the value is whole (so `120` stays `120`).
+fn number(v: f64) -> Option<Value> {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        Some(Value::from(v as i64))
+    } else {
+        Number::from_f64(v).map(Value::Number)
+    }
+}

@@ -1,0 +1,136 @@
+//! Reading: portfolio files into records, each with the line it starts on.
+//!
+//! Formats: JSON Lines (one organisation per line), a JSON array, and CSV whose columns are the
+//! facts fields (see [`csv`]). A record that cannot be read becomes an error record at its line;
+//! the records after it are still read, so every input record yields exactly one output.
+
+pub mod csv;
+
+use crate::error::RecordError;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+/// One input record: its facts as JSON, or why it could not be read.
+#[derive(Debug)]
+pub struct Record {
+    pub line: usize,
+    pub value: Result<Value, RecordError>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Jsonl,
+    Json,
+    Csv,
+}
+
+impl Format {
+    /// The format a file name suggests, if any.
+    pub fn from_path(path: &str) -> Option<Format> {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+            Some(Format::Jsonl)
+        } else if lower.ends_with(".json") {
+            Some(Format::Json)
+        } else if lower.ends_with(".csv") {
+            Some(Format::Csv)
+        } else {
+            None
+        }
+    }
+
+    /// Guesses from the content: `[` opens a JSON array, `{` a JSON line, anything else is CSV.
+    pub fn sniff(text: &str) -> Format {
+        match text.trim_start().chars().next() {
+            Some('[') => Format::Json,
+            Some('{') => Format::Jsonl,
+            _ => Format::Csv,
+        }
+    }
+}
+
+/// Reads every record of `text`.
+pub fn read(text: &str, format: Format) -> Vec<Record> {
+    match format {
+        Format::Jsonl => read_jsonl(text),
+        Format::Json => read_json_array(text),
+        Format::Csv => csv::read(text),
+    }
+}
+
+fn read_jsonl(text: &str) -> Vec<Record> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| Record {
+            line: i + 1,
+            value: parse_object(l, i + 1),
+        })
+        .collect()
+}
+
+fn parse_object(text: &str, line: usize) -> Result<Value, RecordError> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(other) => Err(RecordError::new(
+            "read",
+            line,
+            None,
+            format!(
+                "expected one JSON object per organisation, found {}",
+                kind_of(&other)
+            ),
+        )),
+        Err(e) => Err(RecordError::new(
+            "read",
+            line,
+            None,
+            format!("not valid JSON (column {}): {e}", e.column()),
+        )),
+    }
+}
+
+fn read_json_array(text: &str) -> Vec<Record> {
+    let items: Vec<&RawValue> = match serde_json::from_str(text) {
+        Ok(items) => items,
+        Err(e) => {
+            return vec![Record {
+                line: e.line(),
+                value: Err(RecordError::new(
+                    "read",
+                    e.line(),
+                    None,
+                    format!(
+                        "the file is not a valid JSON array of organisations, so no record in it \
+                         can be read (column {}): {e}; JSON Lines keeps one bad record from \
+                         spoiling the others",
+                        e.column()
+                    ),
+                )),
+            }];
+        }
+    };
+    let base = text.as_ptr() as usize;
+    items
+        .into_iter()
+        .map(|raw| {
+            let offset = raw.get().as_ptr() as usize - base;
+            let line = text[..offset].matches('\n').count() + 1;
+            Record {
+                line,
+                value: parse_object(raw.get(), line),
+            }
+        })
+        .collect()
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

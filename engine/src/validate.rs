@@ -1,0 +1,270 @@
+//! Validation: the facts schema, then the checks a schema cannot express.
+//!
+//! The schema (`schemas/facts.schema.json`, draft 2020-12) is compiled once, without network or
+//! file access, and applied to every record. Then come the semantic checks: country codes from
+//! ISO 3166-1, activity ids from the nis2 pack's Annex table (with a "did you mean"), and
+//! consistency between related fields. Every problem found in a record is reported, each naming
+//! the field as a JSON pointer.
+
+use crate::error::RecordError;
+use crate::evaluate::tables::Vocabulary;
+use crate::facts::Facts;
+use serde_json::Value;
+use std::collections::HashSet;
+
+const FACTS_SCHEMA: &str = include_str!("../../schemas/facts.schema.json");
+const COUNTRIES: &str = include_str!("../../schemas/countries.json");
+
+/// At most this many problems are reported per record; the rest are summarised.
+const MAX_ERRORS: usize = 10;
+
+pub struct Validator {
+    schema: jsonschema::Validator,
+    countries: HashSet<String>,
+}
+
+impl Validator {
+    pub fn new() -> Validator {
+        // The schema ships inside the binary and a test checks it compiles, so failing here
+        // would be a build defect rather than a user error.
+        let schema: Value = serde_json::from_str(FACTS_SCHEMA)
+            .unwrap_or_else(|e| unreachable!("shipped facts schema is JSON: {e}"));
+        let schema = jsonschema::options()
+            .with_pattern_options(jsonschema::PatternOptions::regex())
+            .build(&schema)
+            .unwrap_or_else(|e| unreachable!("shipped facts schema compiles: {e}"));
+        let countries: Value = serde_json::from_str(COUNTRIES)
+            .unwrap_or_else(|e| unreachable!("shipped country list is JSON: {e}"));
+        let countries = countries["countries"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Validator { schema, countries }
+    }
+
+    /// Validates one record read from line `line`; returns its facts or every problem found.
+    pub fn validate(
+        &self,
+        value: &Value,
+        line: usize,
+        vocabulary: &Vocabulary,
+    ) -> Result<Facts, Vec<RecordError>> {
+        let mut errors: Vec<RecordError> = Vec::new();
+        for e in self.schema.iter_errors(value).take(MAX_ERRORS) {
+            let pointer = e.instance_path().as_str().to_string();
+            let field = if pointer.is_empty() {
+                None
+            } else {
+                Some(pointer.clone())
+            };
+            let subject = if pointer.is_empty() {
+                "the record".to_string()
+            } else {
+                format!("`{}`", pointer.trim_start_matches('/').replace('/', "."))
+            };
+            let message = match e.kind() {
+                jsonschema::error::ValidationErrorKind::Required { property } => format!(
+                    "the record has no {property}: add it ({})",
+                    if property.as_str() == Some("id") {
+                        "every organisation needs an id, unique within the batch"
+                    } else {
+                        "the schema requires it"
+                    }
+                ),
+                _ => format!("{subject}: {e}"),
+            };
+            errors.push(RecordError::new("schema", line, field, message));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let facts: Facts = match serde_json::from_value(value.clone()) {
+            Ok(f) => f,
+            Err(e) => {
+                return Err(vec![RecordError::new("schema", line, None, e.to_string())]);
+            }
+        };
+        self.check_countries(&facts, line, &mut errors);
+        check_activities(&facts, line, vocabulary, &mut errors);
+        errors.truncate(MAX_ERRORS);
+        if errors.is_empty() {
+            Ok(facts)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn check_countries(&self, facts: &Facts, line: usize, errors: &mut Vec<RecordError>) {
+        let mut fields: Vec<(String, &str)> = Vec::new();
+        for (name, list) in [
+            ("established_in", &facts.established_in),
+            ("provides_services_in", &facts.provides_services_in),
+        ] {
+            for (i, c) in list.iter().flatten().enumerate() {
+                fields.push((format!("/{name}/{i}"), c));
+            }
+        }
+        if let Some(c) = &facts.eu_representative_in {
+            fields.push(("/eu_representative_in".into(), c));
+        }
+        if let Some(me) = &facts.main_establishment {
+            for (name, c) in [
+                ("cyber_decisions_in", &me.cyber_decisions_in),
+                ("cyber_operations_in", &me.cyber_operations_in),
+                ("largest_workforce_in", &me.largest_workforce_in),
+            ] {
+                if let Some(c) = c {
+                    fields.push((format!("/main_establishment/{name}"), c));
+                }
+            }
+        }
+        for (pointer, code) in fields {
+            if self.countries.contains(code) {
+                continue;
+            }
+            let hint = match code {
+                "UK" => " (did you mean `GB`? ISO 3166-1 writes the United Kingdom as GB)",
+                "EL" => " (did you mean `GR`? ISO 3166-1 writes Greece as GR)",
+                _ => "",
+            };
+            errors.push(RecordError::new(
+                "unknown_id",
+                line,
+                Some(pointer.clone()),
+                format!(
+                    "`{}`: `{code}` is not an ISO 3166-1 alpha-2 country code{hint}",
+                    field_name(&pointer)
+                ),
+            ));
+        }
+    }
+}
+
+impl Default for Validator {
+    fn default() -> Self {
+        Validator::new()
+    }
+}
+
+fn check_activities(
+    facts: &Facts,
+    line: usize,
+    vocabulary: &Vocabulary,
+    errors: &mut Vec<RecordError>,
+) {
+    for (i, a) in facts.activities.iter().flatten().enumerate() {
+        let at = |name: &str| format!("/activities/{i}/{name}");
+        let Some(t) = vocabulary.get(&a.entity_type) else {
+            errors.push(unknown(
+                line,
+                at("entity_type"),
+                "entity type",
+                &a.entity_type,
+                vocabulary.types.iter().map(|t| t.entity_type.as_str()),
+            ));
+            continue;
+        };
+        if let Some(sector) = &a.sector {
+            if !vocabulary.sectors.contains(sector) {
+                errors.push(unknown(
+                    line,
+                    at("sector"),
+                    "sector",
+                    sector,
+                    vocabulary.sectors.iter().map(String::as_str),
+                ));
+            } else if t.entity_type != "other" && *sector != t.sector {
+                errors.push(RecordError::new(
+                    "inconsistent",
+                    line,
+                    Some(at("sector")),
+                    format!(
+                        "`activities.{i}.sector`: entity type `{}` belongs to sector `{}`, not \
+                         `{sector}`; correct the sector or leave it out",
+                        t.entity_type, t.sector
+                    ),
+                ));
+            }
+        }
+        if let Some(subsector) = &a.subsector {
+            if !vocabulary.subsectors.contains(subsector) {
+                errors.push(unknown(
+                    line,
+                    at("subsector"),
+                    "subsector",
+                    subsector,
+                    vocabulary.subsectors.iter().map(String::as_str),
+                ));
+            } else if t.entity_type != "other" && *subsector != t.subsector {
+                errors.push(RecordError::new(
+                    "inconsistent",
+                    line,
+                    Some(at("subsector")),
+                    format!(
+                        "`activities.{i}.subsector`: entity type `{}` belongs to subsector `{}`, \
+                         not `{subsector}`; correct the subsector or leave it out",
+                        t.entity_type, t.subsector
+                    ),
+                ));
+            }
+        }
+        let level = match t.entity_type.as_str() {
+            "central_government_public_administration_entity" => Some("central"),
+            "regional_public_administration_entity" => Some("regional"),
+            "local_public_administration_entity" => Some("local"),
+            _ => None,
+        };
+        if let (Some(expected), Some(declared)) = (level, &facts.public_administration_level) {
+            if expected != declared {
+                errors.push(RecordError::new(
+                    "inconsistent",
+                    line,
+                    Some("/public_administration_level".into()),
+                    format!(
+                        "`public_administration_level` is `{declared}` but activity {i} is a \
+                         {expected} public administration entity; make them agree"
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+fn unknown<'a>(
+    line: usize,
+    pointer: String,
+    what: &str,
+    value: &str,
+    known: impl Iterator<Item = &'a str>,
+) -> RecordError {
+    let hint = did_you_mean(value, known)
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_else(|| "; the ids are listed in reference/nis2.md §10".into());
+    RecordError::new(
+        "unknown_id",
+        line,
+        Some(pointer.clone()),
+        format!(
+            "`{}`: `{value}` is not a known {what}{hint}",
+            field_name(&pointer)
+        ),
+    )
+}
+
+/// `/activities/0/entity_type` → `activities.0.entity_type`.
+fn field_name(pointer: &str) -> String {
+    pointer.trim_start_matches('/').replace('/', ".")
+}
+
+/// The closest known name, when one is close enough to be a likely typo.
+pub fn did_you_mean<'a>(value: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .map(|k| (strsim::jaro_winkler(value, k), k))
+        .filter(|(score, _)| *score > 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}

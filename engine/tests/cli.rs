@@ -1,0 +1,147 @@
+//! The `assay` binary on real files: the README's command, bad input, exit codes.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::process::Command;
+
+fn assay(args: &[&str]) -> (i32, Vec<Value>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("assay runs");
+    let records = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each output line is JSON"))
+        .collect();
+    (
+        out.status.code().unwrap_or(-1),
+        records,
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn readme_command_assesses_the_fixture_portfolio() {
+    let (code, records, stderr) = assay(&["assess", "fixtures/portfolio.csv", "--as-of", AS_OF]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows = fixture("portfolio.csv").lines().count() - 1;
+    assert_eq!(records.len(), rows);
+    assert!(
+        stderr.contains("essential") && stderr.contains("assessed"),
+        "{stderr}"
+    );
+    let pack = &records[0]["packs"][0];
+    assert_eq!(pack["id"], "nis2");
+    assert_eq!(pack["sha256"].as_str().map(str::len), Some(64));
+}
+
+/// DESIGN.md "Behaviour on bad input": one output per input, in order, error records naming
+/// line and field, exit code 1.
+#[test]
+fn bad_records_yield_error_records_and_exit_code_1() {
+    let (code, records, _) = assay(&["assess", "fixtures/bad-records.jsonl", "--as-of", AS_OF]);
+    assert_eq!(code, 1);
+    let input_lines = fixture("bad-records.jsonl")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert_eq!(records.len(), input_lines);
+    let lines: Vec<u64> = records
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        (1..=input_lines as u64).collect::<Vec<_>>(),
+        "input order"
+    );
+
+    let error = |i: usize| records[i]["errors"][0].clone();
+    assert_eq!(records[0]["nis2"]["classification"], "important");
+    assert_eq!(error(1)["field"], "/employees"); // wrong type
+    assert_eq!(error(2)["field"], "/employees"); // negative headcount
+    assert!(error(2)["message"]
+        .as_str()
+        .unwrap()
+        .contains("minimum of 0"));
+    let misspelt = error(3)["message"].as_str().unwrap().to_string();
+    assert!(
+        misspelt.contains("did you mean `electricity_distribution_system_operator`"),
+        "{misspelt}"
+    );
+    assert!(
+        records[4]["id"].is_null() && error(4)["message"].as_str().unwrap().contains("no \"id\"")
+    );
+    assert_eq!(error(5)["code"], "read"); // not JSON
+    assert_eq!(records[6]["nis2"]["classification"], "important");
+    assert!(error(7)["message"].as_str().unwrap().contains("`GB`"));
+    assert!(error(8)["message"]
+        .as_str()
+        .unwrap()
+        .contains("already used by the record on line 1"));
+}
+
+#[test]
+fn broken_csv_quoting_loses_only_its_own_record() {
+    let (code, records, _) = assay(&["assess", "fixtures/bad-quoting.csv", "--as-of", AS_OF]);
+    assert_eq!(code, 1);
+    assert_eq!(records.len(), 4, "four data lines, four records");
+    assert_eq!(records[0]["id"], "q-1");
+    assert_eq!(records[1]["errors"][0]["line"], 3);
+    assert_eq!(records[2]["id"], "q-3");
+    assert_eq!(records[3]["id"], "q-4");
+    assert_eq!(records[3]["nis2"]["classification"], "essential"); // DNS, Art. 3(1)(b)
+}
+
+#[test]
+fn output_formats_and_stdin() {
+    let (code, _, _) = assay(&[
+        "assess",
+        "fixtures/portfolio.csv",
+        "--format",
+        "csv",
+        "--out",
+        "target/p.csv",
+        "--as-of",
+        AS_OF,
+    ]);
+    assert_eq!(code, 0);
+    let csv = std::fs::read_to_string(root().join("target/p.csv")).unwrap();
+    assert!(csv.starts_with("id,line,nis2.classification"));
+    assert_eq!(
+        csv.lines().count(),
+        fixture("portfolio.csv").lines().count()
+    );
+
+    let (code, _, _) = assay(&[
+        "assess",
+        "fixtures/cases/nis2-special.jsonl",
+        "--format",
+        "json",
+        "--out",
+        "target/s.json",
+        "--as-of",
+        AS_OF,
+    ]);
+    assert_eq!(
+        code, 1,
+        "the case files hold facts under `facts`, so records lack an id"
+    );
+    let parsed: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("target/s.json")).unwrap())
+            .unwrap();
+    assert_eq!(parsed.as_array().map(Vec::len), Some(8));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _, stderr) = assay(&["assess", "fixtures/portfolio.csv", "--as-of", "04/12/2026"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("YYYY-MM-DD"));
+    let (code, _, stderr) = assay(&["assess", "fixtures/no-such-file.csv"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no-such-file.csv"));
+}

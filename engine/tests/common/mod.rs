@@ -1,0 +1,52 @@
+//! Shared helpers for the integration tests: assess text with the shipped packs.
+
+#![allow(dead_code)]
+
+use assay::assessment::Assessment;
+use assay::evaluate::Evaluator;
+use assay::pack::PackSet;
+use assay::read::Format;
+use assay::validate::Validator;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+pub const AS_OF: &str = "2026-12-04";
+
+pub fn evaluator() -> &'static Evaluator {
+    static E: OnceLock<Evaluator> = OnceLock::new();
+    E.get_or_init(|| {
+        Evaluator::new(PackSet::shipped().expect("shipped packs load")).expect("packs compile")
+    })
+}
+
+pub fn validator() -> &'static Validator {
+    static V: OnceLock<Validator> = OnceLock::new();
+    V.get_or_init(Validator::new)
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(name: &str) -> String {
+    let path = root().join("fixtures").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+pub fn assess(text: &str, format: Format) -> Vec<Assessment> {
+    assay::pipeline::assess_text(text, format, evaluator(), validator(), AS_OF)
+}
+
+/// Assesses one organisation given as JSON.
+pub fn assess_one(facts: &serde_json::Value) -> Assessment {
+    let mut out = assess(&facts.to_string(), Format::Jsonl);
+    assert_eq!(out.len(), 1);
+    out.remove(0)
+}
+
+pub fn classification(a: &Assessment) -> &'static str {
+    match &a.nis2 {
+        Some(n) => n.classification.as_str(),
+        None => panic!("record {:?} has errors: {:?}", a.id, a.errors),
+    }
+}
