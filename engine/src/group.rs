@@ -126,6 +126,13 @@ pub fn aggregate(
     }
     let group_of: Vec<usize> = (0..records.len()).map(|i| find(&mut parent, i)).collect();
 
+    // Holdings by enterprise, both directions, so that finding partners is not a scan.
+    let mut adjacent: Vec<Vec<(usize, f64)>> = vec![Vec::new(); records.len()];
+    for (&(a, b), &pct) in &holdings {
+        adjacent[a].push((b, pct));
+        adjacent[b].push((a, pct));
+    }
+
     let mut out = HashMap::new();
     for (i, (_, facts)) in records.iter().enumerate() {
         if errors.contains_key(&i) {
@@ -138,14 +145,7 @@ pub fn aggregate(
             .collect();
         // Partners: 25 % to 50 %, immediately up- or downstream, not in the linked group.
         let mut partners: BTreeMap<usize, f64> = BTreeMap::new();
-        for (&(a, b), &pct) in &holdings {
-            let other = if a == i {
-                b
-            } else if b == i {
-                a
-            } else {
-                continue;
-            };
+        for &(other, pct) in &adjacent[i] {
             if (25.0..=50.0).contains(&pct) && group_of[other] != group_of[i] {
                 let entry = partners.entry(other).or_insert(0.0);
                 *entry = entry.max(pct);

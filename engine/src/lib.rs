@@ -14,6 +14,7 @@ pub mod assessment;
 pub mod error;
 pub mod evaluate;
 pub mod facts;
+pub mod gen;
 pub mod group;
 pub mod pack;
 pub mod pipeline;

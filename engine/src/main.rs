@@ -26,6 +26,24 @@ struct Cli {
 enum Command {
     /// Assess a portfolio: one assessment per organisation, in input order.
     Assess(AssessArgs),
+    /// Generate synthetic data for benchmarks and trials.
+    Gen {
+        #[command(subcommand)]
+        what: GenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenCommand {
+    /// A synthetic portfolio as JSON Lines on standard output.
+    Portfolio {
+        /// Number of organisations.
+        #[arg(long, default_value_t = 1000)]
+        n: usize,
+        /// Seed: the same seed gives the same portfolio.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(clap::Args)]
@@ -73,6 +91,17 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Gen {
+            what: GenCommand::Portfolio { n, seed },
+        } => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for v in assay::gen::portfolio(n, seed) {
+                if writeln!(out, "{v}").is_err() {
+                    return ExitCode::from(2);
+                }
+            }
+            ExitCode::SUCCESS
+        }
     }
 }
 
