@@ -22,6 +22,7 @@ use thread_local::ThreadLocal;
 struct Worker {
     engine: rhai::Engine,
     nis2: Scripts,
+    strings: nis2::Strings,
 }
 
 /// The packs of a run, ready to evaluate records on any thread.
@@ -75,7 +76,7 @@ impl Evaluator {
             // The scripts compiled once in `new`, so compiling them again cannot fail.
             let nis2 = Scripts::compile(&engine, &self.nis2_pack)
                 .unwrap_or_else(|e| unreachable!("pack compiled before: {e}"));
-            Worker { engine, nis2 }
+            Worker { engine, nis2, strings: self.nis2.strings() }
         })
     }
 
@@ -97,7 +98,7 @@ impl Evaluator {
             nis2: None,
             errors: Vec::new(),
         };
-        match nis2::evaluate(&self.nis2, &worker.nis2, &worker.engine, facts, aggregate) {
+        match nis2::evaluate(&self.nis2, &worker.nis2, &worker.engine, &worker.strings, facts, aggregate) {
             Ok(out) => assessment.nis2 = Some(out),
             Err(e) => assessment
                 .errors

@@ -86,7 +86,11 @@ pub struct Nis2Pack {
     fine_important: (Fine, String),
     classification: Call,
     jurisdiction: Call,
-    /// Interned strings for the arguments, so that a call does not allocate them.
+}
+
+/// The strings passed to scripts, made once per worker thread so that a call neither allocates
+/// them nor shares their reference counts with other threads.
+pub struct Strings {
     type_names: Vec<ImmutableString>,
     annexes: Vec<ImmutableString>,
     size_names: [ImmutableString; 4],
@@ -148,16 +152,6 @@ impl Nis2Pack {
             })
         };
 
-        let type_names = vocabulary
-            .types
-            .iter()
-            .map(|t| t.entity_type.as_str().into())
-            .collect();
-        let annexes = vocabulary
-            .types
-            .iter()
-            .map(|t| t.annex.as_str().into())
-            .collect();
         Ok(Nis2Pack {
             sizes,
             member_states,
@@ -169,10 +163,6 @@ impl Nis2Pack {
             fine_important: fine("fine_important")?,
             classification: call("classification")?,
             jurisdiction: call("jurisdiction")?,
-            type_names,
-            annexes,
-            size_names: SizeClass::ALL.map(|c| c.as_str().into()),
-            designation_names: ["".into(), "essential".into(), "important".into()],
             vocabulary,
         })
     }
@@ -213,17 +203,28 @@ struct Inputs {
 }
 
 impl Nis2Pack {
-    fn args(&self, call: &Call, x: &Inputs) -> Vec<Dynamic> {
+    /// Fresh copies of the argument strings, for one worker thread.
+    pub fn strings(&self) -> Strings {
+        let fresh = |s: &str| ImmutableString::from(s.to_string());
+        Strings {
+            type_names: self.vocabulary.types.iter().map(|t| fresh(&t.entity_type)).collect(),
+            annexes: self.vocabulary.types.iter().map(|t| fresh(&t.annex)).collect(),
+            size_names: SizeClass::ALL.map(|c| fresh(c.as_str())),
+            designation_names: ["", "essential", "important"].map(fresh),
+        }
+    }
+
+    fn args(&self, call: &Call, x: &Inputs, strings: &Strings) -> Vec<Dynamic> {
         call.args
             .iter()
             .map(|arg| match arg {
-                Arg::EntityType => self.type_names[x.type_index].clone().into(),
-                Arg::Annex => self.annexes[x.type_index].clone().into(),
-                Arg::SizeClass => self.size_names[x.size as usize].clone().into(),
+                Arg::EntityType => strings.type_names[x.type_index].clone().into(),
+                Arg::Annex => strings.annexes[x.type_index].clone().into(),
+                Arg::SizeClass => strings.size_names[x.size as usize].clone().into(),
                 Arg::InUnion => x.in_union.into(),
                 Arg::PublicAdministration => x.public_administration.into(),
                 Arg::NationalSecurity => x.national_security.into(),
-                Arg::Designation => self.designation_names[x.designation].clone().into(),
+                Arg::Designation => strings.designation_names[x.designation].clone().into(),
                 Arg::CerCriticalEntity => x.cer.into(),
                 Arg::Nis1Operator => x.nis1_operator.into(),
                 Arg::Nis1Choice => x.nis1_choice.into(),
@@ -269,6 +270,7 @@ pub fn evaluate(
     pack: &Nis2Pack,
     scripts: &Scripts,
     engine: &Engine,
+    strings: &Strings,
     facts: &Facts,
     aggregate: Option<&crate::group::Aggregate>,
 ) -> Result<Nis2Out, PackError> {
@@ -365,7 +367,7 @@ pub fn evaluate(
             engine,
             &call.decision,
             &call.function,
-            pack.args(call, &inputs),
+            pack.args(call, &inputs, strings),
         )?;
         jurisdictions.insert(t, jurisdiction(pack, scripts, facts, &rule)?);
     }
@@ -436,7 +438,7 @@ pub fn evaluate(
                                 engine,
                                 &call.decision,
                                 &call.function,
-                                pack.args(call, &inputs),
+                                pack.args(call, &inputs, strings),
                             )?;
                             let outcome = outcome_of(pack.rule(&id, scripts)?, scripts)?;
                             activities.push((t, id, outcome));
