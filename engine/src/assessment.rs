@@ -15,6 +15,9 @@ pub struct Assessment {
     pub nis2: Option<Nis2>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<RecordError>,
+    /// Problems that did not stop the assessment, such as a field name that looks misspelt.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// A pack used for an assessment: enough to replay the decision.

@@ -20,7 +20,7 @@ pub enum PackError {
         line: usize,
         message: String,
     },
-    #[error("pack `{pack}`, {file}:{line}:{column}: {message}")]
+    #[error("pack `{pack}`, {file}{}: {message}", at(*line, *column))]
     Script {
         pack: String,
         file: String,
@@ -28,6 +28,15 @@ pub enum PackError {
         column: usize,
         message: String,
     },
+}
+
+/// `:line:column`, or nothing when the script engine gave no position.
+fn at(line: usize, column: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(":{line}:{column}")
+    }
 }
 
 /// A problem with one input record. It becomes the record's `errors` entry; the rest of the batch

@@ -148,6 +148,12 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         }
     }
 
+    if args.jobs > 1024 {
+        return Err(format!(
+            "--jobs {} is far more threads than any machine has cores; use 0 for one per core",
+            args.jobs
+        ));
+    }
     let pool = assay::pipeline::pool(args.jobs).map_err(|e| e.to_string())?;
     let assessments = pool
         .install(|| assay::pipeline::assess_text(&text, format, &evaluator, &validator, &as_of));
@@ -160,14 +166,16 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let mut writer = Writer::new(out, args.format);
-    for a in &assessments {
-        writer
-            .write(a)
-            .map_err(|e| format!("cannot write the output: {e}"))?;
+    let written = assessments
+        .iter()
+        .try_for_each(|a| writer.write(a))
+        .and_then(|()| writer.finish().map(drop));
+    match written {
+        // A reader that stops early (`| head`) is not an error of ours.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(format!("cannot write the output: {e}")),
+        Ok(()) => {}
     }
-    writer
-        .finish()
-        .map_err(|e| format!("cannot write the output: {e}"))?;
 
     let errors = summary(&assessments);
     Ok(if errors > 0 {

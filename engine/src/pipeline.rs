@@ -26,7 +26,12 @@ pub fn pool(jobs: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildErro
 }
 
 /// A record after validation: its line, its id when one could be read, its facts or errors.
-type Validated = (usize, Option<String>, Result<Facts, Vec<RecordError>>);
+type Validated = (
+    usize,
+    Option<String>,
+    Result<Facts, Vec<RecordError>>,
+    Vec<String>,
+);
 
 /// Assesses every record of `text`, one assessment per record, in order.
 pub fn assess_text(
@@ -57,18 +62,21 @@ pub fn assess_records(
                 .and_then(|v| v.get("id"))
                 .and_then(|v| v.as_str())
                 .map(String::from);
-            let facts = match r.value {
-                Ok(v) => validator.validate(&v, r.line, vocabulary),
-                Err(e) => Err(vec![e]),
+            let (facts, warnings) = match r.value {
+                Ok(v) => (
+                    validator.validate(&v, r.line, vocabulary),
+                    validator.likely_typos(&v),
+                ),
+                Err(e) => (Err(vec![e]), Vec::new()),
             };
-            (r.line, id, facts)
+            (r.line, id, facts, warnings)
         })
         .collect();
 
     // Ids must be unique within a batch: owners refer to them.
     let mut first_line: HashMap<&str, usize> = HashMap::new();
     let mut duplicates: HashMap<usize, RecordError> = HashMap::new();
-    for (i, (line, _, facts)) in validated.iter().enumerate() {
+    for (i, (line, _, facts, _)) in validated.iter().enumerate() {
         if let Ok(f) = facts {
             if let Some(&earlier) = first_line.get(f.id.as_str()) {
                 duplicates.insert(
@@ -94,7 +102,7 @@ pub fn assess_records(
         .iter()
         .enumerate()
         .filter(|(i, _)| !duplicates.contains_key(i))
-        .filter_map(|(i, (line, _, f))| f.as_ref().ok().map(|f| (i, *line, f)))
+        .filter_map(|(i, (line, _, f, _))| f.as_ref().ok().map(|f| (i, *line, f)))
         .collect();
     let group_input: Vec<(usize, &Facts)> = valid.iter().map(|(_, l, f)| (*l, *f)).collect();
     let (aggregates, group_errors) = group::aggregate(&group_input);
@@ -112,13 +120,13 @@ pub fn assess_records(
     validated
         .par_iter()
         .enumerate()
-        .map(|(i, (line, id, facts))| {
+        .map(|(i, (line, id, facts, warnings))| {
             let errors = match (facts, duplicates.get(&i), group_error_of.get(&i)) {
                 (Err(errors), _, _) => Some(errors.clone()),
                 (Ok(_), Some(e), _) | (Ok(_), None, Some(e)) => Some(vec![e.clone()]),
                 _ => None,
             };
-            match (facts, errors) {
+            let mut assessment = match (facts, errors) {
                 (Ok(f), None) => {
                     let aggregate = aggregate_of.get(&i).copied();
                     evaluator.assess(f, *line, aggregate, as_of)
@@ -130,8 +138,11 @@ pub fn assess_records(
                     as_of: as_of.to_string(),
                     nis2: None,
                     errors: errors.unwrap_or_default(),
+                    warnings: Vec::new(),
                 },
-            }
+            };
+            assessment.warnings.clone_from(warnings);
+            assessment
         })
         .collect()
 }

@@ -21,6 +21,8 @@ const MAX_ERRORS: usize = 10;
 pub struct Validator {
     schema: jsonschema::Validator,
     countries: HashSet<String>,
+    /// The top-level facts fields.
+    fields: HashSet<String>,
 }
 
 impl Validator {
@@ -29,6 +31,10 @@ impl Validator {
         // would be a build defect rather than a user error.
         let schema: Value = serde_json::from_str(FACTS_SCHEMA)
             .unwrap_or_else(|e| unreachable!("shipped facts schema is JSON: {e}"));
+        let fields = schema["properties"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
         let schema = jsonschema::options()
             .with_pattern_options(jsonschema::PatternOptions::regex())
             .build(&schema)
@@ -43,7 +49,11 @@ impl Validator {
                     .collect()
             })
             .unwrap_or_default();
-        Validator { schema, countries }
+        Validator {
+            schema,
+            countries,
+            fields,
+        }
     }
 
     /// Validates one record read from line `line`; returns its facts or every problem found.
@@ -53,6 +63,14 @@ impl Validator {
         line: usize,
         vocabulary: &Vocabulary,
     ) -> Result<Facts, Vec<RecordError>> {
+        // An explicit null is an absent fact, as an empty CSV cell is.
+        let stripped;
+        let value = if has_null(value) {
+            stripped = without_nulls(value);
+            &stripped
+        } else {
+            value
+        };
         let mut errors: Vec<RecordError> = Vec::new();
         for e in self.schema.iter_errors(value).take(MAX_ERRORS) {
             let pointer = e.instance_path().as_str().to_string();
@@ -96,6 +114,23 @@ impl Validator {
         } else {
             Err(errors)
         }
+    }
+
+    /// Top-level fields that are not facts fields but look like a misspelt one: the contract
+    /// lets records carry extra fields, but `employes` silently left out would change an answer.
+    pub fn likely_typos(&self, value: &Value) -> Vec<String> {
+        let Some(object) = value.as_object() else {
+            return Vec::new();
+        };
+        object
+            .keys()
+            .filter(|k| !self.fields.contains(*k))
+            .filter_map(|k| {
+                did_you_mean(k, self.fields.iter().map(String::as_str)).map(|m| {
+                    format!("`{k}` is not a facts field and was not used; did you mean `{m}`?")
+                })
+            })
+            .collect()
     }
 
     fn check_countries(&self, facts: &Facts, line: usize, errors: &mut Vec<RecordError>) {
@@ -243,7 +278,7 @@ fn unknown<'a>(
 ) -> RecordError {
     let hint = did_you_mean(value, known)
         .map(|s| format!("; did you mean `{s}`?"))
-        .unwrap_or_else(|| "; the ids are listed in reference/nis2.md §10".into());
+        .unwrap_or_else(|| "; the ids are listed in rules/nis2/tables/entity-types.json".into());
     RecordError::new(
         "unknown_id",
         line,
@@ -253,6 +288,28 @@ fn unknown<'a>(
             field_name(&pointer)
         ),
     )
+}
+
+fn has_null(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Object(m) => m.values().any(has_null),
+        Value::Array(a) => a.iter().any(has_null),
+        _ => false,
+    }
+}
+
+fn without_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
 }
 
 /// `/activities/0/entity_type` → `activities.0.entity_type`.

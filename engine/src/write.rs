@@ -67,7 +67,7 @@ impl<W: Write> Writer<W> {
                 if self.written == 0 {
                     w.write_record(CSV_HEADER)?;
                 }
-                w.write_record(csv_row(a))?;
+                w.write_record(csv_row(a).iter().map(|cell| defuse(cell)))?;
             }
         }
         self.written += 1;
@@ -84,6 +84,15 @@ impl<W: Write> Writer<W> {
         }
         out.flush()?;
         Ok(out)
+    }
+}
+
+/// A cell that a spreadsheet would run as a formula gets a leading apostrophe (OWASP's advice
+/// for CSV injection): ids and names come from client files.
+fn defuse(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
     }
 }
 

@@ -145,3 +145,39 @@ fn usage_errors_exit_2() {
     assert_eq!(code, 2);
     assert!(stderr.contains("no-such-file.csv"));
 }
+
+/// Exports from spreadsheets and other tools: a byte-order mark, Windows line endings,
+/// explicit nulls and misspelt field names.
+#[test]
+fn common_export_quirks() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let line = r#"{"id": "x", "established_in": ["FR"], "provides_services_in": ["FR"], "employees": 300, "annual_turnover_eur": null, "activities": [{"entity_type": "air_carrier"}], "national_security_activity": true}"#;
+    let bom = write("bom.jsonl", &format!("\u{feff}{line}\n"));
+    let (code, records, _) = assay(&["assess", &bom, "--as-of", AS_OF]);
+    assert_eq!(code, 0);
+    // 300 AWU is large whatever the turnover: essential, Art. 3(1)(a). A null is an absent fact.
+    assert_eq!(records[0]["nis2"]["classification"], "essential");
+    let warning = records[0]["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.contains("did you mean `national_security_activities`"),
+        "{warning}"
+    );
+
+    let crlf = write(
+        "w.csv",
+        "id,established_in,provides_services_in,employees,activities\r\n\
+         w1,FR,FR,300,air_carrier\r\nw2,FR,FR,300,air_carrier\r\nw3,FR,FR,many,air_carrier\r\n",
+    );
+    let (code, records, _) = assay(&["assess", &crlf, "--as-of", AS_OF]);
+    assert_eq!(code, 1);
+    let lines: Vec<u64> = records
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![2, 3, 4], "lines as a spreadsheet numbers them");
+}

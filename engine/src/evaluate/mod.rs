@@ -76,7 +76,11 @@ impl Evaluator {
             // The scripts compiled once in `new`, so compiling them again cannot fail.
             let nis2 = Scripts::compile(&engine, &self.nis2_pack)
                 .unwrap_or_else(|e| unreachable!("pack compiled before: {e}"));
-            Worker { engine, nis2, strings: self.nis2.strings() }
+            Worker {
+                engine,
+                nis2,
+                strings: self.nis2.strings(),
+            }
         })
     }
 
@@ -97,8 +101,16 @@ impl Evaluator {
             as_of: as_of.to_string(),
             nis2: None,
             errors: Vec::new(),
+            warnings: Vec::new(),
         };
-        match nis2::evaluate(&self.nis2, &worker.nis2, &worker.engine, &worker.strings, facts, aggregate) {
+        match nis2::evaluate(
+            &self.nis2,
+            &worker.nis2,
+            &worker.engine,
+            &worker.strings,
+            facts,
+            aggregate,
+        ) {
             Ok(out) => assessment.nis2 = Some(out),
             Err(e) => assessment
                 .errors

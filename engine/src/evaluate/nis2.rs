@@ -106,6 +106,16 @@ impl Nis2Pack {
         };
 
         let vocabulary = Vocabulary::new(tables::read(pack, "entity_types", "entity_types")?);
+        if vocabulary.get("other").is_none() {
+            return Err(PackError::Table {
+                pack: id.clone(),
+                file: "entity_types".into(),
+                line: 0,
+                message: "the table must list the entity type `other` (activities of no Annex \
+                          type)"
+                    .into(),
+            });
+        }
         let sizes = SizeTable::from_json(pack.table("size_classes")?, &id)?;
         let member_states = tables::read(pack, "member_states", "member_states")?;
         let rule_list: Vec<Rule> = tables::read(pack, "rules", "rules")?;
@@ -168,17 +178,42 @@ impl Nis2Pack {
     }
 
     fn rule(&self, id: &str, scripts: &Scripts) -> Result<&Rule, PackError> {
-        self.rules.get(id).ok_or_else(|| PackError::Script {
+        self.rules.get(id).ok_or_else(|| PackError::Table {
+            pack: scripts.pack.clone(),
+            file: "rules".into(),
+            line: 0,
+            message: format!("no rule `{id}` in tables/rules.json"),
+        })
+    }
+
+    /// Asks the pack for one decision and checks that the rule it returns exists.
+    fn decide(
+        &self,
+        call: &Call,
+        inputs: &Inputs,
+        strings: &Strings,
+        scripts: &Scripts,
+        engine: &Engine,
+    ) -> Result<String, PackError> {
+        let args = self.args(call, inputs, strings);
+        let id = scripts.call_rule(engine, &call.decision, &call.function, args)?;
+        if self.rules.contains_key(&id) {
+            return Ok(id);
+        }
+        Err(PackError::Script {
             pack: scripts.pack.clone(),
             file: scripts
                 .function_files
-                .values()
-                .next()
+                .get(&call.function)
                 .cloned()
                 .unwrap_or_default(),
             line: 0,
             column: 0,
-            message: format!("a script returned `{id}`, which is not a rule in tables/rules.json"),
+            message: format!(
+                "decision `{}` (function `{}`) returned `{id}`, which is not a rule in \
+                 tables/rules.json; add the rule there or return an existing id",
+                call.decision, call.function
+            ),
         })
     }
 
@@ -207,8 +242,18 @@ impl Nis2Pack {
     pub fn strings(&self) -> Strings {
         let fresh = |s: &str| ImmutableString::from(s.to_string());
         Strings {
-            type_names: self.vocabulary.types.iter().map(|t| fresh(&t.entity_type)).collect(),
-            annexes: self.vocabulary.types.iter().map(|t| fresh(&t.annex)).collect(),
+            type_names: self
+                .vocabulary
+                .types
+                .iter()
+                .map(|t| fresh(&t.entity_type))
+                .collect(),
+            annexes: self
+                .vocabulary
+                .types
+                .iter()
+                .map(|t| fresh(&t.annex))
+                .collect(),
             size_names: SizeClass::ALL.map(|c| fresh(c.as_str())),
             designation_names: ["", "essential", "important"].map(fresh),
         }
@@ -362,13 +407,7 @@ pub fn evaluate(
             local_choice: false,
             established_in_union: established_eu.unwrap_or(true),
         };
-        let call = &pack.jurisdiction;
-        let rule = scripts.call_rule(
-            engine,
-            &call.decision,
-            &call.function,
-            pack.args(call, &inputs, strings),
-        )?;
+        let rule = pack.decide(&pack.jurisdiction, &inputs, strings, scripts, engine)?;
         jurisdictions.insert(t, jurisdiction(pack, scripts, facts, &rule)?);
     }
 
@@ -433,12 +472,12 @@ pub fn evaluate(
                                 local_choice: local,
                                 established_in_union: established_eu.unwrap_or(true),
                             };
-                            let call = &pack.classification;
-                            let id = scripts.call_rule(
+                            let id = pack.decide(
+                                &pack.classification,
+                                &inputs,
+                                strings,
+                                scripts,
                                 engine,
-                                &call.decision,
-                                &call.function,
-                                pack.args(call, &inputs, strings),
                             )?;
                             let outcome = outcome_of(pack.rule(&id, scripts)?, scripts)?;
                             activities.push((t, id, outcome));
@@ -461,7 +500,16 @@ pub fn evaluate(
         }
     }
 
-    let first = &answers[0];
+    let Some(first) = answers.first() else {
+        return Err(PackError::Table {
+            pack: scripts.pack.clone(),
+            file: "entity_types".into(),
+            line: 0,
+            message: "no activity could be evaluated: the entity type table is empty or lacks \
+                      `other`"
+                .into(),
+        });
+    };
     let agreed = answers.iter().all(|a| a.outcome == first.outcome);
     let classification = if agreed {
         first.outcome

@@ -123,11 +123,20 @@ impl Scripts {
     fn runtime_error(&self, decision: &str, function: &str, error: &EvalAltResult) -> PackError {
         let mut innermost = function.to_string();
         let mut current = error;
+        // Some limits (an empty endless loop) report no position; the nearest call site then
+        // says where the failing function was entered.
+        let mut position = error.position();
         while let EvalAltResult::ErrorInFunctionCall(name, _, inner, _) = current {
             innermost = name.clone();
             current = inner;
+            if !current.position().is_none() {
+                position = current.position();
+            }
         }
-        let (line, column) = line_col(current.position());
+        if !current.position().is_none() {
+            position = current.position();
+        }
+        let (line, column) = line_col(position);
         PackError::Script {
             pack: self.pack.clone(),
             file: self.file_of(&innermost),

@@ -145,6 +145,16 @@ pub fn unknown_columns(text: &str) -> Vec<(String, Option<String>)> {
 /// and reading starts again on the line after it, so one stray quote loses one record, not the
 /// rest of the file.
 pub fn read(text: &str) -> Vec<Record> {
+    // Windows (CRLF) and old Mac (CR) line endings become LF, so that line numbers count the
+    // lines a spreadsheet shows. A CR inside a quoted cell becomes LF too, which changes nothing
+    // for the facts.
+    let normalised;
+    let text = if text.contains('\r') {
+        normalised = text.replace("\r\n", "\n").replace('\r', "\n");
+        normalised.as_str()
+    } else {
+        text
+    };
     let kinds = schema_kinds();
     let header_end = text.find('\n').map(|i| i + 1).unwrap_or(text.len());
     let header_line = &text[..header_end];

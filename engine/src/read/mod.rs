@@ -41,7 +41,7 @@ impl Format {
 
     /// Guesses from the content: `[` opens a JSON array, `{` a JSON line, anything else is CSV.
     pub fn sniff(text: &str) -> Format {
-        match text.trim_start().chars().next() {
+        match strip_bom(text).trim_start().chars().next() {
             Some('[') => Format::Json,
             Some('{') => Format::Jsonl,
             _ => Format::Csv,
@@ -49,8 +49,14 @@ impl Format {
     }
 }
 
+/// Removes a byte-order mark, which spreadsheet programs put before the first byte.
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
 /// Reads every record of `text`.
 pub fn read(text: &str, format: Format) -> Vec<Record> {
+    let text = strip_bom(text);
     match format {
         Format::Jsonl => read_jsonl(text),
         Format::Json => read_json_array(text),

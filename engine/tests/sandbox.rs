@@ -1,0 +1,160 @@
+//! Hostile and broken packs: DESIGN.md "Sandbox". A pack that breaks a limit fails the entity it
+//! was evaluating with an error naming pack, file, line and decision; the batch goes on. A pack
+//! that cannot compile stops the run before any record is read.
+
+mod common;
+
+use assay::evaluate::Evaluator;
+use assay::pack::PackSet;
+use assay::read::Format;
+use common::*;
+use std::path::Path;
+
+/// A copy of the shipped nis2 pack in a temporary folder, with `classify` replaced by `body`
+/// when the entity type is `machinery_manufacturer`, so other records still take the real path.
+fn pack_with(body: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = root().join("rules/nis2");
+    copy_dir(&src, &dir.path().join("nis2"));
+    let scope = dir.path().join("nis2/scope.rhai");
+    let text = std::fs::read_to_string(&scope).unwrap();
+    let hook = "    if !in_union {";
+    let patched = text.replacen(
+        hook,
+        &format!("    if entity_type == \"machinery_manufacturer\" {{\n{body}\n    }}\n{hook}"),
+        1,
+    );
+    std::fs::write(&scope, patched).unwrap();
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+const BATCH: &str = r#"{"id": "a", "established_in": ["FR"], "provides_services_in": ["FR"], "employees": 300, "activities": [{"entity_type": "air_carrier"}]}
+{"id": "m", "established_in": ["DE"], "provides_services_in": ["DE"], "employees": 300, "activities": [{"entity_type": "machinery_manufacturer"}]}
+{"id": "b", "established_in": ["FR"], "provides_services_in": ["FR"], "employees": 20, "annual_turnover_eur": 1000000, "balance_sheet_eur": 1000000, "activities": [{"entity_type": "dns_service_provider"}]}
+"#;
+
+/// Runs the batch with the patched pack; returns the error of record `m` and checks the others.
+fn run_failing(body: &str) -> String {
+    let dir = pack_with(body);
+    let evaluator = Evaluator::new(PackSet::from_dir(dir.path()).expect("load")).expect("compile");
+    let out = assay::pipeline::assess_text(BATCH, Format::Jsonl, &evaluator, validator(), AS_OF);
+    assert_eq!(out.len(), 3, "one output per input");
+    assert_eq!(classification(&out[0]), "essential"); // large Annex I air carrier, Art. 3(1)(a)
+    assert_eq!(classification(&out[2]), "essential"); // DNS at any size, Art. 3(1)(b)
+    assert!(out[1].nis2.is_none());
+    let message = out[1].errors[0].message.clone();
+    assert!(
+        message.contains("nis2") && message.contains("scope.rhai"),
+        "{message}"
+    );
+    assert!(
+        message.contains("classification"),
+        "names the decision: {message}"
+    );
+    message
+}
+
+#[test]
+fn an_endless_loop_fails_one_record_with_its_position() {
+    // Rhai reports no position for the operation limit, so the function stands in for the line.
+    let message = run_failing("        let n = 0; loop { n += 1; }");
+    assert!(message.contains("`classify`"), "{message}");
+    assert!(message.to_lowercase().contains("operations"), "{message}");
+}
+
+/// An empty endless loop gives no position in Rhai; the error still names the file, the
+/// function and the limit.
+#[test]
+fn an_empty_endless_loop_fails_one_record() {
+    let message = run_failing("        loop { }");
+    assert!(
+        message.contains("`classify`") && message.contains("Too many operations"),
+        "{message}"
+    );
+}
+
+#[test]
+fn deep_recursion_fails_one_record() {
+    let dir_body = "        return deep(1);";
+    let dir = pack_with(dir_body);
+    let scope = dir.path().join("nis2/scope.rhai");
+    let mut text = std::fs::read_to_string(&scope).unwrap();
+    text.push_str("\nfn deep(n) { deep(n + 1) }\n");
+    std::fs::write(&scope, text).unwrap();
+    let evaluator = Evaluator::new(PackSet::from_dir(dir.path()).unwrap()).unwrap();
+    let out = assay::pipeline::assess_text(BATCH, Format::Jsonl, &evaluator, validator(), AS_OF);
+    let message = &out[1].errors[0].message;
+    assert!(message.contains("scope.rhai"), "{message}");
+    assert_eq!(classification(&out[0]), "essential");
+}
+
+#[test]
+fn a_huge_string_fails_one_record() {
+    let message = run_failing("        let s = \"x\"; loop { s += s; }");
+    assert!(
+        message.to_lowercase().contains("length") || message.contains("too large"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_unknown_rule_id_fails_one_record() {
+    let message = run_failing("        return \"art99_made_up\";");
+    assert!(
+        message.contains("art99_made_up") && message.contains("rules.json"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_wrong_return_type_fails_one_record() {
+    let message = run_failing("        return 42;");
+    assert!(
+        message.contains("must return the id of a rule"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_syntax_error_stops_before_any_record() {
+    let dir = pack_with("        let x = ;");
+    let error = Evaluator::new(PackSet::from_dir(dir.path()).unwrap())
+        .err()
+        .expect("fails");
+    let text = error.to_string();
+    assert!(
+        text.contains("nis2") && text.contains("scope.rhai:13:17"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_undeclared_variable_is_a_compile_error() {
+    let dir = pack_with("        return no_such_fact;");
+    let error = Evaluator::new(PackSet::from_dir(dir.path()).unwrap())
+        .err()
+        .expect("fails");
+    assert!(error.to_string().contains("no_such_fact"), "{error}");
+}
+
+#[test]
+fn import_and_eval_are_not_available() {
+    for body in ["        import \"x\" as y;", "        return eval(\"1\");"] {
+        let dir = pack_with(body);
+        let result = Evaluator::new(PackSet::from_dir(dir.path()).unwrap());
+        assert!(result.is_err(), "`{body}` must not compile");
+    }
+}
