@@ -97,32 +97,35 @@ fn broken_csv_quoting_loses_only_its_own_record() {
 }
 
 #[test]
-fn output_formats_and_stdin() {
+fn output_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("p.csv").display().to_string();
     let (code, _, _) = assay(&[
         "assess",
         "fixtures/portfolio.csv",
         "--format",
         "csv",
         "--out",
-        "target/p.csv",
+        &csv_path,
         "--as-of",
         AS_OF,
     ]);
     assert_eq!(code, 0);
-    let csv = std::fs::read_to_string(root().join("target/p.csv")).unwrap();
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
     assert!(csv.starts_with("id,line,nis2.classification"));
     assert_eq!(
         csv.lines().count(),
         fixture("portfolio.csv").lines().count()
     );
 
+    let json_path = dir.path().join("s.json").display().to_string();
     let (code, _, _) = assay(&[
         "assess",
         "fixtures/cases/nis2-special.jsonl",
         "--format",
         "json",
         "--out",
-        "target/s.json",
+        &json_path,
         "--as-of",
         AS_OF,
     ]);
@@ -131,8 +134,7 @@ fn output_formats_and_stdin() {
         "the case files hold facts under `facts`, so records lack an id"
     );
     let parsed: Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("target/s.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
     assert_eq!(parsed.as_array().map(Vec::len), Some(8));
 }
 
