@@ -183,3 +183,29 @@ fn common_export_quirks() {
         .collect();
     assert_eq!(lines, vec![2, 3, 4], "lines as a spreadsheet numbers them");
 }
+
+/// A quote left open in the last column would swallow the rows after it without changing the
+/// field count; each input row must still yield one record.
+#[test]
+fn an_open_quote_in_the_last_column_loses_only_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("u.csv");
+    std::fs::write(
+        &path,
+        "id,name,established_in,provides_services_in,employees,activities\n\
+         u1,One,FR,FR,300,air_carrier\nu2,Two,FR,FR,300,\"air_carrier\n\
+         u3,Three,DE,DE,300,air_carrier\nu4,Four,DE,DE,300,air_carrier\n",
+    )
+    .unwrap();
+    let (code, records, _) = assay(&["assess", path.to_str().unwrap(), "--as-of", AS_OF]);
+    assert_eq!(code, 1);
+    let ids: Vec<&str> = records
+        .iter()
+        .map(|r| r["id"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(ids, vec!["u1", "-", "u3", "u4"]);
+    assert!(records[1]["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("never closed"));
+}

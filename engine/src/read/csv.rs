@@ -188,25 +188,40 @@ pub fn read(text: &str) -> Vec<Record> {
                     if record.len() == 1 && record.get(0).is_some_and(|c| c.trim().is_empty()) {
                         continue;
                     }
-                    if record.len() != headers.len() {
-                        let spans = end.line() > start.line() + 1;
+                    // A quote left open in the last column swallows whole rows without
+                    // changing the field count: a line inside the record with a full row's
+                    // worth of commas is taken for such a row.
+                    let raw = &rest[start.byte() as usize..end.byte() as usize];
+                    let swallowed = raw
+                        .lines()
+                        .skip(1)
+                        .any(|l| headers.len() > 1 && l.matches(',').count() >= headers.len() - 1);
+                    if record.len() != headers.len() || swallowed {
+                        let spans = swallowed || end.line() > start.line() + 1;
                         records.push(Record {
                             line: start_line,
                             value: Err(RecordError::new(
                                 "read",
                                 start_line,
                                 None,
-                                format!(
-                                    "expected {} fields as in the header, found {}{}",
-                                    headers.len(),
-                                    record.len(),
-                                    if spans {
-                                        "; a quote that is never closed runs on into the lines \
-                                         after it: those lines were read again on their own"
-                                    } else {
-                                        ""
-                                    }
-                                ),
+                                if swallowed {
+                                    "a quote opened in this row is never closed and runs on into \
+                                     the rows after it: those rows were read again on their own"
+                                        .to_string()
+                                } else {
+                                    format!(
+                                        "expected {} fields as in the header, found {}{}",
+                                        headers.len(),
+                                        record.len(),
+                                        if spans {
+                                            "; a quote that is never closed runs on into the \
+                                             lines after it: those lines were read again on \
+                                             their own"
+                                        } else {
+                                            ""
+                                        }
+                                    )
+                                },
                             )),
                         });
                         if spans {
