@@ -25,13 +25,14 @@ pub fn pool(jobs: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildErro
         .build()
 }
 
-/// A record after validation: its line, its id when one could be read, its facts or errors.
-type Validated = (
-    usize,
-    Option<String>,
-    Result<Facts, Vec<RecordError>>,
-    Vec<String>,
-);
+/// A record after validation.
+struct Validated {
+    line: usize,
+    /// The id, when one could be read, so that even an error record names its organisation.
+    id: Option<String>,
+    facts: Result<Facts, Vec<RecordError>>,
+    warnings: Vec<String>,
+}
 
 /// Assesses every record of `text`, one assessment per record, in order.
 pub fn assess_text(
@@ -69,21 +70,27 @@ pub fn assess_records(
                 ),
                 Err(e) => (Err(vec![e]), Vec::new()),
             };
-            (r.line, id, facts, warnings)
+            Validated {
+                line: r.line,
+                id,
+                facts,
+                warnings,
+            }
         })
         .collect();
 
     // Ids must be unique within a batch: owners refer to them.
     let mut first_line: HashMap<&str, usize> = HashMap::new();
     let mut duplicates: HashMap<usize, RecordError> = HashMap::new();
-    for (i, (line, _, facts, _)) in validated.iter().enumerate() {
-        if let Ok(f) = facts {
+    for (i, v) in validated.iter().enumerate() {
+        let line = v.line;
+        if let Ok(f) = &v.facts {
             if let Some(&earlier) = first_line.get(f.id.as_str()) {
                 duplicates.insert(
                     i,
                     RecordError::new(
                         "schema",
-                        *line,
+                        line,
                         Some("/id".into()),
                         format!(
                             "`id`: `{}` is already used by the record on line {earlier}; ids \
@@ -93,7 +100,7 @@ pub fn assess_records(
                     ),
                 );
             } else {
-                first_line.insert(&f.id, *line);
+                first_line.insert(&f.id, line);
             }
         }
     }
@@ -102,7 +109,7 @@ pub fn assess_records(
         .iter()
         .enumerate()
         .filter(|(i, _)| !duplicates.contains_key(i))
-        .filter_map(|(i, (line, _, f, _))| f.as_ref().ok().map(|f| (i, *line, f)))
+        .filter_map(|(i, v)| v.facts.as_ref().ok().map(|f| (i, v.line, f)))
         .collect();
     let group_input: Vec<(usize, &Facts)> = valid.iter().map(|(_, l, f)| (*l, *f)).collect();
     let (aggregates, group_errors) = group::aggregate(&group_input);
@@ -120,7 +127,13 @@ pub fn assess_records(
     validated
         .par_iter()
         .enumerate()
-        .map(|(i, (line, id, facts, warnings))| {
+        .map(|(i, v)| {
+            let Validated {
+                line,
+                id,
+                facts,
+                warnings,
+            } = v;
             let errors = match (facts, duplicates.get(&i), group_error_of.get(&i)) {
                 (Err(errors), _, _) => Some(errors.clone()),
                 (Ok(_), Some(e), _) | (Ok(_), None, Some(e)) => Some(vec![e.clone()]),

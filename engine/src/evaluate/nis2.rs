@@ -194,11 +194,11 @@ impl Nis2Pack {
         strings: &Strings,
         scripts: &Scripts,
         engine: &Engine,
-    ) -> Result<String, PackError> {
+    ) -> Result<&Rule, PackError> {
         let args = self.args(call, inputs, strings);
         let id = scripts.call_rule(engine, &call.decision, &call.function, args)?;
-        if self.rules.contains_key(&id) {
-            return Ok(id);
+        if let Some(rule) = self.rules.get(&id) {
+            return Ok(rule);
         }
         Err(PackError::Script {
             pack: scripts.pack.clone(),
@@ -408,7 +408,7 @@ pub fn evaluate(
             established_in_union: established_eu.unwrap_or(true),
         };
         let rule = pack.decide(&pack.jurisdiction, &inputs, strings, scripts, engine)?;
-        jurisdictions.insert(t, jurisdiction(pack, scripts, facts, &rule)?);
+        jurisdictions.insert(t, jurisdiction(pack, facts, rule));
     }
 
     // Member-state choices, read for the member states with jurisdiction.
@@ -472,15 +472,15 @@ pub fn evaluate(
                                 local_choice: local,
                                 established_in_union: established_eu.unwrap_or(true),
                             };
-                            let id = pack.decide(
+                            let rule = pack.decide(
                                 &pack.classification,
                                 &inputs,
                                 strings,
                                 scripts,
                                 engine,
                             )?;
-                            let outcome = outcome_of(pack.rule(&id, scripts)?, scripts)?;
-                            activities.push((t, id, outcome));
+                            let outcome = outcome_of(rule, scripts)?;
+                            activities.push((t, rule.id.clone(), outcome));
                         }
                         // The strictest activity decides (essential > important >
                         // registration only > out of scope).
@@ -794,19 +794,13 @@ fn fine(f: Fine, turnover: Option<f64>) -> f64 {
 }
 
 /// Turns a jurisdiction rule into member states (Art. 26).
-fn jurisdiction(
-    pack: &Nis2Pack,
-    scripts: &Scripts,
-    facts: &Facts,
-    rule_id: &str,
-) -> Result<Jurisdiction, PackError> {
-    let rule = pack.rule(rule_id, scripts)?;
+fn jurisdiction(pack: &Nis2Pack, facts: &Facts, rule: &Rule) -> Jurisdiction {
     let eu = |list: &Option<Vec<String>>| -> Option<BTreeSet<String>> {
         list.as_ref()
             .map(|l| l.iter().filter(|c| pack.is_eu(c)).cloned().collect())
     };
     let mut out = Jurisdiction {
-        rule: rule_id.to_string(),
+        rule: rule.id.clone(),
         countries: BTreeSet::new(),
         missing: Vec::new(),
         notes: Vec::new(),
@@ -891,7 +885,7 @@ fn jurisdiction(
             }
         }
     }
-    Ok(out)
+    out
 }
 
 fn obligations(

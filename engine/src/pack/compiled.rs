@@ -123,8 +123,8 @@ impl Scripts {
     fn runtime_error(&self, decision: &str, function: &str, error: &EvalAltResult) -> PackError {
         let mut innermost = function.to_string();
         let mut current = error;
-        // Some limits (an empty endless loop) report no position; the nearest call site then
-        // says where the failing function was entered.
+        // The innermost position wins; some limits (the operation budget) report none, and then
+        // the nearest call site says where the failing function was entered.
         let mut position = error.position();
         while let EvalAltResult::ErrorInFunctionCall(name, _, inner, _) = current {
             innermost = name.clone();
@@ -132,9 +132,6 @@ impl Scripts {
             if !current.position().is_none() {
                 position = current.position();
             }
-        }
-        if !current.position().is_none() {
-            position = current.position();
         }
         let (line, column) = line_col(position);
         PackError::Script {

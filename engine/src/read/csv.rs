@@ -180,78 +180,44 @@ pub fn read(text: &str) -> Vec<Record> {
         let mut record = ::csv::StringRecord::new();
         loop {
             let start = reader.position().clone();
+            let start_byte = start.byte() as usize;
             let start_line = line + start.line() as usize - 1;
-            match reader.read_record(&mut record) {
+            let broken = match reader.read_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {
-                    let end = reader.position().clone();
                     if record.len() == 1 && record.get(0).is_some_and(|c| c.trim().is_empty()) {
                         continue;
                     }
-                    // A quote left open in the last column swallows whole rows without
-                    // changing the field count: a line inside the record with a full row's
-                    // worth of commas is taken for such a row.
-                    let raw = &rest[start.byte() as usize..end.byte() as usize];
-                    let swallowed = raw
-                        .lines()
-                        .skip(1)
-                        .any(|l| headers.len() > 1 && l.matches(',').count() >= headers.len() - 1);
-                    if record.len() != headers.len() || swallowed {
-                        let spans = swallowed || end.line() > start.line() + 1;
-                        records.push(Record {
-                            line: start_line,
-                            value: Err(RecordError::new(
-                                "read",
-                                start_line,
-                                None,
-                                if swallowed {
-                                    "a quote opened in this row is never closed and runs on into \
-                                     the rows after it: those rows were read again on their own"
-                                        .to_string()
-                                } else {
-                                    format!(
-                                        "expected {} fields as in the header, found {}{}",
-                                        headers.len(),
-                                        record.len(),
-                                        if spans {
-                                            "; a quote that is never closed runs on into the \
-                                             lines after it: those lines were read again on \
-                                             their own"
-                                        } else {
-                                            ""
-                                        }
-                                    )
-                                },
-                            )),
-                        });
-                        if spans {
-                            // Start again on the line after this record's first line.
-                            let skip = rest[start.byte() as usize..]
-                                .find('\n')
-                                .map(|i| start.byte() as usize + i + 1)
-                                .unwrap_or(rest.len());
-                            restart = Some((offset + skip, start_line + 1));
-                            break;
+                    let raw = &rest[start_byte..reader.position().byte() as usize];
+                    match broken_row(&record, headers.len(), raw) {
+                        Some(broken) => broken,
+                        None => {
+                            let value = Ok(convert(&columns, &record));
+                            records.push(Record {
+                                line: start_line,
+                                value,
+                            });
+                            continue;
                         }
-                        continue;
                     }
-                    records.push(Record {
-                        line: start_line,
-                        value: Ok(convert(&columns, &record)),
-                    });
                 }
-                Err(e) => {
-                    records.push(Record {
-                        line: start_line,
-                        value: Err(RecordError::new("read", start_line, None, e.to_string())),
-                    });
-                    let skip = rest[start.byte() as usize..]
-                        .find('\n')
-                        .map(|i| start.byte() as usize + i + 1)
-                        .unwrap_or(rest.len());
-                    restart = Some((offset + skip, start_line + 1));
-                    break;
-                }
+                Err(e) => Broken {
+                    message: e.to_string(),
+                    reread: true,
+                },
+            };
+            records.push(Record {
+                line: start_line,
+                value: Err(RecordError::new("read", start_line, None, broken.message)),
+            });
+            if broken.reread {
+                // Start again on the line after this record's first line.
+                let skip = rest[start_byte..]
+                    .find('\n')
+                    .map(|i| start_byte + i + 1)
+                    .unwrap_or(rest.len());
+                restart = Some((offset + skip, start_line + 1));
+                break;
             }
         }
         match restart {
@@ -263,6 +229,50 @@ pub fn read(text: &str) -> Vec<Record> {
         }
     }
     records
+}
+
+/// A row that cannot be read as it stands, and whether the lines it ran over must be read again.
+struct Broken {
+    message: String,
+    reread: bool,
+}
+
+/// Checks one CSV record against the header. `raw` is its text, from its first byte to the start
+/// of the next record.
+fn broken_row(record: &::csv::StringRecord, expected: usize, raw: &str) -> Option<Broken> {
+    let spans = raw.trim_end_matches('\n').contains('\n');
+    // A quote left open in the last column swallows whole rows without changing the field
+    // count: a line inside the record with a full row's worth of commas is taken for such a row.
+    let swallowed = expected > 1
+        && raw
+            .lines()
+            .skip(1)
+            .any(|l| l.matches(',').count() >= expected - 1);
+    if swallowed {
+        return Some(Broken {
+            message: "a quote opened in this row is never closed and runs on into the rows after \
+                      it: those rows were read again on their own"
+                .into(),
+            reread: true,
+        });
+    }
+    if record.len() == expected {
+        return None;
+    }
+    let mut message = format!(
+        "expected {expected} fields as in the header, found {}",
+        record.len()
+    );
+    if spans {
+        message.push_str(
+            "; a quote that is never closed runs on into the lines after it: those lines were \
+             read again on their own",
+        );
+    }
+    Some(Broken {
+        message,
+        reread: spans,
+    })
 }
 
 fn convert(columns: &[Column], record: &::csv::StringRecord) -> Value {
