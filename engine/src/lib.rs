@@ -2,15 +2,19 @@
 //!
 //! The pipeline, one module per step:
 //!
-//! - [`read`]: CSV, JSON Lines or a JSON array → records, each with its source line;
+//! - [`read`]: CSV, JSON Lines, a JSON array or a spreadsheet → records, each with its source
+//!   line, streamed a chunk at a time;
 //! - [`validate`]: the facts schema and semantic checks → [`facts::Facts`] or error records;
 //! - [`group`]: figures aggregated with linked and partner enterprises across the batch;
 //! - [`evaluate`]: per entity, pure and in parallel, the rule packs of [`pack`] decide;
 //! - [`write`]: assessments out, in input order.
 //!
-//! [`pipeline`] runs the steps over a batch; `main.rs` is the command line.
+//! [`pipeline`] runs the steps over a batch, streaming, after [`prescan`] has found the records
+//! that ownership ties together; [`shard`] splits a batch over machines and merges the parts;
+//! `main.rs` is the command line.
 
 pub mod assessment;
+pub mod date;
 pub mod error;
 pub mod evaluate;
 pub mod facts;
@@ -18,6 +22,8 @@ pub mod gen;
 pub mod group;
 pub mod pack;
 pub mod pipeline;
+pub mod prescan;
 pub mod read;
+pub mod shard;
 pub mod validate;
 pub mod write;

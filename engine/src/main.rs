@@ -1,13 +1,18 @@
 //! The `assay` command line.
 
-use assay::assessment::{Assessment, Classification};
+mod report;
+
 use assay::evaluate::Evaluator;
 use assay::pack::PackSet;
-use assay::read::{self, Format};
+use assay::pipeline::{Context, Options, Stop};
+use assay::read::columns::ColumnMap;
+use assay::read::stream::{Encoding, Input};
+use assay::read::Format;
+use assay::shard::Shard;
 use assay::validate::Validator;
 use assay::write::{OutputFormat, Writer};
 use clap::{Parser, Subcommand};
-use std::io::{IsTerminal, Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -26,6 +31,15 @@ struct Cli {
 enum Command {
     /// Assess a portfolio: one assessment per organisation, in input order.
     Assess(AssessArgs),
+    /// Join the JSON Lines outputs of `assess --shard K/N` back into one, in input order.
+    Merge {
+        /// The shards' outputs, in any order.
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        /// Write the merged assessments here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Generate synthetic data for benchmarks and trials.
     Gen {
         #[command(subcommand)]
@@ -48,12 +62,12 @@ enum GenCommand {
 
 #[derive(clap::Args)]
 struct AssessArgs {
-    /// Portfolio file (.csv, .jsonl or .json); `-` reads standard input.
+    /// Portfolio file (.csv, .jsonl, .json or .xlsx); `-` reads standard input.
     file: String,
     /// Output format.
     #[arg(long, value_enum, default_value = "jsonl")]
     format: OutputFormat,
-    /// Write the assessments here instead of standard output.
+    /// Write the assessments here instead of standard output (needed for xlsx).
     #[arg(long)]
     out: Option<PathBuf>,
     /// The date the assessment is made as of (YYYY-MM-DD); defaults to today (UTC).
@@ -68,6 +82,17 @@ struct AssessArgs {
     /// Input format, when the file name does not say.
     #[arg(long, value_enum)]
     input_format: Option<InputFormat>,
+    /// A JSON object mapping your column headers to facts fields, for CSV and spreadsheets:
+    /// {"Staff (FTE)": "employees", "Turnover EUR": "annual_turnover_eur"}.
+    #[arg(long, value_name = "FILE")]
+    columns: Option<PathBuf>,
+    /// Text encoding of a CSV or JSON input.
+    #[arg(long, value_enum, default_value = "utf8")]
+    encoding: Encoding,
+    /// Assess only shard K of N (K from 0 to N-1); ownership groups stay in one shard.
+    /// Join the outputs with `assay merge`.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -75,6 +100,7 @@ enum InputFormat {
     Csv,
     Jsonl,
     Json,
+    Xlsx,
 }
 
 fn main() -> ExitCode {
@@ -83,38 +109,41 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("ASSAY_LOG"))
         .init();
     let cli = Cli::parse();
-    match cli.command {
-        Command::Assess(args) => match assess(args) {
-            Ok(code) => code,
-            Err(message) => {
-                eprintln!("error: {message}");
-                ExitCode::from(2)
-            }
-        },
+    let result = match cli.command {
+        Command::Assess(args) => assess(args),
+        Command::Merge { parts, out } => merge(&parts, out.as_ref()),
         Command::Gen {
             what: GenCommand::Portfolio { n, seed },
-        } => {
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            for v in assay::gen::portfolio(n, seed) {
-                if writeln!(out, "{v}").is_err() {
-                    return ExitCode::from(2);
-                }
-            }
-            ExitCode::SUCCESS
+        } => gen_portfolio(n, seed),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
         }
     }
 }
 
 fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     let as_of = match args.as_of {
-        Some(d) if is_date(&d) => d,
+        Some(d) if assay::date::is_date(&d) => d,
         Some(d) => {
             return Err(format!(
-                "--as-of `{d}` is not a date; write it as YYYY-MM-DD"
+                "--as-of `{d}` is not a date; write a real calendar date as YYYY-MM-DD"
             ))
         }
-        None => today(),
+        None => assay::date::today(),
     };
+    if args.jobs > 1024 {
+        return Err(format!(
+            "--jobs {} is far more threads than any machine has cores; use 0 for one per core",
+            args.jobs
+        ));
+    }
+    if args.format == OutputFormat::Xlsx && args.out.is_none() {
+        return Err("--format xlsx writes a workbook: name the file with --out".into());
+    }
     let packs = match &args.packs {
         Some(dir) => PackSet::from_dir(dir),
         None => PackSet::shipped(),
@@ -122,132 +151,93 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     .map_err(|e| e.to_string())?;
     let evaluator = Evaluator::new(packs).map_err(|e| e.to_string())?;
     let validator = Validator::new();
+    let mapping = args.columns.as_deref().map(ColumnMap::load).transpose()?;
 
-    let text = if args.file == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| format!("cannot read standard input: {e}"))?;
-        s
-    } else {
-        std::fs::read_to_string(&args.file)
-            .map_err(|e| format!("cannot read `{}`: {e}", args.file))?
-    };
-    let format = match args.input_format {
-        Some(InputFormat::Csv) => Format::Csv,
-        Some(InputFormat::Jsonl) => Format::Jsonl,
-        Some(InputFormat::Json) => Format::Json,
-        None => Format::from_path(&args.file).unwrap_or_else(|| Format::sniff(&text)),
-    };
-    if format == Format::Csv {
-        for (column, hint) in read::csv::unknown_columns(&text) {
-            let hint = hint
-                .map(|h| format!("; did you mean `{h}`?"))
-                .unwrap_or_default();
-            eprintln!("warning: column `{column}` is not a facts field and is not used{hint}");
-        }
+    let format = args.input_format.map(|f| match f {
+        InputFormat::Csv => Format::Csv,
+        InputFormat::Jsonl => Format::Jsonl,
+        InputFormat::Json => Format::Json,
+        InputFormat::Xlsx => Format::Xlsx,
+    });
+    let input = Input::open(&args.file, format, mapping.as_ref(), args.encoding)?;
+    if let Some(layout) = input.layout() {
+        report::column_warnings(layout, mapping.as_ref());
     }
 
-    if args.jobs > 1024 {
-        return Err(format!(
-            "--jobs {} is far more threads than any machine has cores; use 0 for one per core",
-            args.jobs
-        ));
-    }
     let pool = assay::pipeline::pool(args.jobs).map_err(|e| e.to_string())?;
-    let assessments = pool
-        .install(|| assay::pipeline::assess_text(&text, format, &evaluator, &validator, &as_of));
-
-    let out: Box<dyn Write> = match &args.out {
+    let out: Box<dyn Write + Send> = match &args.out {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
                 .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?,
         )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
     let mut writer = Writer::new(out, args.format);
-    let written = assessments
-        .iter()
-        .try_for_each(|a| writer.write(a))
-        .and_then(|()| writer.finish().map(drop));
-    match written {
+    let cx = Context {
+        evaluator: &evaluator,
+        validator: &validator,
+    };
+    let options = Options {
+        shard: args.shard,
+        ..Options::new(&as_of)
+    };
+    let bar = report::Progress::new();
+    let run = pool.install(|| {
+        assay::pipeline::run(
+            &input,
+            &cx,
+            &options,
+            &|done, total| bar.set(done, total),
+            &mut |chunk| writer.write_chunk(&chunk),
+        )
+    });
+    bar.finish();
+    let written = run.and_then(|totals| writer.finish().map(|_| totals).map_err(Stop::Write));
+    let totals = match written {
+        Ok(totals) => totals,
         // A reader that stops early (`| head`) is not an error of ours.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(format!("cannot write the output: {e}")),
-        Ok(()) => {}
+        Err(Stop::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            return Ok(ExitCode::SUCCESS)
+        }
+        Err(Stop::Write(e)) => return Err(format!("cannot write the output: {e}")),
+        Err(Stop::Read(e)) => return Err(e),
+    };
+    if totals.records == 0 {
+        return Err(format!(
+            "`{}` holds no records: nothing was assessed (a CSV file needs a header line and one \
+             line per organisation)",
+            args.file
+        ));
     }
-
-    let errors = summary(&assessments);
-    Ok(if errors > 0 {
+    report::summary(&totals, args.shard);
+    Ok(if totals.errors > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
 }
 
-/// Prints counts per classification on stderr; returns the number of error records.
-fn summary(assessments: &[Assessment]) -> usize {
-    let mut counts = [0usize; 5];
-    let mut errors = 0;
-    for a in assessments {
-        match &a.nis2 {
-            Some(n) => {
-                counts[Classification::ALL
-                    .iter()
-                    .position(|c| *c == n.classification)
-                    .unwrap_or(4)] += 1
-            }
-            None => errors += 1,
+fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
+    let mut sink: Box<dyn Write> = match out {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let n = assay::shard::merge(parts, &mut sink)?;
+    eprintln!("merged {n} assessments from {} shards", parts.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn gen_portfolio(n: usize, seed: u64) -> Result<ExitCode, String> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for v in assay::gen::portfolio(n, seed) {
+        match writeln!(out, "{v}") {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break,
+            Err(e) => return Err(format!("cannot write the output: {e}")),
+            Ok(()) => {}
         }
     }
-    let mut err = std::io::stderr().lock();
-    let bold = std::io::stderr().is_terminal();
-    let _ = writeln!(
-        err,
-        "{}assessed {} records{}",
-        if bold { "\x1b[1m" } else { "" },
-        assessments.len(),
-        if bold { "\x1b[0m" } else { "" }
-    );
-    for (c, n) in Classification::ALL.iter().zip(counts) {
-        let _ = writeln!(err, "  {:<18} {n:>8}", c.as_str());
-    }
-    let _ = writeln!(err, "  {:<18} {errors:>8}", "errors");
-    if errors > 0 {
-        let _ = writeln!(
-            err,
-            "error records carry `errors` with the line, field and a fix"
-        );
-    }
-    errors
-}
-
-fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && s.chars()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-        && matches!(s[5..7].parse::<u32>(), Ok(1..=12))
-        && matches!(s[8..10].parse::<u32>(), Ok(1..=31))
-}
-
-/// Today's date in UTC, from the system clock (days since 1970 to a civil date).
-fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let z = (secs / 86_400) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,21 +1,34 @@
-//! The batch: read → validate → group → evaluate → (the caller writes), in input order.
+//! The batch, streamed: read → validate → group → evaluate → write, in input order, with memory
+//! that does not grow with the portfolio.
 //!
-//! Validation and evaluation run in parallel on a rayon pool; `collect` on an indexed parallel
-//! iterator keeps input order, so the output is the same at any thread count.
+//! [`run`] first reads the input once for ids and ownership ([`crate::prescan`]), then reads it
+//! again a chunk of records at a time. A reader thread fills a channel of at most two chunks;
+//! each chunk is validated in parallel, its records that take part in ownership are kept aside
+//! until their component is complete and aggregated ([`crate::group::aggregate`]), and the
+//! chunk is evaluated in parallel and handed to the writer once every component it touches has
+//! been aggregated. Chunks leave in the order they came, and within a chunk rayon's indexed
+//! `collect` keeps record order, so the output is the same at any thread count.
 
-use crate::assessment::Assessment;
+use crate::assessment::{Assessment, Classification};
 use crate::error::RecordError;
 use crate::evaluate::Evaluator;
 use crate::facts::Facts;
-use crate::group;
-use crate::read::{self, Format, Record};
+use crate::group::{self, Aggregate};
+use crate::prescan::{self, Prescan};
+use crate::read::stream::{Input, Item};
+use crate::read::Format;
+use crate::shard::Shard;
 use crate::validate::Validator;
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 /// Rayon workers run Rhai's tree-walking interpreter, which recurses; std's 2 MiB default stack
 /// is tight for the call-depth limit the sandbox allows, so workers get more.
 const WORKER_STACK: usize = 8 * 1024 * 1024;
+
+/// Records per chunk: enough to keep two cores busy between the sequential steps, few enough
+/// that a chunk in flight (facts, values and assessments) stays within a few megabytes.
+pub const CHUNK: usize = 2048;
 
 /// Builds the thread pool for `jobs` workers (0 = one per core).
 pub fn pool(jobs: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
@@ -25,16 +38,309 @@ pub fn pool(jobs: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildErro
         .build()
 }
 
+/// How a batch is run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub as_of: String,
+    /// Assess only this shard's records.
+    pub shard: Option<Shard>,
+    /// Records per chunk.
+    pub chunk: usize,
+}
+
+impl Options {
+    pub fn new(as_of: &str) -> Options {
+        Options {
+            as_of: as_of.to_string(),
+            shard: None,
+            chunk: CHUNK,
+        }
+    }
+}
+
+/// What a batch came to, for the summary.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Totals {
+    /// Records in the input.
+    pub records: usize,
+    /// Assessments written (this shard's records).
+    pub assessed: usize,
+    /// Per classification, in the order of [`Classification::ALL`].
+    pub classifications: [usize; 5],
+    /// Error records.
+    pub errors: usize,
+}
+
+impl Totals {
+    fn count(&mut self, assessments: &[Assessment]) {
+        self.assessed += assessments.len();
+        for a in assessments {
+            match &a.nis2 {
+                Some(n) => {
+                    let i = Classification::ALL
+                        .iter()
+                        .position(|c| *c == n.classification)
+                        .unwrap_or(4);
+                    self.classifications[i] += 1;
+                }
+                None => self.errors += 1,
+            }
+        }
+    }
+}
+
+/// Why a batch stopped.
+#[derive(Debug)]
+pub enum Stop {
+    /// The input could not be read at all.
+    Read(String),
+    /// The writer failed (a closed pipe is one of these).
+    Write(std::io::Error),
+}
+
 /// A record after validation.
 struct Validated {
+    ordinal: usize,
     line: usize,
     /// The id, when one could be read, so that even an error record names its organisation.
     id: Option<String>,
     facts: Result<Facts, Vec<RecordError>>,
     warnings: Vec<String>,
+    /// Set when another record before it has the same id.
+    duplicate: Option<RecordError>,
 }
 
-/// Assesses every record of `text`, one assessment per record, in order.
+/// Everything a batch needs besides its input.
+pub struct Context<'a> {
+    pub evaluator: &'a Evaluator,
+    pub validator: &'a Validator,
+}
+
+/// Assesses `input`, handing assessments to `emit` a chunk at a time, in input order, and
+/// reporting the records read so far to `progress`. Call it inside the thread pool that should
+/// do the work.
+pub fn run(
+    input: &Input,
+    cx: &Context,
+    options: &Options,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    emit: &mut dyn FnMut(Vec<Assessment>) -> std::io::Result<()>,
+) -> Result<Totals, Stop> {
+    let chunk = options.chunk.max(1);
+    let scan = prescan::scan(input, chunk).map_err(Stop::Read)?;
+    let mut state = State {
+        scan: &scan,
+        cx,
+        options,
+        totals: Totals {
+            records: scan.records,
+            ..Totals::default()
+        },
+        read: 0,
+        held: HashMap::new(),
+        aggregates: HashMap::new(),
+        group_errors: HashMap::new(),
+        first_line: HashMap::new(),
+        by_last: {
+            let mut c: Vec<usize> = (0..scan.components.len()).collect();
+            c.sort_by_key(|&i| scan.components[i].last);
+            c
+        },
+        next_complete: 0,
+        waiting: VecDeque::new(),
+    };
+    progress(0, scan.records);
+
+    let mut items = input.items().map_err(Stop::Read)?;
+    std::thread::scope(|s| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
+        s.spawn(move || loop {
+            let items = items.next_chunk(chunk);
+            if items.is_empty() || send.send(items).is_err() {
+                break;
+            }
+        });
+        for items in receive {
+            state.take(items);
+            state.release(false, emit)?;
+            progress(state.read, scan.records);
+        }
+        state.release(true, emit)
+    })?;
+    Ok(state.totals)
+}
+
+/// The assessing pass, between chunks.
+struct State<'a> {
+    scan: &'a Prescan,
+    cx: &'a Context<'a>,
+    options: &'a Options,
+    totals: Totals,
+    /// Records read so far.
+    read: usize,
+    /// Facts of the records of incomplete components, by component.
+    held: HashMap<u32, Vec<(usize, usize, Facts)>>,
+    /// Aggregates and group errors of complete components, by ordinal, until used.
+    aggregates: HashMap<usize, Aggregate>,
+    group_errors: HashMap<usize, RecordError>,
+    /// First line of each id that is on more than one record.
+    first_line: HashMap<String, usize>,
+    /// Components in the order they complete.
+    by_last: Vec<usize>,
+    next_complete: usize,
+    /// Validated chunks, with the ordinal after which they can be evaluated.
+    waiting: VecDeque<(Vec<Validated>, usize)>,
+}
+
+impl State<'_> {
+    /// Validates a chunk and keeps aside the facts its components need.
+    fn take(&mut self, items: Vec<Item>) {
+        let base = self.read;
+        self.read += items.len();
+        let scan = self.scan;
+        let shard = self.options.shard;
+        let vocabulary = &self.cx.evaluator.nis2.vocabulary;
+        let validator = self.cx.validator;
+        let mut validated: Vec<Validated> = items
+            .into_par_iter()
+            .enumerate()
+            .filter(|(i, _)| shard.is_none_or(|s| scan.shard_of(base + i, s.count) == s.index))
+            .map(|(i, item)| {
+                let line = item.line;
+                let (id, facts, warnings) = match item.into_value() {
+                    Ok(v) => (
+                        v.get("id").and_then(|v| v.as_str()).map(String::from),
+                        validator.validate(&v, line, vocabulary),
+                        validator.likely_typos(&v),
+                    ),
+                    Err(e) => (None, Err(vec![e]), Vec::new()),
+                };
+                Validated {
+                    ordinal: base + i,
+                    line,
+                    id,
+                    facts,
+                    warnings,
+                    duplicate: None,
+                }
+            })
+            .collect();
+
+        let mut ready_after = 0;
+        for v in &mut validated {
+            let Ok(facts) = &v.facts else { continue };
+            if scan.maybe_duplicate(&facts.id) {
+                match self.first_line.get(&facts.id) {
+                    Some(&earlier) => {
+                        v.duplicate = Some(RecordError::new(
+                            "schema",
+                            v.line,
+                            Some("/id".into()),
+                            format!(
+                                "`id`: `{}` is already used by the record on line {earlier}; \
+                                 ids must be unique within a batch",
+                                facts.id
+                            ),
+                        ));
+                        continue;
+                    }
+                    None => {
+                        self.first_line.insert(facts.id.clone(), v.line);
+                    }
+                }
+            }
+            if let Some(c) = scan.component_of(v.ordinal) {
+                self.held
+                    .entry(c)
+                    .or_default()
+                    .push((v.ordinal, v.line, facts.clone()));
+                ready_after = ready_after.max(scan.components[c as usize].last);
+            }
+        }
+        self.waiting.push_back((validated, ready_after));
+        self.complete_components();
+    }
+
+    /// Aggregates every component whose last record has been read.
+    fn complete_components(&mut self) {
+        while let Some(&c) = self.by_last.get(self.next_complete) {
+            if self.scan.components[c].last >= self.read {
+                break;
+            }
+            self.next_complete += 1;
+            let Some(records) = self.held.remove(&(c as u32)) else {
+                continue;
+            };
+            let input: Vec<(usize, &Facts)> = records.iter().map(|(_, l, f)| (*l, f)).collect();
+            let (aggregates, errors) = group::aggregate(&input);
+            for (k, a) in aggregates {
+                self.aggregates.insert(records[k].0, a);
+            }
+            for (k, e) in errors {
+                self.group_errors.insert(records[k].0, e);
+            }
+        }
+    }
+
+    /// Evaluates and emits the waiting chunks whose components are complete (all, at the end).
+    fn release(
+        &mut self,
+        all: bool,
+        emit: &mut dyn FnMut(Vec<Assessment>) -> std::io::Result<()>,
+    ) -> Result<(), Stop> {
+        while let Some((_, ready_after)) = self.waiting.front() {
+            if !all && *ready_after >= self.read {
+                break;
+            }
+            let Some((chunk, _)) = self.waiting.pop_front() else {
+                break;
+            };
+            let ordinals: Vec<usize> = chunk.iter().map(|v| v.ordinal).collect();
+            let assessments = self.evaluate(chunk);
+            for o in ordinals {
+                self.aggregates.remove(&o);
+                self.group_errors.remove(&o);
+            }
+            self.totals.count(&assessments);
+            emit(assessments).map_err(Stop::Write)?;
+        }
+        Ok(())
+    }
+
+    fn evaluate(&self, chunk: Vec<Validated>) -> Vec<Assessment> {
+        let evaluator = self.cx.evaluator;
+        let as_of = self.options.as_of.as_str();
+        chunk
+            .into_par_iter()
+            .map(|v| {
+                let errors = match (&v.facts, &v.duplicate, self.group_errors.get(&v.ordinal)) {
+                    (Err(errors), _, _) => Some(errors.clone()),
+                    (Ok(_), Some(e), _) | (Ok(_), None, Some(e)) => Some(vec![e.clone()]),
+                    _ => None,
+                };
+                let mut assessment = match (&v.facts, errors) {
+                    (Ok(f), None) => {
+                        evaluator.assess(f, v.line, self.aggregates.get(&v.ordinal), as_of)
+                    }
+                    (_, errors) => Assessment {
+                        id: v.id,
+                        line: v.line,
+                        packs: evaluator.pack_refs(),
+                        as_of: as_of.to_string(),
+                        nis2: None,
+                        errors: errors.unwrap_or_default(),
+                        warnings: Vec::new(),
+                    },
+                };
+                assessment.warnings = v.warnings;
+                assessment
+            })
+            .collect()
+    }
+}
+
+/// Assesses every record of `text`, one assessment per record, in order: the whole batch in
+/// memory, for tests and small portfolios.
 pub fn assess_text(
     text: &str,
     format: Format,
@@ -42,120 +348,22 @@ pub fn assess_text(
     validator: &Validator,
     as_of: &str,
 ) -> Vec<Assessment> {
-    let records = read::read(text, format);
-    assess_records(records, evaluator, validator, as_of)
+    let input = Input::from_text(text, format);
+    let cx = Context {
+        evaluator,
+        validator,
+    };
+    collect(&input, &cx, &Options::new(as_of))
 }
 
-pub fn assess_records(
-    records: Vec<Record>,
-    evaluator: &Evaluator,
-    validator: &Validator,
-    as_of: &str,
-) -> Vec<Assessment> {
-    let vocabulary = &evaluator.nis2.vocabulary;
-    let validated: Vec<Validated> = records
-        .into_par_iter()
-        .map(|r| {
-            let id = r
-                .value
-                .as_ref()
-                .ok()
-                .and_then(|v| v.get("id"))
-                .and_then(|v| v.as_str())
-                .map(String::from);
-            let (facts, warnings) = match r.value {
-                Ok(v) => (
-                    validator.validate(&v, r.line, vocabulary),
-                    validator.likely_typos(&v),
-                ),
-                Err(e) => (Err(vec![e]), Vec::new()),
-            };
-            Validated {
-                line: r.line,
-                id,
-                facts,
-                warnings,
-            }
-        })
-        .collect();
-
-    // Ids must be unique within a batch: owners refer to them.
-    let mut first_line: HashMap<&str, usize> = HashMap::new();
-    let mut duplicates: HashMap<usize, RecordError> = HashMap::new();
-    for (i, v) in validated.iter().enumerate() {
-        let line = v.line;
-        if let Ok(f) = &v.facts {
-            if let Some(&earlier) = first_line.get(f.id.as_str()) {
-                duplicates.insert(
-                    i,
-                    RecordError::new(
-                        "schema",
-                        line,
-                        Some("/id".into()),
-                        format!(
-                            "`id`: `{}` is already used by the record on line {earlier}; ids \
-                             must be unique within a batch",
-                            f.id
-                        ),
-                    ),
-                );
-            } else {
-                first_line.insert(&f.id, line);
-            }
-        }
-    }
-
-    let valid: Vec<(usize, usize, &Facts)> = validated
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !duplicates.contains_key(i))
-        .filter_map(|(i, v)| v.facts.as_ref().ok().map(|f| (i, v.line, f)))
-        .collect();
-    let group_input: Vec<(usize, &Facts)> = valid.iter().map(|(_, l, f)| (*l, *f)).collect();
-    let (aggregates, group_errors) = group::aggregate(&group_input);
-    let mut aggregate_of = HashMap::new();
-    let mut group_error_of = HashMap::new();
-    for (k, (i, _, _)) in valid.iter().enumerate() {
-        if let Some(a) = aggregates.get(&k) {
-            aggregate_of.insert(*i, a);
-        }
-        if let Some(e) = group_errors.get(&k) {
-            group_error_of.insert(*i, e.clone());
-        }
-    }
-
-    validated
-        .par_iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let Validated {
-                line,
-                id,
-                facts,
-                warnings,
-            } = v;
-            let errors = match (facts, duplicates.get(&i), group_error_of.get(&i)) {
-                (Err(errors), _, _) => Some(errors.clone()),
-                (Ok(_), Some(e), _) | (Ok(_), None, Some(e)) => Some(vec![e.clone()]),
-                _ => None,
-            };
-            let mut assessment = match (facts, errors) {
-                (Ok(f), None) => {
-                    let aggregate = aggregate_of.get(&i).copied();
-                    evaluator.assess(f, *line, aggregate, as_of)
-                }
-                (_, errors) => Assessment {
-                    id: id.clone(),
-                    line: *line,
-                    packs: evaluator.pack_refs(),
-                    as_of: as_of.to_string(),
-                    nis2: None,
-                    errors: errors.unwrap_or_default(),
-                    warnings: Vec::new(),
-                },
-            };
-            assessment.warnings.clone_from(warnings);
-            assessment
-        })
-        .collect()
+/// Runs a batch and keeps every assessment.
+pub fn collect(input: &Input, cx: &Context, options: &Options) -> Vec<Assessment> {
+    let mut out = Vec::new();
+    let mut keep = |chunk: Vec<Assessment>| {
+        out.extend(chunk);
+        Ok(())
+    };
+    // Reading from memory cannot fail and keeping cannot fail, so neither stop can happen.
+    let _ = run(input, cx, options, &|_, _| {}, &mut keep);
+    out
 }

@@ -1,9 +1,12 @@
 //! Writing: assessments out, in input order.
 //!
 //! JSON Lines is the default (one compact object per record); `json` writes one array; `csv`
-//! writes one flat row per record for spreadsheets.
+//! writes one flat row per record for spreadsheets; `xlsx` writes the same rows as a workbook.
+//! CSV and XLSX have their header row even when there is no record, so that a shard with none
+//! still merges and opens.
 
 use crate::assessment::Assessment;
+use rayon::prelude::*;
 use std::io::{self, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -11,6 +14,7 @@ pub enum OutputFormat {
     Jsonl,
     Json,
     Csv,
+    Xlsx,
 }
 
 /// Writes records one after another; `finish` closes what the format needs closed.
@@ -23,6 +27,9 @@ pub struct Writer<W: Write> {
 enum Sink<W: Write> {
     Plain(W),
     Csv(Box<csv::Writer<W>>),
+    /// The workbook is built in memory (an XLSX sheet holds at most 1,048,576 rows) and
+    /// written out by `finish`.
+    Xlsx(W, Box<rust_xlsxwriter::Workbook>),
 }
 
 const CSV_HEADER: [&str; 12] = [
@@ -44,6 +51,11 @@ impl<W: Write> Writer<W> {
     pub fn new(out: W, format: OutputFormat) -> Writer<W> {
         let sink = match format {
             OutputFormat::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
+            OutputFormat::Xlsx => {
+                let mut book = rust_xlsxwriter::Workbook::new();
+                book.add_worksheet();
+                Sink::Xlsx(out, Box::new(book))
+            }
             _ => Sink::Plain(out),
         };
         Writer {
@@ -69,15 +81,59 @@ impl<W: Write> Writer<W> {
                 }
                 w.write_record(csv_row(a).into_iter().map(defuse))?;
             }
+            Sink::Xlsx(_, book) => {
+                if self.written == 0 {
+                    xlsx_row(book, 0, CSV_HEADER.iter().map(|h| h.to_string()).collect())?;
+                }
+                xlsx_row(book, self.written + 1, csv_row(a))?;
+            }
         }
         self.written += 1;
         Ok(())
     }
 
+    /// Writes a chunk of records; JSON Lines are serialised in parallel, on the current rayon
+    /// pool, and written in order.
+    pub fn write_chunk(&mut self, chunk: &[Assessment]) -> io::Result<()> {
+        if let (Sink::Plain(out), OutputFormat::Jsonl) = (&mut self.sink, self.format) {
+            let lines: Vec<Vec<u8>> = chunk
+                .par_iter()
+                .map(|a| {
+                    let mut line = serde_json::to_vec(a)?;
+                    line.push(b'\n');
+                    Ok(line)
+                })
+                .collect::<io::Result<_>>()?;
+            for line in lines {
+                out.write_all(&line)?;
+            }
+            self.written += chunk.len();
+            return Ok(());
+        }
+        chunk.iter().try_for_each(|a| self.write(a))
+    }
+
     pub fn finish(self) -> io::Result<W> {
         let mut out = match self.sink {
             Sink::Plain(out) => out,
-            Sink::Csv(w) => w.into_inner().map_err(|e| e.into_error())?,
+            Sink::Csv(mut w) => {
+                if self.written == 0 {
+                    w.write_record(CSV_HEADER)?;
+                }
+                w.into_inner().map_err(|e| e.into_error())?
+            }
+            Sink::Xlsx(mut out, mut book) => {
+                if self.written == 0 {
+                    xlsx_row(
+                        &mut book,
+                        0,
+                        CSV_HEADER.iter().map(|h| h.to_string()).collect(),
+                    )?;
+                }
+                let bytes = book.save_to_buffer().map_err(io::Error::other)?;
+                out.write_all(&bytes)?;
+                out
+            }
         };
         if self.format == OutputFormat::Json {
             out.write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
@@ -85,6 +141,37 @@ impl<W: Write> Writer<W> {
         out.flush()?;
         Ok(out)
     }
+}
+
+/// One row of the sheet; cells are written as text or numbers, never as formulas, so a client's
+/// `=…` id cannot run.
+fn xlsx_row(
+    book: &mut rust_xlsxwriter::Workbook,
+    row: usize,
+    cells: Vec<String>,
+) -> io::Result<()> {
+    let sheet = book.worksheet_from_index(0).map_err(io::Error::other)?;
+    let row = u32::try_from(row)
+        .ok()
+        .filter(|r| *r < 1_048_576)
+        .ok_or_else(|| {
+            io::Error::other(
+                "an XLSX sheet holds at most 1,048,576 rows; write csv or jsonl for this portfolio",
+            )
+        })?;
+    for (col, cell) in cells.iter().enumerate() {
+        let col = col as u16;
+        // `line` and `nis2.max_fine_eur` are numbers, so the sheet can sort and sum them.
+        let number = (col == 1 || CSV_HEADER.get(col as usize) == Some(&"nis2.max_fine_eur"))
+            .then(|| cell.parse::<f64>().ok())
+            .flatten();
+        match number {
+            Some(n) if row > 0 => sheet.write_number(row, col, n),
+            _ => sheet.write_string(row, col, cell),
+        }
+        .map_err(io::Error::other)?;
+    }
+    Ok(())
 }
 
 /// A cell that a spreadsheet would run as a formula gets a leading apostrophe (OWASP's advice

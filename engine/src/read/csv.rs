@@ -13,6 +13,7 @@
 //! without a change here. A cell that does not convert (a word where a number belongs) is passed
 //! on as text, so that the schema reports it with its field.
 
+use super::number::Decimal;
 use super::Record;
 use crate::error::RecordError;
 use serde_json::{Map, Number, Value};
@@ -116,8 +117,125 @@ fn column(name: &str, kinds: &BTreeMap<String, Kind>) -> Column {
     }
 }
 
-/// Columns that are not facts fields, with the field they were probably meant to be.
-pub fn unknown_columns(text: &str) -> Vec<(String, Option<String>)> {
+/// How the rows of one CSV file are read: its delimiter and what each of its columns holds.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    delimiter: u8,
+    decimal: Decimal,
+    /// The headers as written, for messages.
+    headers: Vec<String>,
+    columns: Vec<Column>,
+}
+
+impl Layout {
+    /// Reads the header line. Headers are matched without regard to case or surrounding space
+    /// (`Employees ` is `employees`); `mapping` renames a client's own headers first.
+    pub fn from_header(header_line: &str, mapping: Option<&ColumnMap>) -> Layout {
+        let header_line = header_line.trim_end_matches(['\r', '\n']);
+        let delimiter = delimiter_of(header_line);
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .delimiter(delimiter)
+            .from_reader(header_line.as_bytes());
+        let headers: Vec<String> = match reader.records().next() {
+            Some(Ok(r)) => r.iter().map(|h| h.trim().to_string()).collect(),
+            _ => Vec::new(),
+        };
+        Layout::from_headers(headers, delimiter, mapping)
+    }
+
+    /// A layout for headers that are already split (a spreadsheet's first row).
+    pub fn from_headers(
+        headers: Vec<String>,
+        delimiter: u8,
+        mapping: Option<&ColumnMap>,
+    ) -> Layout {
+        let kinds = schema_kinds();
+        let columns = headers
+            .iter()
+            .map(|h| {
+                let field = mapping
+                    .and_then(|m| m.field_for(h))
+                    .map(str::to_string)
+                    .unwrap_or_else(|| h.trim().to_lowercase());
+                match column(&field, &kinds) {
+                    // An unknown column keeps the header as written.
+                    Column::Extra(_) => Column::Extra(h.trim().to_string()),
+                    c => c,
+                }
+            })
+            .collect();
+        Layout {
+            delimiter,
+            decimal: if delimiter == b';' {
+                Decimal::Comma
+            } else {
+                Decimal::Point
+            },
+            headers,
+            columns,
+        }
+    }
+
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.headers.iter().all(|h| h.is_empty())
+    }
+
+    /// Columns that are not facts fields, with the field they were probably meant to be.
+    pub fn unknown_columns(&self) -> Vec<(String, Option<String>)> {
+        let names = field_names();
+        self.columns
+            .iter()
+            .filter_map(|c| match c {
+                Column::Extra(h) => Some(h),
+                _ => None,
+            })
+            .map(|h| {
+                let lower = h.to_lowercase();
+                let hint = crate::validate::did_you_mean(&lower, names.iter().map(String::as_str));
+                (h.clone(), hint.map(String::from))
+            })
+            .collect()
+    }
+
+    /// Converts one row of cells, split already, into a facts object.
+    pub fn convert(&self, record: &::csv::StringRecord) -> Value {
+        convert(&self.columns, record, self.decimal)
+    }
+}
+
+/// The delimiter of a CSV file, from its header line: a comma unless the header has no comma
+/// outside quotes and does have semicolons (European spreadsheet exports) or tabs. A list inside
+/// a cell is still written with `;` between items, quoted as spreadsheet programs do.
+fn delimiter_of(header_line: &str) -> u8 {
+    let mut quoted = false;
+    let (mut commas, mut semicolons, mut tabs) = (0, 0, 0);
+    for c in header_line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => commas += 1,
+            ';' if !quoted => semicolons += 1,
+            '\t' if !quoted => tabs += 1,
+            _ => {}
+        }
+    }
+    if commas > 0 {
+        b','
+    } else if semicolons >= tabs && semicolons > 0 {
+        b';'
+    } else if tabs > 0 {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
+/// Every facts field a column may name, nested ones joined with `.`.
+pub fn field_names() -> Vec<String> {
     let kinds = schema_kinds();
     let mut names: Vec<String> = kinds.keys().cloned().collect();
     for (top, kind) in &kinds {
@@ -125,26 +243,26 @@ pub fn unknown_columns(text: &str) -> Vec<(String, Option<String>)> {
             names.extend(f.keys().map(|k| format!("{top}.{k}")));
         }
     }
-    let mut reader = ::csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let Ok(headers) = reader.headers() else {
-        return Vec::new();
-    };
-    headers
-        .iter()
-        .filter(|h| matches!(column(h, &kinds), Column::Extra(_)))
-        .map(|h| {
-            let hint = crate::validate::did_you_mean(h, names.iter().map(String::as_str));
-            (h.to_string(), hint.map(String::from))
-        })
-        .collect()
+    names
 }
+
+pub use super::columns::ColumnMap;
 
 /// Reads every record of a CSV text. A record whose quoting is broken becomes an error record,
 /// and reading starts again on the line after it, so one stray quote loses one record, not the
 /// rest of the file.
 pub fn read(text: &str) -> Vec<Record> {
+    let text = super::strip_bom(text);
+    let header_end = text.find('\n').map(|i| i + 1).unwrap_or(text.len());
+    let layout = Layout::from_header(&text[..header_end], None);
+    if layout.is_empty() {
+        return Vec::new();
+    }
+    read_block(&layout, &text[header_end..], 2)
+}
+
+/// Reads the rows of `text`, which starts on line `first_line` of its file, with `layout`.
+pub fn read_block(layout: &Layout, text: &str, first_line: usize) -> Vec<Record> {
     // Windows (CRLF) and old Mac (CR) line endings become LF, so that line numbers count the
     // lines a spreadsheet shows. A CR inside a quoted cell becomes LF too, which changes nothing
     // for the facts.
@@ -155,26 +273,17 @@ pub fn read(text: &str) -> Vec<Record> {
     } else {
         text
     };
-    let kinds = schema_kinds();
-    let header_end = text.find('\n').map(|i| i + 1).unwrap_or(text.len());
-    let header_line = &text[..header_end];
-    let mut headers_reader = ::csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(header_line.as_bytes());
-    let headers: Vec<String> = match headers_reader.records().next() {
-        Some(Ok(r)) => r.iter().map(|h| h.trim().to_string()).collect(),
-        _ => return Vec::new(),
-    };
-    let columns: Vec<Column> = headers.iter().map(|h| column(h, &kinds)).collect();
+    let expected = layout.headers.len();
 
     let mut records = Vec::new();
-    let mut offset = header_end;
-    let mut line = 2;
+    let mut offset = 0;
+    let mut line = first_line;
     while offset < text.len() {
         let rest = &text[offset..];
         let mut reader = ::csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            .delimiter(layout.delimiter)
             .from_reader(rest.as_bytes());
         let mut restart: Option<(usize, usize)> = None;
         let mut record = ::csv::StringRecord::new();
@@ -189,13 +298,12 @@ pub fn read(text: &str) -> Vec<Record> {
                         continue;
                     }
                     let raw = &rest[start_byte..reader.position().byte() as usize];
-                    match broken_row(&record, headers.len(), raw) {
+                    match broken_row(&record, expected, raw, layout.delimiter as char) {
                         Some(broken) => broken,
                         None => {
-                            let value = Ok(convert(&columns, &record));
                             records.push(Record {
                                 line: start_line,
-                                value,
+                                value: Ok(layout.convert(&record)),
                             });
                             continue;
                         }
@@ -239,7 +347,12 @@ struct Broken {
 
 /// Checks one CSV record against the header. `raw` is its text, from its first byte to the start
 /// of the next record.
-fn broken_row(record: &::csv::StringRecord, expected: usize, raw: &str) -> Option<Broken> {
+fn broken_row(
+    record: &::csv::StringRecord,
+    expected: usize,
+    raw: &str,
+    delimiter: char,
+) -> Option<Broken> {
     let spans = raw.trim_end_matches('\n').contains('\n');
     // A quote left open in the last column swallows whole rows without changing the field
     // count: a line inside the record with a full row's worth of commas is taken for such a row.
@@ -247,7 +360,7 @@ fn broken_row(record: &::csv::StringRecord, expected: usize, raw: &str) -> Optio
         && raw
             .lines()
             .skip(1)
-            .any(|l| l.matches(',').count() >= expected - 1);
+            .any(|l| l.matches(delimiter).count() >= expected - 1);
     if swallowed {
         return Some(Broken {
             message: "a quote opened in this row is never closed and runs on into the rows after \
@@ -275,7 +388,7 @@ fn broken_row(record: &::csv::StringRecord, expected: usize, raw: &str) -> Optio
     })
 }
 
-fn convert(columns: &[Column], record: &::csv::StringRecord) -> Value {
+fn convert(columns: &[Column], record: &::csv::StringRecord, decimal: Decimal) -> Value {
     let mut object = Map::new();
     let mut lists: BTreeMap<String, Vec<Map<String, Value>>> = BTreeMap::new();
     for (column, cell) in columns.iter().zip(record.iter()) {
@@ -285,7 +398,7 @@ fn convert(columns: &[Column], record: &::csv::StringRecord) -> Value {
         }
         match column {
             Column::Field { path, kind } => {
-                let value = cell_value(cell, kind);
+                let value = cell_value(cell, kind, decimal);
                 if let [top, field] = path.as_slice() {
                     let entry = object
                         .entry(top.clone())
@@ -304,7 +417,7 @@ fn convert(columns: &[Column], record: &::csv::StringRecord) -> Value {
                         items.push(Map::new());
                     }
                     if !part.is_empty() {
-                        items[i].insert(field.clone(), cell_value(part, kind));
+                        items[i].insert(field.clone(), cell_value(part, kind, decimal));
                     }
                 }
             }
@@ -337,12 +450,9 @@ fn convert(columns: &[Column], record: &::csv::StringRecord) -> Value {
     Value::Object(object)
 }
 
-fn cell_value(cell: &str, kind: &Kind) -> Value {
+fn cell_value(cell: &str, kind: &Kind, decimal: Decimal) -> Value {
     match kind {
-        Kind::Number => cell
-            .replace('_', "")
-            .parse::<f64>()
-            .ok()
+        Kind::Number => super::number::parse(cell, decimal)
             .and_then(number)
             .unwrap_or_else(|| Value::String(cell.into())),
         Kind::Bool => match cell.to_ascii_lowercase().as_str() {
@@ -354,7 +464,7 @@ fn cell_value(cell: &str, kind: &Kind) -> Value {
             cell.split(';')
                 .map(str::trim)
                 .filter(|p| !p.is_empty())
-                .map(|p| cell_value(p, item))
+                .map(|p| cell_value(p, item, decimal))
                 .collect(),
         ),
         Kind::Controls => {

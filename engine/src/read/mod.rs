@@ -4,7 +4,11 @@
 //! facts fields (see [`csv`]). A record that cannot be read becomes an error record at its line;
 //! the records after it are still read, so every input record yields exactly one output.
 
+pub mod columns;
 pub mod csv;
+pub mod number;
+pub mod stream;
+pub mod xlsx;
 
 use crate::error::RecordError;
 use serde_json::value::RawValue;
@@ -22,6 +26,8 @@ pub enum Format {
     Jsonl,
     Json,
     Csv,
+    /// A spreadsheet workbook: XLSX, or another format calamine reads (XLS, XLSB, ODS).
+    Xlsx,
 }
 
 impl Format {
@@ -32,8 +38,13 @@ impl Format {
             Some(Format::Jsonl)
         } else if lower.ends_with(".json") {
             Some(Format::Json)
-        } else if lower.ends_with(".csv") {
+        } else if lower.ends_with(".csv") || lower.ends_with(".tsv") {
             Some(Format::Csv)
+        } else if [".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"]
+            .iter()
+            .any(|e| lower.ends_with(e))
+        {
+            Some(Format::Xlsx)
         } else {
             None
         }
@@ -49,6 +60,17 @@ impl Format {
     }
 }
 
+impl Format {
+    /// Guesses from the first bytes of a file: a zip archive is a workbook; otherwise as
+    /// [`Format::sniff`].
+    pub fn sniff_bytes(bytes: &[u8]) -> Format {
+        if bytes.starts_with(b"PK\x03\x04") {
+            return Format::Xlsx;
+        }
+        Format::sniff(&String::from_utf8_lossy(bytes))
+    }
+}
+
 /// Removes a byte-order mark, which spreadsheet programs put before the first byte.
 pub fn strip_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
@@ -61,6 +83,8 @@ pub fn read(text: &str, format: Format) -> Vec<Record> {
         Format::Jsonl => read_jsonl(text),
         Format::Json => read_json_array(text),
         Format::Csv => csv::read(text),
+        // A workbook is binary; it is read from its file by [`xlsx::read`].
+        Format::Xlsx => Vec::new(),
     }
 }
 
@@ -75,7 +99,7 @@ fn read_jsonl(text: &str) -> Vec<Record> {
         .collect()
 }
 
-fn parse_object(text: &str, line: usize) -> Result<Value, RecordError> {
+pub(crate) fn parse_object(text: &str, line: usize) -> Result<Value, RecordError> {
     match serde_json::from_str::<Value>(text) {
         Ok(v @ Value::Object(_)) => Ok(v),
         Ok(other) => Err(RecordError::new(

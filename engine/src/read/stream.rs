@@ -1,0 +1,468 @@
+//! Streaming input: a portfolio read a chunk of records at a time, so that memory does not grow
+//! with the file.
+//!
+//! [`Input`] is an opened portfolio that can be read more than once: the pipeline reads it
+//! first to find ids and ownership (see [`crate::prescan`]), then to assess. JSON Lines and CSV
+//! files stream from disk (standard input is first spooled to a temporary file); a JSON array
+//! and a spreadsheet are read whole, as their formats require.
+//!
+//! Text is decoded line by line: a line that is not UTF-8 becomes an error record for that line
+//! (saying how to fix it), and the lines after it are still read. `--encoding windows-1252`
+//! reads the files Excel saves as "CSV" on Western-European Windows.
+
+use super::columns::ColumnMap;
+use super::csv::Layout;
+use super::{Format, Record};
+use crate::error::RecordError;
+use serde::Deserialize;
+use serde_json::Value;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// The text encoding of an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Encoding {
+    #[default]
+    Utf8,
+    /// Windows-1252 ("ANSI" on Western-European Windows; what Excel writes for "CSV").
+    #[value(name = "windows-1252")]
+    Windows1252,
+}
+
+/// One record as read, before it is parsed: JSON Lines are parsed later, in parallel.
+pub enum Body {
+    Json(String),
+    Value(Value),
+}
+
+pub struct Item {
+    pub line: usize,
+    pub body: Result<Body, RecordError>,
+}
+
+impl Item {
+    pub fn into_value(self) -> Result<Value, RecordError> {
+        match self.body {
+            Ok(Body::Json(text)) => super::parse_object(&text, self.line),
+            Ok(Body::Value(v)) => Ok(v),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// What the ownership pass needs: the id, the owners' ids and whether enterprises outside
+    /// the batch are declared. A record too broken to say gets an empty head; it becomes an
+    /// error record when it is validated.
+    pub fn head(&self) -> Head {
+        match &self.body {
+            Ok(Body::Json(text)) => serde_json::from_str::<RawHead>(text)
+                .map(RawHead::into_head)
+                .unwrap_or_default(),
+            Ok(Body::Value(v)) => RawHead {
+                id: v.get("id").cloned(),
+                owners: v.get("owners").cloned(),
+                linked_enterprises: v.get("linked_enterprises").cloned(),
+            }
+            .into_head(),
+            Err(_) => Head::default(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Head {
+    pub id: Option<String>,
+    pub owners: Vec<String>,
+    pub linked_outside: bool,
+}
+
+#[derive(Deserialize)]
+struct RawHead {
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default)]
+    owners: Option<Value>,
+    #[serde(default)]
+    linked_enterprises: Option<Value>,
+}
+
+impl RawHead {
+    fn into_head(self) -> Head {
+        let owners = match &self.owners {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|o| o.get("id").and_then(Value::as_str).map(String::from))
+                .collect(),
+            _ => Vec::new(),
+        };
+        Head {
+            id: self.id.as_ref().and_then(Value::as_str).map(String::from),
+            owners,
+            linked_outside: matches!(&self.linked_enterprises, Some(Value::Array(a)) if !a.is_empty()),
+        }
+    }
+}
+
+/// A portfolio that can be read, chunk by chunk, as often as needed.
+pub struct Input {
+    source: Source,
+    pub format: Format,
+    encoding: Encoding,
+    /// The CSV or spreadsheet columns, for warnings about unknown ones.
+    layout: Option<Layout>,
+}
+
+enum Source {
+    File(PathBuf),
+    /// Standard input, copied to a file that is removed when the input is dropped.
+    Spooled(tempfile::TempPath),
+    Memory(Vec<Record>),
+}
+
+impl Input {
+    /// Opens `path` (`-` for standard input) in `format`, or the format its name or its first
+    /// bytes suggest.
+    pub fn open(
+        path: &str,
+        format: Option<Format>,
+        mapping: Option<&ColumnMap>,
+        encoding: Encoding,
+    ) -> Result<Input, String> {
+        let source = if path == "-" {
+            let mut spool = tempfile::NamedTempFile::new()
+                .map_err(|e| format!("cannot spool standard input to a temporary file: {e}"))?;
+            std::io::copy(&mut std::io::stdin().lock(), &mut spool)
+                .map_err(|e| format!("cannot read standard input: {e}"))?;
+            Source::Spooled(spool.into_temp_path())
+        } else {
+            Source::File(PathBuf::from(path))
+        };
+        let file_path: &Path = match &source {
+            Source::File(p) => p,
+            Source::Spooled(p) => p,
+            Source::Memory(_) => unreachable!("not built yet"),
+        };
+        let format = match format.or_else(|| Format::from_path(path)) {
+            Some(f) => f,
+            None => Format::sniff_bytes(&first_bytes(file_path, path)?),
+        };
+        let mut input = Input {
+            source,
+            format,
+            encoding,
+            layout: None,
+        };
+        match format {
+            Format::Xlsx => {
+                let (records, layout) = super::xlsx::read(input.path(), mapping)?;
+                input.layout = Some(layout);
+                input.source = Source::Memory(records);
+            }
+            Format::Json => {
+                let bytes = std::fs::read(input.path())
+                    .map_err(|e| format!("cannot read `{path}`: {e}"))?;
+                let text = decode_whole(&bytes, encoding).map_err(|e| format!("`{path}`: {e}"))?;
+                input.source = Source::Memory(super::read(&text, Format::Json));
+            }
+            Format::Csv => {
+                let mut reader = BufReader::new(
+                    File::open(input.path()).map_err(|e| format!("cannot read `{path}`: {e}"))?,
+                );
+                let mut header = Vec::new();
+                reader
+                    .read_until(b'\n', &mut header)
+                    .map_err(|e| format!("cannot read `{path}`: {e}"))?;
+                let header = decode(strip_bom(&header), encoding).map_err(|_| {
+                    format!("the header line of `{path}` is not UTF-8 text; {UTF8_FIX}")
+                })?;
+                input.layout = Some(Layout::from_header(&header, mapping));
+            }
+            Format::Jsonl => {}
+        }
+        Ok(input)
+    }
+
+    /// A portfolio already in memory (tests, benches, the library API).
+    pub fn from_text(text: &str, format: Format) -> Input {
+        let layout = (format == Format::Csv).then(|| {
+            let text = super::strip_bom(text);
+            Layout::from_header(text.lines().next().unwrap_or(""), None)
+        });
+        Input {
+            source: Source::Memory(super::read(text, format)),
+            format,
+            encoding: Encoding::Utf8,
+            layout,
+        }
+    }
+
+    fn path(&self) -> &Path {
+        match &self.source {
+            Source::File(p) => p,
+            Source::Spooled(p) => p,
+            Source::Memory(_) => Path::new(""),
+        }
+    }
+
+    pub fn layout(&self) -> Option<&Layout> {
+        self.layout.as_ref()
+    }
+
+    /// Reads the records from the start.
+    pub fn items(&self) -> Result<Box<dyn Chunks + Send + '_>, String> {
+        let open = || {
+            File::open(self.path())
+                .map(|f| BufReader::with_capacity(1 << 16, f))
+                .map_err(|e| format!("cannot read `{}`: {e}", self.path().display()))
+        };
+        Ok(match (&self.source, self.format) {
+            (Source::Memory(records), _) => Box::new(MemoryChunks { records, next: 0 }),
+            (_, Format::Csv) => {
+                let mut reader = open()?;
+                // The header was read when the input was opened.
+                let mut header = Vec::new();
+                reader
+                    .read_until(b'\n', &mut header)
+                    .map_err(|e| e.to_string())?;
+                Box::new(CsvChunks {
+                    reader,
+                    layout: self
+                        .layout
+                        .clone()
+                        .unwrap_or_else(|| Layout::from_header("", None)),
+                    encoding: self.encoding,
+                    line: 2,
+                    buf: Vec::new(),
+                    eof: false,
+                })
+            }
+            _ => Box::new(JsonlChunks {
+                reader: open()?,
+                encoding: self.encoding,
+                line: 0,
+                buf: Vec::new(),
+            }),
+        })
+    }
+}
+
+/// Records, a chunk at a time; an empty chunk means the end.
+pub trait Chunks {
+    fn next_chunk(&mut self, max: usize) -> Vec<Item>;
+}
+
+struct MemoryChunks<'a> {
+    records: &'a [Record],
+    next: usize,
+}
+
+impl Chunks for MemoryChunks<'_> {
+    fn next_chunk(&mut self, max: usize) -> Vec<Item> {
+        let end = (self.next + max).min(self.records.len());
+        let chunk = self.records[self.next..end]
+            .iter()
+            .map(|r| Item {
+                line: r.line,
+                body: r.value.clone().map(Body::Value),
+            })
+            .collect();
+        self.next = end;
+        chunk
+    }
+}
+
+const UTF8_FIX: &str = "save the file as UTF-8, or pass `--encoding windows-1252` if Excel \
+                        saved it as CSV on Windows";
+
+fn not_utf8(line: usize, bytes: &[u8]) -> RecordError {
+    let at = std::str::from_utf8(bytes)
+        .err()
+        .map(|e| e.valid_up_to() + 1)
+        .unwrap_or(0);
+    RecordError::new(
+        "read",
+        line,
+        None,
+        format!("this line is not UTF-8 text (byte {at} of the line); {UTF8_FIX}"),
+    )
+}
+
+fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, ()> {
+    match encoding {
+        Encoding::Utf8 => std::str::from_utf8(bytes).map(String::from).map_err(drop),
+        Encoding::Windows1252 => {
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+            Ok(text.into_owned())
+        }
+    }
+}
+
+fn decode_whole(bytes: &[u8], encoding: Encoding) -> Result<String, String> {
+    decode(bytes, encoding).map_err(|()| format!("the file is not UTF-8 text; {UTF8_FIX}"))
+}
+
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+fn first_bytes(path: &Path, name: &str) -> Result<Vec<u8>, String> {
+    let mut buf = vec![0; 4096];
+    let mut file = File::open(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+    let n = file
+        .read(&mut buf)
+        .map_err(|e| format!("cannot read `{name}`: {e}"))?;
+    buf.truncate(n);
+    Ok(buf)
+}
+
+struct JsonlChunks {
+    reader: BufReader<File>,
+    encoding: Encoding,
+    line: usize,
+    buf: Vec<u8>,
+}
+
+impl Chunks for JsonlChunks {
+    fn next_chunk(&mut self, max: usize) -> Vec<Item> {
+        let mut chunk = Vec::with_capacity(max);
+        while chunk.len() < max {
+            self.buf.clear();
+            match self.reader.read_until(b'\n', &mut self.buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    self.line += 1;
+                    chunk.push(Item {
+                        line: self.line,
+                        body: Err(RecordError::new("read", self.line, None, e.to_string())),
+                    });
+                    break;
+                }
+            }
+            self.line += 1;
+            let mut bytes = self.buf.as_slice();
+            if self.line == 1 {
+                bytes = strip_bom(bytes);
+            }
+            let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+            let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let body = match decode(bytes, self.encoding) {
+                Ok(text) => Ok(Body::Json(text)),
+                Err(()) => Err(not_utf8(self.line, bytes)),
+            };
+            chunk.push(Item {
+                line: self.line,
+                body,
+            });
+        }
+        chunk
+    }
+}
+
+/// CSV rows, read in blocks of whole lines that end outside quotes, each block parsed by the
+/// CSV reader of [`super::csv`]. A block that never closes a quote is cut after many lines, so
+/// one stray quote cannot make the reader hold the whole file.
+struct CsvChunks {
+    reader: BufReader<File>,
+    layout: Layout,
+    encoding: Encoding,
+    /// The line number of the next line to read.
+    line: usize,
+    buf: Vec<u8>,
+    eof: bool,
+}
+
+/// A block left with an open quote is cut after this many times the chunk size in lines.
+const OPEN_QUOTE_LIMIT: usize = 16;
+
+impl Chunks for CsvChunks {
+    fn next_chunk(&mut self, max: usize) -> Vec<Item> {
+        // A block of blank lines yields nothing; only the end of the file may.
+        loop {
+            let chunk = self.block(max);
+            if !chunk.is_empty() || self.eof {
+                return chunk;
+            }
+        }
+    }
+}
+
+impl CsvChunks {
+    fn block(&mut self, max: usize) -> Vec<Item> {
+        let mut chunk = Vec::new();
+        let mut block = String::new();
+        let mut block_line = self.line;
+        let mut lines = 0;
+        let mut open_quote = false;
+        loop {
+            if (lines >= max && !open_quote) || lines >= max * OPEN_QUOTE_LIMIT {
+                break;
+            }
+            self.buf.clear();
+            match self.reader.read_until(b'\n', &mut self.buf) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.eof = true;
+                    chunk.push(Item {
+                        line: self.line,
+                        body: Err(RecordError::new("read", self.line, None, e.to_string())),
+                    });
+                    break;
+                }
+            }
+            let text = match decode(&self.buf, self.encoding) {
+                Ok(text) => text,
+                Err(()) => {
+                    // Rows before this line are parsed first, so the output keeps input order.
+                    flush(&self.layout, &mut block, block_line, &mut chunk);
+                    chunk.push(Item {
+                        line: self.line,
+                        body: Err(not_utf8(self.line, &self.buf)),
+                    });
+                    self.line += 1;
+                    lines += 1;
+                    block_line = self.line;
+                    open_quote = false;
+                    continue;
+                }
+            };
+            let text = if text.contains('\r') {
+                text.replace("\r\n", "\n").replace('\r', "\n")
+            } else {
+                text
+            };
+            let count = text.matches('\n').count().max(1);
+            if text.matches('"').count() % 2 == 1 {
+                open_quote = !open_quote;
+            }
+            block.push_str(&text);
+            if !text.ends_with('\n') {
+                block.push('\n');
+            }
+            self.line += count;
+            lines += count;
+        }
+        flush(&self.layout, &mut block, block_line, &mut chunk);
+        chunk
+    }
+}
+
+fn flush(layout: &Layout, block: &mut String, first_line: usize, chunk: &mut Vec<Item>) {
+    if block.is_empty() {
+        return;
+    }
+    for r in super::csv::read_block(layout, block, first_line) {
+        chunk.push(Item {
+            line: r.line,
+            body: r.value.map(Body::Value),
+        });
+    }
+    block.clear();
+}

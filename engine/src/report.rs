@@ -1,0 +1,82 @@
+//! What the command line tells the person running it, on stderr: column warnings, a progress bar
+//! when stderr is a terminal (nothing otherwise), and the summary table.
+
+use assay::assessment::Classification;
+use assay::pipeline::Totals;
+use assay::read::columns::ColumnMap;
+use assay::read::csv::Layout;
+use assay::shard::Shard;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Write};
+
+pub fn column_warnings(layout: &Layout, mapping: Option<&ColumnMap>) {
+    for (column, hint) in layout.unknown_columns() {
+        let hint = hint
+            .map(|h| format!("; did you mean `{h}`? (or map it with --columns)"))
+            .unwrap_or_default();
+        eprintln!("warning: column `{column}` is not a facts field and is not used{hint}");
+    }
+    if let Some(mapping) = mapping {
+        for header in mapping.absent_from(layout.headers()) {
+            eprintln!("warning: the column mapping names `{header}`, which the file does not have");
+        }
+    }
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+pub struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    pub fn new() -> Progress {
+        if !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} organisations, {per_sec}, {eta} left",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        Progress(Some(bar))
+    }
+
+    pub fn set(&self, done: usize, total: usize) {
+        if let Some(bar) = &self.0 {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Counts per classification on stderr.
+pub fn summary(totals: &Totals, shard: Option<Shard>) {
+    let mut err = std::io::stderr().lock();
+    let bold = std::io::stderr().is_terminal();
+    let of_shard = shard
+        .map(|s| format!(" (shard {s} of {} records)", totals.records))
+        .unwrap_or_default();
+    let _ = writeln!(
+        err,
+        "{}assessed {} records{of_shard}{}",
+        if bold { "\x1b[1m" } else { "" },
+        totals.assessed,
+        if bold { "\x1b[0m" } else { "" }
+    );
+    for (c, n) in Classification::ALL.iter().zip(totals.classifications) {
+        let _ = writeln!(err, "  {:<18} {n:>8}", c.as_str());
+    }
+    let _ = writeln!(err, "  {:<18} {:>8}", "errors", totals.errors);
+    if totals.errors > 0 {
+        let _ = writeln!(
+            err,
+            "error records carry `errors` with the line, field and a fix"
+        );
+    }
+}

@@ -1,0 +1,166 @@
+//! Shards: one portfolio assessed in N parts on N machines, and the parts merged back.
+//!
+//! `--shard K/N` (K from 0 to N-1, as a Kubernetes indexed Job numbers its pods) assesses only
+//! the records of shard K; which shard a record is in is decided by [`crate::prescan`], from its
+//! id, and a whole ownership group always goes to one shard. Every assessment carries its input
+//! `line`, and each shard writes its records in input order, so [`merge`] only has to take the
+//! smallest line among the shards' next records. Merged shards are byte-identical to one run.
+
+use std::fmt;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// From 0 to `count - 1`.
+    pub index: usize,
+    pub count: usize,
+}
+
+impl FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let usage = || {
+            format!(
+                "`{s}` is not a shard: write K/N with K from 0 to N-1, for example `0/4` for the \
+                 first of four"
+            )
+        };
+        let (k, n) = s.split_once('/').ok_or_else(usage)?;
+        let index: usize = k.trim().parse().map_err(|_| usage())?;
+        let count: usize = n.trim().parse().map_err(|_| usage())?;
+        if count == 0 || index >= count {
+            return Err(usage());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// What [`merge`] checks every record against: all shards must come from one run.
+#[derive(serde::Deserialize, PartialEq)]
+struct Stamp {
+    line: usize,
+    as_of: Option<String>,
+    packs: Option<serde_json::Value>,
+}
+
+/// One shard's output, read a record at a time.
+struct Part {
+    path: PathBuf,
+    reader: Box<dyn BufRead>,
+    /// The next record's text and line number.
+    next: Option<(String, usize)>,
+}
+
+impl Part {
+    fn advance(&mut self, first: &mut Option<Stamp>) -> Result<(), String> {
+        let mut text = String::new();
+        loop {
+            text.clear();
+            let n = self
+                .reader
+                .read_line(&mut text)
+                .map_err(|e| format!("cannot read `{}`: {e}", self.path.display()))?;
+            if n == 0 {
+                self.next = None;
+                return Ok(());
+            }
+            if !text.trim().is_empty() {
+                break;
+            }
+        }
+        let stamp: Stamp = serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "`{}` is not the JSON Lines output of `assay assess`: {e}",
+                self.path.display()
+            )
+        })?;
+        if let Some((_, previous)) = &self.next {
+            if stamp.line <= *previous {
+                return Err(format!(
+                    "`{}` has line {} after line {previous}: a shard's output must be in input \
+                     order, as `assay assess` writes it",
+                    self.path.display(),
+                    stamp.line
+                ));
+            }
+        }
+        match first {
+            None => *first = Some(Stamp { line: 0, ..stamp }),
+            Some(f) if f.as_of != stamp.as_of || f.packs != stamp.packs => {
+                return Err(format!(
+                    "`{}` line {}: assessed with other packs or another --as-of than the first \
+                     shard; shards of one run must use the same packs and date",
+                    self.path.display(),
+                    stamp.line
+                ))
+            }
+            Some(_) => {}
+        }
+        self.next = Some((text, stamp.line));
+        Ok(())
+    }
+}
+
+/// Merges shard outputs (JSON Lines) into one, in input order; returns the records written.
+pub fn merge(paths: &[PathBuf], out: &mut dyn Write) -> Result<usize, String> {
+    let mut first = None;
+    let mut parts = Vec::new();
+    for path in paths {
+        let reader: Box<dyn BufRead> = Box::new(BufReader::new(
+            std::fs::File::open(path)
+                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?,
+        ));
+        let mut part = Part {
+            path: path.clone(),
+            reader,
+            next: None,
+        };
+        part.advance(&mut first)?;
+        parts.push(part);
+    }
+    let mut written = 0;
+    loop {
+        let mut smallest: Option<usize> = None;
+        for (i, p) in parts.iter().enumerate() {
+            let Some((_, line)) = &p.next else { continue };
+            match smallest {
+                Some(s) if parts[s].next.as_ref().is_some_and(|(_, l)| l == line) => {
+                    return Err(format!(
+                        "line {line} is in both `{}` and `{}`: these are not shards of one run",
+                        display(&parts[s].path),
+                        display(&p.path)
+                    ))
+                }
+                Some(s) if parts[s].next.as_ref().is_some_and(|(_, l)| l < line) => {}
+                _ => smallest = Some(i),
+            }
+        }
+        let Some(i) = smallest else { break };
+        if let Some((text, _)) = &parts[i].next {
+            out.write_all(text.as_bytes())
+                .map_err(|e| format!("cannot write the output: {e}"))?;
+            if !text.ends_with('\n') {
+                out.write_all(b"\n")
+                    .map_err(|e| format!("cannot write the output: {e}"))?;
+            }
+        }
+        written += 1;
+        parts[i].advance(&mut first)?;
+    }
+    out.flush()
+        .map_err(|e| format!("cannot write the output: {e}"))?;
+    Ok(written)
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
