@@ -1,0 +1,384 @@
+//! Portfolios at scale (issue 6): streaming with groups across chunks, byte-identical output at
+//! any thread count, shards merged equal to one run, spreadsheets with a client's own headers,
+//! and the input quirks of real exports.
+
+mod common;
+
+use assay::pipeline::{Context, Options};
+use assay::read::stream::Input;
+use assay::read::Format;
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("assay runs")
+}
+
+fn records(out: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each output line is JSON"))
+        .collect()
+}
+
+/// A generated portfolio (groups of consecutive organisations, as `assay gen` draws them)
+/// written to `dir`.
+fn generated(dir: &Path, n: usize, seed: u64) -> PathBuf {
+    let path = dir.join(format!("gen-{n}-{seed}.jsonl"));
+    std::fs::write(&path, assay::gen::portfolio_jsonl(n, seed)).unwrap();
+    path
+}
+
+fn serialised(input: &Input, chunk: usize) -> Vec<String> {
+    let cx = Context {
+        evaluator: evaluator(),
+        validator: validator(),
+    };
+    let options = Options {
+        chunk,
+        ..Options::new(AS_OF)
+    };
+    assay::pipeline::collect(input, &cx, &options)
+        .iter()
+        .map(|a| serde_json::to_string(a).unwrap())
+        .collect()
+}
+
+/// Groups whose members fall in different chunks are aggregated exactly as when the whole
+/// batch is one chunk: the expected values are the one-chunk run, which is the batch as the
+/// group step sees it (Rec. 2003/361 Annex Art. 6 sums over the whole group).
+#[test]
+fn groups_across_chunks_are_aggregated_as_in_one_chunk() {
+    let mut text = assay::gen::portfolio_jsonl(600, 11);
+    // An owner far from what it owns: the last record holds the first one.
+    text.push_str(
+        r#"{"id": "far-owner", "established_in": ["DE"], "provides_services_in": ["DE"], "employees": 400, "annual_turnover_eur": 90000000, "balance_sheet_eur": 80000000, "activities": [{"entity_type": "other"}], "owners": [{"id": "org-0000000", "share_pct": 30}]}"#,
+    );
+    text.push('\n');
+    // The groups of the case file, whose aggregates are checked in tests/cases.rs.
+    for line in fixture("cases/groups.jsonl").lines() {
+        let case: Value = serde_json::from_str(line).unwrap();
+        text.push_str(&case["facts"].to_string());
+        text.push('\n');
+    }
+    let input = Input::from_text(&text, Format::Jsonl);
+    let whole = serialised(&input, 1 << 20);
+    assert_eq!(whole.len(), text.lines().count());
+    let aggregated = whole.iter().filter(|a| a.contains("\"aggregated\"")).count();
+    assert!(aggregated > 50, "the portfolio has groups: {aggregated}");
+    for chunk in [1, 7, 256] {
+        assert_eq!(serialised(&input, chunk), whole, "chunk of {chunk}");
+    }
+}
+
+/// DESIGN.md: same facts, same packs and same --as-of give byte-identical output at any thread
+/// count.
+#[test]
+fn output_is_byte_identical_for_any_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = generated(dir.path(), 5000, 3);
+    let file = file.to_str().unwrap();
+    let out = |jobs: &str| {
+        let o = run(&["assess", file, "--as-of", AS_OF, "--jobs", jobs]);
+        assert!(o.status.code() == Some(0) || o.status.code() == Some(1));
+        o.stdout
+    };
+    let one = out("1");
+    assert_eq!(records(&one).len(), 5000);
+    assert!(one == out("2"), "--jobs 2 differs from --jobs 1");
+    assert!(one == out("8"), "--jobs 8 differs from --jobs 1");
+}
+
+/// Issue 6 item 4: the shards of a portfolio, merged, are byte-identical to one run, and every
+/// ownership group is assessed within one shard.
+#[test]
+fn shards_merged_equal_a_single_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = generated(dir.path(), 3000, 5);
+    let file = file.to_str().unwrap();
+    let single = run(&["assess", file, "--as-of", AS_OF]).stdout;
+
+    let n = 3;
+    let mut parts = Vec::new();
+    let mut shard_of_line = std::collections::HashMap::new();
+    for k in 0..n {
+        let part = dir.path().join(format!("part-{k}.jsonl"));
+        let shard = format!("{k}/{n}");
+        let o = run(&[
+            "assess",
+            file,
+            "--as-of",
+            AS_OF,
+            "--shard",
+            &shard,
+            "--out",
+            part.to_str().unwrap(),
+        ]);
+        assert!(o.status.code() == Some(0) || o.status.code() == Some(1));
+        let got = records(&std::fs::read(&part).unwrap());
+        assert!(got.len() > 500, "shard {shard} has {} records", got.len());
+        for r in got {
+            shard_of_line.insert(r["line"].as_u64().unwrap(), k);
+        }
+        parts.push(part.to_str().unwrap().to_string());
+    }
+
+    // Every group in one shard: an owner (always the record before, in generated portfolios)
+    // is in the shard of what it owns.
+    let text = std::fs::read_to_string(file).unwrap();
+    for (i, line) in text.lines().enumerate() {
+        if line.contains("\"owners\"") {
+            let (me, owner) = (i as u64 + 1, i as u64);
+            assert_eq!(shard_of_line[&me], shard_of_line[&owner], "line {me}");
+        }
+    }
+
+    let mut args = vec!["merge"];
+    args.extend(parts.iter().rev().map(String::as_str));
+    let merged = run(&args);
+    assert_eq!(merged.status.code(), Some(0));
+    assert!(merged.stdout == single, "merged shards differ from one run");
+
+    // Merging a shard with itself is refused: the same line twice.
+    let twice = run(&["merge", &parts[0], &parts[0]]);
+    assert_eq!(twice.status.code(), Some(2));
+}
+
+/// Standard input is spooled, so that it can be read twice like a file.
+#[test]
+fn standard_input_is_assessed_like_a_file() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let file = generated(dir.path(), 300, 9);
+    let from_file = run(&["assess", file.to_str().unwrap(), "--as-of", AS_OF]).stdout;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args(["assess", "-", "--as-of", AS_OF])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(&file).unwrap())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.stdout == from_file);
+}
+
+/// A spreadsheet with a consultant's own headers, mapped with --columns, is assessed as the
+/// same portfolio in CSV with the facts field names (fixtures/portfolio.csv).
+#[test]
+fn xlsx_with_own_headers_matches_the_csv_portfolio() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv_text = fixture("portfolio.csv");
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+
+    // Headers as a client writes them: "Client Employees", … and a mapping back.
+    let own = |h: &str| format!("Client {}", h.replace(['_', '.'], " "));
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let mut mapping = serde_json::Map::new();
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string(0, c as u16, own(h)).unwrap();
+        mapping.insert(own(h).to_uppercase(), Value::String(h.clone()));
+    }
+    for (r, row) in reader.records().enumerate() {
+        for (c, cell) in row.unwrap().iter().enumerate() {
+            let (r, c) = (r as u32 + 1, c as u16);
+            // Figures as numbers, as a spreadsheet holds them; the rest as text.
+            match cell.parse::<f64>() {
+                Ok(n) if !cell.is_empty() => sheet.write_number(r, c, n).unwrap(),
+                _ => sheet.write_string(r, c, cell).unwrap(),
+            };
+        }
+    }
+    let xlsx = dir.path().join("clients.xlsx");
+    book.save(&xlsx).unwrap();
+    let map = dir.path().join("columns.json");
+    std::fs::write(&map, Value::Object(mapping).to_string()).unwrap();
+
+    let from_csv = run(&["assess", "fixtures/portfolio.csv", "--as-of", AS_OF]);
+    let from_xlsx = run(&[
+        "assess",
+        xlsx.to_str().unwrap(),
+        "--columns",
+        map.to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+    ]);
+    let stderr = String::from_utf8_lossy(&from_xlsx.stderr);
+    assert_eq!(from_xlsx.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    assert!(from_xlsx.stdout == from_csv.stdout);
+
+    // Without the mapping the columns are unknown and said to be.
+    let unmapped = run(&["assess", xlsx.to_str().unwrap(), "--as-of", AS_OF]);
+    let stderr = String::from_utf8_lossy(&unmapped.stderr);
+    assert!(stderr.contains("`Client employees` is not a facts field"), "{stderr}");
+
+    // A mapping to a field that does not exist stops before anything is read.
+    std::fs::write(&map, r#"{"Staff": "employes"}"#).unwrap();
+    let bad = run(&["assess", xlsx.to_str().unwrap(), "--columns", map.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("did you mean `employees`"));
+}
+
+/// XLSX output holds the rows of the CSV output.
+#[test]
+fn xlsx_output_has_the_csv_rows() {
+    use calamine::Reader;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.xlsx");
+    let o = run(&[
+        "assess",
+        "fixtures/portfolio.csv",
+        "--format",
+        "xlsx",
+        "--out",
+        out.to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let csv = run(&["assess", "fixtures/portfolio.csv", "--format", "csv", "--as-of", AS_OF]);
+    let csv_rows: Vec<Vec<String>> = csv::Reader::from_reader(csv.stdout.as_slice())
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    let mut book = calamine::open_workbook_auto(&out).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .skip(1)
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(rows, csv_rows);
+    // --format xlsx without --out is a usage error: a workbook is not for a terminal.
+    let o = run(&["assess", "fixtures/portfolio.csv", "--format", "xlsx"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.display().to_string()
+}
+
+/// Exports from European Excel: `;` between columns, headers in any case with spaces around,
+/// figures with thousands separators; and the same rows written with commas decide the same.
+#[test]
+fn semicolon_csv_with_padded_headers_and_thousands_separators() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = write(
+        dir.path(),
+        "plain.csv",
+        b"id,established_in,provides_services_in,employees,annual_turnover_eur,balance_sheet_eur,activities\n\
+          e1,DE,DE,120,12000000,11000000,machinery_manufacturer\n\
+          e2,DE,DE,1234,60000000,50000000,electricity_distribution_system_operator\n",
+    );
+    let european = write(
+        dir.path(),
+        "eu.csv",
+        " ID ; Established_In;PROVIDES_SERVICES_IN; Employees ;annual_turnover_eur;balance_sheet_eur;activities\n\
+          e1;DE;DE;120;12.000.000;11.000.000,00;machinery_manufacturer\n\
+          e2;DE;DE;1 234;60.000.000;50.000.000;electricity_distribution_system_operator\n"
+            .as_bytes(),
+    );
+    let a = run(&["assess", &plain, "--as-of", AS_OF]);
+    let b = run(&["assess", &european, "--as-of", AS_OF]);
+    assert_eq!(b.status.code(), Some(0), "{}", String::from_utf8_lossy(&b.stderr));
+    assert!(a.stdout == b.stdout);
+    // 120 AWU: medium, Annex II → important; 1,234 AWU: large, Annex I → essential (Art. 3(1)(a)).
+    let got = records(&b.stdout);
+    assert_eq!(got[0]["nis2"]["classification"], "important");
+    assert_eq!(got[1]["nis2"]["classification"], "essential");
+
+    // `1.234` in a semicolon file could be 1234 or 1.234: not guessed, reported on its field.
+    let ambiguous = write(
+        dir.path(),
+        "amb.csv",
+        b"id;established_in;provides_services_in;employees;activities\n\
+          e1;DE;DE;1.234;machinery_manufacturer\n",
+    );
+    let o = run(&["assess", &ambiguous, "--as-of", AS_OF]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(records(&o.stdout)[0]["errors"][0]["field"], "/employees");
+}
+
+/// A Windows-1252 line (as Excel saves "CSV" on Western-European Windows) is an error record
+/// naming the fix; the other rows are assessed; with --encoding windows-1252 it is read.
+#[test]
+fn non_utf8_rows_fail_alone_and_windows_1252_is_read_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = b"id,name,established_in,provides_services_in,employees,activities\n".to_vec();
+    text.extend_from_slice(b"w1,Alpha,FR,FR,300,air_carrier\n");
+    text.extend_from_slice(b"w2,Soci\xe9t\xe9 G\xe9n\xe9rale,FR,FR,300,air_carrier\n");
+    text.extend_from_slice(b"w3,Gamma,FR,FR,300,air_carrier\n");
+    let path = write(dir.path(), "w1252.csv", &text);
+
+    let o = run(&["assess", &path, "--as-of", AS_OF]);
+    assert_eq!(o.status.code(), Some(1));
+    let got = records(&o.stdout);
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[0]["nis2"]["classification"], "essential");
+    assert_eq!(got[1]["errors"][0]["line"], 3);
+    assert!(got[1]["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("--encoding windows-1252"));
+    assert_eq!(got[2]["nis2"]["classification"], "essential");
+
+    let o = run(&["assess", &path, "--encoding", "windows-1252", "--as-of", AS_OF]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(records(&o.stdout).len(), 3);
+
+    // JSON Lines too: the bad line alone fails.
+    let mut jsonl = br#"{"id":"j1","established_in":["FR"],"provides_services_in":["FR"],"employees":300,"activities":[{"entity_type":"air_carrier"}]}"#.to_vec();
+    jsonl.extend_from_slice(b"\n{\"id\":\"j2\",\"name\":\"Soci\xe9t\xe9\"}\n");
+    let path = write(dir.path(), "bad.jsonl", &jsonl);
+    let got = records(&run(&["assess", &path, "--as-of", AS_OF]).stdout);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1]["errors"][0]["code"], "read");
+}
+
+#[test]
+fn empty_input_impossible_dates_and_empty_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.jsonl", b"");
+    let o = run(&["assess", &empty, "--as-of", AS_OF]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("holds no records"));
+    let header_only = write(dir.path(), "h.csv", b"id,employees\n");
+    assert_eq!(run(&["assess", &header_only]).status.code(), Some(2));
+
+    let o = run(&["assess", "fixtures/portfolio.csv", "--as-of", "2026-02-31"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("`2026-02-31` is not a date"));
+
+    // One record, two shards: one shard is empty and its CSV still has the header.
+    let one = write(
+        dir.path(),
+        "one.jsonl",
+        br#"{"id":"j1","established_in":["FR"],"provides_services_in":["FR"],"employees":300,"activities":[{"entity_type":"air_carrier"}]}"#,
+    );
+    let outs: Vec<String> = ["0/2", "1/2"]
+        .iter()
+        .map(|s| {
+            let o = run(&["assess", &one, "--shard", s, "--format", "csv", "--as-of", AS_OF]);
+            assert_eq!(o.status.code(), Some(0));
+            String::from_utf8(o.stdout).unwrap()
+        })
+        .collect();
+    assert!(outs.iter().all(|o| o.starts_with("id,line,nis2.classification")));
+    assert_eq!(outs.iter().map(|o| o.lines().count()).sum::<usize>(), 3);
+    assert_eq!(run(&["assess", &one, "--shard", "2/2"]).status.code(), Some(2));
+}
