@@ -20,6 +20,7 @@ pub mod evaluate;
 pub mod facts;
 pub mod gen;
 pub mod group;
+pub mod nace;
 pub mod pack;
 pub mod pipeline;
 pub mod prescan;

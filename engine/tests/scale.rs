@@ -70,7 +70,10 @@ fn groups_across_chunks_are_aggregated_as_in_one_chunk() {
     let input = Input::from_text(&text, Format::Jsonl);
     let whole = serialised(&input, 1 << 20);
     assert_eq!(whole.len(), text.lines().count());
-    let aggregated = whole.iter().filter(|a| a.contains("\"aggregated\"")).count();
+    let aggregated = whole
+        .iter()
+        .filter(|a| a.contains("\"aggregated\""))
+        .count();
     assert!(aggregated > 50, "the portfolio has groups: {aggregated}");
     for chunk in [1, 7, 256] {
         assert_eq!(serialised(&input, chunk), whole, "chunk of {chunk}");
@@ -223,11 +226,19 @@ fn xlsx_with_own_headers_matches_the_csv_portfolio() {
     // Without the mapping the columns are unknown and said to be.
     let unmapped = run(&["assess", xlsx.to_str().unwrap(), "--as-of", AS_OF]);
     let stderr = String::from_utf8_lossy(&unmapped.stderr);
-    assert!(stderr.contains("`Client employees` is not a facts field"), "{stderr}");
+    assert!(
+        stderr.contains("`Client employees` is not a facts field"),
+        "{stderr}"
+    );
 
     // A mapping to a field that does not exist stops before anything is read.
     std::fs::write(&map, r#"{"Staff": "employes"}"#).unwrap();
-    let bad = run(&["assess", xlsx.to_str().unwrap(), "--columns", map.to_str().unwrap()]);
+    let bad = run(&[
+        "assess",
+        xlsx.to_str().unwrap(),
+        "--columns",
+        map.to_str().unwrap(),
+    ]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("did you mean `employees`"));
 }
@@ -249,7 +260,14 @@ fn xlsx_output_has_the_csv_rows() {
         AS_OF,
     ]);
     assert_eq!(o.status.code(), Some(0));
-    let csv = run(&["assess", "fixtures/portfolio.csv", "--format", "csv", "--as-of", AS_OF]);
+    let csv = run(&[
+        "assess",
+        "fixtures/portfolio.csv",
+        "--format",
+        "csv",
+        "--as-of",
+        AS_OF,
+    ]);
     let csv_rows: Vec<Vec<String>> = csv::Reader::from_reader(csv.stdout.as_slice())
         .records()
         .map(|r| r.unwrap().iter().map(String::from).collect())
@@ -295,7 +313,12 @@ fn semicolon_csv_with_padded_headers_and_thousands_separators() {
     );
     let a = run(&["assess", &plain, "--as-of", AS_OF]);
     let b = run(&["assess", &european, "--as-of", AS_OF]);
-    assert_eq!(b.status.code(), Some(0), "{}", String::from_utf8_lossy(&b.stderr));
+    assert_eq!(
+        b.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&b.stderr)
+    );
     assert!(a.stdout == b.stdout);
     // 120 AWU: medium, Annex II → important; 1,234 AWU: large, Annex I → essential (Art. 3(1)(a)).
     let got = records(&b.stdout);
@@ -337,7 +360,14 @@ fn non_utf8_rows_fail_alone_and_windows_1252_is_read_when_asked() {
         .contains("--encoding windows-1252"));
     assert_eq!(got[2]["nis2"]["classification"], "essential");
 
-    let o = run(&["assess", &path, "--encoding", "windows-1252", "--as-of", AS_OF]);
+    let o = run(&[
+        "assess",
+        &path,
+        "--encoding",
+        "windows-1252",
+        "--as-of",
+        AS_OF,
+    ]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(records(&o.stdout).len(), 3);
 
@@ -373,12 +403,59 @@ fn empty_input_impossible_dates_and_empty_shards() {
     let outs: Vec<String> = ["0/2", "1/2"]
         .iter()
         .map(|s| {
-            let o = run(&["assess", &one, "--shard", s, "--format", "csv", "--as-of", AS_OF]);
+            let o = run(&[
+                "assess", &one, "--shard", s, "--format", "csv", "--as-of", AS_OF,
+            ]);
             assert_eq!(o.status.code(), Some(0));
             String::from_utf8(o.stdout).unwrap()
         })
         .collect();
-    assert!(outs.iter().all(|o| o.starts_with("id,line,nis2.classification")));
+    assert!(outs
+        .iter()
+        .all(|o| o.starts_with("id,line,nis2.classification")));
     assert_eq!(outs.iter().map(|o| o.lines().count()).sum::<usize>(), 3);
-    assert_eq!(run(&["assess", &one, "--shard", "2/2"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["assess", &one, "--shard", "2/2"]).status.code(),
+        Some(2)
+    );
+}
+
+/// Issue 6 item 2: a record known only by its NACE code is `undetermined` on `activities`, and
+/// the note names what the code suggests and how surely. C28 is named by NIS2 Annex II point
+/// 5(d); 120 AWU is medium-sized (Rec. 2003/361 Annex Art. 2), so the answer turns on whether it
+/// really manufactures machinery.
+#[test]
+fn a_nace_code_alone_suggests_but_never_decides() {
+    for spelling in ["C28.11", "28.11", "2811", "28.11.1", "28110"] {
+        let a = assess_one(&serde_json::json!({
+            "id": "n1", "established_in": ["DE"], "provides_services_in": ["DE"],
+            "employees": 120, "annual_turnover_eur": 20_000_000, "balance_sheet_eur": 15_000_000,
+            "nace_codes": [spelling]
+        }));
+        let n = a.nis2.as_ref().expect("assessed");
+        assert_eq!(n.classification.as_str(), "undetermined", "{spelling}");
+        assert!(
+            n.missing.iter().any(|m| m.contains("activities")),
+            "{:?}",
+            n.missing
+        );
+        let v = serde_json::to_value(&a).unwrap();
+        let notes = v["nis2"]["notes"].to_string();
+        assert!(
+            notes.contains("C28.11 → `machinery_manufacturer` (explicit"),
+            "{spelling}: {notes}"
+        );
+    }
+    // Declared activities decide; a sure code for an undeclared type is pointed out.
+    let a = assess_one(&serde_json::json!({
+        "id": "n2", "established_in": ["DE"], "provides_services_in": ["DE"],
+        "employees": 120, "annual_turnover_eur": 20_000_000, "balance_sheet_eur": 15_000_000,
+        "activities": [{"entity_type": "other"}], "nace_codes": ["C28.11"]
+    }));
+    assert_eq!(classification(&a), "out_of_scope");
+    let notes = serde_json::to_value(&a).unwrap()["nis2"]["notes"].to_string();
+    assert!(
+        notes.contains("not among the declared activities"),
+        "{notes}"
+    );
 }

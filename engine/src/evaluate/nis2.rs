@@ -84,8 +84,31 @@ pub struct Nis2Pack {
     local_choice: Parameter,
     fine_essential: (Fine, String),
     fine_important: (Fine, String),
+    /// NACE codes and the entity types they suggest (optional table `nace`).
+    pub nace: crate::nace::NaceTable,
     classification: Call,
     jurisdiction: Call,
+}
+
+/// The pack's NACE table, when it has one; every entity type it names must be in the pack.
+fn load_nace(pack: &Pack, vocabulary: &Vocabulary) -> Result<crate::nace::NaceTable, PackError> {
+    if !pack.manifest.tables.contains_key("nace") {
+        return Ok(crate::nace::NaceTable::default());
+    }
+    let table_error = |message: String| PackError::Table {
+        pack: pack.manifest.id.clone(),
+        file: "nace".into(),
+        line: 0,
+        message,
+    };
+    let rows: Vec<crate::nace::Row> = tables::read(pack, "nace", "codes")?;
+    let table = crate::nace::NaceTable::new(rows).map_err(table_error)?;
+    if let Some(t) = table.entity_types().find(|t| vocabulary.get(t).is_none()) {
+        return Err(table_error(format!(
+            "`{t}` is not an entity type of this pack's `entity_types` table"
+        )));
+    }
+    Ok(table)
 }
 
 /// The strings passed to scripts, made once per worker thread so that a call neither allocates
@@ -120,6 +143,7 @@ impl Nis2Pack {
         let member_states = tables::read(pack, "member_states", "member_states")?;
         let rule_list: Vec<Rule> = tables::read(pack, "rules", "rules")?;
         let obligations = tables::read(pack, "obligations", "obligations")?;
+        let nace = load_nace(pack, &vocabulary)?;
         let rules = rule_list.into_iter().map(|r| (r.id.clone(), r)).collect();
 
         let param = |name: &str| {
@@ -171,6 +195,7 @@ impl Nis2Pack {
             local_choice: param("local_public_administration")?,
             fine_essential: fine("fine_essential")?,
             fine_important: fine("fine_important")?,
+            nace,
             classification: call("classification")?,
             jurisdiction: call("jurisdiction")?,
             vocabulary,
@@ -695,12 +720,14 @@ pub fn evaluate(
         ));
     }
 
-    if facts.activities.is_none() && facts.nace_codes.is_some() {
-        notes.push(
-            "NACE codes suggest activities but never decide alone: declare `activities` to \
-             settle the classification"
-                .into(),
-        );
+    if let Some(codes) = &facts.nace_codes {
+        let declared: Option<Vec<String>> = facts
+            .activities
+            .as_ref()
+            .map(|list| list.iter().map(|a| a.entity_type.clone()).collect());
+        if let Some(note) = crate::nace::note(&pack.nace, codes, declared.as_deref()) {
+            notes.push(note);
+        }
     }
 
     let supplier_exposure = supplier_exposure(
