@@ -1,11 +1,14 @@
 //! Synthetic portfolios for benchmarks and load tests.
 //!
-//! The recipe follows reference/users-inputs-scaling.md §1.3: a consultant's portfolio is not
+//! The recipe follows reference/users-inputs-scaling.md §1.3: activities are drawn by the shares
+//! of Eurostat's broad sectors (services, trade, construction, industry), each with its NACE
+//! class, 5 % of the codes in national or undotted spellings; a consultant's portfolio is not
 //! the population of enterprises, so size classes are reweighted (20 % small, 60 % medium, 20 %
-//! large), headcount is drawn inside its class, turnover is headcount times a productivity and
-//! the balance sheet 0.5–1.5 times turnover. About 15 % of organisations belong to small groups
-//! (a parent with 60–100 % subsidiaries, or a 25–50 % partner stake) and 2 % lack their
-//! financial figures. The same seed always gives the same portfolio.
+//! large), headcount is drawn log-uniformly inside its class, turnover is headcount times a
+//! productivity and the balance sheet 0.5–1.5 times turnover. About 15 % of organisations belong
+//! to small groups (a parent with 60–100 % subsidiaries, or a 25–50 % partner stake), 2 % lack
+//! their financial figures and 3 % are known only by their NACE codes, as register extracts
+//! are. The same seed always gives the same portfolio.
 
 use serde_json::{json, Value};
 
@@ -38,33 +41,97 @@ const COUNTRIES: [&str; 12] = [
     "DE", "FR", "IT", "ES", "NL", "BE", "AT", "PL", "SE", "IE", "US", "CH",
 ];
 
-/// Entity types drawn for activities: Annex I, Annex II and outside the Annexes.
-const TYPES: [&str; 24] = [
-    "electricity_distribution_system_operator",
-    "gas_supply_undertaking",
-    "airport_managing_body",
-    "railway_undertaking",
-    "credit_institution",
-    "healthcare_provider",
-    "drinking_water_supplier_distributor",
-    "cloud_computing_service_provider",
-    "data_centre_service_provider",
-    "managed_service_provider",
-    "publicly_available_electronic_communications_service_provider",
-    "dns_service_provider",
-    "postal_courier_service_provider",
-    "waste_management_undertaking",
-    "chemical_manufacturer_distributor",
-    "food_business_wholesale_industrial",
-    "machinery_manufacturer",
-    "motor_vehicle_manufacturer",
-    "online_marketplace_provider",
-    "research_organisation",
-    "other",
-    "other",
-    "other",
-    "other",
+/// Activities by the broad sectors of Eurostat's structural business statistics (EU 2023:
+/// services 63 % of enterprises, trade 18 %, construction 12 %, industry 7 %; see
+/// reference/users-inputs-scaling.md §1.3), each with an entity type id and a NACE Rev. 2 class.
+/// Within a sector the activities are drawn evenly; `other` is an activity of no Annex type.
+const SECTORS: [(u32, &[(&str, &str)]); 4] = [
+    (
+        63,
+        &[
+            ("railway_undertaking", "H49.10"),
+            ("air_carrier", "H51.10"),
+            ("airport_managing_body", "H52.23"),
+            ("postal_courier_service_provider", "H53.20"),
+            ("credit_institution", "K64.19"),
+            ("healthcare_provider", "Q86.10"),
+            (
+                "public_electronic_communications_network_provider",
+                "J61.10",
+            ),
+            ("cloud_computing_service_provider", "J63.11"),
+            ("data_centre_service_provider", "J63.11"),
+            ("managed_service_provider", "J62.03"),
+            ("dns_service_provider", "J63.11"),
+            ("research_organisation", "M72.19"),
+            ("other", "J62.01"),
+            ("other", "M69.10"),
+            ("other", "M70.22"),
+            ("other", "I56.10"),
+            ("other", "L68.20"),
+            ("other", "N82.99"),
+        ],
+    ),
+    (
+        18,
+        &[
+            ("food_business_wholesale_industrial", "G46.31"),
+            ("chemical_manufacturer_distributor", "G46.75"),
+            ("online_marketplace_provider", "G47.91"),
+            ("other", "G47.11"),
+            ("other", "G46.90"),
+            ("other", "G45.11"),
+        ],
+    ),
+    (
+        12,
+        &[
+            ("other", "F41.20"),
+            ("other", "F43.21"),
+            ("other", "F42.11"),
+        ],
+    ),
+    (
+        7,
+        &[
+            ("machinery_manufacturer", "C28.11"),
+            ("motor_vehicle_manufacturer", "C29.10"),
+            ("chemical_manufacturer_distributor", "C20.14"),
+            ("food_business_wholesale_industrial", "C10.51"),
+            ("basic_pharmaceutical_manufacturer", "C21.10"),
+            ("computer_electronic_optical_manufacturer", "C26.20"),
+            ("electricity_distribution_system_operator", "D35.13"),
+            ("gas_supply_undertaking", "D35.23"),
+            ("drinking_water_supplier_distributor", "E36.00"),
+            ("waste_management_undertaking", "E38.11"),
+        ],
+    ),
 ];
+
+fn activity(rng: &mut Rng) -> (&'static str, &'static str) {
+    let mut roll = rng.below(100) as u32;
+    for (share, activities) in SECTORS {
+        if roll < share {
+            return *rng.pick(activities);
+        }
+        roll -= share;
+    }
+    ("other", "S96.02")
+}
+
+/// A NACE class as registers write it: usually `C28.11`, sometimes (5 %) a national or
+/// undotted variant, as the recipe asks, so that the normalisation is exercised.
+fn spelled(rng: &mut Rng, code: &str) -> String {
+    let digits: String = code[1..].chars().filter(char::is_ascii_digit).collect();
+    match rng.below(100) {
+        0 => digits.clone(),                           // 2811
+        1 => format!("{digits}0"),                     // UK SIC 28110
+        2 => format!("{}.1", &code[1..]),              // WZ 28.11.1
+        3 => code[1..].to_string(),                    // 28.11
+        4 => format!("{} {}", &code[..1], &code[1..]), // C 28.11
+        _ => code.to_string(),
+    }
+}
 
 /// `n` organisations as JSON values, in order.
 pub fn portfolio(n: usize, seed: u64) -> Vec<Value> {
@@ -87,12 +154,13 @@ pub fn portfolio_jsonl(n: usize, seed: u64) -> String {
 }
 
 fn organisation(rng: &mut Rng, i: usize) -> Value {
-    let (low, high) = match rng.below(10) {
+    let (low, high): (f64, f64) = match rng.below(10) {
         0 | 1 => (5.0, 49.0),
         2..=7 => (50.0, 249.0),
         _ => (250.0, 5000.0),
     };
-    let employees = (low + rng.unit() * (high - low)).round();
+    // Log-uniform inside the class: many more firms near its lower bound than near its upper.
+    let employees = (low * (high / low).powf(rng.unit())).round();
     let productivity = 80_000.0 + rng.unit() * 220_000.0;
     let turnover = (employees * productivity).round();
     let balance = (turnover * (0.5 + rng.unit())).round();
@@ -104,9 +172,13 @@ fn organisation(rng: &mut Rng, i: usize) -> Value {
             served.push(c);
         }
     }
-    let mut activities = vec![json!({"entity_type": rng.pick(&TYPES)})];
+    let (entity_type, nace) = activity(rng);
+    let mut activities = vec![json!({"entity_type": entity_type})];
+    let mut codes = vec![spelled(rng, nace)];
     if rng.below(10) == 0 {
-        activities.push(json!({"entity_type": rng.pick(&TYPES)}));
+        let (entity_type, nace) = activity(rng);
+        activities.push(json!({"entity_type": entity_type}));
+        codes.push(spelled(rng, nace));
     }
     let mut org = json!({
         "id": format!("org-{i:07}"),
@@ -118,11 +190,15 @@ fn organisation(rng: &mut Rng, i: usize) -> Value {
         "annual_turnover_eur": turnover,
         "balance_sheet_eur": balance,
         "activities": activities,
+        "nace_codes": codes,
     });
     let obj = org.as_object_mut().expect("an object");
     if rng.below(50) == 0 {
         obj.remove("annual_turnover_eur");
         obj.remove("balance_sheet_eur");
+    }
+    if rng.below(100) < 3 {
+        obj.remove("activities");
     }
     // Groups: a subsidiary or partner of the organisation just before it.
     if i > 0 && rng.below(100) < 15 {
