@@ -5,42 +5,52 @@
 //! any record of the file, before or after it. This pass reads only each record's id, its
 //! owners' ids and whether it declares enterprises outside the batch, and keeps 8 bytes per
 //! record (a hash of its id). From that it builds ownership **components**: records connected
-//! through `owners`, plus records sharing an id (so that a duplicate is judged where the first
-//! one is). The assessing pass holds the facts of a component only until its last record has
-//! been read, hands the component to [`crate::group::aggregate`], and releases it.
+//! through `owners`. The assessing pass holds the facts of a component only until its last
+//! record has been read, hands the component to [`crate::group::aggregate`], and releases it.
+//! Ids that may be on more than one record are noted too, so that the assessing pass can tell
+//! a duplicate from the first record with its id without keeping every id.
 //!
 //! Memory is therefore flat in the number of records for portfolios whose groups sit close
 //! together, as exports from registers and consolidation tools do; a group whose members are
 //! far apart holds the assessments between them until it is complete.
 //!
-//! Shards are cut here too: a component goes whole to the shard of its first member's id, any
-//! other record to the shard of its own id, so that shard membership does not depend on which
-//! machine reads the file or on the thread count.
+//! Shards are cut here too: a component, with every record that shares an id with one of its
+//! members, goes whole to the shard of its first member's id; any other record goes to the shard
+//! of its own id. Shard membership depends only on the file, not on the machine or the thread
+//! count.
 
 use crate::read::stream::{Input, Item};
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
 
 /// One ownership component.
 #[derive(Debug, Clone, Copy)]
 pub struct Component {
     /// The ordinal of its last record: once it has been read, the component is complete.
     pub last: usize,
-    /// What its shard is chosen by.
+}
+
+/// A record in a component.
+#[derive(Debug, Clone, Copy)]
+struct Member {
+    ordinal: u32,
+    component: u32,
+    /// What its shard is chosen by: shared by its ownership group and by records with its id.
     key: u64,
 }
 
+/// What the pass keeps: about 8 bytes per record, and some 30 per record in a group.
 #[derive(Debug, Default)]
 pub struct Prescan {
     /// Records read (ordinals run from 0 to `records - 1`, in reading order).
     pub records: usize,
     /// A hash of each record's id, 0 when it has none.
     id_hashes: Vec<u64>,
-    /// Records in a component, sorted by ordinal, with the component's index.
-    members: Vec<(u32, u32)>,
+    /// Records in a component, sorted by ordinal.
+    members: Vec<Member>,
     pub components: Vec<Component>,
-    /// Ids found on more than one record (as hashes; the assessing pass compares the ids).
-    duplicates: HashSet<u64>,
+    /// Hashes of ids that may be on more than one record, sorted (a few are on one only: the
+    /// assessing pass compares the ids themselves).
+    repeated: Vec<u64>,
 }
 
 /// FNV-1a: a hash that is the same on every machine and every build, so shards agree.
@@ -54,12 +64,32 @@ pub fn stable_hash(text: &str) -> u64 {
     h.max(1)
 }
 
+/// A set of id hashes in 2 MiB: a hash seen before is noted as possibly repeated. False
+/// "repeated" (about one record in 16 at a million) cost only an id kept during the assessing
+/// pass; a real repeat is never missed.
+struct Seen(Vec<u64>);
+
+impl Seen {
+    const BITS: u64 = 1 << 24;
+
+    fn insert(&mut self, h: u64) -> bool {
+        let bit = (h ^ (h >> 32)) % Self::BITS;
+        let (word, mask) = ((bit / 64) as usize, 1u64 << (bit % 64));
+        let before = self.0[word] & mask != 0;
+        self.0[word] |= mask;
+        before
+    }
+}
+
 /// Reads `input` once and finds its ownership components.
 pub fn scan(input: &Input, chunk: usize) -> Result<Prescan, String> {
     let mut items = input.items()?;
     let mut id_hashes: Vec<u64> = Vec::new();
-    // Records that name owners or enterprises outside the batch, with their owners' id hashes.
-    let mut holders: Vec<(usize, Vec<u64>)> = Vec::new();
+    // Records that name owners or enterprises outside the batch, and (owner hash, owned record).
+    let mut holders: Vec<u32> = Vec::new();
+    let mut edges: Vec<(u64, u32)> = Vec::new();
+    let mut seen = Seen(vec![0; (Seen::BITS / 64) as usize]);
+    let mut repeated: Vec<u64> = Vec::new();
     loop {
         let chunk = items.next_chunk(chunk);
         if chunk.is_empty() {
@@ -67,94 +97,96 @@ pub fn scan(input: &Input, chunk: usize) -> Result<Prescan, String> {
         }
         let heads: Vec<_> = chunk.par_iter().map(Item::head).collect();
         for head in heads {
-            let ordinal = id_hashes.len();
-            id_hashes.push(head.id.as_deref().map(stable_hash).unwrap_or(0));
+            let ordinal = id_hashes.len() as u32;
+            let h = head.id.as_deref().map(stable_hash).unwrap_or(0);
+            id_hashes.push(h);
+            if h != 0 && seen.insert(h) {
+                repeated.push(h);
+            }
             if !head.owners.is_empty() || head.linked_outside {
-                holders.push((
-                    ordinal,
-                    head.owners.iter().map(|o| stable_hash(o)).collect(),
-                ));
+                holders.push(ordinal);
+                edges.extend(head.owners.iter().map(|o| (stable_hash(o), ordinal)));
             }
         }
     }
+    drop(seen);
+    repeated.sort_unstable();
+    repeated.dedup();
 
-    let mut sorted = id_hashes.clone();
-    sorted.sort_unstable();
-    let duplicates: HashSet<u64> = sorted
-        .windows(2)
-        .filter(|w| w[0] == w[1] && w[0] != 0)
-        .map(|w| w[0])
-        .collect();
-    drop(sorted);
-
-    let referenced: HashSet<u64> = holders
+    // The records that carry an owner's id or a repeated id, by hash.
+    let mut wanted: Vec<u64> = edges
         .iter()
-        .flat_map(|(_, o)| o.iter().copied())
+        .map(|e| e.0)
+        .chain(repeated.iter().copied())
         .collect();
-    let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
-    for (ordinal, &h) in id_hashes.iter().enumerate() {
-        if h != 0 && (referenced.contains(&h) || duplicates.contains(&h)) {
-            by_hash.entry(h).or_default().push(ordinal);
-        }
-    }
-
-    // Union-find over the records involved.
-    let mut index: HashMap<usize, usize> = HashMap::new();
-    let mut parent: Vec<usize> = Vec::new();
-    let mut node = |ordinal: usize, parent: &mut Vec<usize>| -> usize {
-        *index.entry(ordinal).or_insert_with(|| {
-            parent.push(parent.len());
-            parent.len() - 1
-        })
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut carriers: Vec<(u64, u32)> = id_hashes
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| **h != 0 && wanted.binary_search(h).is_ok())
+        .map(|(o, h)| (*h, o as u32))
+        .collect();
+    drop(wanted);
+    carriers.sort_unstable();
+    let carriers_of = |h: u64| {
+        let start = carriers.partition_point(|c| c.0 < h);
+        carriers[start..].iter().take_while(move |c| c.0 == h)
     };
-    fn root(parent: &mut [usize], mut x: usize) -> usize {
-        while parent[x] != x {
-            parent[x] = parent[parent[x]];
-            x = parent[x];
+
+    // Union-find over the records involved: `own` joins owners and what they own (the
+    // components), `shard` also joins records with the same id (so they share a shard).
+    let mut nodes: Vec<u32> = holders
+        .iter()
+        .copied()
+        .chain(carriers.iter().map(|c| c.1))
+        .collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    let node = |o: u32| nodes.binary_search(&o).unwrap_or_default();
+    let mut own: Vec<u32> = (0..nodes.len() as u32).collect();
+    let mut shard = own.clone();
+    for &(h, owned) in &edges {
+        for &(_, owner) in carriers_of(h) {
+            union(&mut own, node(owned), node(owner));
+            union(&mut shard, node(owned), node(owner));
         }
-        x
     }
-    fn union(a: usize, b: usize, parent: &mut [usize]) {
-        let (ra, rb) = (root(parent, a), root(parent, b));
-        if ra != rb {
-            parent[ra.max(rb)] = ra.min(rb);
-        }
-    }
-    for (ordinal, owners) in &holders {
-        let a = node(*ordinal, &mut parent);
-        for h in owners {
-            for &o in by_hash.get(h).into_iter().flatten() {
-                let b = node(o, &mut parent);
-                union(a, b, &mut parent);
+    for &h in &repeated {
+        let mut same = carriers_of(h);
+        if let Some(&(_, first)) = same.next() {
+            for &(_, other) in same {
+                union(&mut shard, node(first), node(other));
             }
         }
     }
-    for ordinals in by_hash.values() {
-        let first = node(ordinals[0], &mut parent);
-        for &o in &ordinals[1..] {
-            let b = node(o, &mut parent);
-            union(first, b, &mut parent);
-        }
-    }
+    drop(edges);
 
-    let mut involved: Vec<(usize, usize)> = index.into_iter().collect();
-    involved.sort_unstable();
-    let mut component_of_root: HashMap<usize, u32> = HashMap::new();
+    // Nodes come in ordinal order, so the first node of a class is its first record.
+    let mut component_of_root = vec![u32::MAX; nodes.len()];
+    let mut key_of_root = vec![0u64; nodes.len()];
     let mut components: Vec<Component> = Vec::new();
-    let mut members = Vec::with_capacity(involved.len());
-    for (ordinal, n) in involved {
-        let r = root(&mut parent, n);
-        let c = *component_of_root.entry(r).or_insert_with(|| {
-            // Members come in ordinal order, so the first seen is the component's first record.
-            let key = match id_hashes[ordinal] {
-                0 => mix(ordinal as u64),
+    let mut members = Vec::with_capacity(nodes.len());
+    for (n, &ordinal) in nodes.iter().enumerate() {
+        let r = root(&mut own, n) as usize;
+        if component_of_root[r] == u32::MAX {
+            component_of_root[r] = components.len() as u32;
+            components.push(Component { last: 0 });
+        }
+        let component = component_of_root[r];
+        components[component as usize].last = ordinal as usize;
+        let s = root(&mut shard, n) as usize;
+        if key_of_root[s] == 0 {
+            key_of_root[s] = match id_hashes[ordinal as usize] {
+                0 => mix(u64::from(ordinal)),
                 h => h,
             };
-            components.push(Component { last: ordinal, key });
-            (components.len() - 1) as u32
+        }
+        members.push(Member {
+            ordinal,
+            component,
+            key: key_of_root[s],
         });
-        components[c as usize].last = ordinal;
-        members.push((ordinal as u32, c));
     }
 
     Ok(Prescan {
@@ -162,28 +194,48 @@ pub fn scan(input: &Input, chunk: usize) -> Result<Prescan, String> {
         id_hashes,
         members,
         components,
-        duplicates,
+        repeated,
     })
 }
 
+fn root(parent: &mut [u32], x: usize) -> u32 {
+    let mut x = x as u32;
+    while parent[x as usize] != x {
+        parent[x as usize] = parent[parent[x as usize] as usize];
+        x = parent[x as usize];
+    }
+    x
+}
+
+fn union(parent: &mut [u32], a: usize, b: usize) {
+    let (ra, rb) = (root(parent, a), root(parent, b));
+    if ra != rb {
+        parent[ra.max(rb) as usize] = ra.min(rb);
+    }
+}
+
 impl Prescan {
-    /// The component of the record at `ordinal`, if it is in one.
-    pub fn component_of(&self, ordinal: usize) -> Option<u32> {
+    fn member(&self, ordinal: usize) -> Option<&Member> {
         self.members
-            .binary_search_by_key(&(ordinal as u32), |&(o, _)| o)
+            .binary_search_by_key(&(ordinal as u32), |m| m.ordinal)
             .ok()
-            .map(|i| self.members[i].1)
+            .map(|i| &self.members[i])
     }
 
-    /// Whether `id` is on more than one record.
+    /// The component of the record at `ordinal`, if it is in one.
+    pub fn component_of(&self, ordinal: usize) -> Option<u32> {
+        self.member(ordinal).map(|m| m.component)
+    }
+
+    /// Whether `id` may be on more than one record.
     pub fn maybe_duplicate(&self, id: &str) -> bool {
-        self.duplicates.contains(&stable_hash(id))
+        self.repeated.binary_search(&stable_hash(id)).is_ok()
     }
 
     /// The shard (of `count`) the record at `ordinal` belongs to.
     pub fn shard_of(&self, ordinal: usize, count: usize) -> usize {
-        let key = match self.component_of(ordinal) {
-            Some(c) => self.components[c as usize].key,
+        let key = match self.member(ordinal) {
+            Some(m) => m.key,
             None => match self.id_hashes[ordinal] {
                 0 => mix(ordinal as u64),
                 h => h,
