@@ -254,10 +254,19 @@ pub fn note(table: &NaceTable, codes: &[String], declared: Option<&[String]>) ->
             ))
         }
         Some(declared) => {
-            let missed: Vec<&Hint> = hints
+            // A code is pointed out only when none of the types it suggests is declared (J61.10
+            // suggests both network and service providers: declaring one settles it).
+            let per_code: Vec<Hint> = codes
                 .iter()
-                .filter(|h| h.certainty >= Certainty::High && !declared.contains(&h.entity_type))
+                .flat_map(|c| {
+                    let (hints, _) = table.hints(std::slice::from_ref(c));
+                    let settled = hints.iter().any(|h| declared.contains(&h.entity_type));
+                    hints
+                        .into_iter()
+                        .filter(move |h| !settled && h.certainty >= Certainty::High)
+                })
                 .collect();
+            let missed: Vec<&Hint> = per_code.iter().collect();
             if missed.is_empty() && unreadable.is_empty() {
                 return None;
             }

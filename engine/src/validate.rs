@@ -9,6 +9,7 @@
 use crate::error::RecordError;
 use crate::evaluate::tables::Vocabulary;
 use crate::facts::Facts;
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -72,7 +73,14 @@ impl Validator {
             value
         };
         let mut errors: Vec<RecordError> = Vec::new();
-        for e in self.schema.iter_errors(value).take(MAX_ERRORS) {
+        // Most records are valid: the yes/no check is cheaper than collecting errors, which is
+        // done only for the records that have some.
+        let schema_errors = if self.schema.is_valid(value) {
+            None
+        } else {
+            Some(self.schema.iter_errors(value).take(MAX_ERRORS))
+        };
+        for e in schema_errors.into_iter().flatten() {
             let pointer = e.instance_path().as_str().to_string();
             let field = if pointer.is_empty() {
                 None
@@ -100,7 +108,8 @@ impl Validator {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let facts: Facts = match serde_json::from_value(value.clone()) {
+        // Deserialised from the borrowed value: no copy of the record is made.
+        let facts: Facts = match Facts::deserialize(value) {
             Ok(f) => f,
             Err(e) => {
                 return Err(vec![RecordError::new("schema", line, None, e.to_string())]);
