@@ -278,7 +278,7 @@ pub fn maturity(
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_default();
             errors.push(RecordError::new(
-                "schema",
+                "unknown_id",
                 line,
                 Some(format!("/controls/{id}")),
                 format!(
