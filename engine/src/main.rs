@@ -66,7 +66,7 @@ struct AssessArgs {
     #[arg(long)]
     packs: Option<PathBuf>,
     /// Plan actions listed per organisation (0 = all); the plan's summary counts them all.
-    /// Defaults to 10, and to all for `--format md`.
+    /// Defaults to 5, and to all for `--format md`.
     #[arg(long)]
     plan_actions: Option<usize>,
     /// Input format, when the file name does not say.

@@ -264,11 +264,12 @@ fn plan(s: &mut String, p: &Plan) {
         for a in actions {
             let _ = writeln!(
                 s,
-                "{}. **{}** {} — closes {}. _{}_",
+                "{}. **{}** {} — closes {}. _{}: {}_",
                 a.rank,
                 a.control,
                 a.title,
                 a.closes.join(", "),
+                a.basis,
                 a.why
             );
         }
