@@ -853,7 +853,9 @@ fn carve_out(
         size_class: alone.size.class,
         cites: "NIS2 recital 16; Rec. 2003/361/EC Annex Art. 6(2)".into(),
         says: format!(
-            "the entity declares its network and information systems and services independent              of its linked and partner enterprises, and the member state may weigh that              independence: on its own figures it is {} ({})",
+            "the entity declares its network and information systems and services independent \
+             of its linked and partner enterprises, and the member state may weigh that \
+             independence: on its own figures it is {} ({})",
             alone.size.class.unwrap_or("of undetermined size"),
             alone.classification.as_str()
         ),

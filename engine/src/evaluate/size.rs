@@ -209,7 +209,8 @@ impl SizeTable {
                 period: Some(Period {
                     rule: "latest_period",
                     cites: "Rec. 2003/361/EC Annex Art. 4(1)",
-                    says: "sized on the latest accounting period alone: the pack does not                            apply the two-period rule of Annex Art. 4(2)"
+                    says: "sized on the latest accounting period alone: the pack does not \
+                     apply the two-period rule of Annex Art. 4(2)"
                         .into(),
                 }),
                 ..current
@@ -224,7 +225,7 @@ impl SizeTable {
                 .collect::<Vec<_>>()
                 .join(" or "),
         };
-        if before.known().is_some() && before == current.range {
+        if before == current.range {
             return Sizing {
                 period: Some(Period {
                     rule: "two_periods",
@@ -238,7 +239,9 @@ impl SizeTable {
             };
         }
         let says = format!(
-                "the latest accounting period gives {}, the previous one {}: a ceiling crossed                  in one period only changes no status, so the previous period's class is kept                  (taken as the status held, as nothing older is known)",
+            "the latest accounting period gives {}, the previous one {}: a ceiling crossed \
+                 in one period only changes no status, so the previous period's class is kept \
+                 (taken as the status held, as nothing older is known)",
             name(current.range),
             name(before)
         );
