@@ -130,11 +130,19 @@ pub struct Size {
     pub period: Option<crate::evaluate::size::Period>,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// The computation of Rec. 2003/361/EC Annex Art. 6: every enterprise counted, at which share.
 #[derive(Debug, Clone, Serialize)]
 pub struct Aggregation {
     pub cites: &'static str,
+    /// The enterprises counted, the entity first; at most 200 (the group report lists all).
     pub enterprises: Vec<crate::group::Part>,
+    /// Enterprises counted in the totals but not listed, in groups of more than 200.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_listed: usize,
     pub totals: crate::facts::Figures,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_period_totals: Option<crate::facts::Figures>,

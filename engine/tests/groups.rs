@@ -744,3 +744,54 @@ fn the_command_writes_the_group_report() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains(".md"));
 }
+
+// A holding with 3,000 subsidiaries of 1 AWU each: every member is sized on 100 + 3,000 x 1 =
+// 3,100 AWU (Annex Art. 6(2)), and each lists at most 200 enterprises with the rest counted, so
+// the output grows with the group, not with its square.
+#[test]
+fn a_very_large_group_is_summed_in_full_and_listed_in_part() {
+    let mut records = vec![org("H", None, (100.0, 1e6, 1e6))];
+    for k in 0..3000 {
+        records.push(owned_by(
+            org(&format!("S{k}"), None, (1.0, 1e4, 1e4)),
+            json!([{ "id": "H", "share_pct": 100 }]),
+        ));
+    }
+    let out = batch(&records);
+    for a in [&out[0], &out[1500], &out[3000]] {
+        assert_eq!(sized_on(a).0, 3100.0);
+        let aggregation = a.nis2.as_ref().unwrap().size.aggregation.as_ref().unwrap();
+        assert_eq!(aggregation.enterprises.len(), 200);
+        assert_eq!(aggregation.not_listed, 2801);
+        assert_eq!(
+            Some(aggregation.enterprises[0].enterprise.as_str()),
+            a.id.as_deref()
+        );
+    }
+}
+
+// Unknown is not false, across a group: T (10 AWU, EUR 8 m, 6 m) has partner Q at 30 %, whose
+// financial figures are unknown. 10 + 0.30 x 30 = 19 AWU, and 8 m + 0.30 x (unknown) could be
+// anything above 8 m: small, medium or large => undetermined for Annex II machinery, and
+// `missing` names Q's figures.
+#[test]
+fn an_unknown_figure_of_a_partner_is_named_in_missing() {
+    let mut q = org("Q", None, (30.0, 0.0, 0.0));
+    let q = q.as_object_mut().unwrap();
+    q.remove("annual_turnover_eur");
+    q.remove("balance_sheet_eur");
+    let out = batch(&[
+        owned_by(
+            org("T", Some(MACHINERY), (10.0, 8e6, 6e6)),
+            json!([{ "id": "Q", "share_pct": 30 }]),
+        ),
+        Value::Object(q.clone()),
+    ]);
+    let n = out[0].nis2.as_ref().unwrap();
+    assert_eq!(n.classification.as_str(), "undetermined");
+    assert_eq!(n.size.employees, Some(19.0));
+    assert_eq!(
+        n.missing,
+        vec!["annual_turnover_eur of `Q`", "balance_sheet_eur of `Q`"]
+    );
+}

@@ -347,7 +347,7 @@ pub fn evaluate(
         pack.two_period_rule,
     );
     // An aggregate of the entity alone (kept for its notes and warnings) sizes nothing.
-    let counted = aggregate.filter(|a| a.parts.len() > 1);
+    let counted = aggregate.filter(|a| a.count() > 1);
     let sizing = match counted {
         Some(a) => pack
             .sizes
@@ -400,7 +400,10 @@ pub fn evaluate(
 
     let size = Dimension {
         values: range.classes().collect(),
-        settle: sizing.settle.clone(),
+        settle: match counted {
+            Some(a) => sizing.settle.iter().map(|f| whose(a, f)).collect(),
+            None => sizing.settle.clone(),
+        },
     };
 
     let designations = facts.designations.clone().unwrap_or_default();
@@ -757,10 +760,17 @@ pub fn evaluate(
             own_class: own.range.known().map(SizeClass::as_str),
             aggregation: counted.map(|a| Aggregation {
                 cites: "Rec. 2003/361/EC Annex Arts. 3 and 6(2)-(3); NIS2 Art. 2(1)",
-                enterprises: a.parts.clone(),
+                enterprises: a.parts().take(LISTED).collect(),
+                not_listed: a.count().saturating_sub(LISTED),
                 totals: a.figures,
                 previous_period_totals: a.previous,
-                previous_period_assumed_same: a.assumed_stable.clone(),
+                previous_period_assumed_same: a
+                    .sum
+                    .assumed_stable
+                    .iter()
+                    .take(LISTED)
+                    .cloned()
+                    .collect(),
             }),
             period: sizing.period.clone(),
         },
@@ -776,6 +786,39 @@ pub fn evaluate(
     })
 }
 
+/// A missing figure of an aggregate, with the enterprises that did not give it:
+/// `employees of \`P\``.
+fn whose(a: &Aggregate, figure: &str) -> String {
+    let previous = figure.starts_with("previous_period.");
+    let field = figure.trim_start_matches("previous_period.");
+    let names: Vec<String> = a
+        .parts()
+        .filter(|p| {
+            let f = match p.previous_period {
+                Some(before) if previous => before,
+                _ => p.figures,
+            };
+            let value = match field {
+                "employees" => f.employees,
+                "annual_turnover_eur" => f.annual_turnover_eur,
+                _ => f.balance_sheet_eur,
+            };
+            value.is_none()
+        })
+        .map(|p| format!("`{}`", p.enterprise))
+        .collect();
+    if names.is_empty() {
+        figure.to_string()
+    } else {
+        format!("{figure} of {}", names.join(", "))
+    }
+}
+
+/// Enterprises listed in `size.aggregation` and named in the size ground: a member of a group of
+/// thousands would otherwise carry the whole group, and the batch output grow with its square.
+const LISTED: usize = 200;
+const NAMED: usize = 12;
+
 /// The size ground's sentence: the enterprises added up, then the class and why.
 fn size_says(pack: &Nis2Pack, counted: Option<&Aggregate>, sizing: &Sizing) -> String {
     let mut says = pack.sizes.explain(&sizing.figures, sizing.range);
@@ -785,9 +828,9 @@ fn size_says(pack: &Nis2Pack, counted: Option<&Aggregate>, sizing: &Sizing) -> S
     let Some(a) = counted else {
         return says;
     };
-    let parts: Vec<String> = a
-        .parts
-        .iter()
+    let mut parts: Vec<String> = a
+        .parts()
+        .take(NAMED)
         .map(|p| {
             let via = p
                 .via
@@ -810,6 +853,12 @@ fn size_says(pack: &Nis2Pack, counted: Option<&Aggregate>, sizing: &Sizing) -> S
             }
         })
         .collect();
+    if a.count() > NAMED {
+        parts.push(format!(
+            "and {} more listed under `size.aggregation`",
+            a.count() - NAMED
+        ));
+    }
     format!(
         "with linked and partner enterprises ({}), {says}",
         parts.join("; ")

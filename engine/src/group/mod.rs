@@ -27,6 +27,7 @@ use crate::facts::{Facts, Figures, LinkedEnterprise};
 use links::Links;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// How an enterprise counts in an entity's figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -61,14 +62,57 @@ pub struct Aggregate {
     pub figures: Figures,
     /// The previous period added up the same way, when any enterprise counted declared one.
     pub previous: Option<Figures>,
-    /// Every enterprise counted, the entity first.
-    pub parts: Vec<Part>,
-    /// Enterprises counted with this period's figures for the previous one, as none was declared.
-    pub assumed_stable: Vec<String>,
+    /// What the entity's linked group counts, shared by its members.
+    pub sum: Arc<GroupSum>,
+    /// The entity's own place in `sum.parts`.
+    pub entity: usize,
     /// Facts about the computation worth telling: investors not counted, for instance.
     pub notes: Vec<String>,
     /// Declared facts that were read differently from how they were written.
     pub warnings: Vec<String>,
+}
+
+impl Aggregate {
+    /// The number of enterprises counted, the entity included.
+    pub fn count(&self) -> usize {
+        self.sum.parts.len()
+    }
+
+    /// The enterprises counted, the entity first (as `own`), then the others in the order of
+    /// the group: members in input order, their outside linked enterprises, then partners. A
+    /// partner of the entity itself has no `via`.
+    pub fn parts(&self) -> impl Iterator<Item = Part> + '_ {
+        let own = self.sum.parts.get(self.entity).map(|p| Part {
+            relation: Relation::Own,
+            ..p.clone()
+        });
+        let me = own.as_ref().map(|p| p.enterprise.clone());
+        let others = self
+            .sum
+            .parts
+            .iter()
+            .enumerate()
+            .filter(move |(k, _)| *k != self.entity)
+            .map(move |(_, p)| {
+                let mut p = p.clone();
+                if p.via.is_some() && p.via == me {
+                    p.via = None;
+                }
+                p
+            });
+        own.into_iter().chain(others)
+    }
+}
+
+/// The figures of one linked group with its partners, both periods.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupSum {
+    pub figures: Figures,
+    pub previous: Option<Figures>,
+    /// Every enterprise counted, the group's members first, in input order.
+    pub parts: Vec<Part>,
+    /// Enterprises counted with this period's figures for the previous one, as none was declared.
+    pub assumed_stable: Vec<String>,
 }
 
 /// Aggregates figures for every entity of a batch that has linked or partner enterprises.
@@ -91,71 +135,46 @@ pub fn aggregate(
         })
         .collect();
 
+    // Every member of a linked group counts the same enterprises at the same shares, so the
+    // sum is made once per group and shared: a group of n members costs n, not n².
+    let mut shared: HashMap<usize, Arc<GroupSum>> = HashMap::new();
     let mut out = HashMap::new();
     for (i, (_, facts)) in records.iter().enumerate() {
         if links.errors.contains_key(&i) {
             continue;
         }
-        let group: Vec<usize> = std::iter::once(i).chain(links.linked(i)).collect();
-        let has_partners = group.iter().any(|&m| !links.partners[m].is_empty());
-        let has_outside = group.iter().any(|&m| !outside[m].is_empty());
-        if group.len() == 1 && !has_partners && !has_outside && links.investors[i].is_empty() {
+        let root = links.group_of[i];
+        let members = &links.members[&root];
+        let has_partners = members.iter().any(|&m| !links.partners[m].is_empty());
+        let has_outside = members.iter().any(|&m| !outside[m].is_empty());
+        if members.len() == 1 && !has_partners && !has_outside && links.investors[i].is_empty() {
             continue;
         }
+        let sum = shared
+            .entry(root)
+            .or_insert_with(|| Arc::new(group_sum(members, records, &links, &outside)))
+            .clone();
 
-        let mut sum = Sum::default();
-        sum.add(Relation::Own, &facts.id, None, Data::of(facts), 100.0);
-        for &m in &group[1..] {
-            sum.add(
-                Relation::Linked,
-                &records[m].1.id,
-                None,
-                Data::of(records[m].1),
-                100.0,
-            );
-        }
-        for &m in &group {
-            let via = (m != i).then(|| records[m].1.id.as_str());
-            for o in outside[m]
-                .iter()
-                .filter(|o| o.counted && o.relation == Relation::Linked)
-            {
-                sum.add(Relation::Linked, &o.name, via, o.data, 100.0);
-            }
-        }
-        for &m in &group {
-            let via = (m != i).then(|| records[m].1.id.as_str());
-            for (&p, &share) in &links.partners[m] {
-                let data = partner_data(p, records, &links, &outside);
-                sum.add(Relation::Partner, &records[p].1.id, via, data, share);
-            }
-            for o in outside[m]
-                .iter()
-                .filter(|o| o.counted && o.relation == Relation::Partner)
-            {
-                sum.add(Relation::Partner, &o.name, via, o.data, o.share);
-            }
-        }
-
-        let mut aggregate = sum.finish();
+        let mut notes = Vec::new();
         for &(investor, pct) in &links.investors[i] {
-            aggregate.notes.push(format!(
+            notes.push(format!(
                 "`{}` holds {pct} % of `{}` as an investor of Rec. 2003/361/EC Annex Art. 3(2) \
                  second subparagraph: not a partner, its figures are not counted",
                 records[investor].1.id, facts.id
             ));
         }
-        aggregate
-            .warnings
-            .extend(outside[i].iter().filter_map(|o| o.warning.clone()));
-        let broken: Vec<String> = group[1..]
+        let mut warnings: Vec<String> = outside[i]
+            .iter()
+            .filter_map(|o| o.warning.clone())
+            .collect();
+        let broken: Vec<String> = members
             .iter()
             .chain(links.partners[i].keys())
-            .filter(|m| links.errors.contains_key(m))
+            .filter(|&&m| m != i && links.errors.contains_key(&m))
             .map(|&m| format!("`{}`", records[m].1.id))
             .collect();
         if !broken.is_empty() {
-            aggregate.warnings.push(format!(
+            warnings.push(format!(
                 "{} counted here, but {} an error record in its `owners`: the group's figures \
                  may change once that is corrected",
                 broken.join(", "),
@@ -166,9 +185,58 @@ pub fn aggregate(
                 }
             ));
         }
-        out.insert(i, aggregate);
+        let entity = members.iter().position(|&m| m == i).unwrap_or(0);
+        out.insert(
+            i,
+            Aggregate {
+                figures: sum.figures,
+                previous: sum.previous,
+                entity,
+                sum,
+                notes,
+                warnings,
+            },
+        );
     }
     (out, links.errors)
+}
+
+/// What a linked group counts: its members in full (in input order), their linked enterprises
+/// outside the batch in full, and the partners of every member pro rata.
+fn group_sum(
+    members: &[usize],
+    records: &[(usize, &Facts)],
+    links: &Links,
+    outside: &[Vec<Outside>],
+) -> GroupSum {
+    let mut sum = Sum::default();
+    for &m in members {
+        let id = records[m].1.id.as_str();
+        sum.add(Relation::Linked, id, None, Data::of(records[m].1), 100.0);
+    }
+    for &m in members {
+        let via = Some(records[m].1.id.as_str());
+        for o in outside[m]
+            .iter()
+            .filter(|o| o.counted && o.relation == Relation::Linked)
+        {
+            sum.add(Relation::Linked, &o.name, via, o.data, 100.0);
+        }
+    }
+    for &m in members {
+        let via = Some(records[m].1.id.as_str());
+        for (&p, &share) in &links.partners[m] {
+            let data = partner_data(p, records, links, outside);
+            sum.add(Relation::Partner, &records[p].1.id, via, data, share);
+        }
+        for o in outside[m]
+            .iter()
+            .filter(|o| o.counted && o.relation == Relation::Partner)
+        {
+            sum.add(Relation::Partner, &o.name, via, o.data, o.share);
+        }
+    }
+    sum.finish()
 }
 
 /// A partner's data: its own figures and those of its linked enterprises, in and outside the
@@ -357,8 +425,8 @@ impl Sum {
         });
     }
 
-    fn finish(self) -> Aggregate {
-        Aggregate {
+    fn finish(self) -> GroupSum {
+        GroupSum {
             figures: round(self.now),
             previous: self.any_previous.then(|| round(self.previous)),
             assumed_stable: if self.any_previous {
@@ -367,8 +435,6 @@ impl Sum {
                 Vec::new()
             },
             parts: self.parts,
-            notes: Vec::new(),
-            warnings: Vec::new(),
         }
     }
 }
