@@ -137,6 +137,26 @@ impl Facts {
     }
 }
 
+impl Figures {
+    /// These figures with the absent ones taken from `other`: a previous period that gives
+    /// only a headcount is read as unchanged in the rest (the stability the two-period rule
+    /// would otherwise have to assume for the whole period).
+    pub fn or(&self, other: &Figures) -> Figures {
+        Figures {
+            employees: self.employees.or(other.employees),
+            annual_turnover_eur: self.annual_turnover_eur.or(other.annual_turnover_eur),
+            balance_sheet_eur: self.balance_sheet_eur.or(other.balance_sheet_eur),
+        }
+    }
+
+    /// True when every figure given here is also given in `other`.
+    pub fn covers(&self, other: &Figures) -> bool {
+        (self.employees.is_some() || other.employees.is_none())
+            && (self.annual_turnover_eur.is_some() || other.annual_turnover_eur.is_none())
+            && (self.balance_sheet_eur.is_some() || other.balance_sheet_eur.is_none())
+    }
+}
+
 impl LinkedEnterprise {
     /// This period's figures, as declared.
     pub fn figures(&self) -> Figures {

@@ -795,3 +795,21 @@ fn an_unknown_figure_of_a_partner_is_named_in_missing() {
         vec!["annual_turnover_eur of `Q`", "balance_sheet_eur of `Q`"]
     );
 }
+
+// Example 5 with only the previous headcount given (48 AWU): the previous period's turnover and
+// balance sheet are read as the latest ones (EUR 5 m, 4 m), so the previous period is small
+// (48 < 50, Annex Art. 2(2)) and the one-period crossing to 55 AWU keeps small (Art. 4(2)).
+#[test]
+fn a_previous_period_with_only_a_headcount_reads_the_rest_as_unchanged() {
+    let mut record = org("year-2", Some(MACHINERY), (55.0, 5e6, 4e6));
+    record["previous_period"] = json!({ "employees": 48 });
+    let out = batch(&[record]);
+    assert_eq!(size_class(&out[0]), Some("small"));
+    assert_eq!(classification(&out[0]), "out_of_scope");
+    let period = out[0].nis2.as_ref().unwrap().size.period.as_ref().unwrap();
+    assert!(
+        period.says.contains("taken as unchanged"),
+        "{}",
+        period.says
+    );
+}

@@ -201,8 +201,14 @@ impl SizeTable {
                 .collect(),
             period: None,
         };
-        let Some(previous) = previous else {
+        let Some(declared) = previous else {
             return current;
+        };
+        let previous = &declared.or(now);
+        let filled = if declared.covers(now) {
+            ""
+        } else {
+            " (figures not given for the previous period were taken as unchanged)"
         };
         if !two_period_rule {
             return Sizing {
@@ -231,7 +237,7 @@ impl SizeTable {
                     rule: "two_periods",
                     cites: "Rec. 2003/361/EC Annex Art. 4(2)",
                     says: format!(
-                        "both the latest and the previous accounting period give {}",
+                        "both the latest and the previous accounting period give {}{filled}",
                         name(before)
                     ),
                 }),
@@ -241,7 +247,7 @@ impl SizeTable {
         let says = format!(
             "the latest accounting period gives {}, the previous one {}: a ceiling crossed \
                  in one period only changes no status, so the previous period's class is kept \
-                 (taken as the status held, as nothing older is known)",
+                 (taken as the status held, as nothing older is known){filled}",
             name(current.range),
             name(before)
         );

@@ -190,9 +190,9 @@ fn check_owners(
             error(
                 Some(k),
                 format!(
-                    "`owners.{k}.id`: `{}` is not the id of any organisation in this batch; add \
-                     that owner's record, or declare it under `linked_enterprises` with its \
-                     figures",
+                    "`owners.{k}.id`: `{}` is not the id of any valid organisation in this \
+                     batch; add that owner's record (or correct its errors, if it has one), or \
+                     declare it under `linked_enterprises` with its figures",
                     owner.id
                 ),
             )

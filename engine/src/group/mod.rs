@@ -356,14 +356,14 @@ impl Data {
     fn of(facts: &Facts) -> Data {
         Data {
             now: facts.figures(),
-            previous: facts.previous_period,
+            previous: facts.previous_period.map(|p| p.or(&facts.figures())),
         }
     }
 
     fn of_outside(e: &LinkedEnterprise) -> Data {
         Data {
             now: e.figures(),
-            previous: e.previous_period,
+            previous: e.previous_period.map(|p| p.or(&e.figures())),
         }
     }
 
