@@ -16,7 +16,7 @@ use std::process::ExitCode;
 #[command(
     name = "assay",
     version,
-    about = "Where an organisation stands under NIS2, from facts and rule packs"
+    about = "Where an organisation stands under NIS2 and SOC 2, and what to fix first, from facts and rule packs"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -70,6 +70,10 @@ struct AssessArgs {
     /// PATH ends in .md, JSON when it ends in .json.
     #[arg(long, value_name = "PATH")]
     group_report: Option<PathBuf>,
+    /// Plan actions listed per organisation (0 = all); the plan's summary counts them all.
+    /// Defaults to 10, and to all for `--format md`.
+    #[arg(long)]
+    plan_actions: Option<usize>,
     /// Input format, when the file name does not say.
     #[arg(long, value_enum)]
     input_format: Option<InputFormat>,
@@ -134,7 +138,13 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         None => PackSet::shipped(),
     }
     .map_err(|e| e.to_string())?;
-    let evaluator = Evaluator::new(packs).map_err(|e| e.to_string())?;
+    let plan_actions = args.plan_actions.unwrap_or(match args.format {
+        OutputFormat::Md => 0,
+        _ => assay::evaluate::DEFAULT_PLAN_ACTIONS,
+    });
+    let evaluator = Evaluator::new(packs)
+        .map_err(|e| e.to_string())?
+        .with_plan_actions(plan_actions);
     let validator = Validator::new();
 
     let text = if args.file == "-" {
@@ -210,14 +220,14 @@ fn summary(assessments: &[Assessment]) -> usize {
     let mut counts = [0usize; 5];
     let mut errors = 0;
     for a in assessments {
-        match &a.nis2 {
-            Some(n) => {
-                counts[Classification::ALL
-                    .iter()
-                    .position(|c| *c == n.classification)
-                    .unwrap_or(4)] += 1
-            }
-            None => errors += 1,
+        if !a.errors.is_empty() {
+            errors += 1;
+        }
+        if let Some(n) = &a.nis2 {
+            counts[Classification::ALL
+                .iter()
+                .position(|c| *c == n.classification)
+                .unwrap_or(4)] += 1
         }
     }
     let mut err = std::io::stderr().lock();

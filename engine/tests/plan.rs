@@ -204,8 +204,32 @@ fn saas_with_us_enterprise_customers_and_no_controls() {
     let got: BTreeSet<String> = controls(p).iter().map(|c| c.to_string()).collect();
     assert_eq!(got, want);
     assert!(got.contains("S.SD") && got.contains("S.EVID") && got.contains("S.CC3.3"));
-    // The first window starts 2027-02-04 (2 months' readiness), within the `now` phase.
-    assert!(p.actions.iter().all(|a| a.phase == "now"));
+    // The first window starts 2027-02-04 (2 months' readiness), within the `now` phase; actions
+    // that do not fit the phase's capacity (plan pack parameter `capacity`: 26 person-weeks)
+    // move to the next phase with room, in rank order, and say so.
+    assert_eq!(p.actions[0].phase, "now");
+    for a in p.actions.iter().filter(|a| a.phase != "now") {
+        assert!(a.why.contains("scheduled"), "{}: {}", a.control, a.why);
+    }
+    let weeks = |e: u8| [0.5, 2.0, 6.0][usize::from(e) - 1];
+    let catalogue = table("controls", "catalogue.json");
+    let effort = |c: &str| {
+        catalogue
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == c)
+            .unwrap()["effort"]
+            .as_u64()
+            .unwrap() as u8
+    };
+    let now_load: f64 = p
+        .actions
+        .iter()
+        .filter(|a| a.phase == "now")
+        .map(|a| weeks(effort(&a.control)))
+        .sum();
+    assert!(now_load <= 26.0, "{now_load}");
     assert_eq!(p.summary.actions, p.actions.len());
 }
 

@@ -52,6 +52,13 @@ struct Frameworks {
     urgent: Vec<Urgent>,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+struct Capacity {
+    weeks_per_phase: f64,
+    /// Person-weeks of effort grades 1, 2 and 3.
+    effort_weeks: [f64; 3],
+}
+
 #[derive(Debug, Clone, Copy, Deserialize)]
 struct Phases {
     now: u32,
@@ -77,6 +84,7 @@ pub struct PlanPack {
     /// Requirement index → (cites, says) for requirements ranked first at the same deadline.
     urgent: HashMap<usize, (String, String)>,
     phases: Phases,
+    capacity: Capacity,
     iso27001_demand_months: u32,
     supplier_terms_months: u32,
 }
@@ -137,6 +145,15 @@ impl PlanPack {
                 "parameter `phase_months`: now, next and later must not decrease".into(),
             ));
         }
+        let capacity: Capacity = serde_json::from_value(param("capacity")?)
+            .map_err(|e| manifest_error(format!("parameter `capacity`: {e}")))?;
+        if capacity.weeks_per_phase <= 0.0 || capacity.effort_weeks.iter().any(|w| *w < 0.0) {
+            return Err(manifest_error(
+                "parameter `capacity`: weeks_per_phase must be positive and effort_weeks not \
+                 negative"
+                    .into(),
+            ));
+        }
         let months = |name: &str| -> Result<u32, PackError> {
             param(name)?
                 .as_u64()
@@ -166,6 +183,7 @@ impl PlanPack {
             obligation_requirements,
             urgent,
             phases,
+            capacity,
             iso27001_demand_months: months("iso27001_demand_months")?,
             supplier_terms_months: months("supplier_terms_months")?,
         })
@@ -572,25 +590,33 @@ pub fn evaluate(
     }
     gaps.sort_unstable();
 
+    // Phase: the first one that is on time for the deadline and still has room, in rank order.
     let now = plus(as_of, pack.phases.now);
     let next = plus(as_of, pack.phases.next);
-    let phase_of = |d: NaiveDate| {
-        if d <= now {
-            "now"
-        } else if d <= next {
-            "next"
-        } else {
-            "later"
-        }
-    };
+    let by_deadline = |d: NaiveDate| usize::from(d > now) + usize::from(d > next);
+    let mut load = [0.0f64; 3];
+    let phases: Vec<(usize, bool)> = gaps
+        .iter()
+        .map(|g| {
+            let earliest = by_deadline(g.deadline);
+            let weeks = pack.capacity.effort_weeks[usize::from(g.effort.clamp(1, 3)) - 1];
+            let mut phase = earliest;
+            while phase < 2 && load[phase] + weeks > pack.capacity.weeks_per_phase {
+                phase += 1;
+            }
+            load[phase] += weeks;
+            (phase, phase > earliest)
+        })
+        .collect();
+    const PHASES: [&str; 3] = ["now", "next", "later"];
     let mut summary = PlanSummary {
         actions: gaps.len(),
         ..PlanSummary::default()
     };
-    for g in &gaps {
-        match phase_of(g.deadline) {
-            "now" => summary.now += 1,
-            "next" => summary.next += 1,
+    for (p, _) in &phases {
+        match p {
+            0 => summary.now += 1,
+            1 => summary.next += 1,
             _ => summary.later += 1,
         }
     }
@@ -601,7 +627,7 @@ pub fn evaluate(
     };
     summary.listed = listed;
 
-    // The framework that sets an action's basis and deadline, and every framework it serves.
+    // The deadline as said by the framework that sets it, and every framework the action serves.
     let frameworks_of = |served: &Bits, key: &RankKey| -> (String, Vec<&'static str>) {
         let serving: Vec<&Applies> = applies
             .iter()
@@ -609,15 +635,16 @@ pub fn evaluate(
             .collect();
         let due = serving
             .iter()
-            .find(|a| a.basis == key.basis && a.deadline == key.deadline)
+            .find(|a| a.deadline == key.deadline)
             .map(|a| a.due.clone())
             .unwrap_or_default();
         (due, serving.iter().map(|a| a.framework).collect())
     };
     let actions = gaps[..listed]
         .iter()
+        .zip(&phases)
         .enumerate()
-        .map(|(i, g)| {
+        .map(|(i, (g, &(phase, moved)))| {
             let control = &catalogue.controls[g.control];
             let served = &catalogue.serves[g.control];
             let closes: Vec<String> = served
@@ -640,12 +667,21 @@ pub fn evaluate(
                 control.target_maturity,
                 effort_word(control.effort),
             );
+            let why = if moved {
+                format!(
+                    "{why}; scheduled {}: the earlier phase is filled by higher-ranked actions \
+                     ({} person-weeks per phase)",
+                    PHASES[phase], pack.capacity.weeks_per_phase
+                )
+            } else {
+                why
+            };
             Action {
                 rank: i + 1,
                 control: control.id.clone(),
                 title: control.title.clone(),
                 closes,
-                phase: phase_of(g.deadline),
+                phase: PHASES[phase],
                 basis: g.basis.as_str(),
                 maturity: levels[g.control],
                 target: control.target_maturity,
