@@ -276,18 +276,19 @@ fn example_5_without_the_two_period_rule() {
     assert_eq!(period.rule, "latest_period");
 }
 
-// Annex Art. 4(2) downwards: a large DSO (260 AWU) falling to 240 AWU (EUR 60 m turnover and
-// 50 m balance sheet, above 50 m / 43 m, so headcount decides) keeps large for one period =>
+// Annex Art. 4(2) downwards: a large DSO (260 AWU) falling to 240 AWU (EUR 40 m turnover and
+// 30 m balance sheet, within 50 m / 43 m, so headcount decides) keeps large for one period =>
 // Annex I => essential (NIS2 Art. 3(1)(a)); on the latest period alone it would be medium =>
 // important (Art. 3(2)).
 #[test]
 fn a_one_period_fall_below_a_ceiling_keeps_the_class() {
     let out = batch(&[with_previous(
-        org("dso", Some(DSO), (240.0, 60e6, 50e6)),
-        (260.0, 60e6, 50e6),
+        org("dso", Some(DSO), (240.0, 40e6, 30e6)),
+        (260.0, 40e6, 30e6),
     )]);
     assert_eq!(size_class(&out[0]), Some("large"));
     assert_eq!(classification(&out[0]), "essential");
+    assert_eq!(out[0].nis2.as_ref().unwrap().size.own_class, Some("large"));
 }
 
 // Annex Art. 4(2) over a group: the previous period is added up the same way. P (previous 200
