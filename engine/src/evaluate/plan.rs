@@ -609,6 +609,14 @@ pub fn evaluate(
         })
         .collect();
     const PHASES: [&str; 3] = ["now", "next", "later"];
+    let late = phases.iter().filter(|(_, moved)| *moved).count();
+    if late > 0 {
+        notes.push(format!(
+            "{late} action(s) do not fit before their deadline at {} person-weeks per phase: add \
+             people, or move the deadlines that can move (a SOC 2 window, a certification date)",
+            pack.capacity.weeks_per_phase
+        ));
+    }
     let mut summary = PlanSummary {
         actions: gaps.len(),
         ..PlanSummary::default()
