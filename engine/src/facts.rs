@@ -73,6 +73,9 @@ pub struct Owner {
     /// The owner is one of the investors of Rec. 2003/361/EC Annex Art. 3(2) second
     /// subparagraph, whose holding of up to 50 % makes no partnership.
     pub investor: Option<String>,
+    /// The owner controls this entity otherwise than by a majority of the votes
+    /// (Rec. 2003/361/EC Annex Art. 3(3)(b)-(d)).
+    pub control: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -521,7 +521,7 @@ fn a_two_way_majority_is_an_error_for_both() {
         ),
         org("C", None, (10.0, 1e6, 1e6)),
     ]);
-    assert!(error_message(&out[0]).contains("`B` holds most of `A`"));
+    assert!(error_message(&out[0]).contains("`B` controls `A` controls `B`"));
     assert!(error_message(&out[1]).contains("circle"));
     assert_eq!(classification(&out[2]), "out_of_scope");
 }
@@ -813,4 +813,27 @@ fn a_previous_period_with_only_a_headcount_reads_the_rest_as_unchanged() {
         "{}",
         period.says
     );
+}
+
+// Annex Art. 3(3)(b): the right to appoint most of the board links without a majority of the
+// votes. P holds 20 % of T but appoints its board: T = 40 + 200 = 240 AWU, not 40 + 0.20 x 200.
+// (At 20 % without `control`, P would be neither partner nor linked: T stays at 40 AWU.)
+#[test]
+fn control_without_a_majority_of_votes_links() {
+    let run = |owner: Value| {
+        let out = batch(&[
+            org("P", None, (200.0, 1e6, 1e6)),
+            owned_by(org("T", None, (40.0, 1e6, 1e6)), json!([owner])),
+        ]);
+        sized_on(&out[1]).0
+    };
+    assert_eq!(
+        run(json!({ "id": "P", "share_pct": 20, "control": "board_majority" })),
+        240.0
+    );
+    assert_eq!(
+        run(json!({ "id": "P", "control": "dominant_influence" })),
+        240.0
+    );
+    assert_eq!(run(json!({ "id": "P", "share_pct": 20 })), 40.0);
 }

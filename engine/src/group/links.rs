@@ -5,7 +5,9 @@
 //! 100 %, a circle of majority holdings), and then works out:
 //!
 //! - the **linked groups** (Annex Art. 3(3)): a majority of the voting rights links two
-//!   enterprises, and so does a majority held jointly by the members of one linked group ("through
+//!   enterprises, as does an owner declaring `control` (the right to appoint or remove most of
+//!   the board, dominant influence by contract or articles, or a majority of votes under an
+//!   agreement with other shareholders: Art. 3(3)(b)-(d)), and so does a majority held jointly by the members of one linked group ("through
 //!   one or more other enterprises", Art. 3(3) last subparagraph). Voting rights are the
 //!   `voting_pct` when given, otherwise the capital share (one share, one vote);
 //! - the **partner** pairs (Annex Art. 3(2)): an enterprise whose linked group holds, alone or
@@ -25,6 +27,8 @@ pub struct Holding {
     voting: Option<f64>,
     /// The owner is one of the investors of Annex Art. 3(2) second subparagraph.
     investor: bool,
+    /// The owner controls otherwise than by a majority of votes (Annex Art. 3(3)(b)-(d)).
+    control: bool,
 }
 
 impl Holding {
@@ -33,12 +37,19 @@ impl Holding {
             capital: owner.share_pct,
             voting: owner.voting_pct,
             investor: owner.investor.is_some(),
+            control: owner.control.is_some(),
         }
     }
 
     /// The voting rights, which decide control (Art. 3(3)(a)).
     pub fn voting(&self) -> f64 {
         self.voting.or(self.capital).unwrap_or(0.0)
+    }
+
+    /// The owner controls the owned enterprise: a majority of its voting rights (Art. 3(3)(a))
+    /// or one of the other control tests (Art. 3(3)(b)-(d)).
+    pub fn controls(&self) -> bool {
+        self.control || self.voting() > 50.0
     }
 
     /// The share a partner counts at: the higher of capital and voting rights (Art. 6(2)).
@@ -80,7 +91,7 @@ impl Links {
 
         let mut sets = UnionFind::new(records.len());
         for (&(a, b), h) in &holdings {
-            if h.voting() > 50.0 {
+            if h.controls() {
                 sets.union(a, b);
             }
         }
@@ -205,13 +216,15 @@ fn check_owners(
                     owner.id
                 ),
             )
-        } else if owner.share_pct.is_none() && owner.voting_pct.is_none() {
+        } else if owner.share_pct.is_none() && owner.voting_pct.is_none() && owner.control.is_none()
+        {
             error(
                 Some(k),
                 format!(
                     "`owners.{k}`: `{}` has neither `share_pct` nor `voting_pct`, so it cannot \
                      be told whether it is a linked enterprise, a partner or neither (Rec. \
-                     2003/361/EC Annex Art. 3); give the holding in percent",
+                     2003/361/EC Annex Art. 3); give the holding in percent, or `control` when \
+                     it controls otherwise",
                     owner.id
                 ),
             )
@@ -250,18 +263,19 @@ fn check_owners(
     first
 }
 
-/// Majority holdings that go round in a circle (A holds most of B, B of C, C of A) cannot all be
+/// Control that goes round in a circle (A controls B, B controls C, C controls A) cannot all be
 /// true: every record on the circle gets an error naming it.
 fn majority_circles(
     records: &[(usize, &Facts)],
     holdings: &BTreeMap<(usize, usize), Holding>,
     errors: &mut HashMap<usize, RecordError>,
 ) {
-    // With the owners' voting rights adding up to 100 % at most, an enterprise has at most one
-    // majority owner, so following majority owners upwards either ends or goes round a circle.
+    // Following one controlling owner per enterprise upwards either ends or goes round a circle.
+    // With the voting rights adding up to 100 % at most there is one majority owner at most; a
+    // second owner declaring `control` is not checked against it.
     let mut majority_owner: Vec<Option<usize>> = vec![None; records.len()];
     for (&(a, b), h) in holdings {
-        if h.voting() > 50.0 && majority_owner[b].is_none() {
+        if h.controls() && majority_owner[b].is_none() {
             majority_owner[b] = Some(a);
         }
     }
@@ -290,10 +304,10 @@ fn majority_circles(
                                 records[c].0,
                                 Some("/owners".into()),
                                 format!(
-                                    "majority holdings go round in a circle ({}), so each would \
-                                     control the one that controls it; correct the `owners` of \
-                                     one of them",
-                                    names.join(" holds most of ")
+                                    "control goes round in a circle ({}: by a majority of \
+                                     votes or a declared `control`), so each would control the \
+                                     one that controls it; correct the `owners` of one of them",
+                                    names.join(" controls ")
                                 ),
                             ),
                         );

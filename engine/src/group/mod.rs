@@ -15,10 +15,10 @@
 //!
 //! The previous period (Annex Art. 4(2)) is added up the same way from each enterprise's
 //! `previous_period`; an enterprise that declares none counts with its current figures, and the
-//! output names it. Not modelled: control by contract or board appointment without a majority
-//! of voting rights (Art. 3(3)(b)-(d)), which can be declared as a `linked` entry under
-//! `linked_enterprises`; links through natural persons; and consolidated accounts, which the
-//! Annex lets replace the sum (Art. 6(2)) but which the facts contract does not carry.
+//! output names it. Not modelled: links through natural persons acting jointly (Art. 3(3)
+//! fourth subparagraph), which the facts contract does not describe and which can be declared
+//! as a `linked` entry under `linked_enterprises`; and consolidated accounts, which the Annex
+//! lets replace the sum (Art. 6(2)) but which the facts contract does not carry either.
 
 pub mod links;
 
