@@ -2,6 +2,7 @@
 
 use assay::assessment::{Assessment, Classification};
 use assay::evaluate::Evaluator;
+use assay::group_report::{GroupReport, ReportFormat};
 use assay::pack::PackSet;
 use assay::read::{self, Format};
 use assay::validate::Validator;
@@ -65,6 +66,10 @@ struct AssessArgs {
     /// Load rule packs from this folder instead of the shipped ones.
     #[arg(long)]
     packs: Option<PathBuf>,
+    /// Also write a roll-up per group of organisations connected by ownership: Markdown when
+    /// PATH ends in .md, JSON when it ends in .json.
+    #[arg(long, value_name = "PATH")]
+    group_report: Option<PathBuf>,
     /// Plan actions listed per organisation (0 = all); the plan's summary counts them all.
     /// Defaults to 5, and to all for `--format md`.
     #[arg(long)]
@@ -118,6 +123,15 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
             ))
         }
         None => today(),
+    };
+    let report_format = match &args.group_report {
+        Some(path) => Some(ReportFormat::from_path(path).ok_or_else(|| {
+            format!(
+                "--group-report `{}`: end the file name in .md (Markdown) or .json (JSON)",
+                path.display()
+            )
+        })?),
+        None => None,
     };
     let packs = match &args.packs {
         Some(dir) => PackSet::from_dir(dir),
@@ -185,6 +199,12 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err(e) => return Err(format!("cannot write the output: {e}")),
         Ok(()) => {}
+    }
+
+    if let (Some(path), Some(report_format)) = (&args.group_report, report_format) {
+        let report = GroupReport::build(&read::read(&text, format), &assessments);
+        std::fs::write(path, report.render(report_format))
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     }
 
     let errors = summary(&assessments);

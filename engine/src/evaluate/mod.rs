@@ -165,7 +165,12 @@ impl Evaluator {
             facts,
             aggregate,
         ) {
-            Ok(out) => assessment.nis2 = Some(out),
+            Ok(out) => {
+                assessment.nis2 = Some(out);
+                if let Some(a) = aggregate {
+                    assessment.warnings.extend(a.warnings.iter().cloned());
+                }
+            }
             Err(e) => assessment
                 .errors
                 .push(RecordError::new("rule", line, None, e.to_string())),
