@@ -366,7 +366,7 @@ fn controls_errors(controls: &Value, line: usize) -> Vec<RecordError> {
     match controls {
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                if !item.as_str().is_some_and(|s| !s.is_empty()) {
+                if item.as_str().is_none_or(|s| s.is_empty()) {
                     out.push(error(
                         format!("/controls/{i}"),
                         format!(
