@@ -13,6 +13,10 @@ pub struct Assessment {
     pub as_of: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nis2: Option<Nis2>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soc2: Option<Soc2>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Plan>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<RecordError>,
     /// Problems that did not stop the assessment, such as a field name that looks misspelt.
@@ -46,6 +50,22 @@ pub struct Nis2 {
     pub supplier_exposure: Option<SupplierExposure>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The result on the entity's own figures, when the pack applies the recital 16 carve-out
+    /// and the entity declares its systems independent of its group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carve_out: Option<CarveOut>,
+}
+
+/// NIS2 recital 16: a member state may weigh an entity's independence from its linked and
+/// partner enterprises and size it on its own figures. The main result stays the one of Annex
+/// Art. 6(2); this is the other.
+#[derive(Debug, Clone, Serialize)]
+pub struct CarveOut {
+    pub classification: Classification,
+    /// The stand-alone size class, or null when its figures leave more than one possible.
+    pub size_class: Option<&'static str>,
+    pub cites: String,
+    pub says: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -100,6 +120,36 @@ pub struct Size {
     pub employees: Option<f64>,
     pub annual_turnover_eur: Option<f64>,
     pub balance_sheet_eur: Option<f64>,
+    /// The class on the entity's own figures alone, or null when they leave more than one.
+    pub own_class: Option<&'static str>,
+    /// How the figures were added up, when linked or partner enterprises were counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aggregation: Option<Aggregation>,
+    /// Which accounting periods decided, when a previous period was declared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<crate::evaluate::size::Period>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The computation of Rec. 2003/361/EC Annex Art. 6: every enterprise counted, at which share.
+#[derive(Debug, Clone, Serialize)]
+pub struct Aggregation {
+    pub cites: &'static str,
+    /// The enterprises counted, the entity first; at most 200 (the group report lists all).
+    pub enterprises: Vec<crate::group::Part>,
+    /// Enterprises counted in the totals but not listed, in groups of more than 200.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_listed: usize,
+    pub totals: crate::facts::Figures,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_period_totals: Option<crate::facts::Figures>,
+    /// Enterprises counted with their latest figures for the previous period too, as they
+    /// declared none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub previous_period_assumed_same: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -122,4 +172,127 @@ pub struct SupplierExposure {
     pub says: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub question: Option<String>,
+}
+
+/// The SOC 2 decision (DESIGN.md "SOC 2 rules").
+#[derive(Debug, Clone, Serialize)]
+pub struct Soc2 {
+    /// True, false, or null when a missing fact decides it (then `missing` names it).
+    pub needed: Option<bool>,
+    /// `type1` or `type2`: the report to pursue next; null when none is needed or it is undetermined.
+    #[serde(rename = "type")]
+    pub report_type: Option<&'static str>,
+    /// Trust Services categories in scope, sorted.
+    pub criteria: Vec<&'static str>,
+    pub why: Vec<Ground>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// When no report is needed: what serves instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instead: Option<String>,
+    /// When undetermined: the type and criteria that would apply if a report is needed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub if_needed: Option<IfNeeded>,
+    /// The latest SOC 2 report declared, judged against the assessment date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_report: Option<CurrentReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub milestones: Vec<Milestone>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IfNeeded {
+    #[serde(rename = "type")]
+    pub report_type: &'static str,
+    pub criteria: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CurrentReport {
+    #[serde(rename = "type")]
+    pub report_type: Option<String>,
+    pub period_end: String,
+    /// `current`, `bridge_letter` (past its 12 months, still coverable by a bridge letter),
+    /// `stale`, or `period_not_ended` (the period ends after the assessment date).
+    pub status: &'static str,
+    pub current_until: String,
+    pub bridge_letter_until: String,
+    /// Categories the next report needs that this one does not cover.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub criteria_to_add: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Milestone {
+    pub id: &'static str,
+    pub date: String,
+    pub says: String,
+}
+
+/// The remediation plan (DESIGN.md "Remediation plan").
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// Frameworks the plan works towards, each with why it applies.
+    pub frameworks: Vec<FrameworkBasis>,
+    /// Actions in rank order; the default output keeps the first few (see `summary`).
+    pub actions: Vec<Action>,
+    pub summary: PlanSummary,
+    pub coverage: std::collections::BTreeMap<&'static str, Coverage>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FrameworkBasis {
+    pub framework: &'static str,
+    /// `legal`, `contractual` or `voluntary`.
+    pub basis: &'static str,
+    pub deadline: String,
+    pub says: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Action {
+    pub rank: usize,
+    pub control: String,
+    pub title: String,
+    /// Requirement ids of the applicable frameworks this control serves.
+    pub closes: Vec<String>,
+    /// `now` (0-3 months), `next` (3-6) or `later` (6-12).
+    pub phase: &'static str,
+    pub basis: &'static str,
+    pub maturity: u8,
+    pub target: u8,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct PlanSummary {
+    pub actions: usize,
+    pub now: usize,
+    pub next: usize,
+    pub later: usize,
+    /// How many actions the record lists (`--plan-actions`); the rest are counted above.
+    pub listed: usize,
+}
+
+/// How much of a framework the organisation's controls already serve, from the mapping.
+///
+/// A mapping row is `full` only where a control was written to meet exactly that requirement;
+/// every ISO 27001 link to NIS2 or the TSC is `partial`: evidence towards the requirement, not
+/// compliance (ENISA: its mapping "is not a measure of equivalence").
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    pub requirements: usize,
+    /// Requirements with a control at target that fully meets them.
+    pub met: usize,
+    /// Requirements with evidence only: some mapped control at target, none that fully meets it.
+    pub partial: usize,
+    pub open: usize,
+    /// Mean, over requirements, of the share of mapped controls at target (0-100): how much of
+    /// the evidence the catalogue asks for exists, not a compliance percentage.
+    pub evidence_pct: f64,
+    /// The same figure counting only what a current ISO 27001 certificate credits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_certificate_evidence_pct: Option<f64>,
 }

@@ -2,7 +2,9 @@
 
 mod report;
 
+use assay::assessment::Assessment;
 use assay::evaluate::Evaluator;
+use assay::group_report::{GroupReport, ReportFormat};
 use assay::pack::PackSet;
 use assay::pipeline::{Context, Options, Stop};
 use assay::read::columns::ColumnMap;
@@ -20,7 +22,7 @@ use std::process::ExitCode;
 #[command(
     name = "assay",
     version,
-    about = "Where an organisation stands under NIS2, from facts and rule packs"
+    about = "Where an organisation stands under NIS2 and SOC 2, and what to fix first, from facts and rule packs"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -79,6 +81,14 @@ struct AssessArgs {
     /// Load rule packs from this folder instead of the shipped ones.
     #[arg(long)]
     packs: Option<PathBuf>,
+    /// Also write a roll-up per group of organisations connected by ownership: Markdown when
+    /// PATH ends in .md, JSON when it ends in .json. The report holds the portfolio in memory.
+    #[arg(long, value_name = "PATH")]
+    group_report: Option<PathBuf>,
+    /// Plan actions listed per organisation (0 = all); the plan's summary counts them all.
+    /// Defaults to 5, and to all for `--format md`.
+    #[arg(long)]
+    plan_actions: Option<usize>,
     /// Input format, when the file name does not say.
     #[arg(long, value_enum)]
     input_format: Option<InputFormat>,
@@ -127,14 +137,30 @@ fn main() -> ExitCode {
 
 fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     let as_of = match args.as_of {
-        Some(d) if assay::date::is_date(&d) => d,
+        Some(d) if is_date(&d) => d,
         Some(d) => {
             return Err(format!(
                 "--as-of `{d}` is not a date; write a real calendar date as YYYY-MM-DD"
             ))
         }
-        None => assay::date::today(),
+        None => today(),
     };
+    let report_format = match &args.group_report {
+        Some(path) => Some(ReportFormat::from_path(path).ok_or_else(|| {
+            format!(
+                "--group-report `{}`: end the file name in .md (Markdown) or .json (JSON)",
+                path.display()
+            )
+        })?),
+        None => None,
+    };
+    if args.group_report.is_some() && args.shard.is_some() {
+        return Err(
+            "--group-report needs the whole portfolio: run it without --shard, or merge the \
+             shards first"
+                .into(),
+        );
+    }
     if args.jobs > 1024 {
         return Err(format!(
             "--jobs {} is far more threads than any machine has cores; use 0 for one per core",
@@ -149,7 +175,13 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         None => PackSet::shipped(),
     }
     .map_err(|e| e.to_string())?;
-    let evaluator = Evaluator::new(packs).map_err(|e| e.to_string())?;
+    let plan_actions = args.plan_actions.unwrap_or(match args.format {
+        OutputFormat::Md => 0,
+        _ => assay::evaluate::DEFAULT_PLAN_ACTIONS,
+    });
+    let evaluator = Evaluator::new(packs)
+        .map_err(|e| e.to_string())?
+        .with_plan_actions(plan_actions);
     let validator = Validator::new();
     let mapping = args.columns.as_deref().map(ColumnMap::load).transpose()?;
 
@@ -182,13 +214,22 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         ..Options::new(&as_of)
     };
     let bar = report::Progress::new();
+    // Only a group report keeps the assessments: streaming keeps nothing else.
+    let mut kept: Vec<Assessment> = Vec::new();
+    let keep = args.group_report.is_some();
     let run = pool.install(|| {
         assay::pipeline::run(
             &input,
             &cx,
             &options,
             &|done, total| bar.set(done, total),
-            &mut |chunk| writer.write_chunk(&chunk),
+            &mut |chunk| {
+                writer.write_chunk(&chunk)?;
+                if keep {
+                    kept.extend(chunk);
+                }
+                Ok(())
+            },
         )
     });
     bar.finish();
@@ -209,6 +250,14 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
             args.file
         ));
     }
+    if let (Some(path), Some(report_format)) = (&args.group_report, report_format) {
+        let records = input
+            .records()
+            .map_err(|e| format!("cannot read the input again: {e}"))?;
+        let report = GroupReport::build(&records, &kept);
+        std::fs::write(path, report.render(report_format))
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    }
     report::summary(&totals, args.shard);
     Ok(if totals.errors > 0 {
         ExitCode::from(1)
@@ -228,6 +277,19 @@ fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
     let n = assay::shard::merge(parts, &mut sink)?;
     eprintln!("merged {n} assessments from {} shards", parts.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// A calendar date written YYYY-MM-DD: `2026-02-30` has the shape but is no date.
+fn is_date(s: &str) -> bool {
+    s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+}
+
+/// Today's date in UTC.
+fn today() -> String {
+    chrono::Utc::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 fn gen_portfolio(n: usize, seed: u64) -> Result<ExitCode, String> {

@@ -75,15 +75,17 @@ impl Totals {
     fn count(&mut self, assessments: &[Assessment]) {
         self.assessed += assessments.len();
         for a in assessments {
-            match &a.nis2 {
-                Some(n) => {
-                    let i = Classification::ALL
-                        .iter()
-                        .position(|c| *c == n.classification)
-                        .unwrap_or(4);
-                    self.classifications[i] += 1;
-                }
-                None => self.errors += 1,
+            // A record with any error counts as an error record, as the exit code does.
+            if !a.errors.is_empty() {
+                self.errors += 1;
+                continue;
+            }
+            if let Some(n) = &a.nis2 {
+                let i = Classification::ALL
+                    .iter()
+                    .position(|c| *c == n.classification)
+                    .unwrap_or(4);
+                self.classifications[i] += 1;
             }
         }
     }
@@ -328,11 +330,14 @@ impl State<'_> {
                         packs: evaluator.pack_refs(),
                         as_of: as_of.to_string(),
                         nis2: None,
+                        soc2: None,
+                        plan: None,
                         errors: errors.unwrap_or_default(),
                         warnings: Vec::new(),
                     },
                 };
-                assessment.warnings = v.warnings;
+                // The reader's warnings first, then those of the group step.
+                assessment.warnings.splice(0..0, v.warnings);
                 assessment
             })
             .collect()

@@ -73,6 +73,7 @@ impl Validator {
             value
         };
         let mut errors: Vec<RecordError> = Vec::new();
+        let mut controls_explained = false;
         // Most records are valid: the yes/no check is cheaper than collecting errors, which is
         // done only for the records that have some.
         let schema_errors = if self.schema.is_valid(value) {
@@ -82,6 +83,15 @@ impl Validator {
         };
         for e in schema_errors.into_iter().flatten() {
             let pointer = e.instance_path().as_str().to_string();
+            // `controls` takes two shapes, so the schema can only say neither matched: say
+            // which entry is wrong and how instead.
+            if pointer.starts_with("/controls") {
+                if !controls_explained {
+                    errors.extend(controls_errors(&value["controls"], line));
+                    controls_explained = true;
+                }
+                continue;
+            }
             let field = if pointer.is_empty() {
                 None
             } else {
@@ -117,6 +127,7 @@ impl Validator {
         };
         self.check_countries(&facts, line, &mut errors);
         check_activities(&facts, line, vocabulary, &mut errors);
+        check_dates(&facts, line, &mut errors);
         errors.truncate(MAX_ERRORS);
         if errors.is_empty() {
             Ok(facts)
@@ -333,4 +344,95 @@ pub fn did_you_mean<'a>(value: &str, known: impl Iterator<Item = &'a str>) -> Op
         .filter(|(score, _)| *score > 0.85)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| k)
+}
+
+/// Dates the schema only checks the shape of: `2026-02-31` has the shape but is no date.
+fn check_dates(facts: &Facts, line: usize, errors: &mut Vec<RecordError>) {
+    for (i, c) in facts.certifications.iter().flatten().enumerate() {
+        for (name, value) in [("expires", &c.expires), ("period_end", &c.period_end)] {
+            if let Some(d) = value {
+                if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
+                    errors.push(RecordError::new(
+                        "schema",
+                        line,
+                        Some(format!("/certifications/{i}/{name}")),
+                        format!(
+                            "`certifications.{i}.{name}`: `{d}` is not a calendar date; write \
+                             it as YYYY-MM-DD with a day that exists in that month"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Precise errors for a `controls` value the schema rejected.
+fn controls_errors(controls: &Value, line: usize) -> Vec<RecordError> {
+    let error =
+        |field: String, message: String| RecordError::new("schema", line, Some(field), message);
+    let mut out = Vec::new();
+    match controls {
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if item.as_str().is_none_or(|s| s.is_empty()) {
+                    out.push(error(
+                        format!("/controls/{i}"),
+                        format!(
+                            "`controls.{i}`: {item} is not a control id; a list of controls holds \
+                             ids like \"A.8.8\" (each meaning maturity 3, documented)"
+                        ),
+                    ));
+                }
+            }
+        }
+        Value::Object(map) => {
+            for (id, state) in map {
+                let Some(fields) = state.as_object() else {
+                    out.push(error(
+                        format!("/controls/{id}"),
+                        format!(
+                            "`controls.{id}`: write {{\"maturity\": 0-4, \"documented\": true or \
+                             false}}, not {state}"
+                        ),
+                    ));
+                    continue;
+                };
+                for (key, v) in fields {
+                    let ok = match key.as_str() {
+                        "maturity" => v.as_u64().is_some_and(|m| m <= 4),
+                        "documented" => v.is_boolean(),
+                        _ => false,
+                    };
+                    if !ok {
+                        out.push(error(
+                            format!("/controls/{id}/{key}"),
+                            match key.as_str() {
+                                "maturity" => format!(
+                                    "`controls.{id}.maturity`: {v} is not a maturity; write a \
+                                     whole number from 0 (not in place) to 4 (measured and \
+                                     improved)"
+                                ),
+                                "documented" => {
+                                    format!("`controls.{id}.documented`: {v} is not true or false")
+                                }
+                                _ => format!(
+                                    "`controls.{id}`: `{key}` is not a control field; the \
+                                     fields are `maturity` and `documented`"
+                                ),
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+        other => out.push(error(
+            "/controls".into(),
+            format!(
+                "`controls`: {other} is neither a list of control ids nor a map of control id \
+                 to {{maturity, documented}}"
+            ),
+        )),
+    }
+    out
 }

@@ -1,9 +1,9 @@
 //! Writing: assessments out, in input order.
 //!
 //! JSON Lines is the default (one compact object per record); `json` writes one array; `csv`
-//! writes one flat row per record for spreadsheets; `xlsx` writes the same rows as a workbook.
-//! CSV and XLSX have their header row even when there is no record, so that a shard with none
-//! still merges and opens.
+//! writes one flat row per record for spreadsheets; `xlsx` writes the same rows as a workbook;
+//! `md` writes a readable document per record. CSV and XLSX have their header row even when
+//! there is no record, so that a shard with none still opens.
 
 use crate::assessment::Assessment;
 use rayon::prelude::*;
@@ -14,7 +14,10 @@ pub enum OutputFormat {
     Jsonl,
     Json,
     Csv,
+    /// The CSV rows as a workbook (needs `--out`).
     Xlsx,
+    /// A document per organisation, for people (see [`crate::markdown`]).
+    Md,
 }
 
 /// Writes records one after another; `finish` closes what the format needs closed.
@@ -32,7 +35,7 @@ enum Sink<W: Write> {
     Xlsx(W, Box<rust_xlsxwriter::Workbook>),
 }
 
-const CSV_HEADER: [&str; 12] = [
+const CSV_HEADER: [&str; 21] = [
     "id",
     "line",
     "nis2.classification",
@@ -44,6 +47,15 @@ const CSV_HEADER: [&str; 12] = [
     "nis2.lex_specialis",
     "nis2.obligations",
     "nis2.max_fine_eur",
+    "soc2.needed",
+    "soc2.type",
+    "soc2.criteria",
+    "soc2.missing",
+    "plan.actions",
+    "plan.now",
+    "plan.next",
+    "plan.later",
+    "plan.first_actions",
     "errors",
 ];
 
@@ -67,6 +79,9 @@ impl<W: Write> Writer<W> {
 
     pub fn write(&mut self, a: &Assessment) -> io::Result<()> {
         match &mut self.sink {
+            Sink::Plain(out) if self.format == OutputFormat::Md => {
+                out.write_all(crate::markdown::render(a).as_bytes())?;
+            }
             Sink::Plain(out) if self.format == OutputFormat::Jsonl => {
                 serde_json::to_writer(&mut *out, a)?;
                 out.write_all(b"\n")?;
@@ -194,7 +209,7 @@ fn csv_row(a: &Assessment) -> Vec<String> {
         })
         .collect::<Vec<_>>()
         .join(" | ");
-    match &a.nis2 {
+    let mut row = match &a.nis2 {
         Some(n) => vec![
             a.id.clone().unwrap_or_default(),
             a.line.to_string(),
@@ -215,13 +230,38 @@ fn csv_row(a: &Assessment) -> Vec<String> {
                 .collect::<Vec<_>>()
                 .join(";"),
             n.max_fine_eur.map(|f| f.to_string()).unwrap_or_default(),
-            errors,
         ],
         None => {
             let mut row = vec![a.id.clone().unwrap_or_default(), a.line.to_string()];
-            row.extend(std::iter::repeat_n(String::new(), CSV_HEADER.len() - 3));
-            row.push(errors);
+            row.extend(std::iter::repeat_n(String::new(), 9));
             row
         }
+    };
+    match &a.soc2 {
+        Some(s) => row.extend([
+            s.needed.map(|b| b.to_string()).unwrap_or_default(),
+            s.report_type.unwrap_or_default().into(),
+            s.criteria.join(";"),
+            s.missing.join(";"),
+        ]),
+        None => row.extend(std::iter::repeat_n(String::new(), 4)),
     }
+    match &a.plan {
+        Some(p) => row.extend([
+            p.summary.actions.to_string(),
+            p.summary.now.to_string(),
+            p.summary.next.to_string(),
+            p.summary.later.to_string(),
+            p.actions
+                .iter()
+                .take(3)
+                .map(|x| x.control.as_str())
+                .collect::<Vec<_>>()
+                .join(";"),
+        ]),
+        None => row.extend(std::iter::repeat_n(String::new(), 5)),
+    }
+    row.push(errors);
+    debug_assert_eq!(row.len(), CSV_HEADER.len());
+    row
 }

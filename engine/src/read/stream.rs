@@ -208,6 +208,22 @@ impl Input {
         self.layout.as_ref()
     }
 
+    /// Every record, read whole into memory (for reports that need the whole portfolio).
+    pub fn records(&self) -> Result<Vec<Record>, String> {
+        let mut items = self.items()?;
+        let mut records = Vec::new();
+        loop {
+            let chunk = items.next_chunk(4096);
+            if chunk.is_empty() {
+                return Ok(records);
+            }
+            records.extend(chunk.into_iter().map(|item| Record {
+                line: item.line,
+                value: item.into_value(),
+            }));
+        }
+    }
+
     /// Reads the records from the start.
     pub fn items(&self) -> Result<Box<dyn Chunks + Send + '_>, String> {
         let open = || {
