@@ -2,7 +2,7 @@
 //! that does not grow with the portfolio.
 //!
 //! [`run`] first reads the input once for ids and ownership ([`crate::prescan`]), then reads it
-//! again a chunk of records at a time. A reader thread fills a channel of at most two chunks;
+//! again a chunk of records at a time. A reader thread keeps at most one chunk ready ahead;
 //! each chunk is validated in parallel, its records that take part in ownership are kept aside
 //! until their component is complete and aggregated ([`crate::group::aggregate`]), and the
 //! chunk is evaluated in parallel and handed to the writer once every component it touches has
@@ -28,7 +28,7 @@ const WORKER_STACK: usize = 8 * 1024 * 1024;
 
 /// Records per chunk: enough to keep two cores busy between the sequential steps, few enough
 /// that a chunk in flight (facts, values and assessments) stays within a few megabytes.
-pub const CHUNK: usize = 2048;
+pub const CHUNK: usize = 1024;
 
 /// Builds the thread pool for `jobs` workers (0 = one per core).
 pub fn pool(jobs: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
@@ -155,7 +155,7 @@ pub fn run(
 
     let mut items = input.items().map_err(Stop::Read)?;
     std::thread::scope(|s| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Item>>(1);
         s.spawn(move || loop {
             let items = items.next_chunk(chunk);
             if items.is_empty() || send.send(items).is_err() {
