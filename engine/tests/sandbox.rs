@@ -152,3 +152,38 @@ fn import_and_eval_are_not_available() {
         assert!(result.is_err(), "`{body}` must not compile");
     }
 }
+
+// The limit errors Rhai leaves without a position are placed by running the call again under a
+// debugger (operation counts, not time, so it fails the same way): file, line and column of the
+// last step before the limit.
+
+#[test]
+fn an_endless_loop_is_placed_on_its_line() {
+    // The patched body is line 13 of scope.rhai (see `pack_with`); `n += 1` is at column 32.
+    let message = run_failing("        let n = 0; loop { n += 1; }", "");
+    assert!(message.contains("scope.rhai:13:"), "{message}");
+}
+
+#[test]
+fn deep_recursion_is_placed_in_the_recursing_function() {
+    let message = run_failing("        return deep(1);", "fn deep(n) { deep(n + 1) }");
+    // `pack_with` adds three lines and a blank one, then the function: it is named and placed.
+    let lines = std::fs::read_to_string(root().join("rules/nis2/scope.rhai"))
+        .unwrap()
+        .lines()
+        .count();
+    let expected = format!("scope.rhai:{}:", lines + 5);
+    assert!(
+        message.contains(&expected) && message.contains("`deep`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_huge_array_is_placed_on_its_line() {
+    let message = run_failing("        let a = [1]; loop { a += a; }", "");
+    assert!(
+        message.contains("scope.rhai:13:") && message.to_lowercase().contains("array"),
+        "{message}"
+    );
+}

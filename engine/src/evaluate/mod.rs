@@ -7,6 +7,7 @@
 pub mod nis2;
 pub mod size;
 pub mod tables;
+pub mod trace;
 
 use crate::assessment::{Assessment, PackRef};
 use crate::error::{PackError, RecordError};
@@ -32,12 +33,29 @@ pub struct Evaluator {
     nis2_pack: crate::pack::Pack,
     pack_refs: Arc<Vec<PackRef>>,
     workers: ThreadLocal<Worker>,
+    instrument: Option<Instrument>,
 }
+
+type Instrument = Box<dyn Fn(&mut rhai::Engine) + Send + Sync>;
 
 impl Evaluator {
     /// Loads the packs, parses their tables and compiles their scripts once, so that every
     /// problem in a pack is reported before any record is assessed.
     pub fn new(packs: PackSet) -> Result<Evaluator, PackError> {
+        Evaluator::with_overlays(packs, &[])
+    }
+
+    /// As [`Evaluator::new`], with the named overlays applied to the packs they depend on
+    /// (`assay assess --overlay nis2-be`). Every assessment names the base packs and the
+    /// overlays, each with its version and hash.
+    pub fn with_overlays(packs: PackSet, overlays: &[String]) -> Result<Evaluator, PackError> {
+        let applied = crate::pack::overlay::apply(&packs, overlays)?;
+        let overlay_refs: Vec<PackRef> = applied
+            .overlays_of("nis2")
+            .filter_map(|id| packs.get(id))
+            .map(pack_ref)
+            .collect();
+        let packs = applied.packs;
         let nis2_pack = packs
             .get("nis2")
             .cloned()
@@ -48,13 +66,8 @@ impl Evaluator {
         let nis2 = Nis2Pack::load(&nis2_pack)?;
         crate::pack::compiled::check_all(&packs)?;
         let pack_refs = Arc::new(
-            [&nis2_pack]
-                .iter()
-                .map(|p| PackRef {
-                    id: p.manifest.id.clone(),
-                    version: p.manifest.version.to_string(),
-                    sha256: p.sha256(),
-                })
+            std::iter::once(pack_ref(&nis2_pack))
+                .chain(overlay_refs)
                 .collect(),
         );
         Ok(Evaluator {
@@ -63,7 +76,21 @@ impl Evaluator {
             nis2_pack,
             pack_refs,
             workers: ThreadLocal::new(),
+            instrument: None,
         })
+    }
+
+    /// The nis2 pack as evaluated (overlays applied).
+    pub fn nis2_pack(&self) -> &crate::pack::Pack {
+        &self.nis2_pack
+    }
+
+    /// Lets `setup` change every worker's engine before its first record, e.g. to register the
+    /// debugger that `pack test --coverage` uses to see which script lines run. Call it before
+    /// assessing anything.
+    pub fn instrument(&mut self, setup: impl Fn(&mut rhai::Engine) + Send + Sync + 'static) {
+        self.instrument = Some(Box::new(setup));
+        self.workers = ThreadLocal::new();
     }
 
     pub fn pack_refs(&self) -> Arc<Vec<PackRef>> {
@@ -72,7 +99,10 @@ impl Evaluator {
 
     fn worker(&self) -> &Worker {
         self.workers.get_or(|| {
-            let engine = sandbox::engine();
+            let mut engine = sandbox::engine();
+            if let Some(setup) = &self.instrument {
+                setup(&mut engine);
+            }
             // The scripts compiled once in `new`, so compiling them again cannot fail.
             let nis2 = Scripts::compile(&engine, &self.nis2_pack)
                 .unwrap_or_else(|e| unreachable!("pack compiled before: {e}"));
@@ -117,5 +147,14 @@ impl Evaluator {
                 .push(RecordError::new("rule", line, None, e.to_string())),
         }
         assessment
+    }
+}
+
+/// What an assessment says about one pack: id, version and the hash over its files.
+pub fn pack_ref(pack: &crate::pack::Pack) -> PackRef {
+    PackRef {
+        id: pack.manifest.id.clone(),
+        version: pack.manifest.version.to_string(),
+        sha256: pack.sha256(),
     }
 }
