@@ -11,6 +11,7 @@
 //! [`pipeline`] runs the steps over a batch; `main.rs` is the command line.
 
 pub mod assessment;
+pub mod author;
 pub mod error;
 pub mod evaluate;
 pub mod facts;

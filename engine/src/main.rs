@@ -31,6 +31,70 @@ enum Command {
         #[command(subcommand)]
         what: GenCommand,
     },
+    /// Rule authors' tools: check, test and compare packs.
+    Pack {
+        #[command(subcommand)]
+        what: PackCommand,
+    },
+    /// The decision trace of one organisation: the rules that fired, in order, with the facts
+    /// they read and their citations.
+    Explain {
+        /// Portfolio file (.csv, .jsonl or .json).
+        file: String,
+        /// The organisation's id.
+        #[arg(long)]
+        id: String,
+        /// Every call into the packs and the whole assessment.
+        #[arg(long)]
+        full: bool,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum PackCommand {
+    /// Check a pack: manifest, tables and scripts, every problem at once.
+    Check {
+        /// The pack folder.
+        dir: PathBuf,
+    },
+    /// Run a pack's test cases (tests/*.jsonl).
+    Test {
+        /// The pack folder.
+        dir: PathBuf,
+        /// List the rules and script lines no case reached.
+        #[arg(long)]
+        coverage: bool,
+    },
+    /// Which organisations change outcome between two versions of a pack.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// The portfolio to assess with both.
+        #[arg(long)]
+        on: String,
+        /// The date the assessment is made as of (YYYY-MM-DD); defaults to today (UTC).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+}
+
+/// Options shared by the commands that assess.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The date the assessment is made as of (YYYY-MM-DD); defaults to today (UTC).
+    #[arg(long)]
+    as_of: Option<String>,
+    /// Load rule packs from this folder instead of the shipped ones.
+    #[arg(long)]
+    packs: Option<PathBuf>,
+    /// Apply a national overlay pack to the packs it depends on (e.g. `nis2-be`); repeatable.
+    #[arg(long)]
+    overlay: Vec<String>,
+    /// Input format, when the file name does not say.
+    #[arg(long, value_enum)]
+    input_format: Option<InputFormat>,
 }
 
 #[derive(Subcommand)]
@@ -65,6 +129,9 @@ struct AssessArgs {
     /// Load rule packs from this folder instead of the shipped ones.
     #[arg(long)]
     packs: Option<PathBuf>,
+    /// Apply a national overlay pack to the packs it depends on (e.g. `nis2-be`); repeatable.
+    #[arg(long)]
+    overlay: Vec<String>,
     /// Input format, when the file name does not say.
     #[arg(long, value_enum)]
     input_format: Option<InputFormat>,
@@ -102,43 +169,33 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Pack { what } => match author::pack(what) {
+            Ok(code) => code,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Explain {
+            file,
+            id,
+            full,
+            run,
+        } => match author::explain(&file, &id, full, run) {
+            Ok(code) => code,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 
 fn assess(args: AssessArgs) -> Result<ExitCode, String> {
-    let as_of = match args.as_of {
-        Some(d) if is_date(&d) => d,
-        Some(d) => {
-            return Err(format!(
-                "--as-of `{d}` is not a date; write it as YYYY-MM-DD"
-            ))
-        }
-        None => today(),
-    };
-    let packs = match &args.packs {
-        Some(dir) => PackSet::from_dir(dir),
-        None => PackSet::shipped(),
-    }
-    .map_err(|e| e.to_string())?;
-    let evaluator = Evaluator::new(packs).map_err(|e| e.to_string())?;
+    let as_of = as_of(args.as_of)?;
+    let evaluator = evaluator(args.packs.as_deref(), &args.overlay)?;
     let validator = Validator::new();
-
-    let text = if args.file == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| format!("cannot read standard input: {e}"))?;
-        s
-    } else {
-        std::fs::read_to_string(&args.file)
-            .map_err(|e| format!("cannot read `{}`: {e}", args.file))?
-    };
-    let format = match args.input_format {
-        Some(InputFormat::Csv) => Format::Csv,
-        Some(InputFormat::Jsonl) => Format::Jsonl,
-        Some(InputFormat::Json) => Format::Json,
-        None => Format::from_path(&args.file).unwrap_or_else(|| Format::sniff(&text)),
-    };
+    let (text, format) = read_input(&args.file, args.input_format)?;
     if format == Format::Csv {
         for (column, hint) in read::csv::unknown_columns(&text) {
             let hint = hint
@@ -220,6 +277,136 @@ fn summary(assessments: &[Assessment]) -> usize {
         );
     }
     errors
+}
+
+/// The packs of a run: the shipped ones or those of `--packs`, with `--overlay`s applied.
+fn evaluator(packs: Option<&std::path::Path>, overlays: &[String]) -> Result<Evaluator, String> {
+    let packs = match packs {
+        Some(dir) => PackSet::from_dir(dir),
+        None => PackSet::shipped(),
+    }
+    .map_err(|e| e.to_string())?;
+    Evaluator::with_overlays(packs, overlays).map_err(|e| e.to_string())
+}
+
+/// The `--as-of` date, or today.
+fn as_of(given: Option<String>) -> Result<String, String> {
+    match given {
+        Some(d) if is_date(&d) => Ok(d),
+        Some(d) => Err(format!(
+            "--as-of `{d}` is not a date; write it as YYYY-MM-DD"
+        )),
+        None => Ok(today()),
+    }
+}
+
+/// The text of an input file (`-` for standard input) and its format.
+fn read_input(file: &str, given: Option<InputFormat>) -> Result<(String, Format), String> {
+    let text = if file == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        s
+    } else {
+        std::fs::read_to_string(file).map_err(|e| format!("cannot read `{file}`: {e}"))?
+    };
+    let format = match given {
+        Some(InputFormat::Csv) => Format::Csv,
+        Some(InputFormat::Jsonl) => Format::Jsonl,
+        Some(InputFormat::Json) => Format::Json,
+        None => Format::from_path(file).unwrap_or_else(|| Format::sniff(&text)),
+    };
+    Ok((text, format))
+}
+
+/// The author commands: argument wiring only, the work is in `assay::author`.
+mod author {
+    use super::*;
+    use assay::author;
+
+    pub fn pack(what: PackCommand) -> Result<ExitCode, String> {
+        match what {
+            PackCommand::Check { dir } => {
+                let findings = author::check::check(&dir);
+                let color = std::io::stderr().is_terminal();
+                let mut errors = 0;
+                for f in &findings {
+                    if f.severity == miette::Severity::Error {
+                        errors += 1;
+                    }
+                    eprint!("{}", f.render(color));
+                }
+                let warnings = findings.len() - errors;
+                if errors == 0 {
+                    println!("{}: ok ({warnings} warnings)", dir.display());
+                    Ok(ExitCode::SUCCESS)
+                } else {
+                    println!("{}: {errors} errors, {warnings} warnings", dir.display());
+                    Ok(ExitCode::from(1))
+                }
+            }
+            PackCommand::Test { dir, coverage } => {
+                let report = author::test::run(&dir, coverage)?;
+                for f in &report.failures {
+                    println!("FAILED {}:{} {}", f.file, f.line, f.name);
+                    for p in &f.problems {
+                        println!("    {p}");
+                    }
+                }
+                println!("{}", report.summary());
+                if let Some(c) = &report.coverage {
+                    println!(
+                        "coverage: {} of {} rules reached, {} of {} script lines run",
+                        c.rules_total - c.rules_not_reached.len(),
+                        c.rules_total,
+                        c.lines_total - c.lines_not_reached.len(),
+                        c.lines_total
+                    );
+                    for r in &c.rules_not_reached {
+                        println!("  rule not reached: {r}");
+                    }
+                    for (file, line, text) in &c.lines_not_reached {
+                        println!("  line not run: {file}:{line}: {text}");
+                    }
+                }
+                Ok(if report.failures.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                })
+            }
+            PackCommand::Diff {
+                old,
+                new,
+                on,
+                as_of,
+            } => {
+                let as_of = super::as_of(as_of)?;
+                let (text, format) = read_input(&on, None)?;
+                let diff = author::diff::diff(&old, &new, &text, format, &as_of)?;
+                print!("{}", diff.render());
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    }
+
+    pub fn explain(file: &str, id: &str, full: bool, run: RunArgs) -> Result<ExitCode, String> {
+        let as_of = super::as_of(run.as_of)?;
+        let evaluator = evaluator(run.packs.as_deref(), &run.overlay)?;
+        let (text, format) = read_input(file, run.input_format)?;
+        let out = author::explain::explain(
+            &text,
+            format,
+            &evaluator,
+            &Validator::new(),
+            &as_of,
+            id,
+            full,
+        )?;
+        print!("{out}");
+        Ok(ExitCode::SUCCESS)
+    }
 }
 
 fn is_date(s: &str) -> bool {

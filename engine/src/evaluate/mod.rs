@@ -124,6 +124,7 @@ impl Evaluator {
         as_of: &str,
     ) -> Assessment {
         let worker = self.worker();
+        trace::start_record(&facts.id);
         let mut assessment = Assessment {
             id: Some(facts.id.clone()),
             line,

@@ -239,6 +239,7 @@ impl Nis2Pack {
                     .map(|(arg, v)| (arg_name(*arg).to_string(), v.to_string()))
                     .collect(),
                 rule: id.clone(),
+                record: super::trace::current_record(),
             });
         }
         if let Some(rule) = self.rules.get(&id) {

@@ -16,10 +16,25 @@ pub struct Step {
     pub arguments: Vec<(String, String)>,
     /// The rule id the function returned.
     pub rule: String,
+    /// The id of the organisation being assessed.
+    pub record: String,
 }
 
 thread_local! {
     static STEPS: RefCell<Option<Vec<Step>>> = const { RefCell::new(None) };
+    static RECORD: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Notes which organisation the following steps are for, when recording.
+pub fn start_record(id: &str) {
+    if is_recording() {
+        RECORD.with(|r| *r.borrow_mut() = id.to_string());
+    }
+}
+
+/// The organisation being assessed on this thread, while recording.
+pub fn current_record() -> String {
+    RECORD.with(|r| r.borrow().clone())
 }
 
 /// Runs `f` on this thread and returns what it returned with every step recorded meanwhile.

@@ -137,6 +137,13 @@ impl Pack {
     }
 }
 
+/// Every file of a pack folder, keyed by path relative to it, with the loader's checks.
+pub fn read_files(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, PackError> {
+    let mut files = BTreeMap::new();
+    collect_dir(dir, dir, &mut files)?;
+    Ok(files)
+}
+
 /// Reads every file of a pack folder. Symbolic links, pipes, sockets and devices are refused,
 /// and so are files, folders and totals beyond the caps above, each with the reason.
 fn collect_dir(
