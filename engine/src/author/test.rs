@@ -41,6 +41,10 @@ pub struct Case {
     pub rules: Vec<String>,
     #[serde(default)]
     pub as_of: Option<String>,
+    /// Other organisations assessed in the same batch, before `facts` (owners, subsidiaries):
+    /// only the assessment of `facts` is compared.
+    #[serde(default)]
+    pub batch: Vec<Value>,
 }
 
 /// One failed case: what was expected against what came out.
@@ -133,14 +137,21 @@ pub fn run(dir: &Path, coverage: bool) -> Result<Report, String> {
             let case: Case = serde_json::from_str(line)
                 .map_err(|e| format!("{file}:{}: not a test case: {e}", i + 1))?;
             let as_of = case.as_of.as_deref().unwrap_or(DEFAULT_AS_OF);
+            let text: Vec<String> = case
+                .batch
+                .iter()
+                .chain(std::iter::once(&case.facts))
+                .map(Value::to_string)
+                .collect();
             let mut out = crate::pipeline::assess_text(
-                &case.facts.to_string(),
+                &text.join("\n"),
                 Format::Jsonl,
                 &evaluator,
                 &validator,
                 as_of,
             );
-            let assessment = serde_json::to_value(out.remove(0)).unwrap_or(Value::Null);
+            let subject = out.pop();
+            let assessment = serde_json::to_value(subject).unwrap_or(Value::Null);
             let mut rules = Vec::new();
             super::rules_in(&assessment, &mut rules);
             seen_rules.extend(rules.iter().cloned());
@@ -201,8 +212,9 @@ fn measure(
     seen: &BTreeSet<String>,
     hits: &BTreeSet<(String, usize)>,
 ) -> Coverage {
-    // An overlay has no scripts or rules of its own: its coverage is that of its base.
-    let target = if pack.manifest.scripts.is_empty() {
+    // The pack's own rules and scripts; an overlay has none (it changes parameters), so its
+    // cases check what the changed parameters do. `evaluated` is the pack as run.
+    let target = if pack.manifest.id == evaluated.manifest.id {
         evaluated
     } else {
         pack

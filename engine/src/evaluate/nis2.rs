@@ -236,7 +236,14 @@ impl Nis2Pack {
                     .args
                     .iter()
                     .zip(values)
-                    .map(|(arg, v)| (arg_name(*arg).to_string(), v.to_string()))
+                    .map(|(arg, v)| {
+                        let shown = if v.is_string() {
+                            format!("{:?}", v.to_string())
+                        } else {
+                            v.to_string()
+                        };
+                        (arg_name(*arg).to_string(), shown)
+                    })
                     .collect(),
                 rule: id.clone(),
                 record: super::trace::current_record(),

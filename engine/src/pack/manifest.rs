@@ -30,6 +30,9 @@ pub struct Manifest {
     /// The schema the file names for editors; not used.
     #[serde(default, rename = "$schema")]
     pub schema: Option<String>,
+    /// A note for readers of the file; not used.
+    #[serde(default, rename = "$comment")]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
