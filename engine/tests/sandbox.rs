@@ -8,7 +8,6 @@ use assay::evaluate::Evaluator;
 use assay::pack::PackSet;
 use assay::read::Format;
 use common::*;
-use std::path::Path;
 
 /// A copy of the shipped nis2 pack in a temporary folder, with `classify` replaced by `body`
 /// when the entity type is `machinery_manufacturer`, so other records still take the real path,
@@ -27,19 +26,6 @@ fn pack_with(body: &str, functions: &str) -> tempfile::TempDir {
     );
     std::fs::write(&scope, format!("{patched}\n{functions}\n")).unwrap();
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 const BATCH: &str = r#"{"id": "a", "established_in": ["FR"], "provides_services_in": ["FR"], "employees": 300, "activities": [{"entity_type": "air_carrier"}]}

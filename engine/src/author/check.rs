@@ -72,7 +72,20 @@ pub fn check(dir: &Path) -> Vec<Finding> {
         );
     }
     if !findings.is_empty() {
-        // The rest reads the manifest's fields; a manifest that breaks the schema is fixed first.
+        // The rest reads the manifest's fields, so it waits until the manifest follows the
+        // schema; the scripts it lists are compiled anyway, to report their errors now.
+        let engine = sandbox::engine();
+        let known: BTreeSet<String> = crate::evaluate::nis2::argument_names()
+            .map(String::from)
+            .collect();
+        let scripts = manifest.get("scripts").and_then(Value::as_array);
+        for file in scripts.into_iter().flatten().filter_map(Value::as_str) {
+            if let Some(source) = text(file) {
+                if let Err(e) = engine.compile(&source) {
+                    findings.push(compile_error(file, &source, &e, &known));
+                }
+            }
+        }
         return findings;
     }
     let pack = match Pack::from_files(files.clone(), dir.display().to_string()) {
@@ -220,35 +233,7 @@ fn check_scripts(
                 source: source.to_string(),
                 ast,
             }),
-            Err(e) => {
-                let at = (
-                    e.position().line().unwrap_or(0),
-                    e.position().position().unwrap_or(0),
-                );
-                let kind = e.err_type().to_string();
-                let hint = match e.err_type() {
-                    rhai::ParseErrorType::VariableUndefined(name) => Some(
-                        match crate::validate::did_you_mean(
-                            name,
-                            known_names.iter().map(String::as_str),
-                        ) {
-                            Some(m) => format!(
-                                "did you mean `{m}`? A script reads only the facts its function \
-                                 receives as parameters (pack.json, \"decisions\")"
-                            ),
-                            None => "a script reads only the facts its function receives as \
-                                     parameters (pack.json, \"decisions\"); declare other \
-                                     variables with `let`"
-                                .into(),
-                        },
-                    ),
-                    rhai::ParseErrorType::Reserved(_) | rhai::ParseErrorType::BadInput(_) => {
-                        Some("`import`, `eval` and similar are not available in the sandbox".into())
-                    }
-                    _ => None,
-                };
-                findings.push(Finding::error(file, source, at, kind).hint(hint));
-            }
+            Err(e) => findings.push(compile_error(file, source, &e, &known_names)),
         }
     }
 
@@ -257,7 +242,7 @@ fn check_scripts(
         .flat_map(|c| c.ast.iter_functions().map(|f| f.name.to_string()))
         .collect();
     let host_fns: BTreeSet<String> = engine
-        .gen_fn_signatures(false)
+        .gen_fn_signatures(true)
         .into_iter()
         .filter_map(|sig| sig.split('(').next().map(|n| n.trim().to_string()))
         .collect();
@@ -308,7 +293,8 @@ fn check_scripts(
         findings.extend(problems);
     }
 
-    if !rule_ids.is_empty() && !compiled.is_empty() {
+    // Unused rules only make sense once every script compiles.
+    if !rule_ids.is_empty() && compiled.len() == pack.manifest.scripts.len() {
         if let Some(path) = pack.manifest.tables.get("rules") {
             let source = pack.text(path).unwrap_or_default();
             let table: Value = serde_json::from_str(source).unwrap_or(Value::Null);
@@ -460,10 +446,7 @@ fn check_overlay(pack: &Pack, manifest_text: &str, findings: &mut Vec<Finding>) 
     if pack.manifest.depends.is_empty() {
         return;
     }
-    let mut set = match PackSet::shipped() {
-        Ok(s) => s,
-        Err(_) => PackSet::default(),
-    };
+    let mut set = PackSet::shipped().unwrap_or_default();
     set.packs.remove(&pack.manifest.id);
     if set.insert(pack.clone()).is_err() {
         return;
@@ -487,4 +470,39 @@ fn check_overlay(pack: &Pack, manifest_text: &str, findings: &mut Vec<Finding>) 
             e.to_string(),
         ));
     }
+}
+
+/// A script that does not compile, with a hint: the fact it probably meant, for an undeclared
+/// variable.
+fn compile_error(
+    file: &str,
+    source: &str,
+    e: &rhai::ParseError,
+    known_names: &BTreeSet<String>,
+) -> Finding {
+    let at = (
+        e.position().line().unwrap_or(0),
+        e.position().position().unwrap_or(0),
+    );
+    let kind = e.err_type().to_string();
+    let hint = match e.err_type() {
+        rhai::ParseErrorType::VariableUndefined(name) => Some(match crate::validate::did_you_mean(
+            name,
+            known_names.iter().map(String::as_str),
+        ) {
+            Some(m) => format!(
+                "did you mean `{m}`? A script reads only the facts its function \
+                                 receives as parameters (pack.json, \"decisions\")"
+            ),
+            None => "a script reads only the facts its function receives as \
+                                     parameters (pack.json, \"decisions\"); declare other \
+                                     variables with `let`"
+                .into(),
+        }),
+        _ if kind.contains("import") || kind.contains("eval") => {
+            Some("`import` and `eval` are not available in the sandbox".into())
+        }
+        _ => None,
+    };
+    Finding::error(file, source, at, kind).hint(hint)
 }

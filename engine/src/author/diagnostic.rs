@@ -69,7 +69,8 @@ impl Finding {
             }
             offset += line.len();
         }
-        None
+        // Past the last line: the end of the file (an unclosed block).
+        (!self.source.is_empty()).then(|| self.source.trim_end().len().saturating_sub(1))
     }
 
     /// The finding drawn with miette: place, message, the source line with a marker, the hint.

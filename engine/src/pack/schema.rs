@@ -65,6 +65,11 @@ pub fn manifest_problems(manifest: &Value) -> Vec<Problem> {
                 jsonschema::error::ValidationErrorKind::FalseSchema => {
                     "this field is not allowed here".to_string()
                 }
+                _ if is_choice_value(manifest, &pointer) => format!(
+                    "{} is not a member-state choice: write true, false, or null when the \
+                     member state's choice is not known",
+                    e.instance()
+                ),
                 _ => e.to_string(),
             };
             Problem { pointer, message }
@@ -85,6 +90,21 @@ pub fn manifest_problems(manifest: &Value) -> Vec<Problem> {
         }
     }
     problems
+}
+
+/// Whether `pointer` is the default or a per-country value of a choice_by_member_state
+/// parameter.
+fn is_choice_value(manifest: &Value, pointer: &str) -> bool {
+    let parts: Vec<&str> = pointer.split('/').collect();
+    let is_value = matches!(
+        parts.as_slice(),
+        ["", "parameters", _, "default"] | ["", "parameters", _, "by_member_state", _]
+    );
+    is_value
+        && manifest
+            .pointer(&format!("/parameters/{}/type", parts[2]))
+            .and_then(Value::as_str)
+            == Some("choice_by_member_state")
 }
 
 /// Field names allowed at a place of the manifest, for "did you mean".
