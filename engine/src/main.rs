@@ -15,7 +15,7 @@ use std::process::ExitCode;
 #[command(
     name = "assay",
     version,
-    about = "Where an organisation stands under NIS2, from facts and rule packs"
+    about = "Where an organisation stands under NIS2 and SOC 2, and what to fix first, from facts and rule packs"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -132,6 +132,10 @@ struct AssessArgs {
     /// Apply a national overlay pack to the packs it depends on (e.g. `nis2-be`); repeatable.
     #[arg(long)]
     overlay: Vec<String>,
+    /// Plan actions listed per organisation (0 = all); the plan's summary counts them all.
+    /// Defaults to 10, and to all for `--format md`.
+    #[arg(long)]
+    plan_actions: Option<usize>,
     /// Input format, when the file name does not say.
     #[arg(long, value_enum)]
     input_format: Option<InputFormat>,
@@ -193,7 +197,12 @@ fn main() -> ExitCode {
 
 fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     let as_of = as_of(args.as_of)?;
-    let evaluator = evaluator(args.packs.as_deref(), &args.overlay)?;
+    let plan_actions = args.plan_actions.unwrap_or(match args.format {
+        OutputFormat::Md => 0,
+        _ => assay::evaluate::DEFAULT_PLAN_ACTIONS,
+    });
+    let evaluator =
+        evaluator(args.packs.as_deref(), &args.overlay)?.with_plan_actions(plan_actions);
     let validator = Validator::new();
     let (text, format) = read_input(&args.file, args.input_format)?;
     if format == Format::Csv {
@@ -247,14 +256,14 @@ fn summary(assessments: &[Assessment]) -> usize {
     let mut counts = [0usize; 5];
     let mut errors = 0;
     for a in assessments {
-        match &a.nis2 {
-            Some(n) => {
-                counts[Classification::ALL
-                    .iter()
-                    .position(|c| *c == n.classification)
-                    .unwrap_or(4)] += 1
-            }
-            None => errors += 1,
+        if !a.errors.is_empty() {
+            errors += 1;
+        }
+        if let Some(n) = &a.nis2 {
+            counts[Classification::ALL
+                .iter()
+                .position(|c| *c == n.classification)
+                .unwrap_or(4)] += 1
         }
     }
     let mut err = std::io::stderr().lock();

@@ -41,6 +41,23 @@ pub fn explain(
     for p in assessment.packs.iter() {
         let _ = writeln!(out, "  pack {} {} sha256 {}", p.id, p.version, p.sha256);
     }
+    let read_by = |out: &mut String, rule: &str| {
+        if let Some(step) = steps.iter().find(|s| s.rule == rule) {
+            let read: Vec<String> = step
+                .arguments
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "     read by {} (`{}`, pack {}): {}",
+                step.decision,
+                step.function,
+                step.pack,
+                read.join(", ")
+            );
+        }
+    };
     let Some(n) = &assessment.nis2 else {
         for e in &assessment.errors {
             let _ = writeln!(out, "  error ({}): {}", e.code, e.message);
@@ -60,21 +77,7 @@ pub fn explain(
             );
             continue;
         }
-        if let Some(step) = steps.iter().find(|s| s.rule == g.rule) {
-            let read: Vec<String> = step
-                .arguments
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            let _ = writeln!(
-                out,
-                "     read by {} (`{}`, pack {}): {}",
-                step.decision,
-                step.function,
-                step.pack,
-                read.join(", ")
-            );
-        }
+        read_by(&mut out, &g.rule);
     }
     if !n.missing.is_empty() {
         let _ = writeln!(out, "would be settled by: {}", n.missing.join(", "));
@@ -84,6 +87,28 @@ pub fn explain(
     }
     for note in &n.notes {
         let _ = writeln!(out, "note: {note}");
+    }
+    if let Some(soc2) = json.get("soc2").filter(|s| s.is_object()) {
+        let _ = writeln!(
+            out,
+            "SOC 2: needed {}, type {}",
+            soc2["needed"], soc2["type"]
+        );
+        let why = soc2["why"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for (i, g) in why.iter().enumerate() {
+            let rule = g["rule"].as_str().unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{:>3}. {rule}  [{}]",
+                i + 1,
+                g["cites"].as_str().unwrap_or_default()
+            );
+            let _ = writeln!(out, "     {}", g["says"].as_str().unwrap_or_default());
+            read_by(&mut out, rule);
+        }
     }
     if full {
         let _ = writeln!(out, "\nevery call into a pack, in order ({}):", steps.len());

@@ -91,11 +91,22 @@ impl Parameter {
             "bool" => value.is_boolean(),
             "number" => value.is_number(),
             "string" => value.is_string(),
+            "months" => value.as_u64().is_some(),
+            "phases" => value
+                .as_object()
+                .is_some_and(|m| !m.is_empty() && m.values().all(|v| v.as_u64().is_some())),
+            "capacity" => {
+                value.get("weeks_per_phase").is_some_and(Value::is_number)
+                    && value
+                        .get("effort_weeks")
+                        .and_then(Value::as_array)
+                        .is_some_and(|a| a.iter().all(Value::is_number))
+            }
             "fine" => {
                 value.get("amount_eur").is_some_and(Value::is_number)
                     && value.get("turnover_pct").is_some_and(Value::is_number)
             }
-            other => return Err(format!("parameter type `{other}` is not one of bool, number, string, choice_by_member_state, fine")),
+            other => return Err(format!("parameter type `{other}` is not one of bool, number, string, months, phases, capacity, choice_by_member_state, fine")),
         };
         if ok {
             return Ok(());
