@@ -524,3 +524,29 @@ fn the_commands() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("scope.rhai:1:"), "{err}");
 }
+
+#[test]
+fn the_pack_hash_is_the_same_embedded_and_on_disk() {
+    // One way everywhere (issue 4, item 1): the shipped (embedded) packs and the same folders
+    // read from disk hash alike, and the assessment carries that hash.
+    let shipped = PackSet::shipped().unwrap();
+    for dir in shipped_pack_dirs() {
+        let disk = Pack::from_dir(&dir).unwrap();
+        let embedded = shipped.get(&disk.manifest.id).unwrap();
+        assert_eq!(disk.sha256(), embedded.sha256(), "{}", dir.display());
+    }
+    let a = assess_one(&serde_json::json!({"id": "h"}));
+    assert_eq!(a.packs[0].sha256, shipped.get("nis2").unwrap().sha256());
+}
+
+#[test]
+fn a_case_that_breaks_the_case_schema_is_named_with_its_line() {
+    let (_tmp, dir) = pack_copy("soc2", "tests/need-and-type.jsonl", |t| {
+        format!("{t}{{\"name\": \"no source\", \"facts\": {{\"id\": \"x\"}}}}\n")
+    });
+    let e = test::run(&dir, false).unwrap_err();
+    assert!(
+        e.contains("tests/need-and-type.jsonl:8:") && e.contains("source"),
+        "{e}"
+    );
+}

@@ -173,3 +173,12 @@ fn a_huge_array_is_placed_on_its_line() {
         "{message}"
     );
 }
+
+#[test]
+fn reading_a_property_that_does_not_exist_fails_one_record_with_its_position() {
+    // Facts reach scripts as parameters, so an unknown fact is a compile error (test above); a
+    // property missing from a map fails at run time instead of reading as nothing.
+    let message = run_failing("        let m = #{a: 1};\n        return m.b;", "");
+    assert!(message.contains("scope.rhai:14:"), "{message}");
+    assert!(message.contains("Property not found: b"), "{message}");
+}

@@ -134,8 +134,7 @@ pub fn run(dir: &Path, coverage: bool) -> Result<Report, String> {
             if line.trim().is_empty() {
                 continue;
             }
-            let case: Case = serde_json::from_str(line)
-                .map_err(|e| format!("{file}:{}: not a test case: {e}", i + 1))?;
+            let case = parse_case(line).map_err(|e| format!("{file}:{}: {e}", i + 1))?;
             let as_of = case.as_of.as_deref().unwrap_or(DEFAULT_AS_OF);
             let text: Vec<String> = case
                 .batch
@@ -173,6 +172,37 @@ pub fn run(dir: &Path, coverage: bool) -> Result<Report, String> {
         report.coverage = Some(measure(&pack, evaluator.nis2_pack(), &seen_rules, &hits));
     }
     Ok(report)
+}
+
+const CASE_SCHEMA: &str = include_str!("../../../schemas/pack-test.schema.json");
+
+/// One line of a case file, checked against `schemas/pack-test.schema.json`.
+fn parse_case(line: &str) -> Result<Case, String> {
+    static SCHEMA: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    let schema = SCHEMA.get_or_init(|| {
+        let value: Value = serde_json::from_str(CASE_SCHEMA)
+            .unwrap_or_else(|e| unreachable!("shipped test case schema is JSON: {e}"));
+        jsonschema::options()
+            .with_pattern_options(jsonschema::PatternOptions::regex())
+            .build(&value)
+            .unwrap_or_else(|e| unreachable!("shipped test case schema compiles: {e}"))
+    });
+    let value: Value =
+        serde_json::from_str(line).map_err(|e| format!("not JSON (column {}): {e}", e.column()))?;
+    let problems: Vec<String> = schema
+        .iter_errors(&value)
+        .map(|e| {
+            let at = e.instance_path().as_str().to_string();
+            format!("{}: {e}", if at.is_empty() { "the case" } else { &at })
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(format!(
+            "not a test case (schemas/pack-test.schema.json): {}",
+            problems.join("; ")
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| format!("not a test case: {e}"))
 }
 
 /// Expected against actual for one case.
