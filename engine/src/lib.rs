@@ -9,7 +9,8 @@
 //! - [`evaluate`]: per entity, pure and in parallel, the rule packs of [`pack`] decide;
 //! - [`write`]: assessments out, in input order ([`markdown`] renders the readable document).
 //!
-//! [`pipeline`] runs the steps over a batch; `main.rs` is the command line.
+//! [`pipeline`] runs the steps over a batch; [`group_report`] rolls the assessments up per
+//! group; `main.rs` is the command line.
 
 pub mod assessment;
 pub mod author;
@@ -18,6 +19,7 @@ pub mod evaluate;
 pub mod facts;
 pub mod gen;
 pub mod group;
+pub mod group_report;
 pub mod markdown;
 pub mod pack;
 pub mod pipeline;

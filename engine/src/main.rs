@@ -2,6 +2,7 @@
 
 use assay::assessment::{Assessment, Classification};
 use assay::evaluate::Evaluator;
+use assay::group_report::{GroupReport, ReportFormat};
 use assay::pack::PackSet;
 use assay::read::{self, Format};
 use assay::validate::Validator;
@@ -132,8 +133,12 @@ struct AssessArgs {
     /// Apply a national overlay pack to the packs it depends on (e.g. `nis2-be`); repeatable.
     #[arg(long)]
     overlay: Vec<String>,
+    /// Also write a roll-up per group of organisations connected by ownership: Markdown when
+    /// PATH ends in .md, JSON when it ends in .json.
+    #[arg(long, value_name = "PATH")]
+    group_report: Option<PathBuf>,
     /// Plan actions listed per organisation (0 = all); the plan's summary counts them all.
-    /// Defaults to 10, and to all for `--format md`.
+    /// Defaults to 5, and to all for `--format md`.
     #[arg(long)]
     plan_actions: Option<usize>,
     /// Input format, when the file name does not say.
@@ -197,6 +202,15 @@ fn main() -> ExitCode {
 
 fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     let as_of = as_of(args.as_of)?;
+    let report_format = match &args.group_report {
+        Some(path) => Some(ReportFormat::from_path(path).ok_or_else(|| {
+            format!(
+                "--group-report `{}`: end the file name in .md (Markdown) or .json (JSON)",
+                path.display()
+            )
+        })?),
+        None => None,
+    };
     let plan_actions = args.plan_actions.unwrap_or(match args.format {
         OutputFormat::Md => 0,
         _ => assay::evaluate::DEFAULT_PLAN_ACTIONS,
@@ -243,6 +257,12 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         Ok(()) => {}
     }
 
+    if let (Some(path), Some(report_format)) = (&args.group_report, report_format) {
+        let report = GroupReport::build(&read::read(&text, format), &assessments);
+        std::fs::write(path, report.render(report_format))
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    }
+
     let errors = summary(&assessments);
     Ok(if errors > 0 {
         ExitCode::from(1)
@@ -258,6 +278,7 @@ fn summary(assessments: &[Assessment]) -> usize {
     for a in assessments {
         if !a.errors.is_empty() {
             errors += 1;
+            continue;
         }
         if let Some(n) = &a.nis2 {
             counts[Classification::ALL
@@ -418,32 +439,15 @@ mod author {
     }
 }
 
+/// A calendar date written YYYY-MM-DD: `2026-02-30` has the shape but is no date.
 fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && s.chars()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-        && matches!(s[5..7].parse::<u32>(), Ok(1..=12))
-        && matches!(s[8..10].parse::<u32>(), Ok(1..=31))
+    s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
 }
 
-/// Today's date in UTC, from the system clock (days since 1970 to a civil date).
+/// Today's date in UTC.
 fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let z = (secs / 86_400) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    chrono::Utc::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string()
 }

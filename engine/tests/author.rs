@@ -550,3 +550,18 @@ fn a_case_that_breaks_the_case_schema_is_named_with_its_line() {
         "{e}"
     );
 }
+
+#[test]
+fn the_belgian_cases_fail_without_the_overlay_choice() {
+    // The nis2-be cases are not tautologies: with the recital 16 override set back to the
+    // directive as written (false), the carve-out case fails.
+    let (_tmp, dir) = pack_copy("nis2-be", "pack.json", |t| {
+        t.replace(
+            "\"recital16_carve_out\": true",
+            "\"recital16_carve_out\": false",
+        )
+    });
+    let report = test::run(&dir, false).unwrap();
+    assert_eq!(report.failures.len(), 1, "{:#?}", report.failures);
+    assert!(report.failures[0].problems[0].starts_with("nis2.carve_out.classification"));
+}

@@ -88,7 +88,7 @@ impl Parameter {
     pub fn check_value(&self, value: &Value) -> Result<(), String> {
         let ok = match self.kind.as_str() {
             "choice_by_member_state" => value.is_boolean() || value.is_null(),
-            "bool" => value.is_boolean(),
+            "boolean" => value.is_boolean(),
             "number" => value.is_number(),
             "string" => value.is_string(),
             "months" => value.as_u64().is_some(),
@@ -106,7 +106,7 @@ impl Parameter {
                 value.get("amount_eur").is_some_and(Value::is_number)
                     && value.get("turnover_pct").is_some_and(Value::is_number)
             }
-            other => return Err(format!("parameter type `{other}` is not one of bool, number, string, months, phases, capacity, choice_by_member_state, fine")),
+            other => return Err(format!("parameter type `{other}` is not one of boolean, number, string, months, phases, capacity, choice_by_member_state, fine")),
         };
         if ok {
             return Ok(());
