@@ -6,7 +6,7 @@
 //! - [`validate`]: the facts schema and semantic checks → [`facts::Facts`] or error records;
 //! - [`group`]: figures aggregated with linked and partner enterprises across the batch;
 //! - [`evaluate`]: per entity, pure and in parallel, the rule packs of [`pack`] decide;
-//! - [`write`]: assessments out, in input order.
+//! - [`write`]: assessments out, in input order; [`report`] makes HTML reports of them.
 //!
 //! [`pipeline`] runs the steps over a batch; `main.rs` is the command line.
 
@@ -19,5 +19,6 @@ pub mod group;
 pub mod pack;
 pub mod pipeline;
 pub mod read;
+pub mod report;
 pub mod validate;
 pub mod write;

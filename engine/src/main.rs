@@ -4,6 +4,7 @@ use assay::assessment::{Assessment, Classification};
 use assay::evaluate::Evaluator;
 use assay::pack::PackSet;
 use assay::read::{self, Format};
+use assay::report;
 use assay::validate::Validator;
 use assay::write::{OutputFormat, Writer};
 use clap::{Parser, Subcommand};
@@ -26,6 +27,9 @@ struct Cli {
 enum Command {
     /// Assess a portfolio: one assessment per organisation, in input order.
     Assess(AssessArgs),
+    /// Reports to hand to clients and boards: one HTML page for the portfolio, one per
+    /// organisation and one per group, from assessments or from a portfolio assessed first.
+    Report(ReportArgs),
     /// Generate synthetic data for benchmarks and trials.
     Gen {
         #[command(subcommand)]
@@ -56,6 +60,13 @@ struct AssessArgs {
     /// Write the assessments here instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// How a portfolio is assessed; `assess` and `report` share them.
+#[derive(clap::Args)]
+struct RunArgs {
     /// The date the assessment is made as of (YYYY-MM-DD); defaults to today (UTC).
     #[arg(long)]
     as_of: Option<String>,
@@ -68,6 +79,36 @@ struct AssessArgs {
     /// Input format, when the file name does not say.
     #[arg(long, value_enum)]
     input_format: Option<InputFormat>,
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// Assessments written by `assay assess` (.jsonl or .json), or a portfolio file to assess.
+    file: String,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "html")]
+    format: ReportFormat,
+    /// Folder to write the pages into (created when missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// The portfolio the assessments were made from: adds names, sectors and group trees.
+    #[arg(long)]
+    facts: Option<String>,
+    /// Assessments of an earlier run: the report shows what changed since.
+    #[arg(long)]
+    previous: Option<String>,
+    /// A folder of adapted templates (copied from `templates/`); missing files fall back to
+    /// the shipped ones.
+    #[arg(long)]
+    templates: Option<PathBuf>,
+    /// Used when FILE is a portfolio, which is assessed first.
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    Html,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -91,6 +132,13 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Report(args) => match report(args) {
+            Ok(code) => code,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(2)
+            }
+        },
         Command::Gen {
             what: GenCommand::Portfolio { n, seed },
         } => {
@@ -105,40 +153,54 @@ fn main() -> ExitCode {
     }
 }
 
-fn assess(args: AssessArgs) -> Result<ExitCode, String> {
-    let as_of = match args.as_of {
-        Some(d) if is_date(&d) => d,
-        Some(d) => {
-            return Err(format!(
-                "--as-of `{d}` is not a date; write it as YYYY-MM-DD"
-            ))
-        }
-        None => today(),
-    };
-    let packs = match &args.packs {
+fn as_of(arg: Option<String>) -> Result<String, String> {
+    match arg {
+        Some(d) if is_date(&d) => Ok(d),
+        Some(d) => Err(format!(
+            "--as-of `{d}` is not a date; write it as YYYY-MM-DD"
+        )),
+        None => Ok(today()),
+    }
+}
+
+fn load_packs(dir: Option<&PathBuf>) -> Result<PackSet, String> {
+    match dir {
         Some(dir) => PackSet::from_dir(dir),
         None => PackSet::shipped(),
     }
-    .map_err(|e| e.to_string())?;
-    let evaluator = Evaluator::new(packs).map_err(|e| e.to_string())?;
-    let validator = Validator::new();
+    .map_err(|e| e.to_string())
+}
 
-    let text = if args.file == "-" {
+/// A file's text, or standard input's for `-`.
+fn read_input(file: &str) -> Result<String, String> {
+    if file == "-" {
         let mut s = String::new();
         std::io::stdin()
             .read_to_string(&mut s)
             .map_err(|e| format!("cannot read standard input: {e}"))?;
-        s
+        Ok(s)
     } else {
-        std::fs::read_to_string(&args.file)
-            .map_err(|e| format!("cannot read `{}`: {e}", args.file))?
-    };
-    let format = match args.input_format {
+        std::fs::read_to_string(file).map_err(|e| format!("cannot read `{file}`: {e}"))
+    }
+}
+
+fn input_format(given: Option<InputFormat>, file: &str, text: &str) -> Format {
+    match given {
         Some(InputFormat::Csv) => Format::Csv,
         Some(InputFormat::Jsonl) => Format::Jsonl,
         Some(InputFormat::Json) => Format::Json,
-        None => Format::from_path(&args.file).unwrap_or_else(|| Format::sniff(&text)),
-    };
+        None => Format::from_path(file).unwrap_or_else(|| Format::sniff(text)),
+    }
+}
+
+fn assess(args: AssessArgs) -> Result<ExitCode, String> {
+    let as_of = as_of(args.run.as_of)?;
+    let evaluator =
+        Evaluator::new(load_packs(args.run.packs.as_ref())?).map_err(|e| e.to_string())?;
+    let validator = Validator::new();
+
+    let text = read_input(&args.file)?;
+    let format = input_format(args.run.input_format, &args.file, &text);
     if format == Format::Csv {
         for (column, hint) in read::csv::unknown_columns(&text) {
             let hint = hint
@@ -148,13 +210,13 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         }
     }
 
-    if args.jobs > 1024 {
+    if args.run.jobs > 1024 {
         return Err(format!(
             "--jobs {} is far more threads than any machine has cores; use 0 for one per core",
-            args.jobs
+            args.run.jobs
         ));
     }
-    let pool = assay::pipeline::pool(args.jobs).map_err(|e| e.to_string())?;
+    let pool = assay::pipeline::pool(args.run.jobs).map_err(|e| e.to_string())?;
     let assessments = pool
         .install(|| assay::pipeline::assess_text(&text, format, &evaluator, &validator, &as_of));
 
@@ -178,6 +240,63 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     }
 
     let errors = summary(&assessments);
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn report(args: ReportArgs) -> Result<ExitCode, String> {
+    let ReportFormat::Html = args.format;
+    let packs = load_packs(args.run.packs.as_ref())?;
+    let text = read_input(&args.file)?;
+    let mut inputs = report::Inputs {
+        obligations: report::source::obligations(&packs),
+        sectors: report::source::sectors(&packs),
+        size_classes: report::source::size_classes(&packs),
+        ..Default::default()
+    };
+    if report::source::looks_like_assessments(&text) {
+        inputs.assessments =
+            report::source::parse_assessments(&text, &args.file).map_err(|e| e.to_string())?;
+    } else {
+        let as_of = as_of(args.run.as_of)?;
+        let evaluator = Evaluator::new(packs).map_err(|e| e.to_string())?;
+        let format = input_format(args.run.input_format, &args.file, &text);
+        let pool = assay::pipeline::pool(args.run.jobs).map_err(|e| e.to_string())?;
+        (inputs.assessments, inputs.facts) = pool.install(|| {
+            report::source::assess_portfolio(&text, format, &evaluator, &Validator::new(), &as_of)
+        });
+    }
+    if let Some(file) = &args.facts {
+        let text = read_input(file)?;
+        let format = input_format(args.run.input_format, file, &text);
+        inputs.facts = report::source::read_facts(&text, format);
+    }
+    if let Some(file) = &args.previous {
+        let text = read_input(file)?;
+        inputs.previous =
+            Some(report::source::parse_assessments(&text, file).map_err(|e| e.to_string())?);
+    }
+    let templates = match &args.templates {
+        Some(dir) => report::templates::Templates::from_dir(dir),
+        None => report::templates::Templates::embedded(),
+    }
+    .map_err(|e| e.to_string())?;
+    let written = report::write_html(&inputs, &templates, &args.out).map_err(|e| e.to_string())?;
+    eprintln!(
+        "wrote {} with {} organisation and {} group pages to `{}`",
+        written.portfolio.display(),
+        written.organisations.len(),
+        written.groups.len(),
+        args.out.display()
+    );
+    let errors = inputs
+        .assessments
+        .iter()
+        .filter(|a| a.get("nis2").is_none())
+        .count();
     Ok(if errors > 0 {
         ExitCode::from(1)
     } else {

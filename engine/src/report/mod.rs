@@ -1,0 +1,267 @@
+//! Reports: self-contained HTML pages that a consultant hands to a client or a board.
+//!
+//! The input is assessment output (see [`crate::assessment`]), read back as JSON so that fields
+//! this build does not know yet (SOC 2, the plan, group aggregation) render when present and
+//! say "not assessed" when absent. The facts, when given, add sectors, names and ownership.
+//!
+//! - [`source`] reads assessments or assesses a portfolio first;
+//! - [`portfolio`], [`organisation`] and [`group`] build the data of each page;
+//! - [`templates`] renders them with minijinja from `templates/` (embedded, or a folder a
+//!   consultant adapted), with [`chart`] drawing bar charts as inline SVG.
+//!
+//! Every page is one file with its stylesheet inline and no script, font or image from
+//! elsewhere, so it opens offline and prints to a clean PDF.
+
+pub mod chart;
+pub mod group;
+pub mod organisation;
+pub mod portfolio;
+pub mod source;
+pub mod templates;
+
+use rayon::prelude::*;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use templates::Templates;
+use thiserror::Error;
+
+/// A problem making a report; each names the file and what would fix it.
+#[derive(Debug, Error)]
+pub enum ReportError {
+    #[error("cannot read `{path}`: {message}")]
+    Read { path: String, message: String },
+    #[error("`{path}` line {line}: {message}")]
+    Input {
+        path: String,
+        line: usize,
+        message: String,
+    },
+    #[error("template `{name}`: {message}")]
+    Template { name: String, message: String },
+    #[error("cannot write `{path}`: {message}")]
+    Write { path: String, message: String },
+}
+
+/// What a report is made of.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    /// Assessments, in input order, as written by `assay assess`.
+    pub assessments: Vec<Value>,
+    /// Facts by organisation id (the first record of an id wins), when known.
+    pub facts: HashMap<String, Value>,
+    /// An earlier assessment run, for "changed since".
+    pub previous: Option<Vec<Value>>,
+    /// Titles and clocks of obligations by id, from the `nis2` pack's obligations table.
+    pub obligations: Map<String, Value>,
+    /// The sector of each entity type, from the `nis2` pack, for activities given by type alone.
+    pub sectors: HashMap<String, String>,
+    /// The size-class table of the `nis2` pack (Rec. 2003/361/EC Annex Art. 2), for ceilings.
+    pub size_classes: Value,
+}
+
+/// The pages written, relative to the output folder.
+#[derive(Debug)]
+pub struct Written {
+    pub portfolio: PathBuf,
+    pub organisations: Vec<PathBuf>,
+    pub groups: Vec<PathBuf>,
+}
+
+/// The file name of every organisation page, by position in the assessments.
+pub(crate) struct Pages {
+    pub organisations: Vec<String>,
+}
+
+impl Pages {
+    /// File names are made from ids, which come from client files: only letters, digits, `-`
+    /// and `_` survive, so no id can name a path outside the folder, and clashes get a number.
+    fn new(assessments: &[Value]) -> Pages {
+        let mut used = HashSet::new();
+        let organisations = assessments
+            .iter()
+            .map(|a| {
+                let base = match a.get("id").and_then(Value::as_str) {
+                    Some(id) => format!("org-{}", slug(id)),
+                    None => format!(
+                        "line-{}",
+                        a.get("line").and_then(Value::as_u64).unwrap_or(0)
+                    ),
+                };
+                unique(&mut used, base)
+            })
+            .collect();
+        Pages { organisations }
+    }
+}
+
+pub(crate) fn unique(used: &mut HashSet<String>, base: String) -> String {
+    let mut name = format!("{base}.html");
+    let mut n = 2;
+    while !used.insert(name.to_ascii_lowercase()) {
+        name = format!("{base}-{n}.html");
+        n += 1;
+    }
+    name
+}
+
+pub(crate) fn slug(id: &str) -> String {
+    let s: String = id
+        .chars()
+        .take(80)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() {
+        "_".into()
+    } else {
+        s
+    }
+}
+
+/// What every page shows so that a report can be reproduced: the packs and the dates.
+fn provenance(assessments: &[Value]) -> Value {
+    let mut packs: BTreeMap<String, Value> = BTreeMap::new();
+    let mut dates: Vec<String> = Vec::new();
+    for a in assessments {
+        for p in a
+            .get("packs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let key = format!(
+                "{}@{}@{}",
+                str_at(p, "/id"),
+                str_at(p, "/version"),
+                str_at(p, "/sha256")
+            );
+            packs.entry(key).or_insert_with(|| p.clone());
+        }
+        if let Some(d) = a.get("as_of").and_then(Value::as_str) {
+            if !dates.iter().any(|x| x == d) {
+                dates.push(d.to_string());
+            }
+        }
+    }
+    dates.sort();
+    json!({
+        "packs": packs.into_values().collect::<Vec<_>>(),
+        "as_of": dates,
+        "tool": format!("assay {}", env!("CARGO_PKG_VERSION")),
+    })
+}
+
+/// A string at a JSON pointer, or "".
+pub(crate) fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
+    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The display name: the facts' `name`, else the id.
+pub(crate) fn name_of(inputs: &Inputs, a: &Value) -> String {
+    let id = a.get("id").and_then(Value::as_str);
+    id.and_then(|id| inputs.facts.get(id))
+        .and_then(|f| f.get("name"))
+        .and_then(Value::as_str)
+        .or(id)
+        .map(String::from)
+        .unwrap_or_else(|| {
+            format!(
+                "record on line {}",
+                a.get("line").and_then(Value::as_u64).unwrap_or(0)
+            )
+        })
+}
+
+/// Renders every page into `out` (created when missing) and returns what was written.
+pub fn write_html(
+    inputs: &Inputs,
+    templates: &Templates,
+    out: &Path,
+) -> Result<Written, ReportError> {
+    std::fs::create_dir_all(out).map_err(|e| write_error(out, e))?;
+    let pages = Pages::new(&inputs.assessments);
+    let common = provenance(&inputs.assessments);
+    let changes = portfolio::changes(inputs);
+    let groups = group::groups(inputs, &pages);
+
+    let portfolio = portfolio::context(inputs, &pages, &changes, &groups);
+    let html = templates.render("portfolio.html", &common, portfolio)?;
+    write(out, "index.html", &html)?;
+
+    let organisations = inputs
+        .assessments
+        .par_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let context = organisation::context(inputs, a, &changes, &groups);
+            let html = templates.render("organisation.html", &common, context)?;
+            let name = &pages.organisations[i];
+            write(out, name, &html)?;
+            Ok(PathBuf::from(name))
+        })
+        .collect::<Result<Vec<_>, ReportError>>()?;
+
+    let groups = groups
+        .iter()
+        .map(|g| {
+            let html = templates.render("group.html", &common, g.context.clone())?;
+            write(out, &g.page, &html)?;
+            Ok(PathBuf::from(&g.page))
+        })
+        .collect::<Result<Vec<_>, ReportError>>()?;
+
+    Ok(Written {
+        portfolio: PathBuf::from("index.html"),
+        organisations,
+        groups,
+    })
+}
+
+fn write(dir: &Path, name: &str, html: &str) -> Result<(), ReportError> {
+    let path = dir.join(name);
+    std::fs::write(&path, html).map_err(|e| write_error(&path, e))
+}
+
+fn write_error(path: &Path, e: std::io::Error) -> ReportError {
+    ReportError::Write {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_cannot_name_a_path_outside_the_folder() {
+        let pages = Pages::new(&[
+            json!({"id": "../../etc/passwd"}),
+            json!({"id": "a/b"}),
+            json!({"id": "a_b"}),
+            json!({"line": 7}),
+        ]);
+        assert_eq!(
+            pages.organisations,
+            [
+                "org-______etc_passwd.html",
+                "org-a_b.html",
+                "org-a_b-2.html",
+                "line-7.html"
+            ]
+        );
+    }
+
+    #[test]
+    fn ids_differing_only_in_case_get_two_files() {
+        // Case-insensitive file systems (macOS, Windows) would otherwise overwrite one.
+        let pages = Pages::new(&[json!({"id": "Acme"}), json!({"id": "acme"})]);
+        assert_eq!(pages.organisations, ["org-Acme.html", "org-acme-2.html"]);
+    }
+}

@@ -1,0 +1,216 @@
+//! HTML reports without a browser: what the pages say for the output contract of DESIGN.md,
+//! including the SOC 2 and plan fields other packs add, hostile input, adapted templates and
+//! changes since an earlier run. `report_browser.rs` loads the pages in Chromium.
+
+mod common;
+
+use assay::pack::PackSet;
+use assay::read::Format;
+use assay::report::{self, templates::Templates, Inputs};
+use common::*;
+use serde_json::{json, Value};
+use std::path::Path;
+
+fn inputs(assessments: Vec<Value>) -> Inputs {
+    let packs = PackSet::shipped().expect("shipped packs");
+    Inputs {
+        assessments,
+        obligations: report::source::obligations(&packs),
+        sectors: report::source::sectors(&packs),
+        size_classes: report::source::size_classes(&packs),
+        ..Default::default()
+    }
+}
+
+fn assessed(facts: &[Value]) -> Inputs {
+    let text: Vec<String> = facts.iter().map(Value::to_string).collect();
+    let (assessments, facts) = report::source::assess_portfolio(
+        &text.join("\n"),
+        Format::Jsonl,
+        evaluator(),
+        validator(),
+        AS_OF,
+    );
+    Inputs {
+        facts,
+        ..inputs(assessments)
+    }
+}
+
+fn render(inputs: &Inputs, templates: &Templates) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    report::write_html(inputs, templates, dir.path()).expect("report written");
+    dir
+}
+
+fn page(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// An essential entity: 300 AWU electricity supplier (NIS2 Art. 3(1)(a), Annex I).
+fn essential() -> Value {
+    json!({"id": "acme", "name": "Acme Energie GmbH", "established_in": ["DE"],
+           "provides_services_in": ["DE"], "public_or_private": "private", "employees": 300,
+           "annual_turnover_eur": 80_000_000, "balance_sheet_eur": 60_000_000,
+           "activities": [{"sector": "energy", "subsector": "electricity",
+                           "entity_type": "electricity_undertaking_supply"}]})
+}
+
+#[test]
+fn every_page_is_self_contained() {
+    let dir = render(&assessed(&[essential()]), &Templates::embedded().unwrap());
+    for name in ["index.html", "org-acme.html"] {
+        let html = page(dir.path(), name);
+        // No script, no stylesheet, font or image fetched from anywhere.
+        assert!(!html.contains("<script"), "{name}");
+        assert!(!html.contains("<link"), "{name}");
+        assert!(!html.contains("src=\"http"), "{name}");
+        assert!(!html.contains("url("), "{name}");
+        assert!(html.contains("Content-Security-Policy"), "{name}");
+        // Provenance on every page (issue 7 item 5).
+        assert!(
+            html.contains(&format!("Assessed as of <time>{AS_OF}</time>")),
+            "{name}"
+        );
+        assert!(html.contains(&PackSet::shipped().unwrap().get("nis2").unwrap().sha256()));
+        // Printable: a print stylesheet.
+        assert!(html.contains("@media print"), "{name}");
+    }
+}
+
+#[test]
+fn soc2_and_plan_render_from_the_agreed_output_fields() {
+    // The fields of the lead's SOC 2 and plan decisions (DESIGN.md §Assessment), as agreed for
+    // issue 3; the values are made up here, the shape is the contract.
+    let mut inputs = assessed(&[essential()]);
+    let a = &mut inputs.assessments[0];
+    a["soc2"] = json!({"needed": true, "type": "type2", "criteria": ["availability", "security"],
+        "why": [{"rule": "soc2_us_customers", "cites": "DESIGN.md SOC 2 rules",
+                 "says": "service organisation with customers in the US"}],
+        "missing": [], "instead": null,
+        "milestones": [{"id": "type2_window_start", "date": "2027-06-04",
+                        "says": "first Type II observation window ends"}]});
+    a["plan"] = json!({"actions": [
+        {"rank": 1, "control": "A.5.24", "title": "Incident management planning",
+         "closes": ["nis2:art23", "nis2:art21_2_b"], "phase": "now", "basis": "legal",
+         "why": "a legal reporting duty with a 24-hour clock"},
+        {"rank": 2, "control": "A.8.13", "title": "Information backup",
+         "closes": ["nis2:art21_2_c", "soc2:A1.2"], "phase": "later", "basis": "contractual",
+         "why": "closes two frameworks"}],
+        "coverage": {"nis2": {"requirements": 14, "covered": 9, "pct": 64.3, "says": "9 of 14"}}});
+    let dir = render(&inputs, &Templates::embedded().unwrap());
+
+    let org = page(dir.path(), "org-acme.html");
+    assert!(org.contains("a <strong>Type II</strong> report"));
+    assert!(org.contains("Availability, Security"));
+    assert!(org.contains("2027-06-04") && org.contains("first Type II observation window ends"));
+    assert!(org.contains("Now (0–3 months): 1 actions"));
+    assert!(org.contains("Next (3–6 months): 0 actions"));
+    assert!(org.contains("Later (6–12 months): 1 actions"));
+    assert!(org.contains("nis2:art23, nis2:art21_2_b"));
+    assert!(org.contains("64.3 %"));
+
+    let index = page(dir.path(), "index.html");
+    assert!(index.contains("Type II</text>"), "SOC 2 type chart");
+    assert!(index.contains("data-gap=\"A.5.24\">1<"), "most common gaps");
+    assert!(!index.contains("SOC 2 not assessed"));
+}
+
+#[test]
+fn absent_soc2_and_plan_say_not_assessed() {
+    let dir = render(&assessed(&[essential()]), &Templates::embedded().unwrap());
+    let org = page(dir.path(), "org-acme.html");
+    assert!(org.contains("SOC 2 not assessed"));
+    assert!(org.contains("Remediation plan not assessed"));
+}
+
+#[test]
+fn text_from_client_files_cannot_add_markup_or_escape_the_folder() {
+    let mut hostile = essential();
+    hostile["id"] = json!("../<img src=x onerror=alert(1)>");
+    hostile["name"] = json!("<script>alert('name')</script>");
+    let dir = render(&assessed(&[hostile]), &Templates::embedded().unwrap());
+    let files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        files.contains(&"org-____img_src_x_onerror_alert_1__.html".to_string()),
+        "{files:?}"
+    );
+    for name in &files {
+        let html = page(dir.path(), name);
+        assert!(!html.contains("<script>alert"), "{name}");
+        assert!(!html.contains("<img src=x"), "{name}");
+    }
+    assert!(page(dir.path(), "index.html").contains("&lt;script&gt;alert("));
+}
+
+#[test]
+fn error_records_are_listed_with_the_fix() {
+    let inputs = assessed(&[essential(), json!({"id": "bad", "employees": "many"})]);
+    assert!(inputs.assessments[1].get("nis2").is_none());
+    let dir = render(&inputs, &Templates::embedded().unwrap());
+    let index = page(dir.path(), "index.html");
+    assert!(index.contains("data-figure=\"error_records\">1<"));
+    assert!(index.contains("employees</code></td><td>`employees`: &quot;many&quot; is not of type"));
+    assert!(page(dir.path(), "org-bad.html").contains("no decision was made"));
+}
+
+#[test]
+fn changes_since_a_previous_run_are_listed() {
+    let mut inputs = assessed(&[essential()]);
+    let mut before = inputs.assessments[0].clone();
+    before["nis2"]["classification"] = json!("important");
+    before["as_of"] = json!("2026-01-01");
+    let gone = json!({"id": "sold-off", "as_of": "2026-01-01", "packs": [], "nis2": {}});
+    inputs.previous = Some(vec![before, gone]);
+    let dir = render(&inputs, &Templates::embedded().unwrap());
+    let index = page(dir.path(), "index.html");
+    assert!(index.contains("Changed since the assessment of 2026-01-01"));
+    assert!(index.contains("<td>important</td><td><strong>essential</strong></td>"));
+    assert!(index.contains("No longer in the portfolio: sold-off."));
+    assert!(page(dir.path(), "org-acme.html").contains("<strong>essential</strong>"));
+}
+
+#[test]
+fn an_adapted_template_folder_overrides_only_what_it_holds() {
+    let custom = tempfile::tempdir().unwrap();
+    std::fs::write(
+        custom.path().join("portfolio.html"),
+        "{% extends \"base.html\" %}{% block content %}<p>Kanzlei Muster: {{ total }}</p>{% endblock %}",
+    )
+    .unwrap();
+    let templates = Templates::from_dir(custom.path()).expect("adapted templates");
+    let dir = render(&assessed(&[essential()]), &templates);
+    assert!(page(dir.path(), "index.html").contains("<p>Kanzlei Muster: 1</p>"));
+    // The organisation page still comes from the shipped template.
+    assert!(page(dir.path(), "org-acme.html").contains("Obligations and deadlines"));
+}
+
+#[test]
+fn a_broken_template_is_named_with_its_line() {
+    let custom = tempfile::tempdir().unwrap();
+    std::fs::write(custom.path().join("group.html"), "line one\n{% if %}").unwrap();
+    let e = Templates::from_dir(custom.path())
+        .err()
+        .expect("a syntax error");
+    let message = e.to_string();
+    assert!(message.starts_with("template `group.html`"), "{message}");
+    assert!(message.contains("group.html:2"), "{message}");
+}
+
+#[test]
+fn a_ring_of_holdings_is_drawn_once_and_ends() {
+    // Two companies holding 30 % of each other: partners both ways (Rec. 2003/361/EC Annex
+    // Art. 3(2)); the tree must not recurse for ever.
+    let mut a = essential();
+    a["owners"] = json!([{"id": "b", "share_pct": 30}]);
+    let mut b = essential();
+    b["id"] = json!("b");
+    b["owners"] = json!([{"id": "acme", "share_pct": 30}]);
+    let dir = render(&assessed(&[a, b]), &Templates::embedded().unwrap());
+    let group = page(dir.path(), "group-acme.html");
+    assert!(group.contains("the holdings form a ring"));
+    assert!(group.contains("30 % of capital (partner)"));
+}
