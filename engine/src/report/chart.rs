@@ -15,9 +15,11 @@ pub struct Bar {
     pub key: Option<String>,
 }
 
-const WIDTH: f64 = 640.0;
-const LABEL_WIDTH: f64 = 220.0;
-const VALUE_WIDTH: f64 = 110.0;
+const WIDTH: f64 = 600.0;
+const VALUE_WIDTH: f64 = 100.0;
+/// About the width of one character of the 13 px sans-serif the stylesheet sets, so that the
+/// longest label fits beside its bar without measuring text (which needs the font).
+const CHAR_WIDTH: f64 = 7.2;
 const ROW: f64 = 26.0;
 const BAR: f64 = 18.0;
 
@@ -38,7 +40,13 @@ pub fn bars(title: &str, bars: &[Bar], unit: &str, reference: Option<&Reference>
         .map(|b| b.value)
         .chain(reference.map(|r| r.value))
         .fold(0.0_f64, f64::max);
-    let plot = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
+    let longest = bars
+        .iter()
+        .map(|b| b.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let label_width = (longest as f64 * CHAR_WIDTH + 12.0).clamp(60.0, 320.0);
+    let plot = WIDTH - label_width - VALUE_WIDTH;
     let mut svg = String::new();
     let _ = write!(
         svg,
@@ -67,15 +75,15 @@ pub fn bars(title: &str, bars: &[Bar], unit: &str, reference: Option<&Reference>
         let text_y = y + BAR - 4.0;
         let _ = write!(
             svg,
-            r#"<g class="row"><text x="{x}" y="{text_y}" text-anchor="end" class="chart-label">{label}</text><rect class="{class}" x="{LABEL_WIDTH}" y="{y}" width="{length:.1}" height="{BAR}"><title>{label}: {value}</title></rect><text x="{vx:.1}" y="{text_y}" class="chart-value">{value}</text></g>"#,
-            x = LABEL_WIDTH - 8.0,
+            r#"<g class="row"><text x="{x:.1}" y="{text_y}" text-anchor="end" class="chart-label">{label}</text><rect class="{class}" x="{label_width:.1}" y="{y}" width="{length:.1}" height="{BAR}"><title>{label}: {value}</title></rect><text x="{vx:.1}" y="{text_y}" class="chart-value">{value}</text></g>"#,
+            x = label_width - 8.0,
             label = escape(&bar.label),
             value = format!("{}{}", number(bar.value), escape(unit)),
-            vx = LABEL_WIDTH + length + 6.0,
+            vx = label_width + length + 6.0,
         );
     }
     if let (Some(r), true) = (reference, max > 0.0) {
-        let x = LABEL_WIDTH + r.value / max * plot;
+        let x = label_width + r.value / max * plot;
         let _ = write!(
             svg,
             r#"<g class="reference"><line x1="{x:.1}" y1="14" x2="{x:.1}" y2="{height}" stroke-dasharray="4 3"/><text x="{x:.1}" y="11" text-anchor="middle" class="chart-reference">{}</text></g>"#,
@@ -166,15 +174,26 @@ mod tests {
         assert!(svg.contains(">important</text>") && svg.contains(">29</text>"));
     }
 
+    /// The `width` of each bar, in order.
+    fn widths(svg: &str) -> Vec<f64> {
+        svg.split("<rect ")
+            .skip(1)
+            .map(|r| {
+                let w = &r[r.find("width=\"").unwrap() + 7..];
+                w[..w.find('"').unwrap()].parse().unwrap()
+            })
+            .collect()
+    }
+
     #[test]
-    fn the_longest_bar_fills_the_plot_and_others_scale() {
-        let svg = bars("t", &[bar("a", 10.0), bar("b", 5.0)], "", None);
-        let plot = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
-        assert!(svg.contains(&format!(r#"width="{plot:.1}""#)), "{svg}");
-        assert!(
-            svg.contains(&format!(r#"width="{:.1}""#, plot / 2.0)),
-            "{svg}"
-        );
+    fn bars_scale_with_their_values_and_long_labels_get_room() {
+        let short = bars("t", &[bar("a", 10.0), bar("b", 5.0)], "", None);
+        let w = widths(&short);
+        assert!((w[0] / w[1] - 2.0).abs() < 0.01, "{w:?}");
+        // A 30-character label takes room from the plot instead of being cut off.
+        let long = bars("t", &[bar(&"x".repeat(30), 10.0)], "", None);
+        assert!(widths(&long)[0] < w[0], "{long}");
+        assert!(long.contains(r#"text x="220.0""#), "{long}");
     }
 
     #[test]
@@ -211,8 +230,8 @@ mod tests {
             label: "ceiling".into(),
         };
         let svg = bars("t", &[bar("staff", 740.0)], "%", Some(&r));
-        let plot = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
-        let x = LABEL_WIDTH + 100.0 / 740.0 * plot;
+        let label_width = 60.0; // "staff" is short: the narrowest label column
+        let x = label_width + 100.0 / 740.0 * (WIDTH - label_width - VALUE_WIDTH);
         assert!(svg.contains(&format!(r#"x1="{x:.1}""#)), "{svg}");
         assert!(svg.contains(">740%</text>") && svg.contains(">ceiling</text>"));
     }

@@ -119,14 +119,30 @@ pub(crate) fn changes(inputs: &Inputs) -> Changes {
     out
 }
 
-/// "digital_infrastructure" → "Digital infrastructure".
+/// Words that stay in capitals when an id is turned into a label.
+const ACRONYMS: [&str; 7] = ["ict", "dns", "tld", "eu", "cer", "nis1", "soc"];
+
+/// "digital_infrastructure" → "Digital infrastructure", "ict_service_management" → "ICT service
+/// management".
 pub fn humanize(id: &str) -> String {
-    let s = id.replace('_', " ");
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => s,
-    }
+    let words: Vec<String> = id
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .enumerate()
+        .map(|(i, w)| {
+            if ACRONYMS.contains(&w) {
+                w.to_ascii_uppercase()
+            } else if i == 0 {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect())
+                    .unwrap_or_default()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    words.join(" ")
 }
 
 /// Counts as bars, largest first, then by label.
@@ -359,4 +375,16 @@ fn gaps(assessed: &[(usize, &Value)]) -> Value {
         })
         .collect();
     json!({"planned": planned, "top": top})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_become_labels_with_acronyms_kept() {
+        assert_eq!(humanize("out_of_scope"), "Out of scope");
+        assert_eq!(humanize("ict_service_management"), "ICT service management");
+        assert_eq!(humanize("digital_infrastructure"), "Digital infrastructure");
+    }
 }
