@@ -13,6 +13,10 @@ pub struct Assessment {
     pub as_of: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nis2: Option<Nis2>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soc2: Option<Soc2>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Plan>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<RecordError>,
     /// Problems that did not stop the assessment, such as a field name that looks misspelt.
@@ -122,4 +126,120 @@ pub struct SupplierExposure {
     pub says: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub question: Option<String>,
+}
+
+/// The SOC 2 decision (DESIGN.md "SOC 2 rules").
+#[derive(Debug, Clone, Serialize)]
+pub struct Soc2 {
+    /// True, false, or null when a missing fact decides it (then `missing` names it).
+    pub needed: Option<bool>,
+    /// `type1` or `type2`: the report to pursue next; null when none is needed or it is undetermined.
+    #[serde(rename = "type")]
+    pub report_type: Option<&'static str>,
+    /// Trust Services categories in scope, sorted.
+    pub criteria: Vec<&'static str>,
+    pub why: Vec<Ground>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// When no report is needed: what serves instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instead: Option<String>,
+    /// When undetermined: the type and criteria that would apply if a report is needed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub if_needed: Option<IfNeeded>,
+    /// The latest SOC 2 report declared, judged against the assessment date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_report: Option<CurrentReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub milestones: Vec<Milestone>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IfNeeded {
+    #[serde(rename = "type")]
+    pub report_type: &'static str,
+    pub criteria: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CurrentReport {
+    #[serde(rename = "type")]
+    pub report_type: Option<String>,
+    pub period_end: String,
+    /// `current`, `bridge_letter` (past its 12 months, still coverable by a bridge letter) or `stale`.
+    pub status: &'static str,
+    pub current_until: String,
+    pub bridge_letter_until: String,
+    /// Categories the next report needs that this one does not cover.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub criteria_to_add: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Milestone {
+    pub id: &'static str,
+    pub date: String,
+    pub says: String,
+}
+
+/// The remediation plan (DESIGN.md "Remediation plan").
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// Frameworks the plan works towards, each with why it applies.
+    pub frameworks: Vec<FrameworkBasis>,
+    /// Actions in rank order; the default output keeps the first few (see `summary`).
+    pub actions: Vec<Action>,
+    pub summary: PlanSummary,
+    pub coverage: std::collections::BTreeMap<&'static str, Coverage>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FrameworkBasis {
+    pub framework: &'static str,
+    /// `legal`, `contractual` or `voluntary`.
+    pub basis: &'static str,
+    pub deadline: String,
+    pub says: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Action {
+    pub rank: usize,
+    pub control: String,
+    pub title: String,
+    /// Requirement ids of the applicable frameworks this control serves.
+    pub closes: Vec<String>,
+    /// `now` (0-3 months), `next` (3-6) or `later` (6-12).
+    pub phase: &'static str,
+    pub basis: &'static str,
+    pub maturity: u8,
+    pub target: u8,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct PlanSummary {
+    pub actions: usize,
+    pub now: usize,
+    pub next: usize,
+    pub later: usize,
+    /// How many actions the record lists (`--plan-actions`); the rest are counted above.
+    pub listed: usize,
+}
+
+/// How much of a framework the organisation's controls already serve, from the mapping.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    pub requirements: usize,
+    /// Requirements whose mapped controls are all at target.
+    pub met: usize,
+    pub partial: usize,
+    pub open: usize,
+    /// Mean, over requirements, of the share of mapped controls at target (0-100).
+    pub pct: f64,
+    /// The same figure counting only what a current ISO 27001 certificate credits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_certificate_pct: Option<f64>,
 }

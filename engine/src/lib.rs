@@ -1,4 +1,5 @@
-//! assay: where an organisation stands under NIS2, from facts and versioned rule packs.
+//! assay: where an organisation stands under NIS2 and SOC 2, and what to fix first, from facts
+//! and versioned rule packs.
 //!
 //! The pipeline, one module per step:
 //!
@@ -6,7 +7,8 @@
 //! - [`validate`]: the facts schema and semantic checks → [`facts::Facts`] or error records;
 //! - [`group`]: figures aggregated with linked and partner enterprises across the batch;
 //! - [`evaluate`]: per entity, pure and in parallel, the rule packs of [`pack`] decide;
-//! - [`write`]: assessments out, in input order; [`report`] makes HTML reports of them.
+//! - [`write`]: assessments out, in input order ([`markdown`] renders the readable document;
+//!   [`report`] makes HTML reports of them).
 //!
 //! [`pipeline`] runs the steps over a batch; `main.rs` is the command line.
 
@@ -16,6 +18,7 @@ pub mod evaluate;
 pub mod facts;
 pub mod gen;
 pub mod group;
+pub mod markdown;
 pub mod pack;
 pub mod pipeline;
 pub mod read;

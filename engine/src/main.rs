@@ -16,7 +16,7 @@ use std::process::ExitCode;
 #[command(
     name = "assay",
     version,
-    about = "Where an organisation stands under NIS2, from facts and rule packs"
+    about = "Where an organisation stands under NIS2 and SOC 2, and what to fix first, from facts and rule packs"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -76,6 +76,10 @@ struct RunArgs {
     /// Load rule packs from this folder instead of the shipped ones.
     #[arg(long)]
     packs: Option<PathBuf>,
+    /// Plan actions listed per organisation (0 = all); the plan's summary counts them all.
+    /// Defaults to 10, and to all for `--format md` and for reports.
+    #[arg(long)]
+    plan_actions: Option<usize>,
     /// Input format, when the file name does not say.
     #[arg(long, value_enum)]
     input_format: Option<InputFormat>,
@@ -195,8 +199,13 @@ fn input_format(given: Option<InputFormat>, file: &str, text: &str) -> Format {
 
 fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     let as_of = as_of(args.run.as_of)?;
-    let evaluator =
-        Evaluator::new(load_packs(args.run.packs.as_ref())?).map_err(|e| e.to_string())?;
+    let plan_actions = args.run.plan_actions.unwrap_or(match args.format {
+        OutputFormat::Md => 0,
+        _ => assay::evaluate::DEFAULT_PLAN_ACTIONS,
+    });
+    let evaluator = Evaluator::new(load_packs(args.run.packs.as_ref())?)
+        .map_err(|e| e.to_string())?
+        .with_plan_actions(plan_actions);
     let validator = Validator::new();
 
     let text = read_input(&args.file)?;
@@ -262,7 +271,10 @@ fn report(args: ReportArgs) -> Result<ExitCode, String> {
             report::source::parse_assessments(&text, &args.file).map_err(|e| e.to_string())?;
     } else {
         let as_of = as_of(args.run.as_of)?;
-        let evaluator = Evaluator::new(packs).map_err(|e| e.to_string())?;
+        // A report shows the whole plan by phase, so it lists every action by default.
+        let evaluator = Evaluator::new(packs)
+            .map_err(|e| e.to_string())?
+            .with_plan_actions(args.run.plan_actions.unwrap_or(0));
         let format = input_format(args.run.input_format, &args.file, &text);
         let pool = assay::pipeline::pool(args.run.jobs).map_err(|e| e.to_string())?;
         (inputs.assessments, inputs.facts) = pool.install(|| {
@@ -309,14 +321,14 @@ fn summary(assessments: &[Assessment]) -> usize {
     let mut counts = [0usize; 5];
     let mut errors = 0;
     for a in assessments {
-        match &a.nis2 {
-            Some(n) => {
-                counts[Classification::ALL
-                    .iter()
-                    .position(|c| *c == n.classification)
-                    .unwrap_or(4)] += 1
-            }
-            None => errors += 1,
+        if !a.errors.is_empty() {
+            errors += 1;
+        }
+        if let Some(n) = &a.nis2 {
+            counts[Classification::ALL
+                .iter()
+                .position(|c| *c == n.classification)
+                .unwrap_or(4)] += 1
         }
     }
     let mut err = std::io::stderr().lock();

@@ -150,6 +150,8 @@ pub fn assess_records(
                     packs: evaluator.pack_refs(),
                     as_of: as_of.to_string(),
                     nis2: None,
+                    soc2: None,
+                    plan: None,
                     errors: errors.unwrap_or_default(),
                     warnings: Vec::new(),
                 },

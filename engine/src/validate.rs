@@ -108,6 +108,7 @@ impl Validator {
         };
         self.check_countries(&facts, line, &mut errors);
         check_activities(&facts, line, vocabulary, &mut errors);
+        check_dates(&facts, line, &mut errors);
         errors.truncate(MAX_ERRORS);
         if errors.is_empty() {
             Ok(facts)
@@ -324,4 +325,25 @@ pub fn did_you_mean<'a>(value: &str, known: impl Iterator<Item = &'a str>) -> Op
         .filter(|(score, _)| *score > 0.85)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| k)
+}
+
+/// Dates the schema only checks the shape of: `2026-02-31` has the shape but is no date.
+fn check_dates(facts: &Facts, line: usize, errors: &mut Vec<RecordError>) {
+    for (i, c) in facts.certifications.iter().flatten().enumerate() {
+        for (name, value) in [("expires", &c.expires), ("period_end", &c.period_end)] {
+            if let Some(d) = value {
+                if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
+                    errors.push(RecordError::new(
+                        "schema",
+                        line,
+                        Some(format!("/certifications/{i}/{name}")),
+                        format!(
+                            "`certifications.{i}.{name}`: `{d}` is not a calendar date; write \
+                             it as YYYY-MM-DD with a day that exists in that month"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
 }

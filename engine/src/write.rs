@@ -1,7 +1,7 @@
 //! Writing: assessments out, in input order.
 //!
 //! JSON Lines is the default (one compact object per record); `json` writes one array; `csv`
-//! writes one flat row per record for spreadsheets.
+//! writes one flat row per record for spreadsheets; `md` writes a readable document per record.
 
 use crate::assessment::Assessment;
 use std::io::{self, Write};
@@ -11,6 +11,8 @@ pub enum OutputFormat {
     Jsonl,
     Json,
     Csv,
+    /// A document per organisation, for people (see [`crate::markdown`]).
+    Md,
 }
 
 /// Writes records one after another; `finish` closes what the format needs closed.
@@ -25,7 +27,7 @@ enum Sink<W: Write> {
     Csv(Box<csv::Writer<W>>),
 }
 
-const CSV_HEADER: [&str; 12] = [
+const CSV_HEADER: [&str; 21] = [
     "id",
     "line",
     "nis2.classification",
@@ -37,6 +39,15 @@ const CSV_HEADER: [&str; 12] = [
     "nis2.lex_specialis",
     "nis2.obligations",
     "nis2.max_fine_eur",
+    "soc2.needed",
+    "soc2.type",
+    "soc2.criteria",
+    "soc2.missing",
+    "plan.actions",
+    "plan.now",
+    "plan.next",
+    "plan.later",
+    "plan.first_actions",
     "errors",
 ];
 
@@ -55,6 +66,9 @@ impl<W: Write> Writer<W> {
 
     pub fn write(&mut self, a: &Assessment) -> io::Result<()> {
         match &mut self.sink {
+            Sink::Plain(out) if self.format == OutputFormat::Md => {
+                out.write_all(crate::markdown::render(a).as_bytes())?;
+            }
             Sink::Plain(out) if self.format == OutputFormat::Jsonl => {
                 serde_json::to_writer(&mut *out, a)?;
                 out.write_all(b"\n")?;
@@ -107,7 +121,7 @@ fn csv_row(a: &Assessment) -> Vec<String> {
         })
         .collect::<Vec<_>>()
         .join(" | ");
-    match &a.nis2 {
+    let mut row = match &a.nis2 {
         Some(n) => vec![
             a.id.clone().unwrap_or_default(),
             a.line.to_string(),
@@ -128,13 +142,38 @@ fn csv_row(a: &Assessment) -> Vec<String> {
                 .collect::<Vec<_>>()
                 .join(";"),
             n.max_fine_eur.map(|f| f.to_string()).unwrap_or_default(),
-            errors,
         ],
         None => {
             let mut row = vec![a.id.clone().unwrap_or_default(), a.line.to_string()];
-            row.extend(std::iter::repeat_n(String::new(), CSV_HEADER.len() - 3));
-            row.push(errors);
+            row.extend(std::iter::repeat_n(String::new(), 9));
             row
         }
+    };
+    match &a.soc2 {
+        Some(s) => row.extend([
+            s.needed.map(|b| b.to_string()).unwrap_or_default(),
+            s.report_type.unwrap_or_default().into(),
+            s.criteria.join(";"),
+            s.missing.join(";"),
+        ]),
+        None => row.extend(std::iter::repeat_n(String::new(), 4)),
     }
+    match &a.plan {
+        Some(p) => row.extend([
+            p.summary.actions.to_string(),
+            p.summary.now.to_string(),
+            p.summary.next.to_string(),
+            p.summary.later.to_string(),
+            p.actions
+                .iter()
+                .take(3)
+                .map(|x| x.control.as_str())
+                .collect::<Vec<_>>()
+                .join(";"),
+        ]),
+        None => row.extend(std::iter::repeat_n(String::new(), 5)),
+    }
+    row.push(errors);
+    debug_assert_eq!(row.len(), CSV_HEADER.len());
+    row
 }

@@ -4,8 +4,11 @@
 //! Each rayon worker gets its own Rhai engine and its own compiled scripts on first use (see
 //! [`Worker`]): in the prototype, workers sharing one engine gained nothing from the second core.
 
+pub mod controls;
 pub mod nis2;
+pub mod plan;
 pub mod size;
+pub mod soc2;
 pub mod tables;
 
 use crate::assessment::{Assessment, PackRef};
@@ -15,6 +18,8 @@ use crate::group::Aggregate;
 use crate::pack::compiled::Scripts;
 use crate::pack::{sandbox, PackSet};
 use nis2::Nis2Pack;
+use plan::PlanPack;
+use soc2::Soc2Pack;
 use std::sync::Arc;
 use thread_local::ThreadLocal;
 
@@ -22,14 +27,23 @@ use thread_local::ThreadLocal;
 struct Worker {
     engine: rhai::Engine,
     nis2: Scripts,
+    soc2: Option<Scripts>,
     strings: nis2::Strings,
 }
+
+/// How many plan actions a record lists by default; the summary counts them all.
+pub const DEFAULT_PLAN_ACTIONS: usize = 10;
 
 /// The packs of a run, ready to evaluate records on any thread.
 pub struct Evaluator {
     pub packs: PackSet,
     pub nis2: Nis2Pack,
     nis2_pack: crate::pack::Pack,
+    /// The SOC 2 decision, when a `soc2` pack is loaded.
+    pub soc2: Option<(Soc2Pack, crate::pack::Pack)>,
+    /// The plan, when `controls` and `plan` packs are loaded.
+    pub plan: Option<PlanPack>,
+    plan_actions: usize,
     pack_refs: Arc<Vec<PackRef>>,
     workers: ThreadLocal<Worker>,
 }
@@ -47,9 +61,24 @@ impl Evaluator {
             })?;
         let nis2 = Nis2Pack::load(&nis2_pack)?;
         crate::pack::compiled::check_all(&packs)?;
+        let soc2 = match packs.get("soc2") {
+            Some(p) => Some((Soc2Pack::load(p)?, p.clone())),
+            None => None,
+        };
+        let plan = match (packs.get("controls"), packs.get("plan")) {
+            (Some(c), Some(p)) => Some(PlanPack::load(c, p)?),
+            (None, Some(_)) => {
+                return Err(PackError::Manifest {
+                    pack: "plan".into(),
+                    message: "the plan needs the `controls` pack, which was not loaded".into(),
+                })
+            }
+            _ => None,
+        };
+        let used = ["nis2", "soc2", "controls", "plan"];
         let pack_refs = Arc::new(
-            [&nis2_pack]
-                .iter()
+            used.iter()
+                .filter_map(|id| packs.get(id))
                 .map(|p| PackRef {
                     id: p.manifest.id.clone(),
                     version: p.manifest.version.to_string(),
@@ -61,9 +90,18 @@ impl Evaluator {
             packs,
             nis2,
             nis2_pack,
+            soc2,
+            plan,
+            plan_actions: DEFAULT_PLAN_ACTIONS,
             pack_refs,
             workers: ThreadLocal::new(),
         })
+    }
+
+    /// How many plan actions each record lists (0 = all).
+    pub fn with_plan_actions(mut self, n: usize) -> Evaluator {
+        self.plan_actions = n;
+        self
     }
 
     pub fn pack_refs(&self) -> Arc<Vec<PackRef>> {
@@ -76,9 +114,14 @@ impl Evaluator {
             // The scripts compiled once in `new`, so compiling them again cannot fail.
             let nis2 = Scripts::compile(&engine, &self.nis2_pack)
                 .unwrap_or_else(|e| unreachable!("pack compiled before: {e}"));
+            let soc2 = self.soc2.as_ref().map(|(_, pack)| {
+                Scripts::compile(&engine, pack)
+                    .unwrap_or_else(|e| unreachable!("pack compiled before: {e}"))
+            });
             Worker {
                 engine,
                 nis2,
+                soc2,
                 strings: self.nis2.strings(),
             }
         })
@@ -100,8 +143,19 @@ impl Evaluator {
             packs: self.pack_refs.clone(),
             as_of: as_of.to_string(),
             nis2: None,
+            soc2: None,
+            plan: None,
             errors: Vec::new(),
             warnings: Vec::new(),
+        };
+        let Some(date) = soc2::date(as_of) else {
+            assessment.errors.push(RecordError::new(
+                "usage",
+                line,
+                None,
+                format!("the assessment date `{as_of}` is not a date YYYY-MM-DD"),
+            ));
+            return assessment;
         };
         match nis2::evaluate(
             &self.nis2,
@@ -115,6 +169,32 @@ impl Evaluator {
             Err(e) => assessment
                 .errors
                 .push(RecordError::new("rule", line, None, e.to_string())),
+        }
+        if let (Some((pack, _)), Some(scripts)) = (&self.soc2, &worker.soc2) {
+            match soc2::evaluate(pack, scripts, &worker.engine, facts, date) {
+                Ok(out) => assessment.soc2 = Some(out),
+                Err(e) => {
+                    assessment
+                        .errors
+                        .push(RecordError::new("rule", line, None, e.to_string()))
+                }
+            }
+        }
+        if let Some(pack) = &self.plan {
+            match plan::maturity(pack, facts, date, line) {
+                Ok(maturity) => {
+                    assessment.plan = Some(plan::evaluate(
+                        pack,
+                        facts,
+                        assessment.nis2.as_ref(),
+                        assessment.soc2.as_ref(),
+                        maturity,
+                        date,
+                        self.plan_actions,
+                    ))
+                }
+                Err(errors) => assessment.errors.extend(errors),
+            }
         }
         assessment
     }

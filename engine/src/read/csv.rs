@@ -3,7 +3,8 @@
 //! - a nested field is a column named with `.`: `main_establishment.cyber_decisions_in`;
 //! - a list is one cell with `;` between items: `FR;DE`;
 //! - a list of objects is one column per field, items paired by position:
-//!   `owners.id` = `p1;p2`, `owners.share_pct` = `60;30`;
+//!   `owners.id` = `p1;p2`, `owners.share_pct` = `60;30`; a list inside such an item separates
+//!   its items with `|` (`certifications.criteria` = `security|availability`);
 //! - `activities` may also be one column of entity type ids, each optionally written
 //!   `sector/subsector/entity_type` (needed for `other`);
 //! - `controls` is a list of control ids (maturity 3, documented) or of `id:maturity` pairs;
@@ -303,9 +304,21 @@ fn convert(columns: &[Column], record: &::csv::StringRecord) -> Value {
                     if items.len() <= i {
                         items.push(Map::new());
                     }
-                    if !part.is_empty() {
-                        items[i].insert(field.clone(), cell_value(part, kind));
+                    if part.is_empty() {
+                        continue;
                     }
+                    // A list inside a list of objects separates its items with `|`.
+                    let value = match kind {
+                        Kind::List(item) => Value::Array(
+                            part.split('|')
+                                .map(str::trim)
+                                .filter(|p| !p.is_empty())
+                                .map(|p| cell_value(p, item))
+                                .collect(),
+                        ),
+                        _ => cell_value(part, kind),
+                    };
+                    items[i].insert(field.clone(), value);
                 }
             }
             Column::Activities => {

@@ -340,12 +340,19 @@ fn soc2(assessed: &[(usize, &Value)]) -> Value {
 /// The controls most often in remediation plans, or null when no record carries a plan.
 fn gaps(assessed: &[(usize, &Value)]) -> Value {
     let mut planned = 0;
+    // Plans that list only their first actions (`--plan-actions`): their later gaps are not seen.
+    let mut shortened = 0;
     let mut by_control: BTreeMap<String, (usize, Value, Vec<String>)> = BTreeMap::new();
     for (_, a) in assessed {
         let Some(actions) = a.pointer("/plan/actions").and_then(Value::as_array) else {
             continue;
         };
         planned += 1;
+        let listed = a.pointer("/plan/summary/listed").and_then(Value::as_u64);
+        let total = a.pointer("/plan/summary/actions").and_then(Value::as_u64);
+        if matches!((listed, total), (Some(l), Some(t)) if l < t) {
+            shortened += 1;
+        }
         for act in actions {
             let control = str_at(act, "/control");
             if control.is_empty() {
@@ -374,7 +381,7 @@ fn gaps(assessed: &[(usize, &Value)]) -> Value {
             json!({"control": control, "title": title, "organisations": n, "closes": closes})
         })
         .collect();
-    json!({"planned": planned, "top": top})
+    json!({"planned": planned, "shortened": shortened, "top": top})
 }
 
 #[cfg(test)]

@@ -50,3 +50,33 @@ pub fn classification(a: &Assessment) -> &'static str {
         None => panic!("record {:?} has errors: {:?}", a.id, a.errors),
     }
 }
+
+/// An evaluator that lists every plan action, not only the first few.
+pub fn evaluator_full_plan() -> &'static Evaluator {
+    static E: OnceLock<Evaluator> = OnceLock::new();
+    E.get_or_init(|| {
+        Evaluator::new(PackSet::shipped().expect("shipped packs load"))
+            .expect("packs compile")
+            .with_plan_actions(0)
+    })
+}
+
+/// Assesses one organisation with the whole plan listed.
+pub fn assess_full(facts: &serde_json::Value) -> Assessment {
+    let mut out = assay::pipeline::assess_text(
+        &facts.to_string(),
+        Format::Jsonl,
+        evaluator_full_plan(),
+        validator(),
+        AS_OF,
+    );
+    assert_eq!(out.len(), 1);
+    out.remove(0)
+}
+
+/// A shipped pack table, parsed, for tests that derive expected values from the data itself.
+pub fn table(pack: &str, file: &str) -> serde_json::Value {
+    let path = root().join("rules").join(pack).join("tables").join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("table is JSON")
+}

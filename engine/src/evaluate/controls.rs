@@ -1,0 +1,229 @@
+//! The controls pack: the common catalogue, the requirements of each framework and the mapping
+//! between them, indexed once so that the plan does its set work on small integer sets.
+
+use crate::error::PackError;
+use crate::pack::Pack;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Control {
+    pub id: String,
+    pub title: String,
+    pub theme: String,
+    /// `iso27001`, `nis2` or `soc2`: where the control comes from.
+    pub origin: String,
+    /// 1 = days, 2 = weeks, 3 = months.
+    pub effort: u8,
+    pub target_maturity: u8,
+    pub cites: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Requirement {
+    pub id: String,
+    /// `nis2`, `soc2`, `iso27001` or `supplier`.
+    pub framework: String,
+    pub cites: String,
+    pub title: String,
+    /// For SOC 2 criteria: the Trust Services category.
+    #[serde(default)]
+    pub category: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Link {
+    control: String,
+    requirement: String,
+    #[allow(dead_code)]
+    source: String,
+    strength: String,
+}
+
+/// A set of requirement indices, as bits.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bits(Vec<u64>);
+
+impl Bits {
+    pub fn new(len: usize) -> Bits {
+        Bits(vec![0; len.div_ceil(64)])
+    }
+    pub fn set(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+    pub fn get(&self, i: usize) -> bool {
+        self.0[i / 64] & (1 << (i % 64)) != 0
+    }
+    pub fn union_with(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+    pub fn intersect_with(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a &= b;
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+    pub fn intersects(&self, other: &Bits) -> bool {
+        self.0.iter().zip(&other.0).any(|(a, b)| a & b != 0)
+    }
+    /// Indices set in both, in order.
+    pub fn and_iter<'a>(&'a self, other: &'a Bits) -> impl Iterator<Item = usize> + 'a {
+        self.0
+            .iter()
+            .zip(&other.0)
+            .enumerate()
+            .flat_map(|(w, (a, b))| {
+                let mut word = a & b;
+                std::iter::from_fn(move || {
+                    (word != 0).then(|| {
+                        let bit = word.trailing_zeros() as usize;
+                        word &= word - 1;
+                        w * 64 + bit
+                    })
+                })
+            })
+    }
+}
+
+/// The catalogue, indexed.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    pub controls: Vec<Control>,
+    pub control_index: HashMap<String, usize>,
+    pub requirements: Vec<Requirement>,
+    pub requirement_index: HashMap<String, usize>,
+    /// Per control: the requirements it serves.
+    pub serves: Vec<Bits>,
+    /// Per requirement: the controls mapped to it.
+    pub served_by: Vec<Vec<usize>>,
+    /// Controls a current ISO/IEC 27001:2022 certificate credits: the clauses and Annex A.
+    pub iso_controls: Vec<usize>,
+}
+
+pub const MATURITY_MAX: u8 = 4;
+
+impl Catalogue {
+    pub fn load(pack: &Pack) -> Result<Catalogue, PackError> {
+        let id = &pack.manifest.id;
+        let table_error = |file: &str, message: String| PackError::Table {
+            pack: id.clone(),
+            file: file.into(),
+            line: 0,
+            message,
+        };
+        let parse = |name: &str| pack.table(name);
+        let controls: Vec<Control> = serde_json::from_value(parse("catalogue")?)
+            .map_err(|e| table_error("catalogue", e.to_string()))?;
+        let requirements: Vec<Requirement> = serde_json::from_value(parse("requirements")?)
+            .map_err(|e| table_error("requirements", e.to_string()))?;
+        let links: Vec<Link> = serde_json::from_value(parse("mapping")?)
+            .map_err(|e| table_error("mapping", e.to_string()))?;
+
+        let mut control_index = HashMap::new();
+        for (i, c) in controls.iter().enumerate() {
+            if control_index.insert(c.id.clone(), i).is_some() {
+                return Err(table_error(
+                    "catalogue",
+                    format!("control `{}` is listed twice", c.id),
+                ));
+            }
+            if c.target_maturity > MATURITY_MAX || c.target_maturity == 0 {
+                return Err(table_error(
+                    "catalogue",
+                    format!(
+                        "control `{}`: target_maturity must be 1 to {MATURITY_MAX}",
+                        c.id
+                    ),
+                ));
+            }
+            if !(1..=3).contains(&c.effort) {
+                return Err(table_error(
+                    "catalogue",
+                    format!(
+                        "control `{}`: effort must be 1 (days), 2 (weeks) or 3 (months)",
+                        c.id
+                    ),
+                ));
+            }
+        }
+        let mut requirement_index = HashMap::new();
+        for (i, r) in requirements.iter().enumerate() {
+            if requirement_index.insert(r.id.clone(), i).is_some() {
+                return Err(table_error(
+                    "requirements",
+                    format!("requirement `{}` is listed twice", r.id),
+                ));
+            }
+        }
+        let mut serves = vec![Bits::new(requirements.len()); controls.len()];
+        let mut served_by = vec![Vec::new(); requirements.len()];
+        for l in &links {
+            let c = *control_index.get(&l.control).ok_or_else(|| {
+                table_error(
+                    "mapping",
+                    format!(
+                        "row names control `{}`, which the catalogue lacks",
+                        l.control
+                    ),
+                )
+            })?;
+            let r = *requirement_index.get(&l.requirement).ok_or_else(|| {
+                table_error(
+                    "mapping",
+                    format!(
+                        "row names requirement `{}`, which requirements.json lacks",
+                        l.requirement
+                    ),
+                )
+            })?;
+            if !matches!(l.strength.as_str(), "full" | "partial") {
+                return Err(table_error(
+                    "mapping",
+                    format!(
+                        "row {} -> {}: strength must be `full` or `partial`",
+                        l.control, l.requirement
+                    ),
+                ));
+            }
+            if !serves[c].get(r) {
+                serves[c].set(r);
+                served_by[r].push(c);
+            }
+        }
+        let iso_controls = controls
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.origin == "iso27001")
+            .map(|(i, _)| i)
+            .collect();
+        Ok(Catalogue {
+            controls,
+            control_index,
+            requirements,
+            requirement_index,
+            serves,
+            served_by,
+            iso_controls,
+        })
+    }
+
+    /// The requirements of one framework, optionally only those of some SOC 2 categories.
+    pub fn framework(&self, framework: &str, categories: Option<&[&str]>) -> Bits {
+        let mut bits = Bits::new(self.requirements.len());
+        for (i, r) in self.requirements.iter().enumerate() {
+            let in_category = match (categories, &r.category) {
+                (Some(cats), Some(c)) => cats.contains(&c.as_str()),
+                (Some(_), None) => false,
+                (None, _) => true,
+            };
+            if r.framework == framework && in_category {
+                bits.set(i);
+            }
+        }
+        bits
+    }
+}

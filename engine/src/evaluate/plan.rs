@@ -1,0 +1,738 @@
+//! The remediation plan: gaps against the common catalogue, ranked and phased.
+//!
+//! DESIGN.md "Remediation plan": every requirement of an applicable framework maps to controls;
+//! a gap is a control below its target maturity that serves at least one such requirement. Gaps
+//! rank by basis (legal over contractual over voluntary), then deadline (a requirement with an
+//! event clock or a precondition first at the same date), then how many applicable requirements
+//! the control serves, then gap size, then effort (smaller first), then control id. Phases come
+//! from the deadline. All of it is set work on small bit sets, done here in Rust.
+
+use super::controls::{Bits, Catalogue};
+use super::soc2::{date, plus, CATEGORIES};
+use crate::assessment::{
+    Action, Classification, Coverage, FrameworkBasis, Nis2, Plan as PlanOut, PlanSummary, Soc2,
+};
+use crate::error::{PackError, RecordError};
+use crate::facts::{Controls, Facts};
+use crate::pack::Pack;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// Why a framework applies, strongest first: the order of the first ranking criterion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Basis {
+    Legal,
+    Contractual,
+    Voluntary,
+}
+
+impl Basis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::Legal => "legal",
+            Basis::Contractual => "contractual",
+            Basis::Voluntary => "voluntary",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Urgent {
+    requirement: String,
+    cites: String,
+    says: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Frameworks {
+    nis2_in_force: String,
+    nis2_in_force_cites: String,
+    obligation_requirements: BTreeMap<String, Vec<String>>,
+    urgent: Vec<Urgent>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Capacity {
+    weeks_per_phase: f64,
+    /// Person-weeks of effort grades 1, 2 and 3.
+    effort_weeks: [f64; 3],
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+struct Phases {
+    now: u32,
+    next: u32,
+    later: u32,
+}
+
+/// The controls and plan packs, ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct PlanPack {
+    pub catalogue: Catalogue,
+    nis2_in_force: NaiveDate,
+    nis2_in_force_cites: String,
+    /// NIS2 obligation id → the requirements it brings into the plan.
+    obligation_requirements: HashMap<String, Bits>,
+    nis2_all: Bits,
+    /// NIS2 Art. 21 alone, for the coverage figure users ask for most.
+    nis2_art21: Bits,
+    supplier: Bits,
+    iso27001: Bits,
+    /// Per SOC 2 category, in the order of [`CATEGORIES`].
+    soc2_by_category: Vec<Bits>,
+    /// Requirement index → (cites, says) for requirements ranked first at the same deadline.
+    urgent: HashMap<usize, (String, String)>,
+    phases: Phases,
+    capacity: Capacity,
+    iso27001_demand_months: u32,
+    supplier_terms_months: u32,
+}
+
+/// The date after which no ISO/IEC 27001:2013 certificate is valid (IAF MD 26: 36-month
+/// transition from 31 October 2022).
+const ISO_2013_LAST_DAY: &str = "2025-10-31";
+
+impl PlanPack {
+    pub fn load(controls: &Pack, plan: &Pack) -> Result<PlanPack, PackError> {
+        let catalogue = Catalogue::load(controls)?;
+        let id = plan.manifest.id.clone();
+        let manifest_error = |message: String| PackError::Manifest {
+            pack: id.clone(),
+            message,
+        };
+        let table_error = |message: String| PackError::Table {
+            pack: id.clone(),
+            file: "frameworks".into(),
+            line: 0,
+            message,
+        };
+        let f: Frameworks = serde_json::from_value(plan.table("frameworks")?)
+            .map_err(|e| table_error(e.to_string()))?;
+        let requirement = |r: &str| {
+            catalogue.requirement_index.get(r).copied().ok_or_else(|| {
+                table_error(format!(
+                    "`{r}` is not a requirement of the controls pack's requirements.json"
+                ))
+            })
+        };
+        let mut obligation_requirements = HashMap::new();
+        for (obligation, reqs) in &f.obligation_requirements {
+            let mut bits = Bits::new(catalogue.requirements.len());
+            for r in reqs {
+                bits.set(requirement(r)?);
+            }
+            obligation_requirements.insert(obligation.clone(), bits);
+        }
+        let mut urgent = HashMap::new();
+        for u in &f.urgent {
+            urgent.insert(
+                requirement(&u.requirement)?,
+                (u.cites.clone(), u.says.clone()),
+            );
+        }
+        let param = |name: &str| {
+            plan.manifest
+                .parameters
+                .get(name)
+                .map(|p| p.default.clone())
+                .ok_or_else(|| manifest_error(format!("parameter `{name}` is missing")))
+        };
+        let phases: Phases = serde_json::from_value(param("phase_months")?)
+            .map_err(|e| manifest_error(format!("parameter `phase_months`: {e}")))?;
+        if !(phases.now <= phases.next && phases.next <= phases.later) {
+            return Err(manifest_error(
+                "parameter `phase_months`: now, next and later must not decrease".into(),
+            ));
+        }
+        let capacity: Capacity = serde_json::from_value(param("capacity")?)
+            .map_err(|e| manifest_error(format!("parameter `capacity`: {e}")))?;
+        if capacity.weeks_per_phase <= 0.0 || capacity.effort_weeks.iter().any(|w| *w < 0.0) {
+            return Err(manifest_error(
+                "parameter `capacity`: weeks_per_phase must be positive and effort_weeks not \
+                 negative"
+                    .into(),
+            ));
+        }
+        let months = |name: &str| -> Result<u32, PackError> {
+            param(name)?
+                .as_u64()
+                .and_then(|m| u32::try_from(m).ok())
+                .ok_or_else(|| manifest_error(format!("parameter `{name}` must be whole months")))
+        };
+        let nis2_in_force = date(&f.nis2_in_force)
+            .ok_or_else(|| table_error("`nis2_in_force` must be a date YYYY-MM-DD".into()))?;
+        let mut nis2_art21 = Bits::new(catalogue.requirements.len());
+        for (i, r) in catalogue.requirements.iter().enumerate() {
+            if r.id.starts_with("nis2:art21") {
+                nis2_art21.set(i);
+            }
+        }
+        Ok(PlanPack {
+            nis2_art21,
+            nis2_all: catalogue.framework("nis2", None),
+            supplier: catalogue.framework("supplier", None),
+            iso27001: catalogue.framework("iso27001", None),
+            soc2_by_category: CATEGORIES
+                .iter()
+                .map(|c| catalogue.framework("soc2", Some(&[c])))
+                .collect(),
+            catalogue,
+            nis2_in_force,
+            nis2_in_force_cites: f.nis2_in_force_cites,
+            obligation_requirements,
+            urgent,
+            phases,
+            capacity,
+            iso27001_demand_months: months("iso27001_demand_months")?,
+            supplier_terms_months: months("supplier_terms_months")?,
+        })
+    }
+}
+
+/// One framework the plan works towards.
+struct Applies {
+    framework: &'static str,
+    requirements: Bits,
+    basis: Basis,
+    deadline: NaiveDate,
+    /// The deadline as the plan says it: a date, or since when it has been due.
+    due: String,
+    says: String,
+}
+
+/// The key actions are ranked by; smaller ranks first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct RankKey {
+    basis: Basis,
+    deadline: NaiveDate,
+    /// 0 when the control serves a requirement with an event clock or a precondition.
+    not_urgent: u8,
+    /// Negated so that more requirements rank first.
+    serves: std::cmp::Reverse<usize>,
+    gap: std::cmp::Reverse<u8>,
+    effort: u8,
+    control: usize,
+}
+
+/// Maturity of every catalogue control, from the certificate credit and the declared controls.
+pub struct Maturity {
+    pub levels: Vec<u8>,
+    /// What a current ISO 27001 certificate alone credits, if one does.
+    pub from_certificate: Option<Vec<u8>>,
+    pub notes: Vec<String>,
+}
+
+/// Reads the declared controls and the ISO 27001 certificate credit. Unknown control ids are
+/// errors naming the field, with a suggestion.
+pub fn maturity(
+    pack: &PlanPack,
+    facts: &Facts,
+    as_of: NaiveDate,
+    line: usize,
+) -> Result<Maturity, Vec<RecordError>> {
+    let catalogue = &pack.catalogue;
+    let mut levels = vec![0u8; catalogue.controls.len()];
+    let mut notes = Vec::new();
+    let mut from_certificate = None;
+
+    let iso = facts
+        .certifications
+        .iter()
+        .flatten()
+        .filter(|c| c.scheme == "iso27001");
+    let last_2013 = date(ISO_2013_LAST_DAY).unwrap_or(as_of);
+    for cert in iso {
+        let expires = cert.expires.as_deref().and_then(date);
+        let edition_2013 = cert.edition.as_deref().is_some_and(|e| e.contains("2013"));
+        let problem = if edition_2013 {
+            Some(if as_of > last_2013 {
+                "an ISO 27001:2013 certificate is no longer valid after 31 October 2025 (IAF MD 26)"
+            } else {
+                "an ISO 27001:2013 certificate credits the 2013 controls, which are not the 2022 \
+                 catalogue's"
+            })
+        } else if cert.edition.is_none() && as_of <= last_2013 {
+            Some("the certificate's edition is not stated; state `edition` (2013 or 2022)")
+        } else if expires.is_none() {
+            Some("the certificate's expiry is not stated; state `expires` to get credit")
+        } else if expires.is_some_and(|e| e < as_of) {
+            Some("the certificate expired before the assessment date, so it credits nothing")
+        } else if cert.scope_covers_services != Some(true) {
+            Some(
+                "the certificate's scope is not stated to cover the services; state \
+                 `scope_covers_services` to get credit",
+            )
+        } else {
+            None
+        };
+        match problem {
+            Some(p) => notes.push(format!("ISO 27001 certificate not credited: {p}")),
+            None => {
+                let mut credit = vec![0u8; levels.len()];
+                for &c in &catalogue.iso_controls {
+                    let target = catalogue.controls[c].target_maturity;
+                    levels[c] = levels[c].max(target);
+                    credit[c] = target;
+                }
+                notes.push(
+                    "a current ISO 27001:2022 certificate covering the services credits its \
+                     clauses and Annex A controls at target maturity, unless `controls` says \
+                     otherwise"
+                        .into(),
+                );
+                from_certificate = Some(credit);
+                break;
+            }
+        }
+    }
+
+    let mut errors = Vec::new();
+    let mut declare = |id: &str, level: u8| match catalogue.control_index.get(id) {
+        Some(&c) => levels[c] = level,
+        None => {
+            let hint =
+                crate::validate::did_you_mean(id, catalogue.controls.iter().map(|c| c.id.as_str()))
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+            errors.push(RecordError::new(
+                "unknown_id",
+                line,
+                Some(format!("/controls/{id}")),
+                format!(
+                    "`controls`: `{id}` is not a control of the catalogue (ISO/IEC 27001:2022 \
+                     clauses C.4-C.10 and Annex A ids like A.5.1, NIS2 items N.*, SOC 2 items \
+                     S.*){hint}"
+                ),
+            ));
+        }
+    };
+    match &facts.controls {
+        None => {}
+        Some(Controls::List(ids)) => {
+            for id in ids {
+                declare(id, 3);
+            }
+        }
+        Some(Controls::Map(map)) => {
+            let mut unstated = 0;
+            for (id, state) in map {
+                if state.maturity.is_none() {
+                    unstated += 1;
+                }
+                declare(id, state.maturity.unwrap_or(0));
+            }
+            if unstated > 0 {
+                notes.push(format!(
+                    "{unstated} declared control(s) give no maturity and count as 0 (not evidenced)"
+                ));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(Maturity {
+            levels,
+            from_certificate,
+            notes,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// The frameworks that apply, from the NIS2 and SOC 2 decisions and the declared facts.
+fn frameworks(
+    pack: &PlanPack,
+    facts: &Facts,
+    nis2: Option<&Nis2>,
+    soc2: Option<&Soc2>,
+    iso_credited: bool,
+    as_of: NaiveDate,
+    notes: &mut Vec<String>,
+) -> Vec<Applies> {
+    let mut out = Vec::new();
+    let nis2_deadline = pack.nis2_in_force.max(as_of);
+    if let Some(n) = nis2 {
+        let mut requirements = Bits::new(pack.catalogue.requirements.len());
+        let says = match n.classification {
+            Classification::Essential | Classification::Important => {
+                for o in &n.obligations {
+                    if let Some(bits) = pack.obligation_requirements.get(&o.id) {
+                        requirements.union_with(bits);
+                    }
+                }
+                format!(
+                    "{} entity: the obligations listed under nis2 ({})",
+                    n.classification.as_str(),
+                    pack.nis2_in_force_cites
+                )
+            }
+            Classification::RegistrationOnly => {
+                for o in &n.obligations {
+                    if let Some(bits) = pack.obligation_requirements.get(&o.id) {
+                        requirements.union_with(bits);
+                    }
+                }
+                "registration duties only".into()
+            }
+            Classification::Undetermined => {
+                requirements = pack.nis2_all.clone();
+                notes.push(
+                    "NIS2 is undetermined: its requirements are planned as if it applies, since \
+                     a wrong 'out of scope' costs more than early work; settle nis2.missing"
+                        .into(),
+                );
+                "may apply (undetermined): planned as if it does".into()
+            }
+            Classification::OutOfScope => String::new(),
+        };
+        if !requirements.is_empty() {
+            out.push(Applies {
+                framework: "nis2",
+                requirements,
+                basis: Basis::Legal,
+                deadline: nis2_deadline,
+                due: if pack.nis2_in_force < as_of {
+                    format!("due since {}", pack.nis2_in_force)
+                } else {
+                    format!("due {}", pack.nis2_in_force)
+                },
+                says,
+            });
+        }
+        if n.supplier_exposure.is_some() {
+            out.push(Applies {
+                framework: "supplier",
+                requirements: pack.supplier.clone(),
+                basis: Basis::Contractual,
+                deadline: plus(as_of, pack.supplier_terms_months),
+                due: format!("by {}", plus(as_of, pack.supplier_terms_months)),
+                says: "customers that are NIS2 entities pass these terms down by contract \
+                       (NIS2 Art. 21(2)(d), 21(3); Reg. (EU) 2024/2690 Annex 5.1.4)"
+                    .into(),
+            });
+        }
+    }
+    if let Some(s) = soc2 {
+        match s.needed {
+            Some(true) => {
+                let mut requirements = Bits::new(pack.catalogue.requirements.len());
+                for c in &s.criteria {
+                    if let Some(i) = CATEGORIES.iter().position(|k| k == c) {
+                        requirements.union_with(&pack.soc2_by_category[i]);
+                    }
+                }
+                let demanded = facts
+                    .customer_demands
+                    .as_ref()
+                    .is_some_and(|d| d.soc2.is_some());
+                let start = s
+                    .milestones
+                    .iter()
+                    .find(|m| {
+                        matches!(
+                            m.id,
+                            "first_window_start" | "type1_report_date" | "next_window_start"
+                        )
+                    })
+                    .and_then(|m| date(&m.date))
+                    .unwrap_or(as_of)
+                    .max(as_of);
+                out.push(Applies {
+                    framework: "soc2",
+                    requirements,
+                    basis: if demanded {
+                        Basis::Contractual
+                    } else {
+                        Basis::Voluntary
+                    },
+                    deadline: start,
+                    due: format!("by {start}, when the observation starts"),
+                    says: format!(
+                        "SOC 2 {} on {}: controls must operate from the first day of the window",
+                        s.report_type.unwrap_or("report"),
+                        s.criteria.join(", ")
+                    ),
+                });
+            }
+            None => notes.push(
+                "SOC 2 is undetermined: its criteria join the plan once soc2.missing is settled"
+                    .into(),
+            ),
+            Some(false) => {}
+        }
+    }
+    let iso_demanded = facts
+        .customer_demands
+        .as_ref()
+        .and_then(|d| d.iso27001)
+        .unwrap_or(false);
+    if iso_demanded || iso_credited {
+        out.push(Applies {
+            framework: "iso27001",
+            requirements: pack.iso27001.clone(),
+            basis: if iso_demanded {
+                Basis::Contractual
+            } else {
+                Basis::Voluntary
+            },
+            deadline: plus(as_of, pack.iso27001_demand_months),
+            due: format!("by {}", plus(as_of, pack.iso27001_demand_months)),
+            says: if iso_demanded {
+                "customers demand ISO 27001 certification".into()
+            } else {
+                "a current ISO 27001 certificate is held: keep it at surveillance audits".into()
+            },
+        });
+    }
+    out
+}
+
+fn effort_word(effort: u8) -> &'static str {
+    match effort {
+        1 => "days",
+        2 => "weeks",
+        _ => "months",
+    }
+}
+
+/// Coverage of one set of requirements by a maturity vector: per requirement, the share of its
+/// mapped controls at target.
+fn coverage(pack: &PlanPack, requirements: &Bits, levels: &[u8]) -> (usize, usize, usize, f64) {
+    let catalogue = &pack.catalogue;
+    let (mut met, mut partial, mut open, mut sum, mut n) = (0, 0, 0, 0.0, 0);
+    for r in requirements.and_iter(requirements) {
+        let by = &catalogue.served_by[r];
+        n += 1;
+        if by.is_empty() {
+            open += 1;
+            continue;
+        }
+        let at_target = by
+            .iter()
+            .filter(|&&c| levels[c] >= catalogue.controls[c].target_maturity)
+            .count();
+        sum += at_target as f64 / by.len() as f64;
+        if at_target == by.len() {
+            met += 1;
+        } else if at_target > 0 {
+            partial += 1;
+        } else {
+            open += 1;
+        }
+    }
+    let pct = if n == 0 {
+        0.0
+    } else {
+        (sum / n as f64 * 1000.0).round() / 10.0
+    };
+    (met, partial, open, pct)
+}
+
+/// Builds the plan. `limit` caps the actions listed (0 = all); the summary counts them all.
+pub fn evaluate(
+    pack: &PlanPack,
+    facts: &Facts,
+    nis2: Option<&Nis2>,
+    soc2: Option<&Soc2>,
+    maturity: Maturity,
+    as_of: NaiveDate,
+    limit: usize,
+) -> PlanOut {
+    let catalogue = &pack.catalogue;
+    let Maturity {
+        levels,
+        from_certificate,
+        mut notes,
+    } = maturity;
+    let applies = frameworks(
+        pack,
+        facts,
+        nis2,
+        soc2,
+        from_certificate.is_some(),
+        as_of,
+        &mut notes,
+    );
+    let mut all = Bits::new(catalogue.requirements.len());
+    for a in &applies {
+        all.union_with(&a.requirements);
+    }
+
+    let mut gaps: Vec<RankKey> = Vec::new();
+    for (c, control) in catalogue.controls.iter().enumerate() {
+        if levels[c] >= control.target_maturity || !catalogue.serves[c].intersects(&all) {
+            continue;
+        }
+        let served = &catalogue.serves[c];
+        let mut basis = Basis::Voluntary;
+        let mut deadline = NaiveDate::MAX;
+        for a in applies
+            .iter()
+            .filter(|a| served.intersects(&a.requirements))
+        {
+            basis = basis.min(a.basis);
+            deadline = deadline.min(a.deadline);
+        }
+        // Only the NIS2-only controls written for an urgent requirement move up, not every
+        // control with a partial link to it.
+        let urgent =
+            control.origin == "nis2" && served.and_iter(&all).any(|r| pack.urgent.contains_key(&r));
+        gaps.push(RankKey {
+            basis,
+            deadline,
+            not_urgent: u8::from(!urgent),
+            serves: std::cmp::Reverse(served.and_iter(&all).count()),
+            gap: std::cmp::Reverse(control.target_maturity - levels[c]),
+            effort: control.effort,
+            control: c,
+        });
+    }
+    gaps.sort_unstable();
+
+    // Phase: the first one that is on time for the deadline and still has room, in rank order.
+    let now = plus(as_of, pack.phases.now);
+    let next = plus(as_of, pack.phases.next);
+    let by_deadline = |d: NaiveDate| usize::from(d > now) + usize::from(d > next);
+    let mut load = [0.0f64; 3];
+    let phases: Vec<(usize, bool)> = gaps
+        .iter()
+        .map(|g| {
+            let earliest = by_deadline(g.deadline);
+            let weeks = pack.capacity.effort_weeks[usize::from(g.effort.clamp(1, 3)) - 1];
+            let mut phase = earliest;
+            while phase < 2 && load[phase] + weeks > pack.capacity.weeks_per_phase {
+                phase += 1;
+            }
+            load[phase] += weeks;
+            (phase, phase > earliest)
+        })
+        .collect();
+    const PHASES: [&str; 3] = ["now", "next", "later"];
+    let mut summary = PlanSummary {
+        actions: gaps.len(),
+        ..PlanSummary::default()
+    };
+    for (p, _) in &phases {
+        match p {
+            0 => summary.now += 1,
+            1 => summary.next += 1,
+            _ => summary.later += 1,
+        }
+    }
+    let listed = if limit == 0 {
+        gaps.len()
+    } else {
+        limit.min(gaps.len())
+    };
+    summary.listed = listed;
+
+    // The deadline as said by the framework that sets it, and every framework the action serves.
+    let frameworks_of = |served: &Bits, key: &RankKey| -> (String, Vec<&'static str>) {
+        let serving: Vec<&Applies> = applies
+            .iter()
+            .filter(|a| served.intersects(&a.requirements))
+            .collect();
+        let due = serving
+            .iter()
+            .find(|a| a.deadline == key.deadline)
+            .map(|a| a.due.clone())
+            .unwrap_or_default();
+        (due, serving.iter().map(|a| a.framework).collect())
+    };
+    let actions = gaps[..listed]
+        .iter()
+        .zip(&phases)
+        .enumerate()
+        .map(|(i, (g, &(phase, moved)))| {
+            let control = &catalogue.controls[g.control];
+            let served = &catalogue.serves[g.control];
+            let closes: Vec<String> = served
+                .and_iter(&all)
+                .map(|r| catalogue.requirements[r].id.clone())
+                .collect();
+            let urgent = (g.not_urgent == 0)
+                .then(|| served.and_iter(&all).find_map(|r| pack.urgent.get(&r)))
+                .flatten()
+                .map(|(cites, says)| format!("; ranked first at that date: {says} ({cites})"))
+                .unwrap_or_default();
+            let (due, serving) = frameworks_of(served, g);
+            let why = format!(
+                "{} ({}), {due}{urgent}; serves {} applicable requirement(s); maturity {} of {}; \
+                 effort: {}",
+                g.basis.as_str(),
+                serving.join(", "),
+                closes.len(),
+                levels[g.control],
+                control.target_maturity,
+                effort_word(control.effort),
+            );
+            let why = if moved {
+                format!(
+                    "{why}; scheduled {}: the earlier phase is filled by higher-ranked actions \
+                     ({} person-weeks per phase)",
+                    PHASES[phase], pack.capacity.weeks_per_phase
+                )
+            } else {
+                why
+            };
+            Action {
+                rank: i + 1,
+                control: control.id.clone(),
+                title: control.title.clone(),
+                closes,
+                phase: PHASES[phase],
+                basis: g.basis.as_str(),
+                maturity: levels[g.control],
+                target: control.target_maturity,
+                why,
+            }
+        })
+        .collect();
+
+    let mut cov = BTreeMap::new();
+    let art21 = applies.iter().find(|a| a.framework == "nis2").map(|a| {
+        let mut bits = a.requirements.clone();
+        bits.intersect_with(&pack.nis2_art21);
+        ("nis2_art21", bits)
+    });
+    let sets = applies
+        .iter()
+        .map(|a| (a.framework, a.requirements.clone()))
+        .chain(art21);
+    for (name, requirements) in sets {
+        let (met, partial, open, pct) = coverage(pack, &requirements, &levels);
+        if met + partial + open == 0 {
+            continue;
+        }
+        let from_certificate_pct = from_certificate
+            .as_ref()
+            .map(|credit| coverage(pack, &requirements, credit).3);
+        cov.insert(
+            name,
+            Coverage {
+                requirements: met + partial + open,
+                met,
+                partial,
+                open,
+                pct,
+                from_certificate_pct,
+            },
+        );
+    }
+    PlanOut {
+        frameworks: applies
+            .iter()
+            .map(|a| FrameworkBasis {
+                framework: a.framework,
+                basis: a.basis.as_str(),
+                deadline: a.deadline.format("%Y-%m-%d").to_string(),
+                says: a.says.clone(),
+            })
+            .collect(),
+        actions,
+        summary,
+        coverage: cov,
+        notes,
+    }
+}
