@@ -19,7 +19,7 @@ const WIDTH: f64 = 600.0;
 const VALUE_WIDTH: f64 = 100.0;
 /// About the width of one character of the 13 px sans-serif the stylesheet sets, so that the
 /// longest label fits beside its bar without measuring text (which needs the font).
-const CHAR_WIDTH: f64 = 7.2;
+const CHAR_WIDTH: f64 = 8.0;
 const ROW: f64 = 26.0;
 const BAR: f64 = 18.0;
 
@@ -45,7 +45,7 @@ pub fn bars(title: &str, bars: &[Bar], unit: &str, reference: Option<&Reference>
         .map(|b| b.label.chars().count())
         .max()
         .unwrap_or(0);
-    let label_width = (longest as f64 * CHAR_WIDTH + 12.0).clamp(60.0, 320.0);
+    let label_width = (longest as f64 * CHAR_WIDTH + 16.0).clamp(60.0, 320.0);
     let plot = WIDTH - label_width - VALUE_WIDTH;
     let mut svg = String::new();
     let _ = write!(
@@ -193,7 +193,7 @@ mod tests {
         // A 30-character label takes room from the plot instead of being cut off.
         let long = bars("t", &[bar(&"x".repeat(30), 10.0)], "", None);
         assert!(widths(&long)[0] < w[0], "{long}");
-        assert!(long.contains(r#"text x="220.0""#), "{long}");
+        assert!(long.contains(r#"text x="248.0""#), "{long}");
     }
 
     #[test]
