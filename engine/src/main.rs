@@ -257,46 +257,48 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
 }
 
 fn report(args: ReportArgs) -> Result<ExitCode, String> {
+    use report::source::{self, Given};
     let ReportFormat::Html = args.format;
     let packs = load_packs(args.run.packs.as_ref())?;
-    let text = read_input(&args.file)?;
     let mut inputs = report::Inputs {
-        obligations: report::source::obligations(&packs),
-        sectors: report::source::sectors(&packs),
-        size_classes: report::source::size_classes(&packs),
+        obligations: source::obligations(&packs),
+        sectors: source::sectors(&packs),
+        size_classes: source::size_classes(&packs),
         ..Default::default()
     };
-    if report::source::looks_like_assessments(&text) {
-        inputs.assessments =
-            report::source::parse_assessments(&text, &args.file).map_err(|e| e.to_string())?;
-    } else {
-        let as_of = as_of(args.run.as_of)?;
-        // A report shows the whole plan by phase, so it lists every action by default.
-        let evaluator = Evaluator::new(packs)
-            .map_err(|e| e.to_string())?
-            .with_plan_actions(args.run.plan_actions.unwrap_or(0));
-        let format = input_format(args.run.input_format, &args.file, &text);
-        let pool = assay::pipeline::pool(args.run.jobs).map_err(|e| e.to_string())?;
-        (inputs.assessments, inputs.facts) = pool.install(|| {
-            report::source::assess_portfolio(&text, format, &evaluator, &Validator::new(), &as_of)
-        });
-    }
+    let loaded = match source::open(&args.file).map_err(|e| e.to_string())? {
+        Given::Assessments(loaded) => loaded,
+        Given::Portfolio(text) => {
+            let as_of = as_of(args.run.as_of)?;
+            // A report shows the whole plan by phase, so it lists every action by default.
+            let evaluator = Evaluator::new(packs)
+                .map_err(|e| e.to_string())?
+                .with_plan_actions(args.run.plan_actions.unwrap_or(0));
+            let format = input_format(args.run.input_format, &args.file, &text);
+            let pool = assay::pipeline::pool(args.run.jobs).map_err(|e| e.to_string())?;
+            let (loaded, facts) = pool.install(|| {
+                source::assess_portfolio(&text, format, &evaluator, &Validator::new(), &as_of)
+            });
+            inputs.facts = facts;
+            loaded
+        }
+    };
+    inputs.assessments = loaded.summaries;
     if let Some(file) = &args.facts {
         let text = read_input(file)?;
         let format = input_format(args.run.input_format, file, &text);
-        inputs.facts = report::source::read_facts(&text, format);
+        inputs.facts = source::read_facts(&text, format);
     }
     if let Some(file) = &args.previous {
-        let text = read_input(file)?;
-        inputs.previous =
-            Some(report::source::parse_assessments(&text, file).map_err(|e| e.to_string())?);
+        inputs.previous = Some(source::previous(file).map_err(|e| e.to_string())?);
     }
     let templates = match &args.templates {
         Some(dir) => report::templates::Templates::from_dir(dir),
         None => report::templates::Templates::embedded(),
     }
     .map_err(|e| e.to_string())?;
-    let written = report::write_html(&inputs, &templates, &args.out).map_err(|e| e.to_string())?;
+    let written = report::write_html(&inputs, loaded.full.records(), &templates, &args.out)
+        .map_err(|e| e.to_string())?;
     eprintln!(
         "wrote {} with {} organisation and {} group pages to `{}`",
         written.portfolio.display(),

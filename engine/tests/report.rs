@@ -24,13 +24,14 @@ fn inputs(assessments: Vec<Value>) -> Inputs {
 
 fn assessed(facts: &[Value]) -> Inputs {
     let text: Vec<String> = facts.iter().map(Value::to_string).collect();
-    let (assessments, facts) = report::source::assess_portfolio(
+    let (loaded, facts) = report::source::assess_portfolio(
         &text.join("\n"),
         Format::Jsonl,
         evaluator(),
         validator(),
         AS_OF,
     );
+    let assessments = loaded.full.records().map(Result::unwrap).collect();
     Inputs {
         facts,
         ..inputs(assessments)
@@ -39,7 +40,8 @@ fn assessed(facts: &[Value]) -> Inputs {
 
 fn render(inputs: &Inputs, templates: &Templates) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temporary folder");
-    report::write_html(inputs, templates, dir.path()).expect("report written");
+    let full = inputs.assessments.iter().cloned().map(Ok);
+    report::write_html(inputs, full, templates, dir.path()).expect("report written");
     dir
 }
 
@@ -239,4 +241,39 @@ fn a_ring_of_holdings_is_drawn_once_and_ends() {
     let group = page(dir.path(), "group-acme.html");
     assert!(group.contains("the holdings form a ring"));
     assert!(group.contains("30 % of capital (partner)"));
+}
+
+#[test]
+fn pages_from_a_file_read_twice_equal_pages_from_memory() {
+    // Large assessment files are read once for the summaries and once for the pages; the pages
+    // must not differ from those rendered with every assessment in memory.
+    let inputs = assessed(&[essential(), saas()]);
+    let templates = Templates::embedded().unwrap();
+    let in_memory = render(&inputs, &templates);
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("assessments.jsonl");
+    let lines: Vec<String> = inputs.assessments.iter().map(Value::to_string).collect();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let report::source::Given::Assessments(loaded) =
+        report::source::open(file.to_str().unwrap()).unwrap()
+    else {
+        panic!("assessments taken for a portfolio");
+    };
+    assert!(matches!(loaded.full, report::source::Full::File(_)));
+    let streamed = Inputs {
+        assessments: loaded.summaries,
+        facts: inputs.facts.clone(),
+        ..self::inputs(vec![])
+    };
+    let out = dir.path().join("report");
+    report::write_html(&streamed, loaded.full.records(), &templates, &out).unwrap();
+
+    for name in ["index.html", "org-acme.html", "org-cloudco.html"] {
+        assert_eq!(
+            page(&out, name),
+            page(in_memory.path(), name),
+            "{name} differs"
+        );
+    }
 }

@@ -178,9 +178,18 @@ pub(crate) fn name_of(inputs: &Inputs, a: &Value) -> String {
         })
 }
 
+/// How many organisation pages are rendered at a time: enough to keep both cores busy, few
+/// enough that their assessments (with whole plans, tens of kilobytes each) stay small in memory.
+const CHUNK: usize = 256;
+
 /// Renders every page into `out` (created when missing) and returns what was written.
+///
+/// `inputs.assessments` may be the assessments themselves or their [`summary`]; `full` yields
+/// the whole assessments again, in the same order, for the organisation pages. Reading them
+/// twice keeps memory to the summaries when the assessments come from a large file.
 pub fn write_html(
     inputs: &Inputs,
+    full: impl Iterator<Item = Result<Value, ReportError>>,
     templates: &Templates,
     out: &Path,
 ) -> Result<Written, ReportError> {
@@ -190,22 +199,43 @@ pub fn write_html(
     let changes = portfolio::changes(inputs);
     let groups = group::groups(inputs, &pages);
 
-    let portfolio = portfolio::context(inputs, &pages, &changes, &groups);
+    let mut full = full.enumerate();
+    let mut organisations = Vec::with_capacity(inputs.assessments.len());
+    let mut gaps = portfolio::Gaps::default();
+    loop {
+        let chunk: Vec<(usize, Value)> = full
+            .by_ref()
+            .take(CHUNK)
+            .map(|(i, a)| a.map(|a| (i, a)))
+            .collect::<Result<_, _>>()?;
+        if chunk.is_empty() {
+            break;
+        }
+        let done = chunk
+            .par_iter()
+            .map(|(i, a)| {
+                let name = pages
+                    .organisations
+                    .get(*i)
+                    .ok_or_else(|| mismatch(*i + 1))?;
+                let context = organisation::context(inputs, a, &changes, &groups);
+                let html = templates.render("organisation.html", &common, context)?;
+                write(out, name, &html)?;
+                Ok((PathBuf::from(name), portfolio::Gaps::of(a)))
+            })
+            .collect::<Result<Vec<_>, ReportError>>()?;
+        for (page, g) in done {
+            organisations.push(page);
+            gaps = gaps.merge(g);
+        }
+    }
+    if organisations.len() != inputs.assessments.len() {
+        return Err(mismatch(organisations.len()));
+    }
+
+    let portfolio = portfolio::context(inputs, &pages, &changes, &groups, &gaps);
     let html = templates.render("portfolio.html", &common, portfolio)?;
     write(out, "index.html", &html)?;
-
-    let organisations = inputs
-        .assessments
-        .par_iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let context = organisation::context(inputs, a, &changes, &groups);
-            let html = templates.render("organisation.html", &common, context)?;
-            let name = &pages.organisations[i];
-            write(out, name, &html)?;
-            Ok(PathBuf::from(name))
-        })
-        .collect::<Result<Vec<_>, ReportError>>()?;
 
     let groups = groups
         .iter()
@@ -221,6 +251,44 @@ pub fn write_html(
         organisations,
         groups,
     })
+}
+
+/// The assessments read a second time are not those read the first time.
+fn mismatch(count: usize) -> ReportError {
+    ReportError::Input {
+        path: "the assessments".into(),
+        line: count,
+        message: "changed while the report was written; write the report again".into(),
+    }
+}
+
+/// What the portfolio, group and change views need of an assessment: its results without the
+/// grounds, obligations and plan actions, which only its own page shows.
+pub fn summary(a: &Value) -> Value {
+    let pick = |v: Option<&Value>, keys: &[&str]| -> Value {
+        match v {
+            Some(Value::Object(m)) => Value::Object(
+                keys.iter()
+                    .filter_map(|k| m.get(*k).map(|x| (k.to_string(), x.clone())))
+                    .collect(),
+            ),
+            Some(other) => other.clone(),
+            None => Value::Null,
+        }
+    };
+    let mut out = pick(Some(a), &["id", "line", "packs", "as_of", "errors"]);
+    if let (Some(map), Some(_)) = (out.as_object_mut(), a.get("nis2")) {
+        let nis2 = &["classification", "size", "jurisdiction", "missing"];
+        map.insert("nis2".into(), pick(a.get("nis2"), nis2));
+    }
+    if let (Some(map), Some(_)) = (out.as_object_mut(), a.get("soc2")) {
+        let soc2 = &["needed", "type", "criteria", "missing"];
+        map.insert("soc2".into(), pick(a.get("soc2"), soc2));
+    }
+    if let (Some(map), Some(_)) = (out.as_object_mut(), a.get("plan")) {
+        map.insert("plan".into(), pick(a.get("plan"), &["summary"]));
+    }
+    out
 }
 
 fn write(dir: &Path, name: &str, html: &str) -> Result<(), ReportError> {

@@ -177,6 +177,7 @@ pub(crate) fn context(
     pages: &Pages,
     changes: &Changes,
     groups: &[Group],
+    gaps: &Gaps,
 ) -> Value {
     let all = &inputs.assessments;
     let assessed: Vec<(usize, &Value)> = all
@@ -228,7 +229,7 @@ pub(crate) fn context(
         })
         .collect();
 
-    let (soc2, gaps) = (soc2(&assessed), gaps(&assessed));
+    let soc2 = soc2(&assessed);
 
     let undetermined: Vec<Value> = assessed
         .iter()
@@ -259,7 +260,6 @@ pub(crate) fn context(
                 "line": a.get("line"),
                 "nis2": a.get("nis2"),
                 "soc2": a.get("soc2"),
-                "actions": a.pointer("/plan/actions").and_then(Value::as_array).map(Vec::len),
                 "errors": a.get("errors"),
                 "changed": a.get("id").and_then(Value::as_str)
                     .is_some_and(|id| changes.by_id.contains_key(id)),
@@ -288,7 +288,7 @@ pub(crate) fn context(
         "by_sector": if inputs.facts.is_empty() { Value::Null } else { json!(bars(sectors)) },
         "by_member_state": bars(states),
         "soc2": soc2,
-        "gaps": gaps,
+        "gaps": gaps.to_json(),
         "undetermined": undetermined,
         "changes": if changes.given {
             json!({"previous_as_of": changes.previous_as_of, "changed": changed,
@@ -337,51 +337,78 @@ fn soc2(assessed: &[(usize, &Value)]) -> Value {
            "criteria": bars(criteria)})
 }
 
-/// The controls most often in remediation plans, or null when no record carries a plan.
-fn gaps(assessed: &[(usize, &Value)]) -> Value {
-    let mut planned = 0;
-    // Plans that list only their first actions (`--plan-actions`): their later gaps are not seen.
-    let mut shortened = 0;
-    let mut by_control: BTreeMap<String, (usize, Value, Vec<String>)> = BTreeMap::new();
-    for (_, a) in assessed {
+/// The controls most often in remediation plans, counted while the organisation pages are
+/// written, so that no plan needs to stay in memory.
+#[derive(Debug, Default)]
+pub struct Gaps {
+    planned: usize,
+    /// Plans that list only their first actions (`--plan-actions`): their later gaps are not seen.
+    shortened: usize,
+    /// Control → (organisations, title, requirements it closes).
+    by_control: BTreeMap<String, (usize, Value, Vec<String>)>,
+}
+
+impl Gaps {
+    /// Counts the plan of one assessment.
+    pub fn of(a: &Value) -> Gaps {
+        let mut gaps = Gaps::default();
         let Some(actions) = a.pointer("/plan/actions").and_then(Value::as_array) else {
-            continue;
+            return gaps;
         };
-        planned += 1;
+        gaps.planned = 1;
         let listed = a.pointer("/plan/summary/listed").and_then(Value::as_u64);
         let total = a.pointer("/plan/summary/actions").and_then(Value::as_u64);
         if matches!((listed, total), (Some(l), Some(t)) if l < t) {
-            shortened += 1;
+            gaps.shortened = 1;
         }
         for act in actions {
             let control = str_at(act, "/control");
-            if control.is_empty() {
+            if control.is_empty() || gaps.by_control.contains_key(control) {
                 continue;
             }
-            let e = by_control
-                .entry(control.to_string())
-                .or_insert_with(|| (0, act.get("title").cloned().unwrap_or(Value::Null), vec![]));
-            e.0 += 1;
-            for c in strings(act.get("closes")) {
-                if !e.2.iter().any(|x| x == c) {
-                    e.2.push(c.to_string());
+            let title = act.get("title").cloned().unwrap_or(Value::Null);
+            let closes = strings(act.get("closes")).into_iter().map(String::from);
+            gaps.by_control
+                .insert(control.to_string(), (1, title, closes.collect()));
+        }
+        gaps
+    }
+
+    /// Adds the counts of other plans.
+    pub fn merge(mut self, other: Gaps) -> Gaps {
+        self.planned += other.planned;
+        self.shortened += other.shortened;
+        for (control, (n, title, closes)) in other.by_control {
+            let e = self
+                .by_control
+                .entry(control)
+                .or_insert_with(|| (0, title, vec![]));
+            e.0 += n;
+            for c in closes {
+                if !e.2.contains(&c) {
+                    e.2.push(c);
                 }
             }
         }
+        self
     }
-    if planned == 0 {
-        return Value::Null;
+
+    /// The most common gaps for the page, or null when no record carries a plan.
+    fn to_json(&self) -> Value {
+        if self.planned == 0 {
+            return Value::Null;
+        }
+        let mut v: Vec<_> = self.by_control.iter().collect();
+        v.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(b.0)));
+        let top: Vec<Value> = v
+            .into_iter()
+            .take(TOP_GAPS)
+            .map(|(control, (n, title, closes))| {
+                json!({"control": control, "title": title, "organisations": n, "closes": closes})
+            })
+            .collect();
+        json!({"planned": self.planned, "shortened": self.shortened, "top": top})
     }
-    let mut v: Vec<_> = by_control.into_iter().collect();
-    v.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(&b.0)));
-    let top: Vec<Value> = v
-        .into_iter()
-        .take(TOP_GAPS)
-        .map(|(control, (n, title, closes))| {
-            json!({"control": control, "title": title, "organisations": n, "closes": closes})
-        })
-        .collect();
-    json!({"planned": planned, "shortened": shortened, "top": top})
 }
 
 #[cfg(test)]
