@@ -277,3 +277,42 @@ fn pages_from_a_file_read_twice_equal_pages_from_memory() {
         );
     }
 }
+
+#[test]
+fn declared_linked_and_partner_enterprises_are_listed() {
+    // Rec. 2003/361/EC Annex Art. 3: enterprises outside the portfolio, as the facts declare them.
+    let mut f = essential();
+    f["linked_enterprises"] = json!([{"name": "Alder Infrastructure Fund", "relation": "partner",
+        "share_pct": 30, "employees": 200, "annual_turnover_eur": 60_000_000,
+        "balance_sheet_eur": 150_000_000}]);
+    let dir = render(&assessed(&[f]), &Templates::embedded().unwrap());
+    let org = page(dir.path(), "org-acme.html");
+    assert!(
+        org.contains("<td>Alder Infrastructure Fund</td><td>partner</td>"),
+        "{org}"
+    );
+    assert!(org.contains("EUR 60,000,000"));
+}
+
+#[test]
+fn the_aggregation_the_group_step_reports_is_shown_with_its_totals() {
+    // The shape of `nis2.size.aggregation` agreed for issue 5; the figures are those of
+    // fixtures/cases/groups.jsonl grp-1 (40 + 200 + 30 = 270 AWU, Rec. Annex Art. 6(2)).
+    let mut inputs = assessed(&[essential()]);
+    inputs.assessments[0]["nis2"]["size"]["basis"] = json!("aggregated");
+    inputs.assessments[0]["nis2"]["size"]["aggregation"] = json!({
+        "cites": "Rec. 2003/361/EC Annex Art. 6(2)",
+        "enterprises": [
+            {"enterprise": "grp-1-t", "relation": "entity", "share_pct": 100.0,
+             "figures": {"employees": 40.0, "annual_turnover_eur": 8e6, "balance_sheet_eur": 6e6}},
+            {"enterprise": "grp-1-parent", "relation": "linked", "share_pct": 100.0,
+             "figures": {"employees": 200.0, "annual_turnover_eur": 3e7, "balance_sheet_eur": 2.5e7}},
+            {"enterprise": "grp-1-s", "relation": "linked", "share_pct": 100.0, "via": "grp-1-parent",
+             "figures": {"employees": 30.0, "annual_turnover_eur": 5e6, "balance_sheet_eur": 4e6}}],
+        "totals": {"employees": 270.0, "annual_turnover_eur": 4.3e7, "balance_sheet_eur": 3.5e7}});
+    let dir = render(&inputs, &Templates::embedded().unwrap());
+    let org = page(dir.path(), "org-acme.html");
+    assert_eq!(org.matches("data-enterprise=").count(), 3);
+    assert!(org.contains("(through grp-1-parent)"));
+    assert!(org.contains("<td class=\"n\">270</td><td class=\"n\">EUR 43,000,000</td>"));
+}

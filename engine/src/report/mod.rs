@@ -279,7 +279,12 @@ pub fn summary(a: &Value) -> Value {
     let mut out = pick(Some(a), &["id", "line", "packs", "as_of", "errors"]);
     if let (Some(map), Some(_)) = (out.as_object_mut(), a.get("nis2")) {
         let nis2 = &["classification", "size", "jurisdiction", "missing"];
-        map.insert("nis2".into(), pick(a.get("nis2"), nis2));
+        let mut picked = pick(a.get("nis2"), nis2);
+        // Up to 200 enterprises each in large groups: only the organisation's own page lists them.
+        if let Some(size) = picked.get_mut("size").and_then(Value::as_object_mut) {
+            size.remove("aggregation");
+        }
+        map.insert("nis2".into(), picked);
     }
     if let (Some(map), Some(_)) = (out.as_object_mut(), a.get("soc2")) {
         let soc2 = &["needed", "type", "criteria", "missing"];
@@ -323,6 +328,24 @@ mod tests {
                 "org-a_b-2.html",
                 "line-7.html"
             ]
+        );
+    }
+
+    #[test]
+    fn a_summary_keeps_the_results_and_drops_what_only_the_own_page_shows() {
+        let a = json!({"id": "x", "line": 2, "as_of": "2026-12-04", "packs": [],
+            "nis2": {"classification": "important", "grounds": [{"rule": "r"}],
+                     "size": {"class": "large", "aggregation": {"enterprises": []}},
+                     "obligations": [{"id": "o"}], "jurisdiction": ["NL"]},
+            "soc2": {"needed": true, "type": "type2", "why": [], "milestones": []},
+            "plan": {"actions": [{"control": "C.6"}], "summary": {"actions": 1}}});
+        assert_eq!(
+            summary(&a),
+            json!({"id": "x", "line": 2, "packs": [], "as_of": "2026-12-04",
+                "nis2": {"classification": "important", "size": {"class": "large"},
+                         "jurisdiction": ["NL"]},
+                "soc2": {"needed": true, "type": "type2"},
+                "plan": {"summary": {"actions": 1}}})
         );
     }
 
