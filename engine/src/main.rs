@@ -259,6 +259,12 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
 fn report(args: ReportArgs) -> Result<ExitCode, String> {
     use report::source::{self, Given};
     let ReportFormat::Html = args.format;
+    // Templates first: a broken one should stop the run before any assessment is made.
+    let templates = match &args.templates {
+        Some(dir) => report::templates::Templates::from_dir(dir),
+        None => report::templates::Templates::embedded(),
+    }
+    .map_err(|e| e.to_string())?;
     let packs = load_packs(args.run.packs.as_ref())?;
     let mut inputs = report::Inputs {
         obligations: source::obligations(&packs),
@@ -292,11 +298,6 @@ fn report(args: ReportArgs) -> Result<ExitCode, String> {
     if let Some(file) = &args.previous {
         inputs.previous = Some(source::previous(file).map_err(|e| e.to_string())?);
     }
-    let templates = match &args.templates {
-        Some(dir) => report::templates::Templates::from_dir(dir),
-        None => report::templates::Templates::embedded(),
-    }
-    .map_err(|e| e.to_string())?;
     let written = report::write_html(&inputs, loaded.full.records(), &templates, &args.out)
         .map_err(|e| e.to_string())?;
     eprintln!(

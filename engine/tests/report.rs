@@ -316,3 +316,36 @@ fn the_aggregation_the_group_step_reports_is_shown_with_its_totals() {
     assert!(org.contains("(through grp-1-parent)"));
     assert!(org.contains("<td class=\"n\">270</td><td class=\"n\">EUR 43,000,000</td>"));
 }
+
+#[test]
+fn the_command_says_what_is_wrong_with_its_arguments() {
+    let out = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+            .arg("report")
+            .args(args)
+            .args(["--out", out.path().to_str().unwrap()])
+            .current_dir(root())
+            .output()
+            .expect("assay runs");
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&["fixtures/portfolio.csv", "--templates", "no-such-folder"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("`no-such-folder`: not a folder"), "{err}");
+
+    let (code, err) = run(&[
+        "fixtures/portfolio.csv",
+        "--previous",
+        "fixtures/portfolio.csv",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("holds facts, not assessments"), "{err}");
+
+    let (code, err) = run(&["fixtures/portfolio.csv", "--as-of", AS_OF]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("organisation and 0 group pages"), "{err}");
+}
