@@ -300,6 +300,9 @@ fn report(args: ReportArgs) -> Result<ExitCode, String> {
     }
     let written = report::write_html(&inputs, loaded.full.records(), &templates, &args.out)
         .map_err(|e| e.to_string())?;
+    for w in &written.warnings {
+        eprintln!("warning: {w}");
+    }
     eprintln!(
         "wrote {} with {} organisation and {} group pages to `{}`",
         written.portfolio.display(),
@@ -312,7 +315,7 @@ fn report(args: ReportArgs) -> Result<ExitCode, String> {
         .iter()
         .filter(|a| a.get("nis2").is_none())
         .count();
-    Ok(if errors > 0 {
+    Ok(if errors > 0 || !written.warnings.is_empty() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -349,3 +349,46 @@ fn the_command_says_what_is_wrong_with_its_arguments() {
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("organisation and 0 group pages"), "{err}");
 }
+
+#[test]
+fn assessments_in_another_form_still_give_every_page() {
+    // Hand-edited or foreign files: fields of the wrong type, a null `nis2`, no id. Every
+    // record keeps its page; a page that cannot show all says so and the report warns.
+    let lines = [
+        json!({"id": "a", "as_of": AS_OF, "packs": [{"id": "nis2", "version": "1", "sha256": "x"}],
+               "nis2": {"classification": "essential", "size": {"class": null, "possible": 5},
+                        "jurisdiction": "DE", "grounds": "x", "obligations": [{"id": 3}],
+                        "max_fine_eur": "lots"},
+               "soc2": {"needed": "yes", "criteria": "security"},
+               "plan": {"actions": [{"control": 5, "closes": "x", "phase": "now"}]}}),
+        json!({"id": "b", "as_of": AS_OF, "packs": "nope", "nis2": null, "errors": "bad"}),
+        json!({"as_of": AS_OF, "packs": []}),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("odd.jsonl");
+    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    std::fs::write(&file, text.join("\n")).unwrap();
+    let report::source::Given::Assessments(loaded) =
+        report::source::open(file.to_str().unwrap()).unwrap()
+    else {
+        panic!("assessments taken for a portfolio");
+    };
+    let summaries = Inputs {
+        assessments: loaded.summaries,
+        ..inputs(vec![])
+    };
+    let out = dir.path().join("report");
+    let written = report::write_html(
+        &summaries,
+        loaded.full.records(),
+        &Templates::embedded().unwrap(),
+        &out,
+    )
+    .expect("a report in spite of the odd records");
+    assert_eq!(written.organisations.len(), 3);
+    assert_eq!(written.warnings.len(), 1, "{:?}", written.warnings);
+    assert!(page(&out, "org-a.html").contains("not in the form assay writes"));
+    let index = page(&out, "index.html");
+    assert!(index.contains("data-class=\"essential\">1<"));
+    assert!(index.contains("data-figure=\"error_records\">2<"));
+}

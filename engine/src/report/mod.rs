@@ -66,6 +66,8 @@ pub struct Written {
     pub portfolio: PathBuf,
     pub organisations: Vec<PathBuf>,
     pub groups: Vec<PathBuf>,
+    /// Pages that could show only part of their assessment, and why.
+    pub warnings: Vec<String>,
 }
 
 /// The file name of every organisation page, by position in the assessments.
@@ -202,6 +204,7 @@ pub fn write_html(
     let mut full = full.enumerate();
     let mut organisations = Vec::with_capacity(inputs.assessments.len());
     let mut gaps = portfolio::Gaps::default();
+    let mut warnings = Vec::new();
     loop {
         let chunk: Vec<(usize, Value)> = full
             .by_ref()
@@ -219,14 +222,28 @@ pub fn write_html(
                     .get(*i)
                     .ok_or_else(|| mismatch(*i + 1))?;
                 let context = organisation::context(inputs, a, &changes, &groups);
-                let html = templates.render("organisation.html", &common, context)?;
+                let (html, warning) = match templates.render("organisation.html", &common, context)
+                {
+                    Ok(html) => (html, None),
+                    // An assessment whose parts have other types than the contract's (a file
+                    // from elsewhere, edited by hand): its page shows what can be shown.
+                    Err(e) => {
+                        let mut context =
+                            organisation::context(inputs, &summary(a), &changes, &groups);
+                        let warning = format!("page `{name}`: {e}");
+                        context["warning"] = Value::String(warning.clone());
+                        let html = templates.render("organisation.html", &common, context)?;
+                        (html, Some(warning))
+                    }
+                };
                 write(out, name, &html)?;
-                Ok((PathBuf::from(name), portfolio::Gaps::of(a)))
+                Ok((PathBuf::from(name), portfolio::Gaps::of(a), warning))
             })
             .collect::<Result<Vec<_>, ReportError>>()?;
-        for (page, g) in done {
+        for (page, g, warning) in done {
             organisations.push(page);
             gaps = gaps.merge(g);
+            warnings.extend(warning);
         }
     }
     if organisations.len() != inputs.assessments.len() {
@@ -250,6 +267,7 @@ pub fn write_html(
         portfolio: PathBuf::from("index.html"),
         organisations,
         groups,
+        warnings,
     })
 }
 
@@ -263,37 +281,153 @@ fn mismatch(count: usize) -> ReportError {
 }
 
 /// What the portfolio, group and change views need of an assessment: its results without the
-/// grounds, obligations and plan actions, which only its own page shows.
+/// grounds, obligations and plan actions, which only its own page shows, each field in the type
+/// the contract gives it (assessment files may come from elsewhere).
 pub fn summary(a: &Value) -> Value {
-    let pick = |v: Option<&Value>, keys: &[&str]| -> Value {
-        match v {
-            Some(Value::Object(m)) => Value::Object(
-                keys.iter()
-                    .filter_map(|k| m.get(*k).map(|x| (k.to_string(), x.clone())))
-                    .collect(),
-            ),
-            Some(other) => other.clone(),
-            None => Value::Null,
+    let mut out = Map::new();
+    keep(&mut out, a, "id", text);
+    keep(&mut out, a, "line", number);
+    keep(&mut out, a, "as_of", text);
+    keep(&mut out, a, "packs", |v| list(v, pack));
+    keep(&mut out, a, "errors", |v| match v {
+        Value::Array(_) => list(v, error),
+        other => json!([error(other)]),
+    });
+    keep(&mut out, a, "nis2", |n| {
+        let fields: [(&str, Shape); 4] = [
+            ("classification", text),
+            ("size", size),
+            ("jurisdiction", texts),
+            ("missing", texts),
+        ];
+        object(n, &fields)
+    });
+    keep(&mut out, a, "soc2", |s| {
+        let fields: [(&str, Shape); 4] = [
+            ("needed", flag),
+            ("type", text),
+            ("criteria", texts),
+            ("missing", texts),
+        ];
+        object(s, &fields)
+    });
+    keep(&mut out, a, "plan", |p| {
+        object(p, &[("summary", plan_counts)])
+    });
+    Value::Object(out)
+}
+
+/// Turns a part of an assessment into the type the contract gives it.
+type Shape = fn(&Value) -> Value;
+
+/// Copies `key` through `shape` when the assessment has it and it is not null, so that an
+/// absent part stays absent ("not assessed") and a part of the wrong type cannot break a page.
+fn keep(out: &mut Map<String, Value>, from: &Value, key: &str, shape: impl Fn(&Value) -> Value) {
+    match from.get(key) {
+        None | Some(Value::Null) => {}
+        Some(v) => {
+            out.insert(key.into(), shape(v));
         }
-    };
-    let mut out = pick(Some(a), &["id", "line", "packs", "as_of", "errors"]);
-    if let (Some(map), Some(_)) = (out.as_object_mut(), a.get("nis2")) {
-        let nis2 = &["classification", "size", "jurisdiction", "missing"];
-        let mut picked = pick(a.get("nis2"), nis2);
-        // Up to 200 enterprises each in large groups: only the organisation's own page lists them.
-        if let Some(size) = picked.get_mut("size").and_then(Value::as_object_mut) {
-            size.remove("aggregation");
+    }
+}
+
+/// The listed fields of an object, each through its shape; anything else becomes an empty
+/// object. A field that is null stays null (it means "undetermined" in the contract).
+fn object(v: &Value, fields: &[(&str, Shape)]) -> Value {
+    let mut out = Map::new();
+    for (key, shape) in fields {
+        match v.get(*key) {
+            None => {}
+            Some(Value::Null) => {
+                out.insert((*key).into(), Value::Null);
+            }
+            Some(x) => {
+                out.insert((*key).into(), shape(x));
+            }
         }
-        map.insert("nis2".into(), picked);
     }
-    if let (Some(map), Some(_)) = (out.as_object_mut(), a.get("soc2")) {
-        let soc2 = &["needed", "type", "criteria", "missing"];
-        map.insert("soc2".into(), pick(a.get("soc2"), soc2));
+    Value::Object(out)
+}
+
+fn pack(p: &Value) -> Value {
+    object(p, &[("id", text), ("version", text), ("sha256", text)])
+}
+
+fn error(e: &Value) -> Value {
+    match e {
+        Value::Object(_) => object(
+            e,
+            &[
+                ("code", text),
+                ("message", text),
+                ("field", text),
+                ("line", number),
+            ],
+        ),
+        other => json!({"message": other.to_string()}),
     }
-    if let (Some(map), Some(_)) = (out.as_object_mut(), a.get("plan")) {
-        map.insert("plan".into(), pick(a.get("plan"), &["summary"]));
+}
+
+/// The size without the enterprises counted (up to 200 in a large group), which only the
+/// organisation's own page lists.
+fn size(s: &Value) -> Value {
+    object(
+        s,
+        &[
+            ("class", text),
+            ("possible", texts),
+            ("basis", text),
+            ("employees", number),
+            ("annual_turnover_eur", number),
+            ("balance_sheet_eur", number),
+            ("own_class", text),
+        ],
+    )
+}
+
+fn plan_counts(c: &Value) -> Value {
+    object(
+        c,
+        &[
+            ("actions", number),
+            ("listed", number),
+            ("now", number),
+            ("next", number),
+            ("later", number),
+        ],
+    )
+}
+
+fn list(v: &Value, item: Shape) -> Value {
+    Value::Array(v.as_array().into_iter().flatten().map(item).collect())
+}
+
+fn text(v: &Value) -> Value {
+    match v {
+        Value::String(_) => v.clone(),
+        Value::Number(n) => Value::String(n.to_string()),
+        _ => Value::Null,
     }
-    out
+}
+
+fn texts(v: &Value) -> Value {
+    list(v, text)
+}
+
+fn number(v: &Value) -> Value {
+    if v.is_number() {
+        v.clone()
+    } else {
+        Value::Null
+    }
+}
+
+fn flag(v: &Value) -> Value {
+    if v.is_boolean() {
+        v.clone()
+    } else {
+        Value::Null
+    }
 }
 
 fn write(dir: &Path, name: &str, html: &str) -> Result<(), ReportError> {
