@@ -325,6 +325,24 @@ fn fixture_portfolio_reports_load_in_chromium_with_the_assessed_numbers() {
         assert!(dom.contains(fact.as_str().unwrap()), "{id} names {fact}");
     }
 
+    // "Print to PDF" gives a document (issue 7 item 6); its look is in the print stylesheet.
+    let pdf = dir.path().join("portfolio.pdf");
+    let (_, console) = browser.page(
+        &out.join("index.html"),
+        &[
+            "--no-pdf-header-footer".into(),
+            format!("--print-to-pdf={}", pdf.display()),
+        ],
+    );
+    assert!(console.is_empty(), "{}", console.join("\n"));
+    let bytes = std::fs::read(&pdf).expect("PDF written");
+    assert!(bytes.starts_with(b"%PDF"), "not a PDF");
+    let pages = bytes
+        .windows(12)
+        .filter(|w| w.starts_with(b"/Type /Page") && w[11] != b's')
+        .count();
+    assert!(pages >= 2, "the portfolio prints on {pages} pages");
+
     let shots = dir.path().join("shots");
     std::fs::create_dir_all(&shots).unwrap();
     browser.screenshot(
