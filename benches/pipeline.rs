@@ -1,10 +1,13 @@
-//! Criterion benchmarks: the NIS2 decision per organisation and the whole pipeline over a batch
-//! of 100,000 generated organisations, each against a plain-Rust floor measured in the same run.
+//! Criterion benchmarks: the NIS2 decision alone, the three decisions (NIS2 + SOC 2 + plan) per
+//! organisation, and the whole pipeline over a batch of 100,000 generated organisations, each
+//! against a plain-Rust floor measured in the same run.
 //!
-//! The floor is what the same work costs without the rule pack: `floor_classify` below decides
-//! the NIS2 class of the common cases in hand-written Rust (no jurisdiction, no explanation), and
-//! the I/O floor parses each line and writes a result line. Run with `cargo bench`; results and
-//! the machine they were measured on go in BENCHMARKS.md.
+//! The floor is what the same work costs without the rule packs: `floor_classify` below decides
+//! the NIS2 class of the common cases in hand-written Rust (no jurisdiction, no explanation),
+//! `Floor::full` adds the SOC 2 need, type and criteria and the count of gaps over the control
+//! catalogue (a bit mask per control), and the I/O floor parses each line and writes a result
+//! line. Run with `cargo bench`; results and the machine they were measured on go in
+//! BENCHMARKS.md.
 
 use assay::evaluate::Evaluator;
 use assay::facts::Facts;
@@ -64,8 +67,107 @@ fn floor_classify(f: &Facts) -> &'static str {
     ["out_of_scope", "out_of_scope", "important", "essential"][best]
 }
 
+/// The SOC 2 and plan work in plain Rust: the logic floor for the full decision.
+struct Floor {
+    /// Control id -> (index, requirements it serves as a bit mask, target maturity).
+    controls: std::collections::HashMap<String, usize>,
+    serves: Vec<[u64; 3]>,
+    nis2: [u64; 3],
+    soc2_security: [u64; 3],
+}
+
+impl Floor {
+    fn new() -> Floor {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/controls/tables");
+        let read = |f: &str| -> serde_json::Value {
+            serde_json::from_str(&std::fs::read_to_string(root.join(f)).unwrap()).unwrap()
+        };
+        let catalogue = read("catalogue.json");
+        let requirements = read("requirements.json");
+        let mapping = read("mapping.json");
+        let controls: std::collections::HashMap<String, usize> = catalogue
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c["id"].as_str().unwrap().to_string(), i))
+            .collect();
+        let reqs: std::collections::HashMap<&str, usize> = requirements
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r["id"].as_str().unwrap(), i))
+            .collect();
+        let mut serves = vec![[0u64; 3]; controls.len()];
+        for m in mapping.as_array().unwrap() {
+            let c = controls[m["control"].as_str().unwrap()];
+            let r = reqs[m["requirement"].as_str().unwrap()];
+            serves[c][r / 64] |= 1 << (r % 64);
+        }
+        let mask = |pick: &dyn Fn(&serde_json::Value) -> bool| {
+            let mut m = [0u64; 3];
+            for (i, r) in requirements.as_array().unwrap().iter().enumerate() {
+                if pick(r) {
+                    m[i / 64] |= 1 << (i % 64);
+                }
+            }
+            m
+        };
+        Floor {
+            nis2: mask(&|r| r["framework"] == "nis2"),
+            soc2_security: mask(&|r| r["framework"] == "soc2" && r["category"] == "security"),
+            controls,
+            serves,
+        }
+    }
+
+    /// NIS2 class, SOC 2 need/type/criteria and the number of gaps, in plain Rust.
+    fn full(&self, f: &Facts) -> (&'static str, bool, u8, usize) {
+        let class = floor_classify(f);
+        let has = |l: &Option<Vec<String>>, v: &str| l.iter().flatten().any(|x| x == v);
+        let needed = f.service_organisation == Some(true)
+            && (f.customer_demands.is_some() || has(&f.customer_regions, "US"));
+        let mut criteria = 1u8;
+        if f.availability_commitments == Some(true) || has(&f.service_models, "iaas") {
+            criteria |= 2;
+        }
+        if has(&f.data_handled, "confidential_business") {
+            criteria |= 4;
+        }
+        let mut applies = [0u64; 3];
+        if class != "out_of_scope" {
+            applies = self.nis2;
+        }
+        if needed {
+            for (a, s) in applies.iter_mut().zip(self.soc2_security) {
+                *a |= s;
+            }
+        }
+        let mut maturity = vec![0u8; self.serves.len()];
+        if let Some(assay::facts::Controls::Map(m)) = &f.controls {
+            for (id, state) in m {
+                if let Some(&i) = self.controls.get(id) {
+                    maturity[i] = state.maturity.unwrap_or(0);
+                }
+            }
+        }
+        let gaps = self
+            .serves
+            .iter()
+            .zip(&maturity)
+            .filter(|(s, m)| **m < 3 && s.iter().zip(&applies).any(|(a, b)| a & b != 0))
+            .count();
+        (class, needed, criteria, gaps)
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let evaluator = Evaluator::new(PackSet::shipped().expect("packs")).expect("compile");
+    let mut nis2_only = PackSet::shipped().expect("packs");
+    nis2_only.packs.retain(|id, _| id == "nis2");
+    let nis2_evaluator = Evaluator::new(nis2_only).expect("compile");
+    let floor = Floor::new();
     let validator = Validator::new();
     let pool = assay::pipeline::pool(0).expect("pool");
 
@@ -89,6 +191,32 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             facts
                 .iter()
+                .map(|f| {
+                    nis2_evaluator
+                        .assess(black_box(f), 1, None, AS_OF)
+                        .errors
+                        .len()
+                })
+                .sum::<usize>()
+        })
+    });
+    group.finish();
+
+    // Per organisation: NIS2 + SOC 2 + plan, against the plain-Rust floor of the same work.
+    let mut group = c.benchmark_group("full_per_organisation");
+    group.throughput(Throughput::Elements(facts.len() as u64));
+    group.bench_function("floor_plain_rust", |b| {
+        b.iter(|| {
+            facts
+                .iter()
+                .map(|f| floor.full(black_box(f)).3)
+                .sum::<usize>()
+        })
+    });
+    group.bench_function("rule_packs", |b| {
+        b.iter(|| {
+            facts
+                .iter()
                 .map(|f| evaluator.assess(black_box(f), 1, None, AS_OF).errors.len())
                 .sum::<usize>()
         })
@@ -102,14 +230,14 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(n as u64));
     group.bench_with_input(
-        BenchmarkId::new("floor_parse_classify_write", n),
+        BenchmarkId::new("floor_parse_decide_write", n),
         &text,
         |b, text| {
             b.iter(|| {
                 let mut out = Vec::with_capacity(text.len() / 4);
                 for line in text.lines() {
                     let f: Facts = serde_json::from_str(line).expect("facts");
-                    serde_json::to_writer(&mut out, &(f.id.as_str(), floor_classify(&f))).unwrap();
+                    serde_json::to_writer(&mut out, &(f.id.as_str(), floor.full(&f))).unwrap();
                     out.push(b'\n');
                 }
                 out.len()

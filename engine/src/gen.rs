@@ -146,6 +146,41 @@ fn organisation(rng: &mut Rng, i: usize) -> Value {
             "customer_regions".into(),
             json!([rng.pick(&["EU", "US", "UK"])]),
         );
+        obj.insert(
+            "customer_segments".into(),
+            json!([rng.pick(&["smb", "enterprise", "regulated", "consumer"])]),
+        );
+        obj.insert(
+            "data_handled".into(),
+            json!([rng.pick(&["personal_data", "confidential_business", "payment"])]),
+        );
+    } else if rng.below(20) > 0 {
+        // Most others serve no one's systems; a few leave it unstated (SOC 2 undetermined).
+        obj.insert("service_organisation".into(), json!(false));
+        obj.insert("customer_regions".into(), json!(["EU"]));
+    }
+    // Controls in place for a third, an ISO 27001 certificate for one in ten.
+    if rng.below(3) == 0 {
+        let controls: serde_json::Map<String, Value> = (0..1 + rng.below(12))
+            .map(|_| {
+                let id = rng.pick(&SAMPLE_CONTROLS).to_string();
+                (id, json!({"maturity": rng.below(5)}))
+            })
+            .collect();
+        obj.insert("controls".into(), Value::Object(controls));
+    }
+    if rng.below(10) == 0 {
+        obj.insert(
+            "certifications".into(),
+            json!([{"scheme": "iso27001", "edition": "2022", "expires": "2027-09-30",
+                    "scope_covers_services": true}]),
+        );
     }
     org
 }
+
+/// Control ids the generator declares, from every part of the catalogue.
+const SAMPLE_CONTROLS: [&str; 16] = [
+    "C.5", "C.6", "C.9", "A.5.1", "A.5.15", "A.5.24", "A.5.26", "A.6.3", "A.8.5", "A.8.8",
+    "A.8.13", "A.8.15", "N.20.1", "N.23.1", "S.SD", "S.EVID",
+];

@@ -36,6 +36,66 @@ fn readme_command_assesses_the_fixture_portfolio() {
     let pack = &records[0]["packs"][0];
     assert_eq!(pack["id"], "nis2");
     assert_eq!(pack["sha256"].as_str().map(str::len), Some(64));
+    // Issue 3: the full pipeline: every record names the four packs and carries all three
+    // decisions (DESIGN.md output contract).
+    let ids: Vec<&str> = records[0]["packs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["nis2", "soc2", "controls", "plan"]);
+    for r in &records {
+        assert!(
+            r["nis2"].is_object() && r["soc2"].is_object() && r["plan"].is_object(),
+            "{}",
+            r["id"]
+        );
+        // The default record lists at most 10 actions and counts them all.
+        let listed = r["plan"]["actions"].as_array().unwrap().len();
+        assert!(listed <= 10 && r["plan"]["summary"]["listed"] == listed);
+    }
+}
+
+#[test]
+fn markdown_documents_for_management() {
+    let out = Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args([
+            "assess",
+            "fixtures/portfolio.csv",
+            "--as-of",
+            AS_OF,
+            "--format",
+            "md",
+        ])
+        .current_dir(root())
+        .output()
+        .expect("assay runs");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows = fixture("portfolio.csv").lines().count() - 1;
+    assert_eq!(
+        text.matches("\n# pf-").count() + usize::from(text.starts_with("# pf-")),
+        rows
+    );
+    // pf-019: an ISO-certified essential hospital: the determination in words with its grounds,
+    // the SOC 2 answer, and a plan whose actions are the NIS2-only items (Art. 20, 23, ...).
+    let doc = text
+        .split("---\n")
+        .find(|d| d.contains("# pf-019"))
+        .expect("pf-019 document");
+    assert!(doc.contains("an **essential entity** under NIS2"), "{doc}");
+    assert!(doc.contains("NIS2 Art. 3(1)(a)"), "{doc}");
+    assert!(doc.contains("No SOC 2 report is needed."), "{doc}");
+    assert!(doc.contains("### Now (0-3 months)"), "{doc}");
+    assert!(
+        doc.contains("**N.20.1**") && doc.contains("**N.23.1**"),
+        "{doc}"
+    );
+    assert!(
+        !doc.contains("**A.5."),
+        "the certificate covers Annex A: {doc}"
+    );
 }
 
 /// DESIGN.md "Behaviour on bad input": one output per input, in order, error records naming

@@ -40,14 +40,16 @@ struct Link {
     strength: String,
 }
 
+/// How many requirements a catalogue may hold: sets are fixed-size bit arrays, so that the
+/// per-organisation set work allocates nothing.
+pub const MAX_REQUIREMENTS: usize = 64 * WORDS;
+const WORDS: usize = 4;
+
 /// A set of requirement indices, as bits.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Bits(Vec<u64>);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Bits([u64; WORDS]);
 
 impl Bits {
-    pub fn new(len: usize) -> Bits {
-        Bits(vec![0; len.div_ceil(64)])
-    }
     pub fn set(&mut self, i: usize) {
         self.0[i / 64] |= 1 << (i % 64);
     }
@@ -69,6 +71,14 @@ impl Bits {
     }
     pub fn intersects(&self, other: &Bits) -> bool {
         self.0.iter().zip(&other.0).any(|(a, b)| a & b != 0)
+    }
+    /// How many indices are in both.
+    pub fn and_count(&self, other: &Bits) -> usize {
+        self.0
+            .iter()
+            .zip(&other.0)
+            .map(|(a, b)| (a & b).count_ones() as usize)
+            .sum()
     }
     /// Indices set in both, in order.
     pub fn and_iter<'a>(&'a self, other: &'a Bits) -> impl Iterator<Item = usize> + 'a {
@@ -150,6 +160,15 @@ impl Catalogue {
                 ));
             }
         }
+        if requirements.len() > MAX_REQUIREMENTS {
+            return Err(table_error(
+                "requirements",
+                format!(
+                    "{} requirements; the catalogue holds at most {MAX_REQUIREMENTS}",
+                    requirements.len()
+                ),
+            ));
+        }
         let mut requirement_index = HashMap::new();
         for (i, r) in requirements.iter().enumerate() {
             if requirement_index.insert(r.id.clone(), i).is_some() {
@@ -159,7 +178,7 @@ impl Catalogue {
                 ));
             }
         }
-        let mut serves = vec![Bits::new(requirements.len()); controls.len()];
+        let mut serves = vec![Bits::default(); controls.len()];
         let mut served_by = vec![Vec::new(); requirements.len()];
         for l in &links {
             let c = *control_index.get(&l.control).ok_or_else(|| {
@@ -213,7 +232,7 @@ impl Catalogue {
 
     /// The requirements of one framework, optionally only those of some SOC 2 categories.
     pub fn framework(&self, framework: &str, categories: Option<&[&str]>) -> Bits {
-        let mut bits = Bits::new(self.requirements.len());
+        let mut bits = Bits::default();
         for (i, r) in self.requirements.iter().enumerate() {
             let in_category = match (categories, &r.category) {
                 (Some(cats), Some(c)) => cats.contains(&c.as_str()),

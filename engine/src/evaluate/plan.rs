@@ -118,7 +118,7 @@ impl PlanPack {
         };
         let mut obligation_requirements = HashMap::new();
         for (obligation, reqs) in &f.obligation_requirements {
-            let mut bits = Bits::new(catalogue.requirements.len());
+            let mut bits = Bits::default();
             for r in reqs {
                 bits.set(requirement(r)?);
             }
@@ -162,7 +162,7 @@ impl PlanPack {
         };
         let nis2_in_force = date(&f.nis2_in_force)
             .ok_or_else(|| table_error("`nis2_in_force` must be a date YYYY-MM-DD".into()))?;
-        let mut nis2_art21 = Bits::new(catalogue.requirements.len());
+        let mut nis2_art21 = Bits::default();
         for (i, r) in catalogue.requirements.iter().enumerate() {
             if r.id.starts_with("nis2:art21") {
                 nis2_art21.set(i);
@@ -353,7 +353,7 @@ fn frameworks(
     let mut out = Vec::new();
     let nis2_deadline = pack.nis2_in_force.max(as_of);
     if let Some(n) = nis2 {
-        let mut requirements = Bits::new(pack.catalogue.requirements.len());
+        let mut requirements = Bits::default();
         let says = match n.classification {
             Classification::Essential | Classification::Important => {
                 for o in &n.obligations {
@@ -376,7 +376,7 @@ fn frameworks(
                 "registration duties only".into()
             }
             Classification::Undetermined => {
-                requirements = pack.nis2_all.clone();
+                requirements = pack.nis2_all;
                 notes.push(
                     "NIS2 is undetermined: its requirements are planned as if it applies, since \
                      a wrong 'out of scope' costs more than early work; settle nis2.missing"
@@ -403,7 +403,7 @@ fn frameworks(
         if n.supplier_exposure.is_some() {
             out.push(Applies {
                 framework: "supplier",
-                requirements: pack.supplier.clone(),
+                requirements: pack.supplier,
                 basis: Basis::Contractual,
                 deadline: plus(as_of, pack.supplier_terms_months),
                 due: format!("by {}", plus(as_of, pack.supplier_terms_months)),
@@ -416,7 +416,7 @@ fn frameworks(
     if let Some(s) = soc2 {
         match s.needed {
             Some(true) => {
-                let mut requirements = Bits::new(pack.catalogue.requirements.len());
+                let mut requirements = Bits::default();
                 for c in &s.criteria {
                     if let Some(i) = CATEGORIES.iter().position(|k| k == c) {
                         requirements.union_with(&pack.soc2_by_category[i]);
@@ -470,7 +470,7 @@ fn frameworks(
     if iso_demanded || iso_credited {
         out.push(Applies {
             framework: "iso27001",
-            requirements: pack.iso27001.clone(),
+            requirements: pack.iso27001,
             basis: if iso_demanded {
                 Basis::Contractual
             } else {
@@ -554,7 +554,7 @@ pub fn evaluate(
         as_of,
         &mut notes,
     );
-    let mut all = Bits::new(catalogue.requirements.len());
+    let mut all = Bits::default();
     for a in &applies {
         all.union_with(&a.requirements);
     }
@@ -582,7 +582,7 @@ pub fn evaluate(
             basis,
             deadline,
             not_urgent: u8::from(!urgent),
-            serves: std::cmp::Reverse(served.and_iter(&all).count()),
+            serves: std::cmp::Reverse(served.and_count(&all)),
             gap: std::cmp::Reverse(control.target_maturity - levels[c]),
             effort: control.effort,
             control: c,
@@ -609,6 +609,14 @@ pub fn evaluate(
         })
         .collect();
     const PHASES: [&str; 3] = ["now", "next", "later"];
+    let late = phases.iter().filter(|(_, moved)| *moved).count();
+    if late > 0 {
+        notes.push(format!(
+            "{late} action(s) do not fit before their deadline at {} person-weeks per phase: add \
+             people, or move the deadlines that can move (a SOC 2 window, a certification date)",
+            pack.capacity.weeks_per_phase
+        ));
+    }
     let mut summary = PlanSummary {
         actions: gaps.len(),
         ..PlanSummary::default()
@@ -692,13 +700,13 @@ pub fn evaluate(
 
     let mut cov = BTreeMap::new();
     let art21 = applies.iter().find(|a| a.framework == "nis2").map(|a| {
-        let mut bits = a.requirements.clone();
+        let mut bits = a.requirements;
         bits.intersect_with(&pack.nis2_art21);
         ("nis2_art21", bits)
     });
     let sets = applies
         .iter()
-        .map(|a| (a.framework, a.requirements.clone()))
+        .map(|a| (a.framework, a.requirements))
         .chain(art21);
     for (name, requirements) in sets {
         let (met, partial, open, pct) = coverage(pack, &requirements, &levels);

@@ -316,6 +316,21 @@ pub fn evaluate(
     let first = answers[0].2;
     let agreed = answers.iter().all(|(_, _, r)| needed(r) == needed(first));
 
+    if agreed && !needed(first) {
+        return Ok(Soc2Out {
+            needed: Some(false),
+            report_type: None,
+            criteria: Vec::new(),
+            why: vec![ground(first)],
+            missing: Vec::new(),
+            instead: first.instead.clone(),
+            if_needed: None,
+            current_report: latest_report(facts)
+                .map(|(c, end)| judge_report(pack, c, end, as_of, &[])),
+            milestones: Vec::new(),
+        });
+    }
+
     let has_report = facts
         .certifications
         .iter()
@@ -396,20 +411,6 @@ pub fn evaluate(
                 report_type,
                 criteria,
             }),
-            current_report: report,
-            milestones: Vec::new(),
-        });
-    }
-
-    if !needed(first) {
-        return Ok(Soc2Out {
-            needed: Some(false),
-            report_type: None,
-            criteria: Vec::new(),
-            why: vec![ground(first)],
-            missing: Vec::new(),
-            instead: first.instead.clone(),
-            if_needed: None,
             current_report: report,
             milestones: Vec::new(),
         });
