@@ -28,13 +28,15 @@ const FLAGS: [&str; 9] = [
     "--hide-scrollbars",
 ];
 
+/// `CHROMIUM` when set (and then only it), else Debian's path.
 fn chromium() -> Option<PathBuf> {
-    let from_env = std::env::var_os("CHROMIUM").map(PathBuf::from);
-    let candidates = from_env.into_iter().chain(
-        ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-            .into_iter()
-            .map(PathBuf::from),
-    );
+    let candidates: Vec<PathBuf> = match std::env::var_os("CHROMIUM") {
+        Some(path) => vec![PathBuf::from(path)],
+        None => vec![
+            "/usr/bin/chromium".into(),
+            "/usr/bin/chromium-browser".into(),
+        ],
+    };
     candidates.into_iter().find(|p| p.is_file())
 }
 
