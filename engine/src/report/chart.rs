@@ -48,12 +48,16 @@ pub fn bars(title: &str, bars: &[Bar], unit: &str, reference: Option<&Reference>
     let label_width = (longest as f64 * CHAR_WIDTH + 16.0).clamp(60.0, 320.0);
     let plot = WIDTH - label_width - VALUE_WIDTH;
     let mut svg = String::new();
+    let title = escape(title);
     let _ = write!(
         svg,
-        r#"<svg class="chart" xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" aria-label="{}"><title>{}</title>"#,
-        escape(title),
-        escape(title)
+        r#"<svg class="chart" xmlns="http://www.w3.org/2000/svg" role="img" "#
     );
+    let _ = write!(
+        svg,
+        r#"viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" "#
+    );
+    let _ = write!(svg, r#"aria-label="{title}"><title>{title}</title>"#);
     if bars.is_empty() {
         let _ = write!(
             svg,
@@ -73,22 +77,41 @@ pub fn bars(title: &str, bars: &[Bar], unit: &str, reference: Option<&Reference>
             .map(|k| format!("bar bar-{}", css_class(k)))
             .unwrap_or_else(|| "bar".into());
         let text_y = y + BAR - 4.0;
+        let (label, value) = (
+            escape(&bar.label),
+            format!("{}{}", number(bar.value), escape(unit)),
+        );
+        let (x, vx) = (label_width - 8.0, label_width + length + 6.0);
         let _ = write!(
             svg,
-            r#"<g class="row"><text x="{x:.1}" y="{text_y}" text-anchor="end" class="chart-label">{label}</text><rect class="{class}" x="{label_width:.1}" y="{y}" width="{length:.1}" height="{BAR}"><title>{label}: {value}</title></rect><text x="{vx:.1}" y="{text_y}" class="chart-value">{value}</text></g>"#,
-            x = label_width - 8.0,
-            label = escape(&bar.label),
-            value = format!("{}{}", number(bar.value), escape(unit)),
-            vx = label_width + length + 6.0,
+            r#"<g class="row"><text x="{x:.1}" y="{text_y}" text-anchor="end" "#
+        );
+        let _ = write!(svg, r#"class="chart-label">{label}</text>"#);
+        let _ = write!(
+            svg,
+            r#"<rect class="{class}" x="{label_width:.1}" y="{y}" width="{length:.1}" "#
+        );
+        let _ = write!(
+            svg,
+            r#"height="{BAR}"><title>{label}: {value}</title></rect>"#
+        );
+        let _ = write!(
+            svg,
+            r#"<text x="{vx:.1}" y="{text_y}" class="chart-value">{value}</text></g>"#
         );
     }
     if let (Some(r), true) = (reference, max > 0.0) {
         let x = label_width + r.value / max * plot;
+        let label = escape(&r.label);
         let _ = write!(
             svg,
-            r#"<g class="reference"><line x1="{x:.1}" y1="14" x2="{x:.1}" y2="{height}" stroke-dasharray="4 3"/><text x="{x:.1}" y="11" text-anchor="middle" class="chart-reference">{}</text></g>"#,
-            escape(&r.label)
+            r#"<g class="reference"><line x1="{x:.1}" y1="14" x2="{x:.1}" y2="{height}" "#
         );
+        let _ = write!(
+            svg,
+            r#"stroke-dasharray="4 3"/><text x="{x:.1}" y="11" text-anchor="middle" "#
+        );
+        let _ = write!(svg, r#"class="chart-reference">{label}</text></g>"#);
     }
     svg.push_str("</svg>");
     svg

@@ -62,7 +62,8 @@ pub(crate) fn context(inputs: &Inputs, a: &Value, changes: &Changes, groups: &[G
             if changes.added.iter().any(|x| x == id) {
                 json!({"added": true, "changes": []})
             } else {
-                json!({"added": false, "changes": changes.by_id.get(id).cloned().unwrap_or_default()})
+                let list = changes.by_id.get(id).cloned().unwrap_or_default();
+                json!({"added": false, "changes": list})
             }
         }
         _ => Value::Null,
