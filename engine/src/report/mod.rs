@@ -4,7 +4,8 @@
 //! this build does not know yet (SOC 2, the plan, group aggregation) render when present and
 //! say "not assessed" when absent. The facts, when given, add sectors, names and ownership.
 //!
-//! - [`source`] reads assessments or assesses a portfolio first;
+//! - [`source`] reads assessments or assesses a portfolio first, keeping only a [`summary`] of
+//!   each in memory and reading each again for its own page;
 //! - [`portfolio`], [`organisation`] and [`group`] build the data of each page;
 //! - [`templates`] renders them with minijinja from `templates/` (embedded, or a folder a
 //!   consultant adapted), with [`chart`] drawing bar charts as inline SVG.
