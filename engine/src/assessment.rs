@@ -50,6 +50,22 @@ pub struct Nis2 {
     pub supplier_exposure: Option<SupplierExposure>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The result on the entity's own figures, when the pack applies the recital 16 carve-out
+    /// and the entity declares its systems independent of its group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carve_out: Option<CarveOut>,
+}
+
+/// NIS2 recital 16: a member state may weigh an entity's independence from its linked and
+/// partner enterprises and size it on its own figures. The main result stays the one of Annex
+/// Art. 6(2); this is the other.
+#[derive(Debug, Clone, Serialize)]
+pub struct CarveOut {
+    pub classification: Classification,
+    /// The stand-alone size class, or null when its figures leave more than one possible.
+    pub size_class: Option<&'static str>,
+    pub cites: String,
+    pub says: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -104,6 +120,36 @@ pub struct Size {
     pub employees: Option<f64>,
     pub annual_turnover_eur: Option<f64>,
     pub balance_sheet_eur: Option<f64>,
+    /// The class on the entity's own figures alone, or null when they leave more than one.
+    pub own_class: Option<&'static str>,
+    /// How the figures were added up, when linked or partner enterprises were counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aggregation: Option<Aggregation>,
+    /// Which accounting periods decided, when a previous period was declared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<crate::evaluate::size::Period>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The computation of Rec. 2003/361/EC Annex Art. 6: every enterprise counted, at which share.
+#[derive(Debug, Clone, Serialize)]
+pub struct Aggregation {
+    pub cites: &'static str,
+    /// The enterprises counted, the entity first; at most 200 (the group report lists all).
+    pub enterprises: Vec<crate::group::Part>,
+    /// Enterprises counted in the totals but not listed, in groups of more than 200.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_listed: usize,
+    pub totals: crate::facts::Figures,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_period_totals: Option<crate::facts::Figures>,
+    /// Enterprises counted with their latest figures for the previous period too, as they
+    /// declared none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub previous_period_assumed_same: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

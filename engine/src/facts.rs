@@ -5,7 +5,7 @@
 //! (`designations`, `owners`, `controls`, ...) `None` means none declared. Records reach this type
 //! only after the facts schema has accepted them, so the types here can be strict.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -27,6 +27,9 @@ pub struct Facts {
     pub nace_codes: Option<Vec<String>>,
     pub owners: Option<Vec<Owner>>,
     pub linked_enterprises: Option<Vec<LinkedEnterprise>>,
+    /// The entity's network and information systems and services are independent of its
+    /// linked and partner enterprises (NIS2 recital 16).
+    pub nis_independent_of_group: Option<bool>,
     pub designations: Option<Designations>,
     pub service_organisation: Option<bool>,
     pub service_models: Option<Vec<String>>,
@@ -48,7 +51,7 @@ pub struct MainEstablishment {
 }
 
 /// Headcount and financial figures of one accounting period (Rec. 2003/361/EC Annex Art. 4).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
 pub struct Figures {
     pub employees: Option<f64>,
     pub annual_turnover_eur: Option<f64>,
@@ -67,6 +70,12 @@ pub struct Owner {
     pub id: String,
     pub share_pct: Option<f64>,
     pub voting_pct: Option<f64>,
+    /// The owner is one of the investors of Rec. 2003/361/EC Annex Art. 3(2) second
+    /// subparagraph, whose holding of up to 50 % makes no partnership.
+    pub investor: Option<String>,
+    /// The owner controls this entity otherwise than by a majority of the votes
+    /// (Rec. 2003/361/EC Annex Art. 3(3)(b)-(d)).
+    pub control: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -77,6 +86,7 @@ pub struct LinkedEnterprise {
     pub employees: Option<f64>,
     pub annual_turnover_eur: Option<f64>,
     pub balance_sheet_eur: Option<f64>,
+    pub previous_period: Option<Figures>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -120,6 +130,37 @@ pub struct ControlState {
 }
 
 impl Facts {
+    /// This period's figures, as declared.
+    pub fn figures(&self) -> Figures {
+        Figures {
+            employees: self.employees,
+            annual_turnover_eur: self.annual_turnover_eur,
+            balance_sheet_eur: self.balance_sheet_eur,
+        }
+    }
+}
+
+impl Figures {
+    /// These figures with the absent ones taken from `other`: a previous period that gives
+    /// only a headcount is read as unchanged in the rest (the stability the two-period rule
+    /// would otherwise have to assume for the whole period).
+    pub fn or(&self, other: &Figures) -> Figures {
+        Figures {
+            employees: self.employees.or(other.employees),
+            annual_turnover_eur: self.annual_turnover_eur.or(other.annual_turnover_eur),
+            balance_sheet_eur: self.balance_sheet_eur.or(other.balance_sheet_eur),
+        }
+    }
+
+    /// True when every figure given here is also given in `other`.
+    pub fn covers(&self, other: &Figures) -> bool {
+        (self.employees.is_some() || other.employees.is_none())
+            && (self.annual_turnover_eur.is_some() || other.annual_turnover_eur.is_none())
+            && (self.balance_sheet_eur.is_some() || other.balance_sheet_eur.is_none())
+    }
+}
+
+impl LinkedEnterprise {
     /// This period's figures, as declared.
     pub fn figures(&self) -> Figures {
         Figures {

@@ -10,7 +10,8 @@
 //! - [`write`]: assessments out, in input order ([`markdown`] renders the readable document;
 //!   [`report`] makes HTML reports of them).
 //!
-//! [`pipeline`] runs the steps over a batch; `main.rs` is the command line.
+//! [`pipeline`] runs the steps over a batch; [`group_report`] rolls the assessments up per
+//! group; `main.rs` is the command line.
 
 pub mod assessment;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod evaluate;
 pub mod facts;
 pub mod gen;
 pub mod group;
+pub mod group_report;
 pub mod markdown;
 pub mod pack;
 pub mod pipeline;

@@ -2,6 +2,7 @@
 
 use assay::assessment::{Assessment, Classification};
 use assay::evaluate::Evaluator;
+use assay::group_report::{GroupReport, ReportFormat};
 use assay::pack::PackSet;
 use assay::read::{self, Format};
 use assay::report;
@@ -60,6 +61,10 @@ struct AssessArgs {
     /// Write the assessments here instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also write a roll-up per group of organisations connected by ownership: Markdown when
+    /// PATH ends in .md, JSON when it ends in .json.
+    #[arg(long, value_name = "PATH")]
+    group_report: Option<PathBuf>,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -77,7 +82,7 @@ struct RunArgs {
     #[arg(long)]
     packs: Option<PathBuf>,
     /// Plan actions listed per organisation (0 = all); the plan's summary counts them all.
-    /// Defaults to 10, and to all for `--format md` and for reports.
+    /// Defaults to 5, and to all for `--format md` and for reports.
     #[arg(long)]
     plan_actions: Option<usize>,
     /// Input format, when the file name does not say.
@@ -91,7 +96,7 @@ struct ReportArgs {
     file: String,
     /// Report format.
     #[arg(long, value_enum, default_value = "html")]
-    format: ReportFormat,
+    format: PageFormat,
     /// Folder to write the pages into (created when missing).
     #[arg(long)]
     out: PathBuf,
@@ -111,7 +116,7 @@ struct ReportArgs {
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum ReportFormat {
+enum PageFormat {
     Html,
 }
 
@@ -197,8 +202,27 @@ fn input_format(given: Option<InputFormat>, file: &str, text: &str) -> Format {
     }
 }
 
+/// The worker pool, refusing thread counts no machine could use.
+fn pool(jobs: usize) -> Result<rayon::ThreadPool, String> {
+    if jobs > 1024 {
+        return Err(format!(
+            "--jobs {jobs} is far more threads than any machine has cores; use 0 for one per core"
+        ));
+    }
+    assay::pipeline::pool(jobs).map_err(|e| e.to_string())
+}
+
 fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     let as_of = as_of(args.run.as_of)?;
+    let report_format = match &args.group_report {
+        Some(path) => Some(ReportFormat::from_path(path).ok_or_else(|| {
+            format!(
+                "--group-report `{}`: end the file name in .md (Markdown) or .json (JSON)",
+                path.display()
+            )
+        })?),
+        None => None,
+    };
     let plan_actions = args.run.plan_actions.unwrap_or(match args.format {
         OutputFormat::Md => 0,
         _ => assay::evaluate::DEFAULT_PLAN_ACTIONS,
@@ -219,13 +243,7 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         }
     }
 
-    if args.run.jobs > 1024 {
-        return Err(format!(
-            "--jobs {} is far more threads than any machine has cores; use 0 for one per core",
-            args.run.jobs
-        ));
-    }
-    let pool = assay::pipeline::pool(args.run.jobs).map_err(|e| e.to_string())?;
+    let pool = pool(args.run.jobs)?;
     let assessments = pool
         .install(|| assay::pipeline::assess_text(&text, format, &evaluator, &validator, &as_of));
 
@@ -248,6 +266,12 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         Ok(()) => {}
     }
 
+    if let (Some(path), Some(report_format)) = (&args.group_report, report_format) {
+        let report = GroupReport::build(&read::read(&text, format), &assessments);
+        std::fs::write(path, report.render(report_format))
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    }
+
     let errors = summary(&assessments);
     Ok(if errors > 0 {
         ExitCode::from(1)
@@ -258,7 +282,7 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
 
 fn report(args: ReportArgs) -> Result<ExitCode, String> {
     use report::source::{self, Given};
-    let ReportFormat::Html = args.format;
+    let PageFormat::Html = args.format;
     // Templates first: a broken one should stop the run before any assessment is made.
     let templates = match &args.templates {
         Some(dir) => report::templates::Templates::from_dir(dir),
@@ -281,7 +305,7 @@ fn report(args: ReportArgs) -> Result<ExitCode, String> {
                 .map_err(|e| e.to_string())?
                 .with_plan_actions(args.run.plan_actions.unwrap_or(0));
             let format = input_format(args.run.input_format, &args.file, &text);
-            let pool = assay::pipeline::pool(args.run.jobs).map_err(|e| e.to_string())?;
+            let pool = pool(args.run.jobs)?;
             let (loaded, facts) = pool.install(|| {
                 source::assess_portfolio(&text, format, &evaluator, &Validator::new(), &as_of)
             });

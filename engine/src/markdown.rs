@@ -92,7 +92,19 @@ fn nis2(s: &mut String, n: &Nis2) {
         }
         None => "unknown".into(),
     };
-    let _ = writeln!(s, "Size: {size} (Rec. 2003/361/EC Annex Art. 2).\n");
+    let own = match (n.size.basis, n.size.own_class) {
+        ("aggregated", Some(c)) => format!("; on its own figures alone: {c}"),
+        _ => String::new(),
+    };
+    let _ = writeln!(s, "Size: {size}{own} (Rec. 2003/361/EC Annex Art. 2).\n");
+    if let Some(c) = &n.carve_out {
+        let _ = writeln!(
+            s,
+            "If the member state weighs its independence from its group ({}): {}.\n",
+            c.cites,
+            headline(c.classification.as_str())
+        );
+    }
     if !n.jurisdiction.is_empty() {
         let _ = writeln!(
             s,
@@ -264,11 +276,12 @@ fn plan(s: &mut String, p: &Plan) {
         for a in actions {
             let _ = writeln!(
                 s,
-                "{}. **{}** {} — closes {}. _{}_",
+                "{}. **{}** {} — closes {}. _{}: {}_",
                 a.rank,
                 a.control,
                 a.title,
                 a.closes.join(", "),
+                a.basis,
                 a.why
             );
         }

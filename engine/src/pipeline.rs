@@ -156,7 +156,8 @@ pub fn assess_records(
                     warnings: Vec::new(),
                 },
             };
-            assessment.warnings.clone_from(warnings);
+            // The reader's warnings first, then those of the group step.
+            assessment.warnings.splice(0..0, warnings.iter().cloned());
             assessment
         })
         .collect()

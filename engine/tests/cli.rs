@@ -51,9 +51,9 @@ fn readme_command_assesses_the_fixture_portfolio() {
             "{}",
             r["id"]
         );
-        // The default record lists at most 10 actions and counts them all.
+        // The default record lists at most 5 actions (DEFAULT_PLAN_ACTIONS) and counts them all.
         let listed = r["plan"]["actions"].as_array().unwrap().len();
-        assert!(listed <= 10 && r["plan"]["summary"]["listed"] == listed);
+        assert!(listed <= 5 && r["plan"]["summary"]["listed"] == listed);
     }
 }
 

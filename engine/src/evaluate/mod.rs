@@ -32,7 +32,7 @@ struct Worker {
 }
 
 /// How many plan actions a record lists by default; the summary counts them all.
-pub const DEFAULT_PLAN_ACTIONS: usize = 10;
+pub const DEFAULT_PLAN_ACTIONS: usize = 5;
 
 /// The packs of a run, ready to evaluate records on any thread.
 pub struct Evaluator {
@@ -165,7 +165,12 @@ impl Evaluator {
             facts,
             aggregate,
         ) {
-            Ok(out) => assessment.nis2 = Some(out),
+            Ok(out) => {
+                assessment.nis2 = Some(out);
+                if let Some(a) = aggregate {
+                    assessment.warnings.extend(a.warnings.iter().cloned());
+                }
+            }
             Err(e) => assessment
                 .errors
                 .push(RecordError::new("rule", line, None, e.to_string())),

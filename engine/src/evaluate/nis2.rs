@@ -9,13 +9,15 @@
 //! `missing` names the facts whose value changed the answer. Most records know every fact, so
 //! this costs one call per activity.
 
-use super::size::{SizeClass, SizeTable};
+use super::size::{SizeClass, SizeTable, Sizing};
 use super::tables::{self, Obligation, Rule, Vocabulary};
 use crate::assessment::{
-    Classification, Ground, Nis2 as Nis2Out, ObligationRef, Size, SupplierExposure,
+    Aggregation, CarveOut, Classification, Ground, Nis2 as Nis2Out, ObligationRef, Size,
+    SupplierExposure,
 };
 use crate::error::PackError;
-use crate::facts::Facts;
+use crate::facts::{Facts, Figures};
+use crate::group::{Aggregate, Relation};
 use crate::pack::compiled::Scripts;
 use crate::pack::manifest::Parameter;
 use crate::pack::Pack;
@@ -84,6 +86,11 @@ pub struct Nis2Pack {
     local_choice: Parameter,
     fine_essential: (Fine, String),
     fine_important: (Fine, String),
+    /// Annex Art. 4(2) applied (`two_period_rule`, default true).
+    pub two_period_rule: bool,
+    /// NIS2 recital 16 applied for entities that declare independent systems
+    /// (`recital16_carve_out`, default false: the directive as written).
+    pub recital16_carve_out: bool,
     classification: Call,
     jurisdiction: Call,
 }
@@ -162,7 +169,22 @@ impl Nis2Pack {
             })
         };
 
+        // Packs written before these switches existed get the directive as written.
+        let switch = |name: &str, default: bool| -> Result<bool, PackError> {
+            match pack.manifest.parameters.get(name) {
+                None => Ok(default),
+                Some(p) => p.default.as_bool().ok_or_else(|| {
+                    manifest_error(format!(
+                        "parameter `{name}`: `default` must be true or false, not `{}`",
+                        p.default
+                    ))
+                }),
+            }
+        };
+
         Ok(Nis2Pack {
+            two_period_rule: switch("two_period_rule", true)?,
+            recital16_carve_out: switch("recital16_carve_out", false)?,
             sizes,
             member_states,
             rules,
@@ -317,11 +339,25 @@ pub fn evaluate(
     engine: &Engine,
     strings: &Strings,
     facts: &Facts,
-    aggregate: Option<&crate::group::Aggregate>,
+    aggregate: Option<&Aggregate>,
 ) -> Result<Nis2Out, PackError> {
-    let aggregated = aggregate.map(|a| &a.figures);
-    let figures = aggregated.copied().unwrap_or_else(|| facts.figures());
-    let range = pack.sizes.range(&figures);
+    let own = pack.sizes.sizing(
+        &facts.figures(),
+        facts.previous_period.as_ref(),
+        pack.two_period_rule,
+    );
+    // An aggregate of the entity alone (kept for its notes and warnings) sizes nothing.
+    let counted = aggregate.filter(|a| a.count() > 1);
+    let sizing = match counted {
+        Some(a) => pack
+            .sizes
+            .sizing(&a.figures, a.previous.as_ref(), pack.two_period_rule),
+        None => own.clone(),
+    };
+    let figures = counted
+        .map(|a| a.figures)
+        .unwrap_or_else(|| facts.figures());
+    let range = sizing.range;
 
     // Activities: the declared ones, or every entity type when none is declared.
     let activity_sets: Vec<Vec<usize>> = match &facts.activities {
@@ -364,12 +400,10 @@ pub fn evaluate(
 
     let size = Dimension {
         values: range.classes().collect(),
-        settle: pack
-            .sizes
-            .settling_figures(&figures)
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+        settle: match counted {
+            Some(a) => sizing.settle.iter().map(|f| whose(a, f)).collect(),
+            None => sizing.settle.clone(),
+        },
     };
 
     let designations = facts.designations.clone().unwrap_or_default();
@@ -560,16 +594,9 @@ pub fn evaluate(
             Some(c) => pack.sizes.cites(c).to_string(),
             None => "Rec. 2003/361/EC Annex Art. 2".into(),
         },
-        says: match aggregate {
-            Some(a) => format!(
-                "with linked and partner enterprises ({}), {}",
-                a.parts.join("; "),
-                pack.sizes.explain(&figures, range)
-            ),
-            None => pack.sizes.explain(&figures, range),
-        },
+        says: size_says(pack, counted, &sizing),
     });
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = aggregate.map(|a| a.notes.clone()).unwrap_or_default();
     let deciding_answers: Vec<&Answer> = if agreed {
         vec![first]
     } else {
@@ -711,6 +738,8 @@ pub fn evaluate(
         pack,
     );
 
+    let carve_out = carve_out(pack, scripts, engine, strings, facts, counted)?;
+
     Ok(Nis2Out {
         classification,
         size: Size {
@@ -720,7 +749,7 @@ pub fn evaluate(
             } else {
                 Vec::new()
             },
-            basis: if aggregated.is_some() {
+            basis: if counted.is_some() {
                 "aggregated"
             } else {
                 "own"
@@ -728,6 +757,22 @@ pub fn evaluate(
             employees: figures.employees,
             annual_turnover_eur: figures.annual_turnover_eur,
             balance_sheet_eur: figures.balance_sheet_eur,
+            own_class: own.range.known().map(SizeClass::as_str),
+            aggregation: counted.map(|a| Aggregation {
+                cites: "Rec. 2003/361/EC Annex Arts. 3 and 6(2)-(3); NIS2 Art. 2(1)",
+                enterprises: a.parts().take(LISTED).collect(),
+                not_listed: a.count().saturating_sub(LISTED),
+                totals: a.figures,
+                previous_period_totals: a.previous,
+                previous_period_assumed_same: a
+                    .sum
+                    .assumed_stable
+                    .iter()
+                    .take(LISTED)
+                    .cloned()
+                    .collect(),
+            }),
+            period: sizing.period.clone(),
         },
         grounds,
         missing,
@@ -737,7 +782,133 @@ pub fn evaluate(
         max_fine_eur,
         supplier_exposure,
         notes,
+        carve_out,
     })
+}
+
+/// A missing figure of an aggregate, with the enterprises that did not give it:
+/// `employees of \`P\``.
+fn whose(a: &Aggregate, figure: &str) -> String {
+    let previous = figure.starts_with("previous_period.");
+    let field = figure.trim_start_matches("previous_period.");
+    let names: Vec<String> = a
+        .parts()
+        .filter(|p| {
+            let f = match p.previous_period {
+                Some(before) if previous => before,
+                _ => p.figures,
+            };
+            let value = match field {
+                "employees" => f.employees,
+                "annual_turnover_eur" => f.annual_turnover_eur,
+                _ => f.balance_sheet_eur,
+            };
+            value.is_none()
+        })
+        .map(|p| format!("`{}`", p.enterprise))
+        .collect();
+    if names.is_empty() {
+        figure.to_string()
+    } else {
+        format!("{figure} of {}", names.join(", "))
+    }
+}
+
+/// Enterprises listed in `size.aggregation` and named in the size ground: a member of a group of
+/// thousands would otherwise carry the whole group, and the batch output grow with its square.
+const LISTED: usize = 200;
+const NAMED: usize = 12;
+
+/// The size ground's sentence: the enterprises added up, then the class and why.
+fn size_says(pack: &Nis2Pack, counted: Option<&Aggregate>, sizing: &Sizing) -> String {
+    let mut says = pack.sizes.explain(&sizing.figures, sizing.range);
+    if let Some(period) = &sizing.period {
+        says = format!("{says}; {} ({})", period.says, period.cites);
+    }
+    let Some(a) = counted else {
+        return says;
+    };
+    let mut parts: Vec<String> = a
+        .parts()
+        .take(NAMED)
+        .map(|p| {
+            let via = p
+                .via
+                .as_ref()
+                .map(|v| format!(" of `{v}`"))
+                .unwrap_or_default();
+            match p.relation {
+                Relation::Own => format!("own {}", describe(&p.figures)),
+                Relation::Linked => format!(
+                    "linked `{}`{via} in full: {}",
+                    p.enterprise,
+                    describe(&p.figures)
+                ),
+                Relation::Partner => format!(
+                    "partner `{}`{via} at {} %: {}",
+                    p.enterprise,
+                    p.share_pct,
+                    describe(&p.figures)
+                ),
+            }
+        })
+        .collect();
+    if a.count() > NAMED {
+        parts.push(format!(
+            "and {} more listed under `size.aggregation`",
+            a.count() - NAMED
+        ));
+    }
+    format!(
+        "with linked and partner enterprises ({}), {says}",
+        parts.join("; ")
+    )
+}
+
+fn describe(f: &Figures) -> String {
+    let eur = |v: Option<f64>| {
+        v.map(|v| format!("EUR {}", super::size::money(v)))
+            .unwrap_or("unknown".into())
+    };
+    format!(
+        "{} AWU, turnover {}, balance sheet {}",
+        f.employees
+            .map(|e| e.to_string())
+            .unwrap_or("unknown".into()),
+        eur(f.annual_turnover_eur),
+        eur(f.balance_sheet_eur)
+    )
+}
+
+/// NIS2 recital 16: the result on the entity's own figures, when the pack applies the
+/// carve-out, the entity declares independent systems, and its figures were aggregated.
+fn carve_out(
+    pack: &Nis2Pack,
+    scripts: &Scripts,
+    engine: &Engine,
+    strings: &Strings,
+    facts: &Facts,
+    counted: Option<&Aggregate>,
+) -> Result<Option<CarveOut>, PackError> {
+    if !pack.recital16_carve_out
+        || facts.nis_independent_of_group != Some(true)
+        || counted.is_none()
+    {
+        return Ok(None);
+    }
+    let alone = evaluate(pack, scripts, engine, strings, facts, None)?;
+    Ok(Some(CarveOut {
+        classification: alone.classification,
+        size_class: alone.size.class,
+        cites: "NIS2 recital 16; Rec. 2003/361/EC Annex Art. 6(2)".into(),
+        says: format!(
+            "the entity declares its network and information systems and services independent \
+             of its linked and partner enterprises, and the member state may weigh that \
+             independence: on its own figures it is {} ({})",
+            alone.size.class.unwrap_or("of undetermined size"),
+            alone.classification.as_str()
+        ),
+    }))
 }
 
 fn outcome_of(rule: &Rule, scripts: &Scripts) -> Result<Classification, PackError> {
@@ -993,7 +1164,6 @@ fn supplier_exposure(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::Figures;
 
     fn table() -> SizeTable {
         let pack = crate::pack::PackSet::shipped().unwrap();

@@ -362,7 +362,7 @@ fn frameworks(
                     }
                 }
                 format!(
-                    "{} entity: the obligations listed under nis2 ({})",
+                    "{} entity ({})",
                     n.classification.as_str(),
                     pack.nis2_in_force_cites
                 )
@@ -382,7 +382,7 @@ fn frameworks(
                      a wrong 'out of scope' costs more than early work; settle nis2.missing"
                         .into(),
                 );
-                "may apply (undetermined): planned as if it does".into()
+                "undetermined: planned as if it applies".into()
             }
             Classification::OutOfScope => String::new(),
         };
@@ -407,8 +407,8 @@ fn frameworks(
                 basis: Basis::Contractual,
                 deadline: plus(as_of, pack.supplier_terms_months),
                 due: format!("by {}", plus(as_of, pack.supplier_terms_months)),
-                says: "customers that are NIS2 entities pass these terms down by contract \
-                       (NIS2 Art. 21(2)(d), 21(3); Reg. (EU) 2024/2690 Annex 5.1.4)"
+                says: "terms NIS2 customers pass down (NIS2 Art. 21(2)(d), 21(3); Reg. (EU) \
+                       2024/2690 Annex 5.1.4)"
                     .into(),
             });
         }
@@ -447,9 +447,9 @@ fn frameworks(
                         Basis::Voluntary
                     },
                     deadline: start,
-                    due: format!("by {start}, when the observation starts"),
+                    due: format!("by {start} (window start)"),
                     says: format!(
-                        "SOC 2 {} on {}: controls must operate from the first day of the window",
+                        "SOC 2 {} on {}",
                         s.report_type.unwrap_or("report"),
                         s.criteria.join(", ")
                     ),
@@ -481,7 +481,7 @@ fn frameworks(
             says: if iso_demanded {
                 "customers demand ISO 27001 certification".into()
             } else {
-                "a current ISO 27001 certificate is held: keep it at surveillance audits".into()
+                "current ISO 27001 certificate: keep it".into()
             },
         });
     }
@@ -662,28 +662,20 @@ pub fn evaluate(
             let urgent = (g.not_urgent == 0)
                 .then(|| served.and_iter(&all).find_map(|r| pack.urgent.get(&r)))
                 .flatten()
-                .map(|(cites, says)| format!("; ranked first at that date: {says} ({cites})"))
+                .map(|(cites, says)| format!("; first at that date: {says} ({cites})"))
                 .unwrap_or_default();
             let (due, serving) = frameworks_of(served, g);
+            let moved = if moved {
+                "; later than its deadline: earlier phases are full"
+            } else {
+                ""
+            };
             let why = format!(
-                "{} ({}), {due}{urgent}; serves {} applicable requirement(s); maturity {} of {}; \
-                 effort: {}",
-                g.basis.as_str(),
-                serving.join(", "),
+                "{} {due}{urgent}; serves {} requirement(s); effort {}{moved}",
+                serving.join("+"),
                 closes.len(),
-                levels[g.control],
-                control.target_maturity,
                 effort_word(control.effort),
             );
-            let why = if moved {
-                format!(
-                    "{why}; scheduled {}: the earlier phase is filled by higher-ranked actions \
-                     ({} person-weeks per phase)",
-                    PHASES[phase], pack.capacity.weeks_per_phase
-                )
-            } else {
-                why
-            };
             Action {
                 rank: i + 1,
                 control: control.id.clone(),

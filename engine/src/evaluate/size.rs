@@ -58,6 +58,28 @@ struct Above {
     cites: String,
 }
 
+/// The size classes possible, and from which figures they were found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sizing {
+    pub range: SizeRange,
+    /// The figures the class was read from: the latest period's, or the previous one's when the
+    /// two-period rule keeps it.
+    pub figures: Figures,
+    /// The absent figures that would narrow the range.
+    pub settle: Vec<String>,
+    /// Which period rule was used, when a previous period was declared.
+    pub period: Option<Period>,
+}
+
+/// Which accounting periods the size class was read from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Period {
+    /// `two_periods` (Annex Art. 4(2)) or `latest_period`.
+    pub rule: &'static str,
+    pub cites: &'static str,
+    pub says: String,
+}
+
 /// Reaches one figure of a [`Figures`].
 type FigureField = fn(&mut Figures) -> &mut Option<f64>;
 
@@ -156,6 +178,95 @@ impl SizeTable {
             }
         }
         names
+    }
+
+    /// The classes an enterprise may be in over its latest and, when declared, its previous
+    /// accounting period. Under Annex Art. 4(2) an enterprise gains or loses a status only
+    /// when the ceilings are crossed in two consecutive periods: when the two periods give
+    /// different classes, it keeps the one it had, which is taken to be the previous period's
+    /// class (nothing older is known). `two_period_rule` off sizes on the latest period alone.
+    pub fn sizing(
+        &self,
+        now: &Figures,
+        previous: Option<&Figures>,
+        two_period_rule: bool,
+    ) -> Sizing {
+        let current = Sizing {
+            range: self.range(now),
+            figures: *now,
+            settle: self
+                .settling_figures(now)
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            period: None,
+        };
+        let Some(declared) = previous else {
+            return current;
+        };
+        let previous = &declared.or(now);
+        let filled = if declared.covers(now) {
+            ""
+        } else {
+            " (figures not given for the previous period were taken as unchanged)"
+        };
+        if !two_period_rule {
+            return Sizing {
+                period: Some(Period {
+                    rule: "latest_period",
+                    cites: "Rec. 2003/361/EC Annex Art. 4(1)",
+                    says: "sized on the latest accounting period alone: the pack does not \
+                     apply the two-period rule of Annex Art. 4(2)"
+                        .into(),
+                }),
+                ..current
+            };
+        }
+        let before = self.range(previous);
+        let name = |r: SizeRange| match r.known() {
+            Some(c) => c.as_str().to_string(),
+            None => r
+                .classes()
+                .map(SizeClass::as_str)
+                .collect::<Vec<_>>()
+                .join(" or "),
+        };
+        if before == current.range {
+            return Sizing {
+                period: Some(Period {
+                    rule: "two_periods",
+                    cites: "Rec. 2003/361/EC Annex Art. 4(2)",
+                    says: format!(
+                        "both the latest and the previous accounting period give {}{filled}",
+                        name(before)
+                    ),
+                }),
+                ..current
+            };
+        }
+        let says = format!(
+            "the latest accounting period gives {}, the previous one {}: a ceiling crossed \
+                 in one period only changes no status, so the previous period's class is kept \
+                 (taken as the status held, as nothing older is known){filled}",
+            name(current.range),
+            name(before)
+        );
+        // The periods differ (or are not known to agree): a crossing in one period does not
+        // count, so whatever the latest period gives, the class kept is the previous period's.
+        Sizing {
+            range: before,
+            figures: *previous,
+            settle: self
+                .settling_figures(previous)
+                .iter()
+                .map(|s| format!("previous_period.{s}"))
+                .collect(),
+            period: Some(Period {
+                rule: "two_periods",
+                cites: "Rec. 2003/361/EC Annex Art. 4(2)",
+                says,
+            }),
+        }
     }
 
     /// The citation for a class.

@@ -1,0 +1,358 @@
+//! Who is linked to whom, and who is whose partner, from the `owners` of a batch.
+//!
+//! [`Links::build`] reads every record's `owners` once into holdings (owner → owned), checks
+//! them (an owner that is not in the batch, an entity owning itself, owners holding more than
+//! 100 %, a circle of majority holdings), and then works out:
+//!
+//! - the **linked groups** (Annex Art. 3(3)): a majority of the voting rights links two
+//!   enterprises, as does an owner declaring `control` (the right to appoint or remove most of
+//!   the board, dominant influence by contract or articles, or a majority of votes under an
+//!   agreement with other shareholders: Art. 3(3)(b)-(d)), and so does a majority held jointly by the members of one linked group ("through
+//!   one or more other enterprises", Art. 3(3) last subparagraph). Voting rights are the
+//!   `voting_pct` when given, otherwise the capital share (one share, one vote);
+//! - the **partner** pairs (Annex Art. 3(2)): an enterprise whose linked group holds, alone or
+//!   jointly, 25 % or more of another enterprise it is not linked to. The share applied is the
+//!   higher of the capital and voting share (Art. 6(2)), and a cross-holding counts once, at the
+//!   higher percentage. An owner declared as one of the investors of Art. 3(2) second
+//!   subparagraph makes no partnership.
+
+use crate::error::RecordError;
+use crate::facts::{Facts, Owner};
+use std::collections::{BTreeMap, HashMap};
+
+/// A holding of one enterprise in another, in percent.
+#[derive(Debug, Clone, Copy)]
+pub struct Holding {
+    capital: Option<f64>,
+    voting: Option<f64>,
+    /// The owner is one of the investors of Annex Art. 3(2) second subparagraph.
+    investor: bool,
+    /// The owner controls otherwise than by a majority of votes (Annex Art. 3(3)(b)-(d)).
+    control: bool,
+}
+
+impl Holding {
+    fn of(owner: &Owner) -> Holding {
+        Holding {
+            capital: owner.share_pct,
+            voting: owner.voting_pct,
+            investor: owner.investor.is_some(),
+            control: owner.control.is_some(),
+        }
+    }
+
+    /// The voting rights, which decide control (Art. 3(3)(a)).
+    pub fn voting(&self) -> f64 {
+        self.voting.or(self.capital).unwrap_or(0.0)
+    }
+
+    /// The owner controls the owned enterprise: a majority of its voting rights (Art. 3(3)(a))
+    /// or one of the other control tests (Art. 3(3)(b)-(d)).
+    pub fn controls(&self) -> bool {
+        self.control || self.voting() > 50.0
+    }
+
+    /// The share a partner counts at: the higher of capital and voting rights (Art. 6(2)).
+    pub fn stake(&self) -> f64 {
+        self.capital.unwrap_or(0.0).max(self.voting.unwrap_or(0.0))
+    }
+}
+
+/// The ownership structure of a batch.
+pub struct Links {
+    /// (owner, owned) → holding, by position in the batch.
+    pub holdings: BTreeMap<(usize, usize), Holding>,
+    /// The linked group of each enterprise (a representative member).
+    pub group_of: Vec<usize>,
+    /// Members of each linked group, in input order.
+    pub members: BTreeMap<usize, Vec<usize>>,
+    /// Partners of each enterprise with the share applied, in percent.
+    pub partners: Vec<BTreeMap<usize, f64>>,
+    /// Holdings that made no partnership because of the investor exception, per owned enterprise.
+    pub investors: Vec<Vec<(usize, f64)>>,
+    pub errors: HashMap<usize, RecordError>,
+}
+
+impl Links {
+    pub fn build(records: &[(usize, &Facts)]) -> Links {
+        let index: HashMap<&str, usize> = records
+            .iter()
+            .enumerate()
+            .map(|(i, (_, f))| (f.id.as_str(), i))
+            .collect();
+        let mut holdings = BTreeMap::new();
+        let mut errors = HashMap::new();
+        for (i, (line, facts)) in records.iter().enumerate() {
+            if let Some(e) = check_owners(i, *line, facts, &index, &mut holdings) {
+                errors.insert(i, e);
+            }
+        }
+        majority_circles(records, &holdings, &mut errors);
+
+        let mut sets = UnionFind::new(records.len());
+        for (&(a, b), h) in &holdings {
+            if h.controls() {
+                sets.union(a, b);
+            }
+        }
+        // A majority held jointly by a linked group links too; each union can make new joint
+        // majorities, so repeat until nothing changes (at most once per enterprise).
+        loop {
+            let mut joint: BTreeMap<(usize, usize), f64> = BTreeMap::new();
+            for (&(a, b), h) in &holdings {
+                let (ga, gb) = (sets.find(a), sets.find(b));
+                if ga != gb {
+                    *joint.entry((ga, b)).or_default() += h.voting();
+                }
+            }
+            let mut changed = false;
+            for ((g, b), pct) in joint {
+                if pct > 50.0 && sets.find(g) != sets.find(b) {
+                    sets.union(g, b);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let group_of: Vec<usize> = (0..records.len()).map(|i| sets.find(i)).collect();
+        let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (i, g) in group_of.iter().enumerate() {
+            members.entry(*g).or_default().push(i);
+        }
+
+        // Partners: what a linked group holds jointly in an enterprise outside it, not counting
+        // the investors of the exception, decides whether each of its holders is a partner.
+        let mut joint: BTreeMap<(usize, usize), f64> = BTreeMap::new();
+        for (&(a, b), h) in &holdings {
+            if group_of[a] != group_of[b] && !h.investor {
+                *joint.entry((group_of[a], b)).or_default() += h.stake();
+            }
+        }
+        let mut partners = vec![BTreeMap::new(); records.len()];
+        let mut investors = vec![Vec::new(); records.len()];
+        for (&(a, b), h) in &holdings {
+            if group_of[a] == group_of[b] {
+                continue;
+            }
+            if h.investor {
+                if h.stake() <= 50.0 {
+                    investors[b].push((a, h.stake()));
+                    continue;
+                }
+            } else if joint[&(group_of[a], b)] < 25.0 {
+                continue;
+            }
+            // A cross-holding counts once, at the higher percentage.
+            for (x, y) in [(a, b), (b, a)] {
+                let entry: &mut f64 = partners[x].entry(y).or_default();
+                *entry = entry.max(h.stake());
+            }
+        }
+
+        Links {
+            holdings,
+            group_of,
+            members,
+            partners,
+            investors,
+            errors,
+        }
+    }
+
+    /// The other members of `i`'s linked group.
+    pub fn linked(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.members[&self.group_of[i]]
+            .iter()
+            .copied()
+            .filter(move |&j| j != i)
+    }
+}
+
+/// Reads one record's owners into `holdings`; returns the first problem found.
+fn check_owners(
+    i: usize,
+    line: usize,
+    facts: &Facts,
+    index: &HashMap<&str, usize>,
+    holdings: &mut BTreeMap<(usize, usize), Holding>,
+) -> Option<RecordError> {
+    let owners = facts.owners.as_deref().unwrap_or_default();
+    let error = |k: Option<usize>, message: String| {
+        let field = match k {
+            Some(k) => format!("/owners/{k}"),
+            None => "/owners".into(),
+        };
+        Some(RecordError::new("group", line, Some(field), message))
+    };
+    let mut first = None;
+    for (k, owner) in owners.iter().enumerate() {
+        let problem = if owner.id == facts.id {
+            error(
+                Some(k),
+                format!(
+                    "`owners.{k}.id`: `{}` is this record's own id, and an enterprise cannot \
+                     hold itself; remove it, or write the id of the real owner",
+                    owner.id
+                ),
+            )
+        } else if !index.contains_key(owner.id.as_str()) {
+            error(
+                Some(k),
+                format!(
+                    "`owners.{k}.id`: `{}` is not the id of any valid organisation in this \
+                     batch; add that owner's record (or correct its errors, if it has one), or \
+                     declare it under `linked_enterprises` with its figures",
+                    owner.id
+                ),
+            )
+        } else if owners[..k].iter().any(|o| o.id == owner.id) {
+            error(
+                Some(k),
+                format!(
+                    "`owners.{k}.id`: `{}` is listed twice; give one entry with its whole \
+                     holding",
+                    owner.id
+                ),
+            )
+        } else if owner.share_pct.is_none() && owner.voting_pct.is_none() && owner.control.is_none()
+        {
+            error(
+                Some(k),
+                format!(
+                    "`owners.{k}`: `{}` has neither `share_pct` nor `voting_pct`, so it cannot \
+                     be told whether it is a linked enterprise, a partner or neither (Rec. \
+                     2003/361/EC Annex Art. 3); give the holding in percent, or `control` when \
+                     it controls otherwise",
+                    owner.id
+                ),
+            )
+        } else {
+            None
+        };
+        if problem.is_some() {
+            first = first.or(problem);
+            continue;
+        }
+        holdings.insert((index[owner.id.as_str()], i), Holding::of(owner));
+    }
+
+    for (what, pct) in [
+        (
+            "share_pct",
+            owners.iter().filter_map(|o| o.share_pct).sum::<f64>(),
+        ),
+        (
+            "voting_pct",
+            owners.iter().filter_map(|o| o.voting_pct).sum::<f64>(),
+        ),
+    ] {
+        // Hundredths of a percent of rounding are tolerated: 33.34 + 33.33 + 33.33 is whole.
+        if pct > 100.01 && first.is_none() {
+            first = error(
+                None,
+                format!(
+                    "the owners' `{what}` add up to {pct} %, more than the whole of `{}`; \
+                     correct the holdings",
+                    facts.id
+                ),
+            );
+        }
+    }
+    first
+}
+
+/// Control that goes round in a circle (A controls B, B controls C, C controls A) cannot all be
+/// true: every record on the circle gets an error naming it.
+fn majority_circles(
+    records: &[(usize, &Facts)],
+    holdings: &BTreeMap<(usize, usize), Holding>,
+    errors: &mut HashMap<usize, RecordError>,
+) {
+    // Following one controlling owner per enterprise upwards either ends or goes round a circle.
+    // With the voting rights adding up to 100 % at most there is one majority owner at most; a
+    // second owner declaring `control` is not checked against it.
+    let mut majority_owner: Vec<Option<usize>> = vec![None; records.len()];
+    for (&(a, b), h) in holdings {
+        if h.controls() && majority_owner[b].is_none() {
+            majority_owner[b] = Some(a);
+        }
+    }
+    // 0 = not visited, 1 = on the current path, 2 = done.
+    let mut state = vec![0u8; records.len()];
+    for start in 0..records.len() {
+        let mut path = Vec::new();
+        let mut node = Some(start);
+        while let Some(x) = node {
+            match state[x] {
+                2 => break,
+                1 => {
+                    let at = path.iter().position(|&p| p == x).unwrap_or(0);
+                    let circle: Vec<usize> = path[at..].to_vec();
+                    let mut names: Vec<String> = circle
+                        .iter()
+                        .rev()
+                        .map(|&c| format!("`{}`", records[c].1.id))
+                        .collect();
+                    names.push(names[0].clone());
+                    for &c in &circle {
+                        errors.insert(
+                            c,
+                            RecordError::new(
+                                "group",
+                                records[c].0,
+                                Some("/owners".into()),
+                                format!(
+                                    "control goes round in a circle ({}: by a majority of \
+                                     votes or a declared `control`), so each would control the \
+                                     one that controls it; correct the `owners` of one of them",
+                                    names.join(" controls ")
+                                ),
+                            ),
+                        );
+                    }
+                    break;
+                }
+                _ => {
+                    state[x] = 1;
+                    path.push(x);
+                    node = majority_owner[x];
+                }
+            }
+        }
+        for p in path {
+            state[p] = 2;
+        }
+    }
+}
+
+/// Disjoint sets with path compression.
+pub struct UnionFind(Vec<usize>);
+
+impl UnionFind {
+    pub fn new(n: usize) -> UnionFind {
+        UnionFind((0..n).collect())
+    }
+
+    pub fn find(&mut self, x: usize) -> usize {
+        let mut root = x;
+        while self.0[root] != root {
+            root = self.0[root];
+        }
+        let mut node = x;
+        while self.0[node] != root {
+            let next = self.0[node];
+            self.0[node] = root;
+            node = next;
+        }
+        root
+    }
+
+    pub fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        // The smaller index as root keeps group ids stable and in input order.
+        let (low, high) = (ra.min(rb), ra.max(rb));
+        self.0[high] = low;
+    }
+}

@@ -1,0 +1,450 @@
+//! The group step: figures aggregated with linked and partner enterprises, across the batch.
+//!
+//! NIS2 sizes an entity with its linked and partner enterprises (Art. 2(1), through Rec.
+//! 2003/361/EC Annex Arts. 3 and 6). This is a graph computation over the whole batch, so it
+//! runs after validation and before the per-entity work. [`links`] finds who is linked and who
+//! is a partner; this module adds up the figures (Annex Art. 6):
+//!
+//! - the entity's own figures;
+//! - 100 % of every enterprise linked to it, directly or indirectly (Art. 6(2));
+//! - every partner of the entity *or of an enterprise linked to it* (Art. 6(2) and 6(3) first
+//!   subparagraph), pro rata to the share; a partner's data include its own linked enterprises
+//!   in full (Art. 6(3) second subparagraph), but not its partners;
+//! - enterprises outside the batch from `linked_enterprises`, as declared by the entity or by
+//!   any enterprise linked to it; a partner's outside linked enterprises count in its data.
+//!
+//! The previous period (Annex Art. 4(2)) is added up the same way from each enterprise's
+//! `previous_period`; an enterprise that declares none counts with its current figures, and the
+//! output names it. Not modelled: links through natural persons acting jointly (Art. 3(3)
+//! fourth subparagraph), which the facts contract does not describe and which can be declared
+//! as a `linked` entry under `linked_enterprises`; and consolidated accounts, which the Annex
+//! lets replace the sum (Art. 6(2)) but which the facts contract does not carry either.
+
+pub mod links;
+
+use crate::error::RecordError;
+use crate::facts::{Facts, Figures, LinkedEnterprise};
+use links::Links;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// How an enterprise counts in an entity's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Relation {
+    Own,
+    Linked,
+    Partner,
+}
+
+/// One enterprise counted in an entity's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Part {
+    /// Its id in the batch, or its `name` under `linked_enterprises`.
+    pub enterprise: String,
+    pub relation: Relation,
+    /// The share of its figures added, in percent.
+    pub share_pct: f64,
+    /// The linked enterprise whose partner or outside enterprise this is, when not the entity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    /// Its figures, before the share; for a partner, with its linked enterprises in full.
+    pub figures: Figures,
+    /// The same for the previous period, when any enterprise counted declared one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_period: Option<Figures>,
+}
+
+/// The figures an entity is sized on, and how they were put together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    pub figures: Figures,
+    /// The previous period added up the same way, when any enterprise counted declared one.
+    pub previous: Option<Figures>,
+    /// What the entity's linked group counts, shared by its members.
+    pub sum: Arc<GroupSum>,
+    /// The entity's own place in `sum.parts`.
+    pub entity: usize,
+    /// Facts about the computation worth telling: investors not counted, for instance.
+    pub notes: Vec<String>,
+    /// Declared facts that were read differently from how they were written.
+    pub warnings: Vec<String>,
+}
+
+impl Aggregate {
+    /// The number of enterprises counted, the entity included.
+    pub fn count(&self) -> usize {
+        self.sum.parts.len()
+    }
+
+    /// The enterprises counted, the entity first (as `own`), then the others in the order of
+    /// the group: members in input order, their outside linked enterprises, then partners. A
+    /// partner of the entity itself has no `via`.
+    pub fn parts(&self) -> impl Iterator<Item = Part> + '_ {
+        let own = self.sum.parts.get(self.entity).map(|p| Part {
+            relation: Relation::Own,
+            ..p.clone()
+        });
+        let me = own.as_ref().map(|p| p.enterprise.clone());
+        let others = self
+            .sum
+            .parts
+            .iter()
+            .enumerate()
+            .filter(move |(k, _)| *k != self.entity)
+            .map(move |(_, p)| {
+                let mut p = p.clone();
+                if p.via.is_some() && p.via == me {
+                    p.via = None;
+                }
+                p
+            });
+        own.into_iter().chain(others)
+    }
+}
+
+/// The figures of one linked group with its partners, both periods.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupSum {
+    pub figures: Figures,
+    pub previous: Option<Figures>,
+    /// Every enterprise counted, the group's members first, in input order.
+    pub parts: Vec<Part>,
+    /// Enterprises counted with this period's figures for the previous one, as none was declared.
+    pub assumed_stable: Vec<String>,
+}
+
+/// Aggregates figures for every entity of a batch that has linked or partner enterprises.
+/// `records` are the valid records, in input order, with their line; both maps are keyed by
+/// position in `records`. Entities with no link get no entry (they are sized on their own
+/// figures); entities whose ownership is broken get an error and no entry.
+pub fn aggregate(
+    records: &[(usize, &Facts)],
+) -> (HashMap<usize, Aggregate>, HashMap<usize, RecordError>) {
+    let mut links = Links::build(records);
+    let outside: Vec<Vec<Outside>> = records
+        .iter()
+        .enumerate()
+        .map(|(i, (line, facts))| {
+            let (list, error) = outside_enterprises(*line, facts);
+            if let Some(e) = error {
+                links.errors.entry(i).or_insert(e);
+            }
+            list
+        })
+        .collect();
+
+    // Every member of a linked group counts the same enterprises at the same shares, so the
+    // sum is made once per group and shared: a group of n members costs n, not n².
+    let mut shared: HashMap<usize, Arc<GroupSum>> = HashMap::new();
+    let mut out = HashMap::new();
+    for (i, (_, facts)) in records.iter().enumerate() {
+        if links.errors.contains_key(&i) {
+            continue;
+        }
+        let root = links.group_of[i];
+        let members = &links.members[&root];
+        let has_partners = members.iter().any(|&m| !links.partners[m].is_empty());
+        let has_outside = members.iter().any(|&m| !outside[m].is_empty());
+        if members.len() == 1 && !has_partners && !has_outside && links.investors[i].is_empty() {
+            continue;
+        }
+        let sum = shared
+            .entry(root)
+            .or_insert_with(|| Arc::new(group_sum(members, records, &links, &outside)))
+            .clone();
+
+        let mut notes = Vec::new();
+        for &(investor, pct) in &links.investors[i] {
+            notes.push(format!(
+                "`{}` holds {pct} % of `{}` as an investor of Rec. 2003/361/EC Annex Art. 3(2) \
+                 second subparagraph: not a partner, its figures are not counted",
+                records[investor].1.id, facts.id
+            ));
+        }
+        let mut warnings: Vec<String> = outside[i]
+            .iter()
+            .filter_map(|o| o.warning.clone())
+            .collect();
+        let broken: Vec<String> = members
+            .iter()
+            .chain(links.partners[i].keys())
+            .filter(|&&m| m != i && links.errors.contains_key(&m))
+            .map(|&m| format!("`{}`", records[m].1.id))
+            .collect();
+        if !broken.is_empty() {
+            warnings.push(format!(
+                "{} counted here, but {} an error record in its `owners`: the group's figures \
+                 may change once that is corrected",
+                broken.join(", "),
+                if broken.len() == 1 {
+                    "it is"
+                } else {
+                    "each is"
+                }
+            ));
+        }
+        let entity = members.iter().position(|&m| m == i).unwrap_or(0);
+        out.insert(
+            i,
+            Aggregate {
+                figures: sum.figures,
+                previous: sum.previous,
+                entity,
+                sum,
+                notes,
+                warnings,
+            },
+        );
+    }
+    (out, links.errors)
+}
+
+/// What a linked group counts: its members in full (in input order), their linked enterprises
+/// outside the batch in full, and the partners of every member pro rata.
+fn group_sum(
+    members: &[usize],
+    records: &[(usize, &Facts)],
+    links: &Links,
+    outside: &[Vec<Outside>],
+) -> GroupSum {
+    let mut sum = Sum::default();
+    for &m in members {
+        let id = records[m].1.id.as_str();
+        sum.add(Relation::Linked, id, None, Data::of(records[m].1), 100.0);
+    }
+    for &m in members {
+        let via = Some(records[m].1.id.as_str());
+        for o in outside[m]
+            .iter()
+            .filter(|o| o.counted && o.relation == Relation::Linked)
+        {
+            sum.add(Relation::Linked, &o.name, via, o.data, 100.0);
+        }
+    }
+    for &m in members {
+        let via = Some(records[m].1.id.as_str());
+        for (&p, &share) in &links.partners[m] {
+            let data = partner_data(p, records, links, outside);
+            sum.add(Relation::Partner, &records[p].1.id, via, data, share);
+        }
+        for o in outside[m]
+            .iter()
+            .filter(|o| o.counted && o.relation == Relation::Partner)
+        {
+            sum.add(Relation::Partner, &o.name, via, o.data, o.share);
+        }
+    }
+    sum.finish()
+}
+
+/// A partner's data: its own figures and those of its linked enterprises, in and outside the
+/// batch, in full (Annex Art. 6(3) second subparagraph).
+fn partner_data(
+    p: usize,
+    records: &[(usize, &Facts)],
+    links: &Links,
+    outside: &[Vec<Outside>],
+) -> Data {
+    let mut data = Data::of(records[p].1);
+    let group = std::iter::once(p).chain(links.linked(p));
+    for m in group {
+        if m != p {
+            data.add(&Data::of(records[m].1), 1.0);
+        }
+        for o in outside[m]
+            .iter()
+            .filter(|o| o.counted && o.relation == Relation::Linked)
+        {
+            data.add(&o.data, 1.0);
+        }
+    }
+    data
+}
+
+/// An enterprise outside the batch, read from `linked_enterprises`.
+struct Outside {
+    name: String,
+    relation: Relation,
+    share: f64,
+    /// False for a declared partner below 25 %, kept only for its warning.
+    counted: bool,
+    data: Data,
+    warning: Option<String>,
+}
+
+/// Reads `linked_enterprises`, applying the Annex thresholds to the declared `partner` shares:
+/// above 50 % is a linked enterprise, below 25 % is neither, and a partner without a share
+/// cannot be counted.
+fn outside_enterprises(line: usize, facts: &Facts) -> (Vec<Outside>, Option<RecordError>) {
+    let mut list = Vec::new();
+    let mut error = None;
+    for (k, e) in facts
+        .linked_enterprises
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let name = e
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("linked_enterprises.{k}"));
+        let (relation, share, warning) = match (e.relation.as_str(), e.share_pct) {
+            ("linked", _) => (Relation::Linked, 100.0, None),
+            (_, None) => {
+                error = error.or(Some(RecordError::new(
+                    "group",
+                    line,
+                    Some(format!("/linked_enterprises/{k}/share_pct")),
+                    format!(
+                        "`linked_enterprises.{k}.share_pct`: partner `{name}` has no share, and \
+                         a partner counts pro rata to the higher of its capital and voting \
+                         share (Rec. 2003/361/EC Annex Art. 6(2)); give the share in percent"
+                    ),
+                )));
+                continue;
+            }
+            (_, Some(pct)) if pct > 50.0 => (
+                Relation::Linked,
+                100.0,
+                Some(format!(
+                    "`linked_enterprises.{k}`: `{name}` is declared a partner but holds or is \
+                     held at {pct} %, a majority: it was counted as a linked enterprise, in full \
+                     (Rec. 2003/361/EC Annex Art. 3(3)(a)); declare `relation: linked` if that \
+                     is right"
+                )),
+            ),
+            (_, Some(pct)) if pct < 25.0 => {
+                list.push(Outside {
+                    name: name.clone(),
+                    relation: Relation::Partner,
+                    share: 0.0,
+                    counted: false,
+                    data: Data::of_outside(e),
+                    warning: Some(format!(
+                        "`linked_enterprises.{k}`: `{name}` is declared a partner at {pct} %, \
+                         below the 25 % of Rec. 2003/361/EC Annex Art. 3(2): it is neither \
+                         partner nor linked and was not counted"
+                    )),
+                });
+                continue;
+            }
+            (_, Some(pct)) => (Relation::Partner, pct, None),
+        };
+        list.push(Outside {
+            name,
+            relation,
+            share,
+            counted: true,
+            data: Data::of_outside(e),
+            warning,
+        });
+    }
+    (list, error)
+}
+
+/// One enterprise's figures for this period and, when declared, the previous one.
+#[derive(Debug, Clone, Copy)]
+struct Data {
+    now: Figures,
+    previous: Option<Figures>,
+}
+
+impl Data {
+    fn of(facts: &Facts) -> Data {
+        Data {
+            now: facts.figures(),
+            previous: facts.previous_period.map(|p| p.or(&facts.figures())),
+        }
+    }
+
+    fn of_outside(e: &LinkedEnterprise) -> Data {
+        Data {
+            now: e.figures(),
+            previous: e.previous_period.map(|p| p.or(&e.figures())),
+        }
+    }
+
+    /// Adds `other` at `share` (a fraction). The previous period of a sum is known when either
+    /// side declared one; the side that did not counts with its current figures.
+    fn add(&mut self, other: &Data, share: f64) {
+        self.previous = match (self.previous, other.previous) {
+            (None, None) => None,
+            (a, b) => Some(plus(&a.unwrap_or(self.now), &b.unwrap_or(other.now), share)),
+        };
+        self.now = plus(&self.now, &other.now, share);
+    }
+}
+
+/// `a + b × share`, where an unknown figure makes the total unknown.
+fn plus(a: &Figures, b: &Figures, share: f64) -> Figures {
+    let add = |x: Option<f64>, y: Option<f64>| Some(x? + y? * share);
+    Figures {
+        employees: add(a.employees, b.employees),
+        annual_turnover_eur: add(a.annual_turnover_eur, b.annual_turnover_eur),
+        balance_sheet_eur: add(a.balance_sheet_eur, b.balance_sheet_eur),
+    }
+}
+
+/// The running sum of an entity's figures, both periods, with every part recorded.
+#[derive(Default)]
+struct Sum {
+    now: Figures,
+    previous: Figures,
+    parts: Vec<Part>,
+    stable: Vec<String>,
+    any_previous: bool,
+}
+
+impl Sum {
+    fn add(&mut self, relation: Relation, name: &str, via: Option<&str>, data: Data, share: f64) {
+        let fraction = share / 100.0;
+        if self.parts.is_empty() {
+            self.now = Figures {
+                employees: Some(0.0),
+                annual_turnover_eur: Some(0.0),
+                balance_sheet_eur: Some(0.0),
+            };
+            self.previous = self.now;
+        }
+        self.now = plus(&self.now, &data.now, fraction);
+        self.previous = plus(&self.previous, &data.previous.unwrap_or(data.now), fraction);
+        match data.previous {
+            Some(_) => self.any_previous = true,
+            None => self.stable.push(name.to_string()),
+        }
+        self.parts.push(Part {
+            enterprise: name.to_string(),
+            relation,
+            share_pct: share,
+            via: via.map(String::from),
+            figures: round(data.now),
+            previous_period: data.previous.map(round),
+        });
+    }
+
+    fn finish(self) -> GroupSum {
+        GroupSum {
+            figures: round(self.now),
+            previous: self.any_previous.then(|| round(self.previous)),
+            assumed_stable: if self.any_previous {
+                self.stable
+            } else {
+                Vec::new()
+            },
+            parts: self.parts,
+        }
+    }
+}
+
+/// Rounded to hundredths so that pro-rata shares do not print as 30.000000004.
+fn round(f: Figures) -> Figures {
+    let r = |v: Option<f64>| v.map(|v| (v * 100.0).round() / 100.0);
+    Figures {
+        employees: r(f.employees),
+        annual_turnover_eur: r(f.annual_turnover_eur),
+        balance_sheet_eur: r(f.balance_sheet_eur),
+    }
+}
