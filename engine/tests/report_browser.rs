@@ -364,49 +364,57 @@ fn fixture_portfolio_reports_load_in_chromium_with_the_assessed_numbers() {
 #[test]
 fn group_report_shows_the_tree_and_loads_in_chromium() {
     let Some(browser) = browser() else { return };
-    // The groups of the shared cases (grp-1: a parent holding 60 % and 80 % of two companies).
-    let facts: Vec<String> = fixture("cases/groups.jsonl")
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap()["facts"].to_string())
-        .collect();
+    // fixtures/group.csv: Nordhaven Holding with nine subsidiaries, a chain, a partner in the
+    // batch and one outside it, and a 10 % minority.
     let dir = tempfile::tempdir().expect("temporary folder");
-    let portfolio = dir.path().join("groups.jsonl");
-    std::fs::write(&portfolio, facts.join("\n")).unwrap();
     let out = dir.path().join("report");
     assay(&[
         "report",
-        portfolio.to_str().unwrap(),
+        "fixtures/group.csv",
         "--as-of",
         AS_OF,
         "--out",
         out.to_str().unwrap(),
     ]);
-    let records = assess(&facts.join("\n"), assay::read::Format::Jsonl);
-    let dom = browser.dom(&out.join("group-grp-1-parent.html"));
-    for id in ["grp-1-parent", "grp-1-t", "grp-1-s"] {
+    let dom = browser.dom(&out.join("group-nh-holding.html"));
+
+    // Every member with the classification and aggregated staff of group.expected.csv, whose
+    // `reason` column gives the Rec. 2003/361/EC Annex Art. 6(2) arithmetic.
+    let expected = fixture("group.expected.csv");
+    let mut rows = csv::Reader::from_reader(expected.as_bytes());
+    let mut members = 0;
+    for row in rows.records().map(|r| r.expect("expected row")) {
+        let (id, class, employees) = (&row[0], &row[1], &row[5]);
+        let at = dom
+            .rfind(&format!("<tr data-member=\"{id}\""))
+            .unwrap_or_else(|| panic!("{id} in the sizing table"));
+        let tr = &dom[at..at + dom[at..].find("</tr>").unwrap()];
         assert!(
-            dom.contains(&format!("data-member=\"{id}\"")),
-            "{id} in the tree"
+            tr.contains(&format!("badge {class}")),
+            "{id}: {class}\n{tr}"
         );
+        let awu: f64 = employees.parse().unwrap();
+        let shown = format!(">{}<", assay::report::chart::number(awu));
+        assert!(tr.contains(&shown), "{id}: {employees} AWU\n{tr}");
+        members += 1;
     }
-    // grp-1-t is sized with the group: 40 + 200 + 30 = 270 AWU (groups.jsonl basis).
-    let t = records
-        .iter()
-        .find(|a| a.id.as_deref() == Some("grp-1-t"))
-        .unwrap();
-    let n = t.nis2.as_ref().unwrap();
-    assert_eq!(n.size.basis, "aggregated");
-    let row = &dom[dom.rfind("data-member=\"grp-1-t\"").unwrap()..];
-    assert!(row.contains(&format!(
-        ">{}<",
-        assay::report::chart::number(n.size.employees.unwrap())
-    )));
-    assert!(dom.contains("60 % of capital (linked)"));
+    assert!(members >= 10, "{members} members");
+
+    // The relation on each edge (Annex Art. 3): votes decide over capital, 10 % stays autonomous.
+    assert!(dom.contains("40 % of capital, 51 % of votes (linked)"));
+    assert!(dom.contains("40 % of capital (partner)"));
+    assert!(dom.contains("10 % of capital (below 25 %)"));
     assert!(dom.contains("<svg"), "the staff chart");
+
+    // The member's own page lists the enterprises counted with it, the fund outside the batch
+    // included (30 % of its figures, Annex Art. 6(2)).
+    let dom = browser.dom(&out.join("org-nh-cloud-ie.html"));
+    assert!(dom.contains("data-enterprise=\"Alder Infrastructure Fund\""));
+
     browser.screenshot(
-        &out.join("group-grp-1-parent.html"),
+        &out.join("group-nh-holding.html"),
         &dir.path().join("report-group.png"),
-        1200,
+        1600,
     );
     update_docs(dir.path());
 }

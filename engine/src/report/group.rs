@@ -3,8 +3,9 @@
 //!
 //! The tree comes from the facts' `owners` (holders within the batch). The relation shown on
 //! each edge follows Rec. 2003/361/EC Annex Art. 3: linked above 50 % of the higher of capital
-//! and voting share (Art. 3(3)(a)), partner from 25 % (Art. 3(2)). It is a reading aid; the
-//! size class on each member is the one the assessment computed in the group step.
+//! and voting share (Art. 3(3)(a)) or by declared control (3(3)(b)-(d)), partner from 25 %
+//! (Art. 3(2)) unless the owner is one of the investors that paragraph names. It is a reading
+//! aid; the figures and size class of each member are those the group step computed.
 
 use super::{name_of, slug, unique, Inputs, Pages};
 use serde_json::{json, Value};
@@ -20,8 +21,20 @@ pub struct Group {
     pub context: Value,
 }
 
-/// A holding within the batch: owner position → (owned position, capital %, voting %).
-type Edges = BTreeMap<usize, Vec<(usize, Option<f64>, Option<f64>)>>;
+/// A holding within the batch, as the owned entity's facts declare it.
+#[derive(Debug, Clone)]
+struct Holding {
+    owned: usize,
+    share_pct: Option<f64>,
+    voting_pct: Option<f64>,
+    /// Control otherwise than by votes (Annex Art. 3(3)(b)-(d)), e.g. `board_majority`.
+    control: Option<String>,
+    /// The owner is an investor of Annex Art. 3(2) second subparagraph.
+    investor: bool,
+}
+
+/// Holdings by owner position.
+type Edges = BTreeMap<usize, Vec<Holding>>;
 
 /// Every group of two or more organisations connected by ownership, in input order of its
 /// first root.
@@ -49,16 +62,20 @@ pub(crate) fn groups(inputs: &Inputs, pages: &Pages) -> Vec<Group> {
                 continue;
             };
             let pct = |k: &str| o.get(k).and_then(Value::as_f64);
-            down.entry(owner)
-                .or_default()
-                .push((child, pct("share_pct"), pct("voting_pct")));
+            down.entry(owner).or_default().push(Holding {
+                owned: child,
+                share_pct: pct("share_pct"),
+                voting_pct: pct("voting_pct"),
+                control: o.get("control").and_then(Value::as_str).map(String::from),
+                investor: o.get("investor").is_some_and(|x| !x.is_null()),
+            });
             owned.insert(child);
             neighbours.entry(owner).or_default().push(child);
             neighbours.entry(child).or_default().push(owner);
         }
     }
     for children in down.values_mut() {
-        children.sort_by_key(|c| c.0);
+        children.sort_by_key(|c| c.owned);
     }
     let components = connected(&neighbours);
 
@@ -135,14 +152,18 @@ fn connected(neighbours: &BTreeMap<usize, Vec<usize>>) -> Vec<Vec<usize>> {
 
 /// The relation a holding makes (Rec. 2003/361/EC Annex Art. 3), by the higher of the two
 /// percentages as the group step counts it.
-fn relation(share: Option<f64>, voting: Option<f64>) -> &'static str {
-    let pct = share.unwrap_or(0.0).max(voting.unwrap_or(0.0));
-    if pct > 50.0 {
-        "linked"
+fn relation(h: &Holding) -> String {
+    let pct = h.share_pct.unwrap_or(0.0).max(h.voting_pct.unwrap_or(0.0));
+    if let Some(control) = &h.control {
+        format!("linked: {}", control.replace('_', " "))
+    } else if pct > 50.0 {
+        "linked".into()
+    } else if pct >= 25.0 && h.investor {
+        "not a partner: an investor of Annex Art. 3(2)".into()
     } else if pct >= 25.0 {
-        "partner"
+        "partner".into()
     } else {
-        "below 25 %"
+        "below 25 %".into()
     }
 }
 
@@ -153,7 +174,7 @@ fn node(
     pages: &Pages,
     down: &Edges,
     i: usize,
-    held: Option<(Option<f64>, Option<f64>)>,
+    held: Option<&Holding>,
     path: &mut Vec<usize>,
 ) -> Value {
     let a = &inputs.assessments[i];
@@ -165,7 +186,7 @@ fn node(
         down.get(&i)
             .into_iter()
             .flatten()
-            .map(|&(c, s, v)| node(inputs, pages, down, c, Some((s, v)), path))
+            .map(|h| node(inputs, pages, down, h.owned, Some(h), path))
             .collect()
     };
     path.pop();
@@ -175,9 +196,9 @@ fn node(
         "page": pages.organisations[i],
         "classification": a.pointer("/nis2/classification"),
         "size": a.pointer("/nis2/size"),
-        "share_pct": held.and_then(|h| h.0),
-        "voting_pct": held.and_then(|h| h.1),
-        "relation": held.map(|(s, v)| relation(s, v)),
+        "share_pct": held.and_then(|h| h.share_pct),
+        "voting_pct": held.and_then(|h| h.voting_pct),
+        "relation": held.map(relation),
         "ring": ring,
         "children": children,
     })
@@ -201,4 +222,41 @@ fn member(inputs: &Inputs, pages: &Pages, i: usize) -> Value {
                 "balance_sheet_eur": own("balance_sheet_eur")},
         "size": a.pointer("/nis2/size"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holding(share: f64, voting: Option<f64>) -> Holding {
+        Holding {
+            owned: 0,
+            share_pct: Some(share),
+            voting_pct: voting,
+            control: None,
+            investor: false,
+        }
+    }
+
+    #[test]
+    fn relations_follow_annex_art_3() {
+        // Art. 3(3)(a): a majority of the votes links, whatever the capital share.
+        assert_eq!(relation(&holding(40.0, Some(51.0))), "linked");
+        // Art. 3(2): 25 % up to a majority makes a partner; exactly 50 % is not a majority.
+        assert_eq!(relation(&holding(50.0, None)), "partner");
+        assert_eq!(relation(&holding(25.0, None)), "partner");
+        assert_eq!(relation(&holding(24.9, None)), "below 25 %");
+        // Art. 3(3)(b): control of the board links below a majority of the votes.
+        let board = Holding {
+            control: Some("board_majority".into()),
+            ..holding(30.0, None)
+        };
+        assert_eq!(relation(&board), "linked: board majority");
+        // Art. 3(2) second subparagraph: the investors it names make no partnership.
+        let angel = Holding {
+            investor: true,
+            ..holding(40.0, None)
+        };
+        assert!(relation(&angel).starts_with("not a partner"));
+    }
 }
