@@ -212,7 +212,8 @@ pub struct CurrentReport {
     #[serde(rename = "type")]
     pub report_type: Option<String>,
     pub period_end: String,
-    /// `current`, `bridge_letter` (past its 12 months, still coverable by a bridge letter) or `stale`.
+    /// `current`, `bridge_letter` (past its 12 months, still coverable by a bridge letter),
+    /// `stale`, or `period_not_ended` (the period ends after the assessment date).
     pub status: &'static str,
     pub current_until: String,
     pub bridge_letter_until: String,
@@ -276,16 +277,22 @@ pub struct PlanSummary {
 }
 
 /// How much of a framework the organisation's controls already serve, from the mapping.
+///
+/// A mapping row is `full` only where a control was written to meet exactly that requirement;
+/// every ISO 27001 link to NIS2 or the TSC is `partial`: evidence towards the requirement, not
+/// compliance (ENISA: its mapping "is not a measure of equivalence").
 #[derive(Debug, Clone, Serialize)]
 pub struct Coverage {
     pub requirements: usize,
-    /// Requirements whose mapped controls are all at target.
+    /// Requirements with a control at target that fully meets them.
     pub met: usize,
+    /// Requirements with evidence only: some mapped control at target, none that fully meets it.
     pub partial: usize,
     pub open: usize,
-    /// Mean, over requirements, of the share of mapped controls at target (0-100).
-    pub pct: f64,
+    /// Mean, over requirements, of the share of mapped controls at target (0-100): how much of
+    /// the evidence the catalogue asks for exists, not a compliance percentage.
+    pub evidence_pct: f64,
     /// The same figure counting only what a current ISO 27001 certificate credits.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub from_certificate_pct: Option<f64>,
+    pub from_certificate_evidence_pct: Option<f64>,
 }

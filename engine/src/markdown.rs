@@ -7,8 +7,14 @@ use std::fmt::Write;
 /// Renders one assessment; documents are separated by a horizontal rule.
 pub fn render(a: &Assessment) -> String {
     let mut s = String::new();
-    let name = a.id.as_deref().unwrap_or("(record without an id)");
-    let _ = writeln!(s, "# {name}\n");
+    // Ids and names come from client files: one line each, so they cannot start a heading.
+    let one_line = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let id = a.id.as_deref().map(one_line);
+    let _ = writeln!(
+        s,
+        "# {}\n",
+        id.as_deref().unwrap_or("(record without an id)")
+    );
     let packs: Vec<String> = a
         .packs
         .iter()
@@ -244,7 +250,7 @@ fn plan(s: &mut String, p: &Plan) {
     if !p.coverage.is_empty() {
         let _ = writeln!(
             s,
-            "| Coverage | Requirements | Met | Partly | Open | Score | From the ISO 27001 certificate |\n\
+            "| Coverage | Requirements | Met | Evidence only | Open | Evidence in place | Of which from the ISO 27001 certificate |\n\
              |---|---|---|---|---|---|---|"
         );
         for (name, c) in &p.coverage {
@@ -255,13 +261,18 @@ fn plan(s: &mut String, p: &Plan) {
                 c.met,
                 c.partial,
                 c.open,
-                c.pct,
-                c.from_certificate_pct
+                c.evidence_pct,
+                c.from_certificate_evidence_pct
                     .map(|x| format!("{x:.1}%"))
                     .unwrap_or_else(|| "-".into())
             );
         }
-        s.push('\n');
+        let _ = writeln!(
+            s,
+            "\n_Met_ needs a control written for the requirement; ISO 27001 controls are evidence \
+             towards NIS2 and SOC 2 requirements, never compliance by themselves (ENISA: its \
+             mapping is not a measure of equivalence).\n"
+        );
     }
     for (phase, title) in [
         ("now", "Now (0-3 months)"),

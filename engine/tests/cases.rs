@@ -165,3 +165,44 @@ fn thresholds_at_exact_boundaries() {
     assert_eq!(dso(120.0, 50_000_000.0, 43_000_001.0), "important");
     assert_eq!(dso(120.0, 50_000_001.0, 43_000_001.0), "essential");
 }
+
+// NIS2 Art. 34(4): the fine is a share of the worldwide turnover of the undertaking the entity
+// belongs to (itself and the enterprises it controls or is controlled by); a 40 % partner is
+// counted for size (Rec. 2003/361 Annex Art. 6(2)) but is not part of the undertaking.
+#[test]
+fn fines_follow_the_undertaking_and_lex_specialis() {
+    let base = serde_json::json!({
+        "id": "fine-1", "established_in": ["DE"], "provides_services_in": ["DE"],
+        "employees": 300, "annual_turnover_eur": 60.0e6, "balance_sheet_eur": 50.0e6,
+        "activities": [{"sector": "energy", "subsector": "electricity",
+                        "entity_type": "electricity_distribution_system_operator"}],
+        "linked_enterprises": [{"name": "Big partner", "relation": "partner", "share_pct": 40,
+                                "employees": 9000, "annual_turnover_eur": 5.0e9,
+                                "balance_sheet_eur": 4.0e9}]
+    });
+    let a = assess_one(&base);
+    let n = a.nis2.as_ref().unwrap();
+    assert_eq!(n.classification.as_str(), "essential");
+    // max(EUR 10 m, 2 % of 60 m = 1.2 m) = 10 m; with the partner's turnover it would be 41.2 m.
+    assert_eq!(n.max_fine_eur, Some(10_000_000.0));
+
+    // NIS2 Art. 4 and recital 28: DORA displaces Arts. 21 and 23 for a credit institution, so
+    // the Art. 34 fines for infringing them do not arise.
+    let bank = serde_json::json!({
+        "id": "fine-2", "established_in": ["IT"], "provides_services_in": ["IT"],
+        "employees": 3000, "annual_turnover_eur": 900.0e6, "balance_sheet_eur": 9.0e9,
+        "activities": [{"sector": "banking", "subsector": "banking",
+                        "entity_type": "credit_institution"}]
+    });
+    let a = assess_one(&bank);
+    let n = a.nis2.as_ref().unwrap();
+    assert_eq!(n.lex_specialis, vec!["DORA"]);
+    assert_eq!(n.max_fine_eur, None);
+
+    // Activities unknown: DORA is only a candidate, so no sector act is stated.
+    let mut unknown = bank.clone();
+    unknown["id"] = "fine-3".into();
+    unknown.as_object_mut().unwrap().remove("activities");
+    let a = assess_one(&unknown);
+    assert!(a.nis2.as_ref().unwrap().lex_specialis.is_empty());
+}

@@ -203,6 +203,9 @@ fn usage_errors_exit_2() {
     let (code, _, stderr) = assay(&["assess", "fixtures/portfolio.csv", "--as-of", "04/12/2026"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("YYYY-MM-DD"));
+    // The shape of a date is not enough: 30 February does not exist.
+    let (code, records, _) = assay(&["assess", "fixtures/portfolio.csv", "--as-of", "2026-02-30"]);
+    assert_eq!((code, records.len()), (2, 0));
     let (code, _, stderr) = assay(&["assess", "fixtures/no-such-file.csv"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("no-such-file.csv"));

@@ -240,6 +240,14 @@ fn unknown_facts_decide_only_when_they_matter() {
     ));
     assert_eq!(soc2(&a).needed, Some(false));
 
+    // A customer demands a report and both are unknown: only service_organisation decides.
+    let a = assess_one(&with(
+        base("unk-5"),
+        json!({"customer_regions": null, "service_organisation": null,
+               "customer_demands": {"soc2": "type2"}}),
+    ));
+    assert_eq!(soc2(&a).missing, vec!["service_organisation"]);
+
     // Both unknown: both named.
     let a = assess_one(&with(
         base("unk-4"),
@@ -336,6 +344,44 @@ fn existing_reports_are_judged_against_the_assessment_date() {
         soc2(&a).current_report.as_ref().unwrap().criteria_to_add,
         vec!["availability"]
     );
+}
+
+// reference/soc2-iso27001.md A.4: a Type 1 examines design at a date and has no observation
+// window; after one, the first Type 2 window follows (3 months when demanded now).
+#[test]
+fn a_type1_report_is_followed_by_a_first_type2_window() {
+    let a = assess_one(&with(
+        base("t1-then-t2"),
+        json!({"customer_demands": {"soc2": "type2"},
+               "certifications": [{"scheme": "soc2", "type": "type1", "period_end": "2026-10-31"}]}),
+    ));
+    let s = soc2(&a);
+    assert_eq!(s.report_type, Some("type2"));
+    assert_eq!(milestone(s, "first_window_start"), "2027-02-04");
+    assert_eq!(milestone(s, "first_window_end"), "2027-05-04");
+    assert!(s.milestones.iter().all(|m| m.id != "next_window_start"));
+    // Milestones are in date order.
+    assert!(s.milestones.windows(2).all(|w| w[0].date <= w[1].date));
+}
+
+// A report's period cannot have ended after the assessment date; a leap-day period end plus 15
+// months is 2025-05-29 (one step, not 12 then 3 with a month-end clamp in between).
+#[test]
+fn report_dates_at_the_edges() {
+    let report = |end: &str| json!({"certifications": [{"scheme": "soc2", "type": "type2", "period_end": end}]});
+    let a = assess_one(&with(base("edge-1"), report("2027-06-30")));
+    assert_eq!(
+        soc2(&a).current_report.as_ref().unwrap().status,
+        "period_not_ended"
+    );
+    let a = assess_one(&with(base("edge-2"), report("2024-02-29")));
+    let r = soc2(&a).current_report.as_ref().unwrap();
+    assert_eq!(
+        (r.current_until.as_str(), r.bridge_letter_until.as_str()),
+        ("2025-02-28", "2025-05-29")
+    );
+    // Criteria not declared: a SOC 2 report always covers security, so nothing to add.
+    assert!(r.criteria_to_add.is_empty());
 }
 
 #[test]

@@ -108,6 +108,9 @@ pub struct Catalogue {
     pub requirement_index: HashMap<String, usize>,
     /// Per control: the requirements it serves.
     pub serves: Vec<Bits>,
+    /// Per control: the requirements it was written to meet exactly (`full` rows); a `partial`
+    /// row is evidence towards a requirement, never compliance with it.
+    pub fully_serves: Vec<Bits>,
     /// Per requirement: the controls mapped to it.
     pub served_by: Vec<Vec<usize>>,
     /// Controls a current ISO/IEC 27001:2022 certificate credits: the clauses and Annex A.
@@ -179,6 +182,7 @@ impl Catalogue {
             }
         }
         let mut serves = vec![Bits::default(); controls.len()];
+        let mut fully_serves = vec![Bits::default(); controls.len()];
         let mut served_by = vec![Vec::new(); requirements.len()];
         for l in &links {
             let c = *control_index.get(&l.control).ok_or_else(|| {
@@ -208,6 +212,9 @@ impl Catalogue {
                     ),
                 ));
             }
+            if l.strength == "full" {
+                fully_serves[c].set(r);
+            }
             if !serves[c].get(r) {
                 serves[c].set(r);
                 served_by[r].push(c);
@@ -225,6 +232,7 @@ impl Catalogue {
             requirements,
             requirement_index,
             serves,
+            fully_serves,
             served_by,
             iso_controls,
         })

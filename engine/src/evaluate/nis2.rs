@@ -673,14 +673,18 @@ pub fn evaluate(
         }
     }
 
+    // Only declared activities name a sector act: with unknown activities, DORA is a candidate,
+    // not a fact.
     let lex_specialis: Vec<String> = {
         let set: BTreeSet<String> = in_scope_types
             .iter()
+            .filter(|_| activities_known)
             .filter_map(|&t| pack.vocabulary.types[t].lex_specialis.clone())
             .collect();
         set.into_iter().collect()
     };
-    let all_lex_specialis = !in_scope_types.is_empty()
+    let all_lex_specialis = activities_known
+        && !in_scope_types.is_empty()
         && in_scope_types
             .iter()
             .all(|&t| pack.vocabulary.types[t].lex_specialis.is_some());
@@ -704,12 +708,23 @@ pub fn evaluate(
         all_lex_specialis,
     );
 
-    let turnover = figures.annual_turnover_eur;
+    // Art. 34(4)-(5): the worldwide turnover of the undertaking the entity belongs to: itself
+    // and its linked enterprises in full, not its partners (their share counts for size only).
+    let turnover = undertaking_turnover(facts, counted);
     let max_fine_eur = match classification {
+        // Art. 4: where a sector act displaces Arts. 21 and 23, the fines for infringing them
+        // (Art. 34(4)-(5)) do not arise under NIS2.
+        _ if all_lex_specialis => None,
         Classification::Essential => Some(fine(pack.fine_essential.0, turnover)),
         Classification::Important => Some(fine(pack.fine_important.0, turnover)),
         _ => None,
     };
+    if all_lex_specialis {
+        notes.push(format!(
+            "no NIS2 fine for Arts. 21 and 23: {} applies instead (NIS2 Art. 4)",
+            lex_specialis.join(", ")
+        ));
+    }
     if max_fine_eur.is_some() && turnover.is_none() {
         notes.push(format!(
             "maximum fine shown without turnover: the fixed amount of {}; a worldwide turnover \
@@ -957,6 +972,23 @@ fn choice(param: &Parameter, name: &str, countries: &BTreeSet<String>) -> Dimens
             }
         }
     }
+}
+
+/// The turnover of the undertaking: the entity's own plus its linked enterprises' (in full).
+fn undertaking_turnover(facts: &Facts, counted: Option<&Aggregate>) -> Option<f64> {
+    let Some(a) = counted else {
+        return facts.annual_turnover_eur;
+    };
+    let mut total = 0.0;
+    for p in a.parts() {
+        match p.relation {
+            crate::group::Relation::Own | crate::group::Relation::Linked => {
+                total += p.figures.annual_turnover_eur?;
+            }
+            crate::group::Relation::Partner => {}
+        }
+    }
+    Some(total)
 }
 
 fn fine(f: Fine, turnover: Option<f64>) -> f64 {

@@ -87,6 +87,8 @@ pub struct PlanPack {
     capacity: Capacity,
     iso27001_demand_months: u32,
     supplier_terms_months: u32,
+    /// How long a SOC 2 report stays current (the soc2 pack's rule; 12 months).
+    soc2_current_months: u32,
 }
 
 /// The date after which no ISO/IEC 27001:2013 certificate is valid (IAF MD 26: 36-month
@@ -186,6 +188,7 @@ impl PlanPack {
             capacity,
             iso27001_demand_months: months("iso27001_demand_months")?,
             supplier_terms_months: months("supplier_terms_months")?,
+            soc2_current_months: months("soc2_current_months")?,
         })
     }
 }
@@ -244,17 +247,24 @@ pub fn maturity(
     let last_2013 = date(ISO_2013_LAST_DAY).unwrap_or(as_of);
     for cert in iso {
         let expires = cert.expires.as_deref().and_then(date);
-        let edition_2013 = cert.edition.as_deref().is_some_and(|e| e.contains("2013"));
-        let problem = if edition_2013 {
-            Some(if as_of > last_2013 {
-                "an ISO 27001:2013 certificate is no longer valid after 31 October 2025 (IAF MD 26)"
+        let edition = cert.edition.as_deref().map(str::trim);
+        let problem = match edition {
+            Some(e) if e.contains("2013") => Some(if as_of > last_2013 {
+                "an ISO 27001:2013 certificate is no longer valid after 31 October 2025 (IAF MD \
+                 26)"
             } else {
-                "an ISO 27001:2013 certificate credits the 2013 controls, which are not the 2022 \
-                 catalogue's"
-            })
-        } else if cert.edition.is_none() && as_of <= last_2013 {
-            Some("the certificate's edition is not stated; state `edition` (2013 or 2022)")
-        } else if expires.is_none() {
+                "an ISO 27001:2013 certificate credits the 2013 controls, which are not the \
+                 2022 catalogue's"
+            }),
+            Some(e) if !e.contains("2022") => {
+                Some("only the 2022 edition maps to the catalogue; state `edition` as 2022")
+            }
+            None if as_of <= last_2013 => {
+                Some("the certificate's edition is not stated; state `edition` (2013 or 2022)")
+            }
+            _ => None,
+        }
+        .or(if expires.is_none() {
             Some("the certificate's expiry is not stated; state `expires` to get credit")
         } else if expires.is_some_and(|e| e < as_of) {
             Some("the certificate expired before the assessment date, so it credits nothing")
@@ -265,7 +275,7 @@ pub fn maturity(
             )
         } else {
             None
-        };
+        });
         match problem {
             Some(p) => notes.push(format!("ISO 27001 certificate not credited: {p}")),
             None => {
@@ -275,16 +285,57 @@ pub fn maturity(
                     levels[c] = levels[c].max(target);
                     credit[c] = target;
                 }
-                notes.push(
+                notes.push(format!(
                     "a current ISO 27001:2022 certificate covering the services credits its \
                      clauses and Annex A controls at target maturity, unless `controls` says \
-                     otherwise"
-                        .into(),
-                );
+                     otherwise{}",
+                    if edition.is_none() {
+                        " (edition not stated: taken as 2022, the only one valid after 31 \
+                         October 2025)"
+                    } else {
+                        ""
+                    }
+                ));
+                if let Some(e) = expires.filter(|e| *e <= plus(as_of, 12)) {
+                    notes.push(format!(
+                        "the ISO 27001 certificate expires on {e}: recertification must be \
+                         planned within the plan's horizon"
+                    ));
+                }
                 from_certificate = Some(credit);
                 break;
             }
         }
+    }
+
+    // A Type 2 report still current credits the controls serving the criteria it covers:
+    // the auditor found them operating over the period (AT-C 205).
+    let report = facts
+        .certifications
+        .iter()
+        .flatten()
+        .filter(|c| c.scheme == "soc2" && c.report_type.as_deref() == Some("type2"))
+        .filter_map(|c| Some((c, date(c.period_end.as_deref()?)?)))
+        .filter(|(_, end)| *end <= as_of && as_of <= plus(*end, pack.soc2_current_months))
+        .max_by_key(|(_, end)| *end);
+    if let Some((cert, end)) = report {
+        let mut covered = Bits::default();
+        let mut categories: Vec<&str> = vec!["security"];
+        categories.extend(cert.criteria.iter().flatten().map(String::as_str));
+        for c in &categories {
+            if let Some(i) = CATEGORIES.iter().position(|k| k == c) {
+                covered.union_with(&pack.soc2_by_category[i]);
+            }
+        }
+        for (c, control) in catalogue.controls.iter().enumerate() {
+            if catalogue.serves[c].intersects(&covered) {
+                levels[c] = levels[c].max(control.target_maturity);
+            }
+        }
+        notes.push(format!(
+            "the SOC 2 Type 2 report for the period ending {end} is current: the controls serving \
+             its criteria count at target maturity, unless `controls` says otherwise"
+        ));
     }
 
     let mut errors = Vec::new();
@@ -407,8 +458,9 @@ fn frameworks(
                 basis: Basis::Contractual,
                 deadline: plus(as_of, pack.supplier_terms_months),
                 due: format!("by {}", plus(as_of, pack.supplier_terms_months)),
-                says: "terms NIS2 customers pass down (NIS2 Art. 21(2)(d), 21(3); Reg. (EU) \
-                       2024/2690 Annex 5.1.4)"
+                says: "terms NIS2 customers pass down (NIS2 Art. 21(2)(d), 21(3); for digital \
+                       infrastructure and digital provider customers Reg. (EU) 2024/2690 Annex \
+                       5.1.4, for others the national law)"
                     .into(),
             });
         }
@@ -447,7 +499,11 @@ fn frameworks(
                         Basis::Voluntary
                     },
                     deadline: start,
-                    due: format!("by {start} (window start)"),
+                    due: if start > as_of {
+                        format!("by {start} (window start)")
+                    } else {
+                        "now (a window is under way)".into()
+                    },
                     says: format!(
                         "SOC 2 {} on {}",
                         s.report_type.unwrap_or("report"),
@@ -496,26 +552,26 @@ fn effort_word(effort: u8) -> &'static str {
     }
 }
 
-/// Coverage of one set of requirements by a maturity vector: per requirement, the share of its
-/// mapped controls at target.
+/// Coverage of one set of requirements by a maturity vector: met when a control that fully
+/// meets the requirement is at target; partial when only evidence towards it is (a `partial`
+/// row); the score is the share of mapped controls at target, averaged over requirements.
 fn coverage(pack: &PlanPack, requirements: &Bits, levels: &[u8]) -> (usize, usize, usize, f64) {
     let catalogue = &pack.catalogue;
     let (mut met, mut partial, mut open, mut sum, mut n) = (0, 0, 0, 0.0, 0);
+    let at_target = |c: usize| levels[c] >= catalogue.controls[c].target_maturity;
     for r in requirements.and_iter(requirements) {
         let by = &catalogue.served_by[r];
         n += 1;
-        if by.is_empty() {
-            open += 1;
-            continue;
+        let done = by.iter().filter(|&&c| at_target(c)).count();
+        if !by.is_empty() {
+            sum += done as f64 / by.len() as f64;
         }
-        let at_target = by
+        if by
             .iter()
-            .filter(|&&c| levels[c] >= catalogue.controls[c].target_maturity)
-            .count();
-        sum += at_target as f64 / by.len() as f64;
-        if at_target == by.len() {
+            .any(|&c| at_target(c) && catalogue.fully_serves[c].get(r))
+        {
             met += 1;
-        } else if at_target > 0 {
+        } else if done > 0 {
             partial += 1;
         } else {
             open += 1;
@@ -593,28 +649,38 @@ pub fn evaluate(
     // Phase: the first one that is on time for the deadline and still has room, in rank order.
     let now = plus(as_of, pack.phases.now);
     let next = plus(as_of, pack.phases.next);
-    let by_deadline = |d: NaiveDate| usize::from(d > now) + usize::from(d > next);
+    let later = plus(as_of, pack.phases.later);
+    let phase_end = [now, next, later];
     let mut load = [0.0f64; 3];
     let phases: Vec<(usize, bool)> = gaps
         .iter()
         .map(|g| {
-            let earliest = by_deadline(g.deadline);
             let weeks = pack.capacity.effort_weeks[usize::from(g.effort.clamp(1, 3)) - 1];
-            let mut phase = earliest;
+            let mut phase = 0;
             while phase < 2 && load[phase] + weeks > pack.capacity.weeks_per_phase {
                 phase += 1;
             }
             load[phase] += weeks;
-            (phase, phase > earliest)
+            // Late: the phase it fits in ends after its deadline (an overdue one is late
+            // unless it is done now).
+            let late = phase_end[phase] > g.deadline.max(now);
+            (phase, late)
         })
         .collect();
     const PHASES: [&str; 3] = ["now", "next", "later"];
-    let late = phases.iter().filter(|(_, moved)| *moved).count();
+    let late = phases.iter().filter(|(_, late)| *late).count();
     if late > 0 {
         notes.push(format!(
             "{late} action(s) do not fit before their deadline at {} person-weeks per phase: add \
              people, or move the deadlines that can move (a SOC 2 window, a certification date)",
             pack.capacity.weeks_per_phase
+        ));
+    }
+    if load[2] > pack.capacity.weeks_per_phase {
+        notes.push(format!(
+            "the work exceeds the 12-month horizon: about {:.0} person-weeks are left for the \
+             `later` phase, which holds {}",
+            load[2], pack.capacity.weeks_per_phase
         ));
     }
     let mut summary = PlanSummary {
@@ -715,8 +781,8 @@ pub fn evaluate(
                 met,
                 partial,
                 open,
-                pct,
-                from_certificate_pct,
+                evidence_pct: pct,
+                from_certificate_evidence_pct: from_certificate_pct,
             },
         );
     }

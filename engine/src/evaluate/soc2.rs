@@ -374,17 +374,19 @@ pub fn evaluate(
 
     if !agreed {
         let mut missing = Vec::new();
-        let differs = |pick: fn(&(bool, bool, &Rule)) -> bool| {
+        // A fact is missing when changing it alone, the other held, changes the answer.
+        let differs = |pick: fn(&(bool, bool, &Rule)) -> bool,
+                       other: fn(&(bool, bool, &Rule)) -> bool| {
             answers.iter().any(|a| {
-                answers
-                    .iter()
-                    .any(|b| pick(a) != pick(b) && needed(a.2) != needed(b.2))
+                answers.iter().any(|b| {
+                    pick(a) != pick(b) && other(a) == other(b) && needed(a.2) != needed(b.2)
+                })
             })
         };
-        if facts.service_organisation.is_none() && differs(|a| a.0) {
+        if facts.service_organisation.is_none() && differs(|a| a.0, |a| a.1) {
             missing.push("service_organisation".to_string());
         }
-        if facts.customer_regions.is_none() && differs(|a| a.1) {
+        if facts.customer_regions.is_none() && differs(|a| a.1, |a| a.0) {
             missing.push("customer_regions".to_string());
         }
         let mut why: Vec<Ground> = answers
@@ -442,18 +444,25 @@ fn judge_report(
     needed: &[&'static str],
 ) -> CurrentReport {
     let current_until = plus(period_end, pack.timeline.current);
-    let bridge_until = plus(current_until, pack.timeline.bridge_letter);
-    let status = if as_of <= current_until {
+    let bridge_until = plus(
+        period_end,
+        pack.timeline.current + pack.timeline.bridge_letter,
+    );
+    let status = if period_end > as_of {
+        // The period has not ended: the examination is under way, no report exists yet.
+        "period_not_ended"
+    } else if as_of <= current_until {
         "current"
     } else if as_of <= bridge_until {
         "bridge_letter"
     } else {
         "stale"
     };
+    // Every SOC 2 report covers security (the common criteria); others only when declared.
     let covered = cert.criteria.as_deref().unwrap_or(&[]);
     let criteria_to_add = needed
         .iter()
-        .filter(|c| !covered.iter().any(|k| k == *c))
+        .filter(|c| **c != "security" && !covered.iter().any(|k| k == *c))
         .copied()
         .collect();
     CurrentReport {
@@ -485,7 +494,12 @@ fn milestones(
     report: Option<&CurrentReport>,
 ) -> Vec<Milestone> {
     let mut out = Vec::new();
-    let live = report.filter(|r| r.status != "stale");
+    // A Type 2 report that is still current or bridgeable: the next window runs back to back.
+    // A Type 1 covers a date, not a window, so a first Type 2 window follows it.
+    let live = report.filter(|r| {
+        matches!(r.status, "current" | "bridge_letter" | "period_not_ended")
+            && r.report_type.as_deref() == Some("type2")
+    });
     let window_end = if let Some(r) = live {
         // Back-to-back: the next window starts the day after the last period ended.
         let last_end = date(&r.period_end).unwrap_or(as_of);
@@ -514,7 +528,8 @@ fn milestones(
         end
     } else {
         let ready = plus(as_of, t.readiness);
-        let (start, first_len, why_len) = if report_type == "type1" {
+        let type1_held = report.is_some_and(|r| r.report_type.as_deref() == Some("type1"));
+        let (start, first_len, why_len) = if report_type == "type1" && !type1_held {
             let type1 = plus(as_of, t.type1_after);
             out.push(milestone(
                 "type1_report_date",
@@ -567,5 +582,6 @@ fn milestones(
             t.steady_window
         ),
     ));
+    out.sort_by(|a, b| a.date.cmp(&b.date));
     out
 }
