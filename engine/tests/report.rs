@@ -392,3 +392,21 @@ fn assessments_in_another_form_still_give_every_page() {
     assert!(index.contains("data-class=\"essential\">1<"));
     assert!(index.contains("data-figure=\"error_records\">2<"));
 }
+
+#[test]
+fn plan_coverage_shows_the_share_of_controls_at_target() {
+    // plan.coverage as the plan pack writes it (README: `evidence_pct`).
+    let inputs = assessed(&[saas()]);
+    let a = &inputs.assessments[0];
+    let coverage = a["plan"]["coverage"].as_object().expect("coverage");
+    let dir = render(&inputs, &Templates::embedded().unwrap());
+    let org = page(dir.path(), "org-cloudco.html");
+    for (framework, c) in coverage {
+        let pct = assay::report::chart::number(c["evidence_pct"].as_f64().unwrap());
+        assert!(
+            org.contains(&format!("<td>{framework}</td>")) && org.contains(&format!("{pct} %")),
+            "{framework}: {pct} %"
+        );
+    }
+    assert!(!org.contains("unknown %"));
+}
