@@ -410,3 +410,35 @@ fn plan_coverage_shows_the_share_of_controls_at_target() {
     }
     assert!(!org.contains("unknown %"));
 }
+
+#[test]
+fn an_entity_under_dora_is_not_told_it_has_a_nis2_fine() {
+    // pf-018 (fixtures/portfolio.csv) operates a trading venue: essential, but DORA displaces
+    // the NIS2 duties (NIS2 Art. 4), and the assessment gives no Art. 34 maximum.
+    let text = fixture("portfolio.csv");
+    let (loaded, facts) =
+        report::source::assess_portfolio(&text, Format::Csv, evaluator(), validator(), AS_OF);
+    let inputs = Inputs {
+        facts,
+        ..inputs(loaded.summaries)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    report::write_html(
+        &inputs,
+        loaded.full.records(),
+        &Templates::embedded().unwrap(),
+        dir.path(),
+    )
+    .unwrap();
+    let a = loaded
+        .full
+        .records()
+        .map(Result::unwrap)
+        .find(|a| a["id"] == "pf-018")
+        .unwrap();
+    assert_eq!(a["nis2"]["classification"], "essential");
+    assert!(a["nis2"].get("max_fine_eur").is_none(), "{a}");
+    let org = page(dir.path(), "org-pf-018.html");
+    assert!(org.contains("DORA displaces the NIS2 duties such a fine would enforce"));
+    assert!(!org.contains("this classification has none"));
+}
