@@ -2,5 +2,5 @@
 fn main() {
     println!("cargo:rerun-if-changed=rules");
     println!("cargo:rerun-if-changed=schemas");
-    println!("cargo:rerun-if-changed=templates");
+    println!("cargo:rerun-if-changed=engine/templates");
 }

@@ -106,7 +106,7 @@ struct ReportArgs {
     /// Assessments of an earlier run: the report shows what changed since.
     #[arg(long)]
     previous: Option<String>,
-    /// A folder of adapted templates (copied from `templates/`); missing files fall back to
+    /// A folder of adapted templates (copied from `engine/templates/`); missing files fall back to
     /// the shipped ones.
     #[arg(long)]
     templates: Option<PathBuf>,

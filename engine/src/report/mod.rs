@@ -7,7 +7,7 @@
 //! - [`source`] reads assessments or assesses a portfolio first, keeping only a [`summary`] of
 //!   each in memory and reading each again for its own page;
 //! - [`portfolio`], [`organisation`] and [`group`] build the data of each page;
-//! - [`templates`] renders them with minijinja from `templates/` (embedded, or a folder a
+//! - [`templates`] renders them with minijinja from `engine/templates/` (embedded, or a folder a
 //!   consultant adapted), with [`chart`] drawing bar charts as inline SVG.
 //!
 //! Every page is one file with its stylesheet inline and no script, font or image from

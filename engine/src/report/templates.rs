@@ -1,4 +1,4 @@
-//! The templates: `templates/` of the repository, embedded at build time, or a folder a
+//! The templates: `engine/templates/` of the repository, embedded at build time, or a folder a
 //! consultant copied and adapted (`--templates DIR`). A file missing from that folder falls back
 //! to the embedded one, so an adapted folder may hold only what it changes.
 //!
@@ -19,7 +19,7 @@ use minijinja::{Environment, Value};
 use std::path::Path;
 use std::sync::Arc;
 
-static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/engine/templates");
 
 /// Every file the pages use; the rest of a templates folder is ignored.
 pub const FILES: [&str; 6] = [
