@@ -7,7 +7,8 @@
 //! - [`validate`]: the facts schema and semantic checks → [`facts::Facts`] or error records;
 //! - [`group`]: figures aggregated with linked and partner enterprises across the batch;
 //! - [`evaluate`]: per entity, pure and in parallel, the rule packs of [`pack`] decide;
-//! - [`write`]: assessments out, in input order ([`markdown`] renders the readable document).
+//! - [`write`]: assessments out, in input order ([`markdown`] renders the readable document;
+//!   [`report`] makes HTML reports of them).
 //!
 //! [`pipeline`] runs the steps over a batch; [`group_report`] rolls the assessments up per
 //! group; `main.rs` is the command line.
@@ -24,5 +25,6 @@ pub mod markdown;
 pub mod pack;
 pub mod pipeline;
 pub mod read;
+pub mod report;
 pub mod validate;
 pub mod write;

@@ -5,6 +5,7 @@ use assay::evaluate::Evaluator;
 use assay::group_report::{GroupReport, ReportFormat};
 use assay::pack::PackSet;
 use assay::read::{self, Format};
+use assay::report;
 use assay::validate::Validator;
 use assay::write::{OutputFormat, Writer};
 use clap::{Parser, Subcommand};
@@ -27,6 +28,9 @@ struct Cli {
 enum Command {
     /// Assess a portfolio: one assessment per organisation, in input order.
     Assess(AssessArgs),
+    /// Reports to hand to clients and boards: one HTML page for the portfolio, one per
+    /// organisation and one per group, from assessments or from a portfolio assessed first.
+    Report(ReportArgs),
     /// Generate synthetic data for benchmarks and trials.
     Gen {
         #[command(subcommand)]
@@ -50,6 +54,19 @@ enum Command {
         full: bool,
         #[command(flatten)]
         run: RunArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenCommand {
+    /// A synthetic portfolio as JSON Lines on standard output.
+    Portfolio {
+        /// Number of organisations.
+        #[arg(long, default_value_t = 1000)]
+        n: usize,
+        /// Seed: the same seed gives the same portfolio.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
 }
 
@@ -81,36 +98,6 @@ enum PackCommand {
     },
 }
 
-/// Options shared by the commands that assess.
-#[derive(clap::Args)]
-struct RunArgs {
-    /// The date the assessment is made as of (YYYY-MM-DD); defaults to today (UTC).
-    #[arg(long)]
-    as_of: Option<String>,
-    /// Load rule packs from this folder instead of the shipped ones.
-    #[arg(long)]
-    packs: Option<PathBuf>,
-    /// Apply a national overlay pack to the packs it depends on (e.g. `nis2-be`); repeatable.
-    #[arg(long)]
-    overlay: Vec<String>,
-    /// Input format, when the file name does not say.
-    #[arg(long, value_enum)]
-    input_format: Option<InputFormat>,
-}
-
-#[derive(Subcommand)]
-enum GenCommand {
-    /// A synthetic portfolio as JSON Lines on standard output.
-    Portfolio {
-        /// Number of organisations.
-        #[arg(long, default_value_t = 1000)]
-        n: usize,
-        /// Seed: the same seed gives the same portfolio.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-    },
-}
-
 #[derive(clap::Args)]
 struct AssessArgs {
     /// Portfolio file (.csv, .jsonl or .json); `-` reads standard input.
@@ -121,6 +108,17 @@ struct AssessArgs {
     /// Write the assessments here instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also write a roll-up per group of organisations connected by ownership: Markdown when
+    /// PATH ends in .md, JSON when it ends in .json.
+    #[arg(long, value_name = "PATH")]
+    group_report: Option<PathBuf>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// How a portfolio is assessed; `assess` and `report` share them.
+#[derive(clap::Args)]
+struct RunArgs {
     /// The date the assessment is made as of (YYYY-MM-DD); defaults to today (UTC).
     #[arg(long)]
     as_of: Option<String>,
@@ -133,17 +131,43 @@ struct AssessArgs {
     /// Apply a national overlay pack to the packs it depends on (e.g. `nis2-be`); repeatable.
     #[arg(long)]
     overlay: Vec<String>,
-    /// Also write a roll-up per group of organisations connected by ownership: Markdown when
-    /// PATH ends in .md, JSON when it ends in .json.
-    #[arg(long, value_name = "PATH")]
-    group_report: Option<PathBuf>,
     /// Plan actions listed per organisation (0 = all); the plan's summary counts them all.
-    /// Defaults to 5, and to all for `--format md`.
+    /// Defaults to 5, and to all for `--format md` and for reports.
     #[arg(long)]
     plan_actions: Option<usize>,
     /// Input format, when the file name does not say.
     #[arg(long, value_enum)]
     input_format: Option<InputFormat>,
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// Assessments written by `assay assess` (.jsonl or .json), or a portfolio file to assess.
+    file: String,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "html")]
+    format: PageFormat,
+    /// Folder to write the pages into (created when missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// The portfolio the assessments were made from: adds names, sectors and group trees.
+    #[arg(long)]
+    facts: Option<String>,
+    /// Assessments of an earlier run: the report shows what changed since.
+    #[arg(long)]
+    previous: Option<String>,
+    /// A folder of adapted templates (copied from `engine/templates/`); missing files fall back to
+    /// the shipped ones.
+    #[arg(long)]
+    templates: Option<PathBuf>,
+    /// Used when FILE is a portfolio, which is assessed first.
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PageFormat {
+    Html,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -161,6 +185,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Assess(args) => match assess(args) {
+            Ok(code) => code,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Report(args) => match report(args) {
             Ok(code) => code,
             Err(message) => {
                 eprintln!("error: {message}");
@@ -200,128 +231,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn assess(args: AssessArgs) -> Result<ExitCode, String> {
-    let as_of = as_of(args.as_of)?;
-    let report_format = match &args.group_report {
-        Some(path) => Some(ReportFormat::from_path(path).ok_or_else(|| {
-            format!(
-                "--group-report `{}`: end the file name in .md (Markdown) or .json (JSON)",
-                path.display()
-            )
-        })?),
-        None => None,
-    };
-    let plan_actions = args.plan_actions.unwrap_or(match args.format {
-        OutputFormat::Md => 0,
-        _ => assay::evaluate::DEFAULT_PLAN_ACTIONS,
-    });
-    let evaluator =
-        evaluator(args.packs.as_deref(), &args.overlay)?.with_plan_actions(plan_actions);
-    let validator = Validator::new();
-    let (text, format) = read_input(&args.file, args.input_format)?;
-    if format == Format::Csv {
-        for (column, hint) in read::csv::unknown_columns(&text) {
-            let hint = hint
-                .map(|h| format!("; did you mean `{h}`?"))
-                .unwrap_or_default();
-            eprintln!("warning: column `{column}` is not a facts field and is not used{hint}");
-        }
-    }
-
-    if args.jobs > 1024 {
-        return Err(format!(
-            "--jobs {} is far more threads than any machine has cores; use 0 for one per core",
-            args.jobs
-        ));
-    }
-    let pool = assay::pipeline::pool(args.jobs).map_err(|e| e.to_string())?;
-    let assessments = pool
-        .install(|| assay::pipeline::assess_text(&text, format, &evaluator, &validator, &as_of));
-
-    let out: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
-    let mut writer = Writer::new(out, args.format);
-    let written = assessments
-        .iter()
-        .try_for_each(|a| writer.write(a))
-        .and_then(|()| writer.finish().map(drop));
-    match written {
-        // A reader that stops early (`| head`) is not an error of ours.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(format!("cannot write the output: {e}")),
-        Ok(()) => {}
-    }
-
-    if let (Some(path), Some(report_format)) = (&args.group_report, report_format) {
-        let report = GroupReport::build(&read::read(&text, format), &assessments);
-        std::fs::write(path, report.render(report_format))
-            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
-    }
-
-    let errors = summary(&assessments);
-    Ok(if errors > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-/// Prints counts per classification on stderr; returns the number of error records.
-fn summary(assessments: &[Assessment]) -> usize {
-    let mut counts = [0usize; 5];
-    let mut errors = 0;
-    for a in assessments {
-        if !a.errors.is_empty() {
-            errors += 1;
-            continue;
-        }
-        if let Some(n) = &a.nis2 {
-            counts[Classification::ALL
-                .iter()
-                .position(|c| *c == n.classification)
-                .unwrap_or(4)] += 1
-        }
-    }
-    let mut err = std::io::stderr().lock();
-    let bold = std::io::stderr().is_terminal();
-    let _ = writeln!(
-        err,
-        "{}assessed {} records{}",
-        if bold { "\x1b[1m" } else { "" },
-        assessments.len(),
-        if bold { "\x1b[0m" } else { "" }
-    );
-    for (c, n) in Classification::ALL.iter().zip(counts) {
-        let _ = writeln!(err, "  {:<18} {n:>8}", c.as_str());
-    }
-    let _ = writeln!(err, "  {:<18} {errors:>8}", "errors");
-    if errors > 0 {
-        let _ = writeln!(
-            err,
-            "error records carry `errors` with the line, field and a fix"
-        );
-    }
-    errors
-}
-
-/// The packs of a run: the shipped ones or those of `--packs`, with `--overlay`s applied.
-fn evaluator(packs: Option<&std::path::Path>, overlays: &[String]) -> Result<Evaluator, String> {
-    let packs = match packs {
-        Some(dir) => PackSet::from_dir(dir),
-        None => PackSet::shipped(),
-    }
-    .map_err(|e| e.to_string())?;
-    Evaluator::with_overlays(packs, overlays).map_err(|e| e.to_string())
-}
-
-/// The `--as-of` date, or today.
-fn as_of(given: Option<String>) -> Result<String, String> {
-    match given {
+fn as_of(arg: Option<String>) -> Result<String, String> {
+    match arg {
         Some(d) if is_date(&d) => Ok(d),
         Some(d) => Err(format!(
             "--as-of `{d}` is not a date; write it as YYYY-MM-DD"
@@ -330,24 +241,44 @@ fn as_of(given: Option<String>) -> Result<String, String> {
     }
 }
 
-/// The text of an input file (`-` for standard input) and its format.
-fn read_input(file: &str, given: Option<InputFormat>) -> Result<(String, Format), String> {
-    let text = if file == "-" {
+fn load_packs(dir: Option<&PathBuf>) -> Result<PackSet, String> {
+    match dir {
+        Some(dir) => PackSet::from_dir(dir),
+        None => PackSet::shipped(),
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// A file's text, or standard input's for `-`.
+fn read_input(file: &str) -> Result<String, String> {
+    if file == "-" {
         let mut s = String::new();
         std::io::stdin()
             .read_to_string(&mut s)
             .map_err(|e| format!("cannot read standard input: {e}"))?;
-        s
+        Ok(s)
     } else {
-        std::fs::read_to_string(file).map_err(|e| format!("cannot read `{file}`: {e}"))?
-    };
-    let format = match given {
+        std::fs::read_to_string(file).map_err(|e| format!("cannot read `{file}`: {e}"))
+    }
+}
+
+fn input_format(given: Option<InputFormat>, file: &str, text: &str) -> Format {
+    match given {
         Some(InputFormat::Csv) => Format::Csv,
         Some(InputFormat::Jsonl) => Format::Jsonl,
         Some(InputFormat::Json) => Format::Json,
-        None => Format::from_path(file).unwrap_or_else(|| Format::sniff(&text)),
-    };
-    Ok((text, format))
+        None => Format::from_path(file).unwrap_or_else(|| Format::sniff(text)),
+    }
+}
+
+/// The worker pool, refusing thread counts no machine could use.
+fn pool(jobs: usize) -> Result<rayon::ThreadPool, String> {
+    if jobs > 1024 {
+        return Err(format!(
+            "--jobs {jobs} is far more threads than any machine has cores; use 0 for one per core"
+        ));
+    }
+    assay::pipeline::pool(jobs).map_err(|e| e.to_string())
 }
 
 /// The author commands: argument wiring only, the work is in `assay::author`.
@@ -413,7 +344,8 @@ mod author {
                 as_of,
             } => {
                 let as_of = super::as_of(as_of)?;
-                let (text, format) = read_input(&on, None)?;
+                let text = read_input(&on)?;
+                let format = input_format(None, &on, &text);
                 let diff = author::diff::diff(&old, &new, &text, format, &as_of)?;
                 print!("{}", diff.render());
                 Ok(ExitCode::SUCCESS)
@@ -423,8 +355,10 @@ mod author {
 
     pub fn explain(file: &str, id: &str, full: bool, run: RunArgs) -> Result<ExitCode, String> {
         let as_of = super::as_of(run.as_of)?;
-        let evaluator = evaluator(run.packs.as_deref(), &run.overlay)?;
-        let (text, format) = read_input(file, run.input_format)?;
+        let evaluator = Evaluator::with_overlays(load_packs(run.packs.as_ref())?, &run.overlay)
+            .map_err(|e| e.to_string())?;
+        let text = read_input(file)?;
+        let format = input_format(run.input_format, file, &text);
         let out = author::explain::explain(
             &text,
             format,
@@ -437,6 +371,179 @@ mod author {
         print!("{out}");
         Ok(ExitCode::SUCCESS)
     }
+}
+
+fn assess(args: AssessArgs) -> Result<ExitCode, String> {
+    let as_of = as_of(args.run.as_of)?;
+    let report_format = match &args.group_report {
+        Some(path) => Some(ReportFormat::from_path(path).ok_or_else(|| {
+            format!(
+                "--group-report `{}`: end the file name in .md (Markdown) or .json (JSON)",
+                path.display()
+            )
+        })?),
+        None => None,
+    };
+    let plan_actions = args.run.plan_actions.unwrap_or(match args.format {
+        OutputFormat::Md => 0,
+        _ => assay::evaluate::DEFAULT_PLAN_ACTIONS,
+    });
+    let evaluator =
+        Evaluator::with_overlays(load_packs(args.run.packs.as_ref())?, &args.run.overlay)
+            .map_err(|e| e.to_string())?
+            .with_plan_actions(plan_actions);
+    let validator = Validator::new();
+
+    let text = read_input(&args.file)?;
+    let format = input_format(args.run.input_format, &args.file, &text);
+    if format == Format::Csv {
+        for (column, hint) in read::csv::unknown_columns(&text) {
+            let hint = hint
+                .map(|h| format!("; did you mean `{h}`?"))
+                .unwrap_or_default();
+            eprintln!("warning: column `{column}` is not a facts field and is not used{hint}");
+        }
+    }
+
+    let pool = pool(args.run.jobs)?;
+    let assessments = pool
+        .install(|| assay::pipeline::assess_text(&text, format, &evaluator, &validator, &as_of));
+
+    let out: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut writer = Writer::new(out, args.format);
+    let written = assessments
+        .iter()
+        .try_for_each(|a| writer.write(a))
+        .and_then(|()| writer.finish().map(drop));
+    match written {
+        // A reader that stops early (`| head`) is not an error of ours.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(format!("cannot write the output: {e}")),
+        Ok(()) => {}
+    }
+
+    if let (Some(path), Some(report_format)) = (&args.group_report, report_format) {
+        let report = GroupReport::build(&read::read(&text, format), &assessments);
+        std::fs::write(path, report.render(report_format))
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    }
+
+    let errors = summary(&assessments);
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn report(args: ReportArgs) -> Result<ExitCode, String> {
+    use report::source::{self, Given};
+    let PageFormat::Html = args.format;
+    // Templates first: a broken one should stop the run before any assessment is made.
+    let templates = match &args.templates {
+        Some(dir) => report::templates::Templates::from_dir(dir),
+        None => report::templates::Templates::embedded(),
+    }
+    .map_err(|e| e.to_string())?;
+    let packs = load_packs(args.run.packs.as_ref())?;
+    let mut inputs = report::Inputs {
+        obligations: source::obligations(&packs),
+        sectors: source::sectors(&packs),
+        size_classes: source::size_classes(&packs),
+        ..Default::default()
+    };
+    let loaded = match source::open(&args.file).map_err(|e| e.to_string())? {
+        Given::Assessments(loaded) => loaded,
+        Given::Portfolio(text) => {
+            let as_of = as_of(args.run.as_of)?;
+            // A report shows the whole plan by phase, so it lists every action by default.
+            let evaluator = Evaluator::with_overlays(packs, &args.run.overlay)
+                .map_err(|e| e.to_string())?
+                .with_plan_actions(args.run.plan_actions.unwrap_or(0));
+            let format = input_format(args.run.input_format, &args.file, &text);
+            let pool = pool(args.run.jobs)?;
+            let (loaded, facts) = pool.install(|| {
+                source::assess_portfolio(&text, format, &evaluator, &Validator::new(), &as_of)
+            });
+            inputs.facts = facts;
+            loaded
+        }
+    };
+    inputs.assessments = loaded.summaries;
+    if let Some(file) = &args.facts {
+        let text = read_input(file)?;
+        let format = input_format(args.run.input_format, file, &text);
+        inputs.facts = source::read_facts(&text, format);
+    }
+    if let Some(file) = &args.previous {
+        inputs.previous = Some(source::previous(file).map_err(|e| e.to_string())?);
+    }
+    let written = report::write_html(&inputs, loaded.full.records(), &templates, &args.out)
+        .map_err(|e| e.to_string())?;
+    for w in &written.warnings {
+        eprintln!("warning: {w}");
+    }
+    eprintln!(
+        "wrote {} with {} organisation and {} group pages to `{}`",
+        written.portfolio.display(),
+        written.organisations.len(),
+        written.groups.len(),
+        args.out.display()
+    );
+    let errors = inputs
+        .assessments
+        .iter()
+        .filter(|a| a.get("nis2").is_none())
+        .count();
+    Ok(if errors > 0 || !written.warnings.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Prints counts per classification on stderr; returns the number of error records.
+fn summary(assessments: &[Assessment]) -> usize {
+    let mut counts = [0usize; 5];
+    let mut errors = 0;
+    for a in assessments {
+        if !a.errors.is_empty() {
+            errors += 1;
+            continue;
+        }
+        if let Some(n) = &a.nis2 {
+            counts[Classification::ALL
+                .iter()
+                .position(|c| *c == n.classification)
+                .unwrap_or(4)] += 1
+        }
+    }
+    let mut err = std::io::stderr().lock();
+    let bold = std::io::stderr().is_terminal();
+    let _ = writeln!(
+        err,
+        "{}assessed {} records{}",
+        if bold { "\x1b[1m" } else { "" },
+        assessments.len(),
+        if bold { "\x1b[0m" } else { "" }
+    );
+    for (c, n) in Classification::ALL.iter().zip(counts) {
+        let _ = writeln!(err, "  {:<18} {n:>8}", c.as_str());
+    }
+    let _ = writeln!(err, "  {:<18} {errors:>8}", "errors");
+    if errors > 0 {
+        let _ = writeln!(
+            err,
+            "error records carry `errors` with the line, field and a fix"
+        );
+    }
+    errors
 }
 
 /// A calendar date written YYYY-MM-DD: `2026-02-30` has the shape but is no date.

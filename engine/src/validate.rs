@@ -72,8 +72,18 @@ impl Validator {
             value
         };
         let mut errors: Vec<RecordError> = Vec::new();
+        let mut controls_explained = false;
         for e in self.schema.iter_errors(value).take(MAX_ERRORS) {
             let pointer = e.instance_path().as_str().to_string();
+            // `controls` takes two shapes, so the schema can only say neither matched: say
+            // which entry is wrong and how instead.
+            if pointer.starts_with("/controls") {
+                if !controls_explained {
+                    errors.extend(controls_errors(&value["controls"], line));
+                    controls_explained = true;
+                }
+                continue;
+            }
             let field = if pointer.is_empty() {
                 None
             } else {
@@ -346,4 +356,74 @@ fn check_dates(facts: &Facts, line: usize, errors: &mut Vec<RecordError>) {
             }
         }
     }
+}
+
+/// Precise errors for a `controls` value the schema rejected.
+fn controls_errors(controls: &Value, line: usize) -> Vec<RecordError> {
+    let error =
+        |field: String, message: String| RecordError::new("schema", line, Some(field), message);
+    let mut out = Vec::new();
+    match controls {
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if item.as_str().is_none_or(|s| s.is_empty()) {
+                    out.push(error(
+                        format!("/controls/{i}"),
+                        format!(
+                            "`controls.{i}`: {item} is not a control id; a list of controls holds \
+                             ids like \"A.8.8\" (each meaning maturity 3, documented)"
+                        ),
+                    ));
+                }
+            }
+        }
+        Value::Object(map) => {
+            for (id, state) in map {
+                let Some(fields) = state.as_object() else {
+                    out.push(error(
+                        format!("/controls/{id}"),
+                        format!(
+                            "`controls.{id}`: write {{\"maturity\": 0-4, \"documented\": true or \
+                             false}}, not {state}"
+                        ),
+                    ));
+                    continue;
+                };
+                for (key, v) in fields {
+                    let ok = match key.as_str() {
+                        "maturity" => v.as_u64().is_some_and(|m| m <= 4),
+                        "documented" => v.is_boolean(),
+                        _ => false,
+                    };
+                    if !ok {
+                        out.push(error(
+                            format!("/controls/{id}/{key}"),
+                            match key.as_str() {
+                                "maturity" => format!(
+                                    "`controls.{id}.maturity`: {v} is not a maturity; write a \
+                                     whole number from 0 (not in place) to 4 (measured and \
+                                     improved)"
+                                ),
+                                "documented" => {
+                                    format!("`controls.{id}.documented`: {v} is not true or false")
+                                }
+                                _ => format!(
+                                    "`controls.{id}`: `{key}` is not a control field; the \
+                                     fields are `maturity` and `documented`"
+                                ),
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+        other => out.push(error(
+            "/controls".into(),
+            format!(
+                "`controls`: {other} is neither a list of control ids nor a map of control id \
+                 to {{maturity, documented}}"
+            ),
+        )),
+    }
+    out
 }

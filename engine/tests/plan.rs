@@ -348,6 +348,21 @@ fn unknown_control_ids_are_errors_with_a_suggestion() {
     assert!(e.message.contains("did you mean"), "{}", e.message);
 }
 
+// DESIGN.md "Behaviour on bad input": errors name the field and what would fix it.
+#[test]
+fn malformed_controls_name_the_entry() {
+    let mut f = essential_dso("plan-bad-maturity");
+    f["controls"] = json!({"A.8.8": {"maturity": 5}, "A.5.1": {"maturity": 2}});
+    let a = assess_full(&f);
+    assert!(a.plan.is_none());
+    assert_eq!(a.errors.len(), 1, "{:?}", a.errors);
+    assert_eq!(
+        a.errors[0].field.as_deref(),
+        Some("/controls/A.8.8/maturity")
+    );
+    assert!(a.errors[0].message.contains("0 (not in place) to 4"));
+}
+
 /// Random declared maturities over the catalogue, for the properties below.
 fn maturities() -> impl Strategy<Value = BTreeMap<String, u8>> {
     let ids: Vec<String> = origins().into_keys().collect();
