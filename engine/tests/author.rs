@@ -565,3 +565,36 @@ fn the_belgian_cases_fail_without_the_overlay_choice() {
     assert_eq!(report.failures.len(), 1, "{:#?}", report.failures);
     assert!(report.failures[0].problems[0].starts_with("nis2.carve_out.classification"));
 }
+
+#[test]
+fn check_finds_an_entity_type_no_table_knows() {
+    // A misspelt entity type in a switch never matches: the DNS provider would fall through to
+    // the size cap. tables/entity-types.json knows `dns_service_provider`.
+    let (_tmp, dir) = pack_copy("nis2", "scope.rhai", |t| {
+        t.replacen(
+            "\"dns_service_provider\" => return",
+            "\"dns_servce_provider\" => return",
+            1,
+        )
+    });
+    let found = check::check(&dir);
+    let f = found
+        .iter()
+        .find(|f| f.message.contains("`dns_servce_provider`"))
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!(f.severity, miette::Severity::Error);
+    assert!(
+        f.hint
+            .as_deref()
+            .unwrap()
+            .contains("`dns_service_provider`"),
+        "{f:?}"
+    );
+    let line = std::fs::read_to_string(dir.join("scope.rhai"))
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("dns_servce_provider"))
+        .unwrap()
+        + 1;
+    assert_eq!((f.line, f.column), (line, 9));
+}

@@ -5,7 +5,8 @@
 //! against their types); every table parses as JSON, and follows `tables/NAME.schema.json` when
 //! the pack has one; every script compiles in the sandbox (undeclared variables, i.e. facts the
 //! script does not receive, are compile errors); every function a script calls exists; every
-//! rule id a script returns is in the rules table; every decision names a function whose
+//! rule id a script returns is in the rules table; every quoted id a script compares with is a
+//! rule id or a value of the pack's tables; every decision names a function whose
 //! parameters are the arguments the manifest passes, in order, and which the host prepares;
 //! overrides name parameters of the packs depended on; rules no script returns are warnings.
 
@@ -291,6 +292,7 @@ fn check_scripts(
             true
         });
         findings.extend(problems);
+        check_id_literals(pack, c, rule_ids, &returned, findings);
     }
 
     // Unused rules only make sense once every script compiles.
@@ -505,4 +507,75 @@ fn compile_error(
         _ => None,
     };
     Finding::error(file, source, at, kind).hint(hint)
+}
+
+/// Ids a script compares facts with (`"air_carrier"` in a `switch` or an `==`) that no table of
+/// the pack knows: such a comparison never matches. Any quoted snake_case word counts as an id;
+/// it must be a rule id or a string somewhere in the pack's tables. A near miss is an error with
+/// a "did you mean", anything else a warning.
+fn check_id_literals(
+    pack: &Pack,
+    c: &Compiled,
+    rule_ids: &BTreeSet<String>,
+    returned: &BTreeSet<String>,
+    findings: &mut Vec<Finding>,
+) {
+    // Returned ids are checked against the rules table already (`check_rule_id`).
+    let mut known: BTreeSet<String> = rule_ids.union(returned).cloned().collect();
+    for path in pack.manifest.tables.values() {
+        if let Ok(Ok(v)) = pack.text(path).map(serde_json::from_str::<Value>) {
+            strings_in(&v, &mut known);
+        }
+    }
+    for (i, line) in c.source.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or_default();
+        let mut rest = code;
+        let mut offset = 0;
+        while let Some(start) = rest.find('"') {
+            let after = &rest[start + 1..];
+            let Some(len) = after.find('"') else {
+                break;
+            };
+            let word = &after[..len];
+            let is_id = word.contains('_')
+                && word
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
+            if is_id && !known.contains(word) {
+                let column = code[..offset + start].chars().count() + 1;
+                let near = crate::validate::did_you_mean(word, known.iter().map(String::as_str));
+                let message = format!(
+                    "`{word}` is neither a rule id nor a value of the pack's tables, so a \
+                     comparison with it never matches"
+                );
+                let at = (i + 1, column);
+                findings.push(match near {
+                    Some(m) => Finding::error(&c.file, &c.source, at, message)
+                        .hint(Some(format!("did you mean `{m}`?"))),
+                    None => Finding::warning(&c.file, &c.source, at, message).hint(Some(
+                        "add it to the table it belongs to, or correct it".into(),
+                    )),
+                });
+            }
+            offset += start + len + 2;
+            rest = &after[len + 1..];
+        }
+    }
+}
+
+/// Every string of a JSON value, keys included.
+fn strings_in(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::String(s) => {
+            out.insert(s.clone());
+        }
+        Value::Array(items) => items.iter().for_each(|v| strings_in(v, out)),
+        Value::Object(map) => {
+            for (k, v) in map {
+                out.insert(k.clone());
+                strings_in(v, out);
+            }
+        }
+        _ => {}
+    }
 }
