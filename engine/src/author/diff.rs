@@ -3,7 +3,7 @@
 
 use crate::assessment::Assessment;
 use crate::evaluate::Evaluator;
-use crate::pack::{Pack, PackSet};
+use crate::pack::Pack;
 use crate::read::Format;
 use crate::validate::Validator;
 use std::path::Path;
@@ -38,12 +38,12 @@ pub fn diff(
     format: Format,
     as_of: &str,
 ) -> Result<Diff, String> {
+    // Each version with the other shipped packs; an overlay is applied to its base.
     let load = |dir: &Path| -> Result<(Evaluator, Pack), String> {
-        let pack = Pack::from_dir(dir).map_err(|e| e.to_string())?;
-        let mut set = PackSet::shipped().map_err(|e| e.to_string())?;
-        set.packs.remove(&pack.manifest.id);
-        set.insert(pack.clone()).map_err(|e| e.to_string())?;
-        Ok((Evaluator::new(set).map_err(|e| e.to_string())?, pack))
+        let (set, pack) = super::with_pack(dir).map_err(|e| e.to_string())?;
+        let evaluator = Evaluator::with_overlays(set, &super::overlays_for(&pack))
+            .map_err(|e| e.to_string())?;
+        Ok((evaluator, pack))
     };
     let (old_eval, old_pack) = load(old)?;
     let (new_eval, new_pack) = load(new)?;

@@ -18,7 +18,27 @@ pub fn with_pack(dir: &Path) -> Result<(PackSet, Pack), crate::error::PackError>
     let mut set = PackSet::shipped()?;
     set.packs.remove(&pack.manifest.id);
     set.insert(pack.clone())?;
+    // A shipped overlay whose requirement the pack under work no longer meets (a new major
+    // version of its base) is set aside: it is not what is being tested.
+    let id = pack.manifest.id.clone();
+    set.packs.retain(|other_id, other| {
+        *other_id == id
+            || other
+                .manifest
+                .depends
+                .iter()
+                .all(|d| d.id != id || d.version.matches(&pack.manifest.version))
+    });
     Ok((set, pack))
+}
+
+/// The overlays to apply when running `pack`: itself, when it is one.
+pub fn overlays_for(pack: &Pack) -> Vec<String> {
+    if pack.manifest.overrides.is_empty() {
+        Vec::new()
+    } else {
+        vec![pack.manifest.id.clone()]
+    }
 }
 
 /// Every value under a key named `rule` anywhere in `value`: the rule ids an assessment shows.

@@ -82,12 +82,8 @@ impl Report {
 /// Runs every case of the pack in `dir`. `Err` when the pack or a case file cannot be read.
 pub fn run(dir: &Path, coverage: bool) -> Result<Report, String> {
     let (set, pack) = super::with_pack(dir).map_err(|e| e.to_string())?;
-    let overlays = if pack.manifest.overrides.is_empty() {
-        Vec::new()
-    } else {
-        vec![pack.manifest.id.clone()]
-    };
-    let mut evaluator = Evaluator::with_overlays(set, &overlays).map_err(|e| e.to_string())?;
+    let mut evaluator =
+        Evaluator::with_overlays(set, &super::overlays_for(&pack)).map_err(|e| e.to_string())?;
     let hits: Arc<Mutex<BTreeSet<(String, usize)>>> = Arc::default();
     if coverage {
         let sink = hits.clone();
