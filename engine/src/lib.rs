@@ -8,13 +8,15 @@
 //! - [`validate`]: the facts schema and semantic checks → [`facts::Facts`] or error records;
 //! - [`group`]: figures aggregated with linked and partner enterprises across the batch;
 //! - [`evaluate`]: per entity, pure and in parallel, the rule packs of [`pack`] decide;
-//! - [`write`]: assessments out, in input order ([`markdown`] renders the readable document).
+//! - [`write`]: assessments out, in input order ([`markdown`] renders the readable document;
+//!   [`report`] makes HTML reports of them).
 //!
 //! [`pipeline`] runs the steps over a batch, streaming, after [`prescan`] has found the records
 //! that ownership ties together; [`shard`] splits a batch over machines and merges the parts;
 //! [`group_report`] rolls the assessments up per group; `main.rs` is the command line.
 
 pub mod assessment;
+pub mod author;
 pub mod error;
 pub mod evaluate;
 pub mod facts;
@@ -27,6 +29,7 @@ pub mod pack;
 pub mod pipeline;
 pub mod prescan;
 pub mod read;
+pub mod report;
 pub mod shard;
 pub mod validate;
 pub mod write;

@@ -1,6 +1,6 @@
 //! The `assay` command line.
 
-mod report;
+mod console;
 
 use assay::assessment::Assessment;
 use assay::evaluate::Evaluator;
@@ -10,11 +10,12 @@ use assay::pipeline::{Context, Options, Stop};
 use assay::read::columns::ColumnMap;
 use assay::read::stream::{Encoding, Input};
 use assay::read::Format;
+use assay::report;
 use assay::shard::Shard;
 use assay::validate::Validator;
 use assay::write::{OutputFormat, Writer};
 use clap::{Parser, Subcommand};
-use std::io::Write;
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -33,6 +34,9 @@ struct Cli {
 enum Command {
     /// Assess a portfolio: one assessment per organisation, in input order.
     Assess(AssessArgs),
+    /// Reports to hand to clients and boards: one HTML page for the portfolio, one per
+    /// organisation and one per group, from assessments or from a portfolio assessed first.
+    Report(ReportArgs),
     /// Join the JSON Lines outputs of `assess --shard K/N` back into one, in input order.
     Merge {
         /// The shards' outputs, in any order.
@@ -46,6 +50,25 @@ enum Command {
     Gen {
         #[command(subcommand)]
         what: GenCommand,
+    },
+    /// Rule authors' tools: check, test and compare packs.
+    Pack {
+        #[command(subcommand)]
+        what: PackCommand,
+    },
+    /// The decision trace of one organisation: the rules that fired, in order, with the facts
+    /// they read and their citations.
+    Explain {
+        /// Portfolio file (.csv, .jsonl or .json).
+        file: String,
+        /// The organisation's id.
+        #[arg(long)]
+        id: String,
+        /// Every call into the packs and the whole assessment.
+        #[arg(long)]
+        full: bool,
+        #[command(flatten)]
+        run: RunArgs,
     },
 }
 
@@ -62,6 +85,34 @@ enum GenCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum PackCommand {
+    /// Check a pack: manifest, tables and scripts, every problem at once.
+    Check {
+        /// The pack folder.
+        dir: PathBuf,
+    },
+    /// Run a pack's test cases (tests/*.jsonl).
+    Test {
+        /// The pack folder.
+        dir: PathBuf,
+        /// List the rules and script lines no case reached.
+        #[arg(long)]
+        coverage: bool,
+    },
+    /// Which organisations change outcome between two versions of a pack.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// The portfolio to assess with both.
+        #[arg(long)]
+        on: String,
+        /// The date the assessment is made as of (YYYY-MM-DD); defaults to today (UTC).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+}
+
 #[derive(clap::Args)]
 struct AssessArgs {
     /// Portfolio file (.csv, .jsonl, .json or .xlsx); `-` reads standard input.
@@ -72,26 +123,10 @@ struct AssessArgs {
     /// Write the assessments here instead of standard output (needed for xlsx).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// The date the assessment is made as of (YYYY-MM-DD); defaults to today (UTC).
-    #[arg(long)]
-    as_of: Option<String>,
-    /// Worker threads (0 = one per core).
-    #[arg(long, default_value_t = 0)]
-    jobs: usize,
-    /// Load rule packs from this folder instead of the shipped ones.
-    #[arg(long)]
-    packs: Option<PathBuf>,
     /// Also write a roll-up per group of organisations connected by ownership: Markdown when
     /// PATH ends in .md, JSON when it ends in .json. The report holds the portfolio in memory.
     #[arg(long, value_name = "PATH")]
     group_report: Option<PathBuf>,
-    /// Plan actions listed per organisation (0 = all); the plan's summary counts them all.
-    /// Defaults to 5, and to all for `--format md`.
-    #[arg(long)]
-    plan_actions: Option<usize>,
-    /// Input format, when the file name does not say.
-    #[arg(long, value_enum)]
-    input_format: Option<InputFormat>,
     /// A JSON object mapping your column headers to facts fields, for CSV and spreadsheets:
     /// {"Staff (FTE)": "employees", "Turnover EUR": "annual_turnover_eur"}.
     #[arg(long, value_name = "FILE")]
@@ -103,6 +138,62 @@ struct AssessArgs {
     /// Join the outputs with `assay merge`.
     #[arg(long, value_name = "K/N")]
     shard: Option<Shard>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// How a portfolio is assessed; `assess` and `report` share them.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The date the assessment is made as of (YYYY-MM-DD); defaults to today (UTC).
+    #[arg(long)]
+    as_of: Option<String>,
+    /// Worker threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    jobs: usize,
+    /// Load rule packs from this folder instead of the shipped ones.
+    #[arg(long)]
+    packs: Option<PathBuf>,
+    /// Apply a national overlay pack to the packs it depends on (e.g. `nis2-be`); repeatable.
+    #[arg(long)]
+    overlay: Vec<String>,
+    /// Plan actions listed per organisation (0 = all); the plan's summary counts them all.
+    /// Defaults to 5, and to all for `--format md` and for reports.
+    #[arg(long)]
+    plan_actions: Option<usize>,
+    /// Input format, when the file name does not say.
+    #[arg(long, value_enum)]
+    input_format: Option<InputFormat>,
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// Assessments written by `assay assess` (.jsonl or .json), or a portfolio file to assess.
+    file: String,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "html")]
+    format: PageFormat,
+    /// Folder to write the pages into (created when missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// The portfolio the assessments were made from: adds names, sectors and group trees.
+    #[arg(long)]
+    facts: Option<String>,
+    /// Assessments of an earlier run: the report shows what changed since.
+    #[arg(long)]
+    previous: Option<String>,
+    /// A folder of adapted templates (copied from `engine/templates/`); missing files fall back to
+    /// the shipped ones.
+    #[arg(long)]
+    templates: Option<PathBuf>,
+    /// Used when FILE is a portfolio, which is assessed first.
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PageFormat {
+    Html,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -110,6 +201,7 @@ enum InputFormat {
     Csv,
     Jsonl,
     Json,
+    /// A spreadsheet workbook (`assess` only).
     Xlsx,
 }
 
@@ -119,32 +211,209 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("ASSAY_LOG"))
         .init();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Assess(args) => assess(args),
-        Command::Merge { parts, out } => merge(&parts, out.as_ref()),
+    match cli.command {
+        Command::Assess(args) => match assess(args) {
+            Ok(code) => code,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Report(args) => match report(args) {
+            Ok(code) => code,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Merge { parts, out } => match merge(&parts, out.as_ref()) {
+            Ok(code) => code,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(2)
+            }
+        },
         Command::Gen {
             what: GenCommand::Portfolio { n, seed },
-        } => gen_portfolio(n, seed),
-    };
-    match result {
-        Ok(code) => code,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::from(2)
+        } => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for v in assay::gen::portfolio(n, seed) {
+                match writeln!(out, "{v}") {
+                    // A reader that stops early (`| head`) is not an error of ours.
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break,
+                    Err(_) => return ExitCode::from(2),
+                    Ok(()) => {}
+                }
+            }
+            ExitCode::SUCCESS
         }
+        Command::Pack { what } => match author::pack(what) {
+            Ok(code) => code,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Explain {
+            file,
+            id,
+            full,
+            run,
+        } => match author::explain(&file, &id, full, run) {
+            Ok(code) => code,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+fn as_of(arg: Option<String>) -> Result<String, String> {
+    match arg {
+        Some(d) if is_date(&d) => Ok(d),
+        Some(d) => Err(format!(
+            "--as-of `{d}` is not a date; write it as YYYY-MM-DD"
+        )),
+        None => Ok(today()),
+    }
+}
+
+fn load_packs(dir: Option<&PathBuf>) -> Result<PackSet, String> {
+    match dir {
+        Some(dir) => PackSet::from_dir(dir),
+        None => PackSet::shipped(),
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// A file's text, or standard input's for `-`.
+fn read_input(file: &str) -> Result<String, String> {
+    if file == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(file).map_err(|e| format!("cannot read `{file}`: {e}"))
+    }
+}
+
+fn input_format(given: Option<InputFormat>, file: &str, text: &str) -> Format {
+    match given {
+        Some(InputFormat::Csv) => Format::Csv,
+        Some(InputFormat::Jsonl) => Format::Jsonl,
+        Some(InputFormat::Json) => Format::Json,
+        Some(InputFormat::Xlsx) => Format::Xlsx,
+        None => Format::from_path(file).unwrap_or_else(|| Format::sniff(text)),
+    }
+}
+
+/// The worker pool, refusing thread counts no machine could use.
+fn pool(jobs: usize) -> Result<rayon::ThreadPool, String> {
+    if jobs > 1024 {
+        return Err(format!(
+            "--jobs {jobs} is far more threads than any machine has cores; use 0 for one per core"
+        ));
+    }
+    assay::pipeline::pool(jobs).map_err(|e| e.to_string())
+}
+
+/// The author commands: argument wiring only, the work is in `assay::author`.
+mod author {
+    use super::*;
+    use assay::author;
+
+    pub fn pack(what: PackCommand) -> Result<ExitCode, String> {
+        match what {
+            PackCommand::Check { dir } => {
+                let findings = author::check::check(&dir);
+                let color = std::io::stderr().is_terminal();
+                let mut errors = 0;
+                for f in &findings {
+                    if f.severity == miette::Severity::Error {
+                        errors += 1;
+                    }
+                    eprint!("{}", f.render(color));
+                }
+                let warnings = findings.len() - errors;
+                if errors == 0 {
+                    println!("{}: ok ({warnings} warnings)", dir.display());
+                    Ok(ExitCode::SUCCESS)
+                } else {
+                    println!("{}: {errors} errors, {warnings} warnings", dir.display());
+                    Ok(ExitCode::from(1))
+                }
+            }
+            PackCommand::Test { dir, coverage } => {
+                let report = author::test::run(&dir, coverage)?;
+                for f in &report.failures {
+                    println!("FAILED {}:{} {}", f.file, f.line, f.name);
+                    for p in &f.problems {
+                        println!("    {p}");
+                    }
+                }
+                println!("{}", report.summary());
+                if let Some(c) = &report.coverage {
+                    println!(
+                        "coverage: {} of {} rules reached, {} of {} script lines run",
+                        c.rules_total - c.rules_not_reached.len(),
+                        c.rules_total,
+                        c.lines_total - c.lines_not_reached.len(),
+                        c.lines_total
+                    );
+                    for r in &c.rules_not_reached {
+                        println!("  rule not reached: {r}");
+                    }
+                    for (file, line, text) in &c.lines_not_reached {
+                        println!("  line not run: {file}:{line}: {text}");
+                    }
+                }
+                Ok(if report.failures.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                })
+            }
+            PackCommand::Diff {
+                old,
+                new,
+                on,
+                as_of,
+            } => {
+                let as_of = super::as_of(as_of)?;
+                let text = read_input(&on)?;
+                let format = input_format(None, &on, &text);
+                let diff = author::diff::diff(&old, &new, &text, format, &as_of)?;
+                print!("{}", diff.render());
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    }
+
+    pub fn explain(file: &str, id: &str, full: bool, run: RunArgs) -> Result<ExitCode, String> {
+        let as_of = super::as_of(run.as_of)?;
+        let evaluator = Evaluator::with_overlays(load_packs(run.packs.as_ref())?, &run.overlay)
+            .map_err(|e| e.to_string())?;
+        let text = read_input(file)?;
+        let format = input_format(run.input_format, file, &text);
+        let out = author::explain::explain(
+            &text,
+            format,
+            &evaluator,
+            &Validator::new(),
+            &as_of,
+            id,
+            full,
+        )?;
+        print!("{out}");
+        Ok(ExitCode::SUCCESS)
     }
 }
 
 fn assess(args: AssessArgs) -> Result<ExitCode, String> {
-    let as_of = match args.as_of {
-        Some(d) if is_date(&d) => d,
-        Some(d) => {
-            return Err(format!(
-                "--as-of `{d}` is not a date; write a real calendar date as YYYY-MM-DD"
-            ))
-        }
-        None => today(),
-    };
+    let as_of = as_of(args.run.as_of)?;
     let report_format = match &args.group_report {
         Some(path) => Some(ReportFormat::from_path(path).ok_or_else(|| {
             format!(
@@ -161,42 +430,30 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
                 .into(),
         );
     }
-    if args.jobs > 1024 {
-        return Err(format!(
-            "--jobs {} is far more threads than any machine has cores; use 0 for one per core",
-            args.jobs
-        ));
-    }
     if args.format == OutputFormat::Xlsx && args.out.is_none() {
         return Err("--format xlsx writes a workbook: name the file with --out".into());
     }
-    let packs = match &args.packs {
-        Some(dir) => PackSet::from_dir(dir),
-        None => PackSet::shipped(),
-    }
-    .map_err(|e| e.to_string())?;
-    let plan_actions = args.plan_actions.unwrap_or(match args.format {
+    let plan_actions = args.run.plan_actions.unwrap_or(match args.format {
         OutputFormat::Md => 0,
         _ => assay::evaluate::DEFAULT_PLAN_ACTIONS,
     });
-    let evaluator = Evaluator::new(packs)
-        .map_err(|e| e.to_string())?
-        .with_plan_actions(plan_actions);
+    let evaluator =
+        Evaluator::with_overlays(load_packs(args.run.packs.as_ref())?, &args.run.overlay)
+            .map_err(|e| e.to_string())?
+            .with_plan_actions(plan_actions);
     let validator = Validator::new();
     let mapping = args.columns.as_deref().map(ColumnMap::load).transpose()?;
+    let pool = pool(args.run.jobs)?;
 
-    let format = args.input_format.map(|f| match f {
-        InputFormat::Csv => Format::Csv,
-        InputFormat::Jsonl => Format::Jsonl,
-        InputFormat::Json => Format::Json,
-        InputFormat::Xlsx => Format::Xlsx,
-    });
+    let format = args
+        .run
+        .input_format
+        .map(|f| input_format(Some(f), &args.file, ""));
     let input = Input::open(&args.file, format, mapping.as_ref(), args.encoding)?;
     if let Some(layout) = input.layout() {
-        report::column_warnings(layout, mapping.as_ref());
+        console::column_warnings(layout, mapping.as_ref());
     }
 
-    let pool = assay::pipeline::pool(args.jobs).map_err(|e| e.to_string())?;
     let out: Box<dyn Write + Send> = match &args.out {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -213,7 +470,7 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         shard: args.shard,
         ..Options::new(&as_of)
     };
-    let bar = report::Progress::new();
+    let bar = console::Progress::new();
     // Only a group report keeps the assessments: streaming keeps nothing else.
     let mut kept: Vec<Assessment> = Vec::new();
     let keep = args.group_report.is_some();
@@ -233,8 +490,7 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         )
     });
     bar.finish();
-    let written = run.and_then(|totals| writer.finish().map(|_| totals).map_err(Stop::Write));
-    let totals = match written {
+    let totals = match run.and_then(|t| writer.finish().map(|_| t).map_err(Stop::Write)) {
         Ok(totals) => totals,
         // A reader that stops early (`| head`) is not an error of ours.
         Err(Stop::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
@@ -250,6 +506,7 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
             args.file
         ));
     }
+
     if let (Some(path), Some(report_format)) = (&args.group_report, report_format) {
         let records = input
             .records()
@@ -258,7 +515,8 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         std::fs::write(path, report.render(report_format))
             .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     }
-    report::summary(&totals, args.shard);
+
+    console::summary(&totals, args.shard);
     Ok(if totals.errors > 0 {
         ExitCode::from(1)
     } else {
@@ -279,6 +537,72 @@ fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn report(args: ReportArgs) -> Result<ExitCode, String> {
+    use report::source::{self, Given};
+    let PageFormat::Html = args.format;
+    // Templates first: a broken one should stop the run before any assessment is made.
+    let templates = match &args.templates {
+        Some(dir) => report::templates::Templates::from_dir(dir),
+        None => report::templates::Templates::embedded(),
+    }
+    .map_err(|e| e.to_string())?;
+    let packs = load_packs(args.run.packs.as_ref())?;
+    let mut inputs = report::Inputs {
+        obligations: source::obligations(&packs),
+        sectors: source::sectors(&packs),
+        size_classes: source::size_classes(&packs),
+        ..Default::default()
+    };
+    let loaded = match source::open(&args.file).map_err(|e| e.to_string())? {
+        Given::Assessments(loaded) => loaded,
+        Given::Portfolio(text) => {
+            let as_of = as_of(args.run.as_of)?;
+            // A report shows the whole plan by phase, so it lists every action by default.
+            let evaluator = Evaluator::with_overlays(packs, &args.run.overlay)
+                .map_err(|e| e.to_string())?
+                .with_plan_actions(args.run.plan_actions.unwrap_or(0));
+            let format = input_format(args.run.input_format, &args.file, &text);
+            let pool = pool(args.run.jobs)?;
+            let (loaded, facts) = pool.install(|| {
+                source::assess_portfolio(&text, format, &evaluator, &Validator::new(), &as_of)
+            });
+            inputs.facts = facts;
+            loaded
+        }
+    };
+    inputs.assessments = loaded.summaries;
+    if let Some(file) = &args.facts {
+        let text = read_input(file)?;
+        let format = input_format(args.run.input_format, file, &text);
+        inputs.facts = source::read_facts(&text, format);
+    }
+    if let Some(file) = &args.previous {
+        inputs.previous = Some(source::previous(file).map_err(|e| e.to_string())?);
+    }
+    let written = report::write_html(&inputs, loaded.full.records(), &templates, &args.out)
+        .map_err(|e| e.to_string())?;
+    for w in &written.warnings {
+        eprintln!("warning: {w}");
+    }
+    eprintln!(
+        "wrote {} with {} organisation and {} group pages to `{}`",
+        written.portfolio.display(),
+        written.organisations.len(),
+        written.groups.len(),
+        args.out.display()
+    );
+    let errors = inputs
+        .assessments
+        .iter()
+        .filter(|a| a.get("nis2").is_none())
+        .count();
+    Ok(if errors > 0 || !written.warnings.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 /// A calendar date written YYYY-MM-DD: `2026-02-30` has the shape but is no date.
 fn is_date(s: &str) -> bool {
     s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
@@ -290,16 +614,4 @@ fn today() -> String {
         .date_naive()
         .format("%Y-%m-%d")
         .to_string()
-}
-
-fn gen_portfolio(n: usize, seed: u64) -> Result<ExitCode, String> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for v in assay::gen::portfolio(n, seed) {
-        match writeln!(out, "{v}") {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break,
-            Err(e) => return Err(format!("cannot write the output: {e}")),
-            Ok(()) => {}
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }

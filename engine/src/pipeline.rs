@@ -361,6 +361,21 @@ pub fn assess_text(
     collect(&input, &cx, &Options::new(as_of))
 }
 
+/// Assesses records already read, one assessment per record, in order.
+pub fn assess_records(
+    records: Vec<crate::read::Record>,
+    evaluator: &Evaluator,
+    validator: &Validator,
+    as_of: &str,
+) -> Vec<Assessment> {
+    let input = Input::from_records(records, Format::Jsonl);
+    let cx = Context {
+        evaluator,
+        validator,
+    };
+    collect(&input, &cx, &Options::new(as_of))
+}
+
 /// Runs a batch and keeps every assessment.
 pub fn collect(input: &Input, cx: &Context, options: &Options) -> Vec<Assessment> {
     let mut out = Vec::new();

@@ -8,7 +8,6 @@ use assay::evaluate::Evaluator;
 use assay::pack::PackSet;
 use assay::read::Format;
 use common::*;
-use std::path::Path;
 
 /// A copy of the shipped nis2 pack in a temporary folder, with `classify` replaced by `body`
 /// when the entity type is `machinery_manufacturer`, so other records still take the real path,
@@ -27,19 +26,6 @@ fn pack_with(body: &str, functions: &str) -> tempfile::TempDir {
     );
     std::fs::write(&scope, format!("{patched}\n{functions}\n")).unwrap();
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 const BATCH: &str = r#"{"id": "a", "established_in": ["FR"], "provides_services_in": ["FR"], "employees": 300, "activities": [{"entity_type": "air_carrier"}]}
@@ -151,4 +137,48 @@ fn import_and_eval_are_not_available() {
         let result = Evaluator::new(PackSet::from_dir(dir.path()).unwrap());
         assert!(result.is_err(), "`{body}` must not compile");
     }
+}
+
+// The limit errors Rhai leaves without a position are placed by running the call again under a
+// debugger (operation counts, not time, so it fails the same way): file, line and column of the
+// last step before the limit.
+
+#[test]
+fn an_endless_loop_is_placed_on_its_line() {
+    // The patched body is line 13 of scope.rhai (see `pack_with`); `n += 1` is at column 32.
+    let message = run_failing("        let n = 0; loop { n += 1; }", "");
+    assert!(message.contains("scope.rhai:13:"), "{message}");
+}
+
+#[test]
+fn deep_recursion_is_placed_in_the_recursing_function() {
+    let message = run_failing("        return deep(1);", "fn deep(n) { deep(n + 1) }");
+    // `pack_with` adds three lines and a blank one, then the function: it is named and placed.
+    let lines = std::fs::read_to_string(root().join("rules/nis2/scope.rhai"))
+        .unwrap()
+        .lines()
+        .count();
+    let expected = format!("scope.rhai:{}:", lines + 5);
+    assert!(
+        message.contains(&expected) && message.contains("`deep`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_huge_array_is_placed_on_its_line() {
+    let message = run_failing("        let a = [1]; loop { a += a; }", "");
+    assert!(
+        message.contains("scope.rhai:13:") && message.to_lowercase().contains("array"),
+        "{message}"
+    );
+}
+
+#[test]
+fn reading_a_property_that_does_not_exist_fails_one_record_with_its_position() {
+    // Facts reach scripts as parameters, so an unknown fact is a compile error (test above); a
+    // property missing from a map fails at run time instead of reading as nothing.
+    let message = run_failing("        let m = #{a: 1};\n        return m.b;", "");
+    assert!(message.contains("scope.rhai:14:"), "{message}");
+    assert!(message.contains("Property not found: b"), "{message}");
 }

@@ -10,6 +10,7 @@ pub mod plan;
 pub mod size;
 pub mod soc2;
 pub mod tables;
+pub mod trace;
 
 use crate::assessment::{Assessment, PackRef};
 use crate::error::{PackError, RecordError};
@@ -46,12 +47,29 @@ pub struct Evaluator {
     plan_actions: usize,
     pack_refs: Arc<Vec<PackRef>>,
     workers: ThreadLocal<Worker>,
+    instrument: Option<Instrument>,
 }
+
+type Instrument = Box<dyn Fn(&mut rhai::Engine) + Send + Sync>;
 
 impl Evaluator {
     /// Loads the packs, parses their tables and compiles their scripts once, so that every
     /// problem in a pack is reported before any record is assessed.
     pub fn new(packs: PackSet) -> Result<Evaluator, PackError> {
+        Evaluator::with_overlays(packs, &[])
+    }
+
+    /// As [`Evaluator::new`], with the named overlays applied to the packs they depend on
+    /// (`assay assess --overlay nis2-be`). Every assessment names the base packs and the
+    /// overlays, each with its version and hash.
+    pub fn with_overlays(packs: PackSet, overlays: &[String]) -> Result<Evaluator, PackError> {
+        let applied = crate::pack::overlay::apply(&packs, overlays)?;
+        let overlay_refs: Vec<(String, PackRef)> = applied
+            .overlays
+            .iter()
+            .filter_map(|(base, id)| packs.get(id).map(|p| (base.clone(), pack_ref(p))))
+            .collect();
+        let packs = applied.packs;
         let nis2_pack = packs
             .get("nis2")
             .cloned()
@@ -79,10 +97,14 @@ impl Evaluator {
         let pack_refs = Arc::new(
             used.iter()
                 .filter_map(|id| packs.get(id))
-                .map(|p| PackRef {
-                    id: p.manifest.id.clone(),
-                    version: p.manifest.version.to_string(),
-                    sha256: p.sha256(),
+                .flat_map(|p| {
+                    // Each pack used, then the overlays applied to it.
+                    std::iter::once(pack_ref(p)).chain(
+                        overlay_refs
+                            .iter()
+                            .filter(|(base, _)| *base == p.manifest.id)
+                            .map(|(_, r)| r.clone()),
+                    )
                 })
                 .collect(),
         );
@@ -95,7 +117,21 @@ impl Evaluator {
             plan_actions: DEFAULT_PLAN_ACTIONS,
             pack_refs,
             workers: ThreadLocal::new(),
+            instrument: None,
         })
+    }
+
+    /// The nis2 pack as evaluated (overlays applied).
+    pub fn nis2_pack(&self) -> &crate::pack::Pack {
+        &self.nis2_pack
+    }
+
+    /// Lets `setup` change every worker's engine before its first record, e.g. to register the
+    /// debugger that `pack test --coverage` uses to see which script lines run. Call it before
+    /// assessing anything.
+    pub fn instrument(&mut self, setup: impl Fn(&mut rhai::Engine) + Send + Sync + 'static) {
+        self.instrument = Some(Box::new(setup));
+        self.workers = ThreadLocal::new();
     }
 
     /// How many plan actions each record lists (0 = all).
@@ -110,7 +146,10 @@ impl Evaluator {
 
     fn worker(&self) -> &Worker {
         self.workers.get_or(|| {
-            let engine = sandbox::engine();
+            let mut engine = sandbox::engine();
+            if let Some(setup) = &self.instrument {
+                setup(&mut engine);
+            }
             // The scripts compiled once in `new`, so compiling them again cannot fail.
             let nis2 = Scripts::compile(&engine, &self.nis2_pack)
                 .unwrap_or_else(|e| unreachable!("pack compiled before: {e}"));
@@ -137,6 +176,7 @@ impl Evaluator {
         as_of: &str,
     ) -> Assessment {
         let worker = self.worker();
+        trace::start_record(&facts.id);
         let mut assessment = Assessment {
             id: Some(facts.id.clone()),
             line,
@@ -202,5 +242,14 @@ impl Evaluator {
             }
         }
         assessment
+    }
+}
+
+/// What an assessment says about one pack: id, version and the hash over its files.
+pub fn pack_ref(pack: &crate::pack::Pack) -> PackRef {
+    PackRef {
+        id: pack.manifest.id.clone(),
+        version: pack.manifest.version.to_string(),
+        sha256: pack.sha256(),
     }
 }

@@ -56,6 +56,34 @@ const ARG_NAMES: [(&str, Arg); 12] = [
     ("established_in_union", Arg::EstablishedInUnion),
 ];
 
+fn arg_name(arg: Arg) -> &'static str {
+    ARG_NAMES
+        .iter()
+        .find(|(_, a)| *a == arg)
+        .map(|(n, _)| *n)
+        .unwrap_or("?")
+}
+
+/// The facts fields a prepared argument is made from, for explanations.
+pub fn argument_sources(name: &str) -> &'static str {
+    match name {
+        "entity_type" | "annex" => "activities",
+        "size_class" => {
+            "employees, annual_turnover_eur, balance_sheet_eur (with linked and partner enterprises)"
+        }
+        "in_union" => "established_in, provides_services_in",
+        "public_administration" => "public_or_private, public_administration_level, activities",
+        "national_security" => "national_security_activities",
+        "designation" => "designations.member_state",
+        "cer_critical_entity" => "designations.cer_critical_entity",
+        "nis1_operator" => "designations.nis1_operator_of_essential_services",
+        "nis1_choice" => "parameter nis1_operators_essential, for the member states with jurisdiction",
+        "local_choice" => "parameter local_public_administration, for the member states with jurisdiction",
+        "established_in_union" => "established_in",
+        _ => "",
+    }
+}
+
 /// Names of the prepared facts a nis2 decision may receive.
 pub fn argument_names() -> impl Iterator<Item = &'static str> {
     ARG_NAMES.iter().map(|(name, _)| *name)
@@ -242,8 +270,32 @@ impl Nis2Pack {
         scripts: &Scripts,
         engine: &Engine,
     ) -> Result<&Rule, PackError> {
-        let args = self.args(call, inputs, strings);
-        let id = scripts.call_rule(engine, &call.decision, &call.function, args)?;
+        let id = scripts.call_rule(engine, &call.decision, &call.function, || {
+            self.args(call, inputs, strings)
+        })?;
+        if super::trace::is_recording() {
+            let values = self.args(call, inputs, strings);
+            super::trace::push(|| super::trace::Step {
+                pack: scripts.pack.clone(),
+                decision: call.decision.clone(),
+                function: call.function.clone(),
+                arguments: call
+                    .args
+                    .iter()
+                    .zip(values)
+                    .map(|(arg, v)| {
+                        let shown = if v.is_string() {
+                            format!("{:?}", v.to_string())
+                        } else {
+                            v.to_string()
+                        };
+                        (arg_name(*arg).to_string(), shown)
+                    })
+                    .collect(),
+                rule: id.clone(),
+                record: super::trace::current_record(),
+            });
+        }
         if let Some(rule) = self.rules.get(&id) {
             return Ok(rule);
         }

@@ -200,8 +200,28 @@ impl Soc2Pack {
         scripts: &Scripts,
         engine: &Engine,
     ) -> Result<&Rule, PackError> {
-        let args = args.iter().map(|b| Dynamic::from_bool(*b)).collect();
-        let id = scripts.call_rule(engine, decision, function, args)?;
+        let id = scripts.call_rule(engine, decision, function, || {
+            args.iter().map(|b| Dynamic::from_bool(*b)).collect()
+        })?;
+        if super::trace::is_recording() {
+            let names: &[&str] = if *decision == self.need.0 {
+                &NEED_ARGS
+            } else {
+                &TYPE_ARGS
+            };
+            super::trace::push(|| super::trace::Step {
+                pack: scripts.pack.clone(),
+                decision: decision.clone(),
+                function: function.clone(),
+                arguments: names
+                    .iter()
+                    .zip(args)
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect(),
+                rule: id.clone(),
+                record: super::trace::current_record(),
+            });
+        }
         self.rules.get(&id).ok_or_else(|| PackError::Table {
             pack: scripts.pack.clone(),
             file: "rules".into(),

@@ -73,7 +73,44 @@ impl Scripts {
                         ),
                     })
                 }
-                Some(_) => {}
+                Some(f) => {
+                    if let Some(i) = f
+                        .params
+                        .iter()
+                        .zip(&decision.arguments)
+                        .position(|(p, a)| p != a)
+                    {
+                        let hint = if decision.arguments.iter().any(|a| a == f.params[i]) {
+                            "the same names in another order: the host passes arguments by \
+                             position, so the function would read one fact under another's name"
+                                .to_string()
+                        } else {
+                            format!(
+                                "rename the parameter or the argument so that they agree{}",
+                                crate::validate::did_you_mean(
+                                    f.params[i],
+                                    decision.arguments.iter().map(String::as_str)
+                                )
+                                .map(|m| format!(" (did you mean `{m}`?)"))
+                                .unwrap_or_default()
+                            )
+                        };
+                        return Err(PackError::Manifest {
+                            pack: id.clone(),
+                            message: format!(
+                                "decision `{name}`: parameter {} of `{}` is `{}` but pack.json \
+                                 passes `{}` there: {hint}; pack.json passes ({}), the function \
+                                 takes ({})",
+                                i + 1,
+                                decision.function,
+                                f.params[i],
+                                decision.arguments[i],
+                                decision.arguments.join(", "),
+                                f.params.join(", ")
+                            ),
+                        });
+                    }
+                }
             }
         }
         Ok(Scripts {
@@ -89,13 +126,36 @@ impl Scripts {
         engine: &Engine,
         decision: &str,
         function: &str,
-        args: Vec<Dynamic>,
+        args: impl Fn() -> Vec<Dynamic>,
     ) -> Result<String, PackError> {
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         let mut scope = Scope::new();
         let result = engine
-            .call_fn_with_options::<Dynamic>(options, &mut scope, &self.ast, function, args)
-            .map_err(|e| self.runtime_error(decision, function, &e))?;
+            .call_fn_with_options::<Dynamic>(options, &mut scope, &self.ast, function, args())
+            .map_err(|e| {
+                let mut error = self.runtime_error(decision, function, &e);
+                if is_unplaced(&e) {
+                    if let (
+                        Some((innermost, l, c)),
+                        PackError::Script {
+                            file,
+                            line,
+                            column,
+                            message,
+                            ..
+                        },
+                    ) = (self.locate_failure(function, args()), &mut error)
+                    {
+                        *file = self.file_of(&innermost);
+                        *line = l;
+                        *column = c;
+                        if !message.contains(&format!("`{innermost}`")) {
+                            message.push_str(&format!(" (in function `{innermost}`)"));
+                        }
+                    }
+                }
+                error
+            })?;
         match result.into_immutable_string() {
             Ok(rule) => Ok(rule.to_string()),
             Err(type_name) => Err(PackError::Script {
@@ -116,6 +176,57 @@ impl Scripts {
             .get(function)
             .cloned()
             .unwrap_or_else(|| "?".into())
+    }
+
+    /// Where a call that failed without a position (the operation budget, the call depth, a
+    /// size limit) was when it failed: the call runs again in a sandbox with the same limits and
+    /// a debugger that notes each step, and the last step noted is the place. Limits count
+    /// operations, not time, so the run fails the same way again. Returns the innermost
+    /// function, line and column, or `None` when the run does not fail again.
+    pub fn locate_failure(
+        &self,
+        function: &str,
+        args: Vec<Dynamic>,
+    ) -> Option<(String, usize, usize)> {
+        use std::sync::{Arc, Mutex};
+        let last: Arc<Mutex<Option<(String, Position)>>> = Arc::new(Mutex::new(None));
+        let mut engine = sandbox::engine();
+        let sink = last.clone();
+        #[allow(deprecated)] // rhai marks the debugger interface volatile, not deprecated
+        engine.register_debugger(
+            |_, debugger| debugger,
+            move |context, event, _node, _source, position| {
+                use rhai::debugger::DebuggerEvent;
+                // Function exits report the end of the function, not the failing step.
+                let step = matches!(event, DebuggerEvent::Start | DebuggerEvent::Step);
+                if step && !position.is_none() {
+                    let function = context
+                        .global_runtime_state()
+                        .debugger()
+                        .call_stack()
+                        .last()
+                        .map(|frame| frame.fn_name.to_string())
+                        .unwrap_or_default();
+                    if let Ok(mut slot) = sink.lock() {
+                        *slot = Some((function, position));
+                    }
+                }
+                Ok(rhai::debugger::DebuggerCommand::StepInto)
+            },
+        );
+        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        let failed = engine
+            .call_fn_with_options::<Dynamic>(options, &mut Scope::new(), &self.ast, function, args)
+            .is_err();
+        let found = last.lock().ok()?.clone();
+        let (innermost, position) = found.filter(|_| failed)?;
+        let innermost = if innermost.is_empty() {
+            function.to_string()
+        } else {
+            innermost
+        };
+        let (line, column) = line_col(position);
+        Some((innermost, line, column))
     }
 
     /// Turns a Rhai error into one that names the pack, the file, the position and the decision.
@@ -142,6 +253,22 @@ impl Scripts {
             message: format!("decision `{decision}` (function `{innermost}`): {current}"),
         }
     }
+}
+
+/// A limit error whose innermost position Rhai leaves out or gives only approximately: the
+/// operation budget, call depth and size limits.
+fn is_unplaced(error: &EvalAltResult) -> bool {
+    let mut current = error;
+    while let EvalAltResult::ErrorInFunctionCall(_, _, inner, _) = current {
+        current = inner;
+    }
+    current.position().is_none()
+        || matches!(
+            current,
+            EvalAltResult::ErrorTooManyOperations(..)
+                | EvalAltResult::ErrorStackOverflow(..)
+                | EvalAltResult::ErrorDataTooLarge(..)
+        )
 }
 
 fn line_col(pos: Position) -> (usize, usize) {

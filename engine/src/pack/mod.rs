@@ -10,7 +10,9 @@
 
 pub mod compiled;
 pub mod manifest;
+pub mod overlay;
 pub mod sandbox;
+pub mod schema;
 
 use crate::error::PackError;
 use include_dir::{include_dir, Dir};
@@ -20,6 +22,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 static SHIPPED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
+
+/// Caps on what a pack folder may hold. Packs come from outside the binary: a folder holding a
+/// disk image or a named pipe must fail with a message, not exhaust memory or block the run.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+pub const MAX_PACK_BYTES: u64 = 32 * 1024 * 1024;
+pub const MAX_PACK_FILES: usize = 1_000;
+pub const MAX_PACK_DEPTH: usize = 8;
 
 /// One loaded pack: its manifest and every file, keyed by path relative to the pack folder.
 #[derive(Debug, Clone)]
@@ -38,15 +47,40 @@ impl Pack {
         Pack::from_files(files, dir.display().to_string())
     }
 
-    fn from_files(files: BTreeMap<String, Vec<u8>>, origin: String) -> Result<Pack, PackError> {
+    /// A pack from its files. The manifest is checked against `schemas/pack.schema.json` and its
+    /// parameter values against their types before it is used.
+    pub fn from_files(files: BTreeMap<String, Vec<u8>>, origin: String) -> Result<Pack, PackError> {
         let raw = files.get("pack.json").ok_or_else(|| PackError::Manifest {
             pack: origin.clone(),
             message: "the folder has no `pack.json`".into(),
         })?;
-        let manifest: Manifest = serde_json::from_slice(raw).map_err(|e| PackError::Manifest {
-            pack: origin.clone(),
-            message: format!("`pack.json` line {}: {e}", e.line()),
-        })?;
+        let value: serde_json::Value =
+            serde_json::from_slice(raw).map_err(|e| PackError::Manifest {
+                pack: origin.clone(),
+                message: format!("`pack.json` line {}: {e}", e.line()),
+            })?;
+        let problems = schema::manifest_problems(&value);
+        if !problems.is_empty() {
+            let list: Vec<String> = problems
+                .iter()
+                .take(5)
+                .map(|p| format!("{}: {}", p.subject(), p.message))
+                .collect();
+            return Err(PackError::Manifest {
+                pack: origin,
+                message: format!(
+                    "`pack.json` does not follow schemas/pack.schema.json: {}{} (`assay pack \
+                     check` lists every problem with its line)",
+                    list.join("; "),
+                    if problems.len() > 5 { "; …" } else { "" }
+                ),
+            });
+        }
+        let manifest: Manifest =
+            serde_json::from_value(value).map_err(|e| PackError::Manifest {
+                pack: origin.clone(),
+                message: format!("`pack.json`: {e}"),
+            })?;
         Ok(Pack {
             manifest,
             files,
@@ -103,33 +137,108 @@ impl Pack {
     }
 }
 
+/// Every file of a pack folder, keyed by path relative to it, with the loader's checks.
+pub fn read_files(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, PackError> {
+    let mut files = BTreeMap::new();
+    collect_dir(dir, dir, &mut files)?;
+    Ok(files)
+}
+
+/// Reads every file of a pack folder. Symbolic links, pipes, sockets and devices are refused,
+/// and so are files, folders and totals beyond the caps above, each with the reason.
 fn collect_dir(
     root: &Path,
     dir: &Path,
     files: &mut BTreeMap<String, Vec<u8>>,
 ) -> Result<(), PackError> {
-    let io = |path: &Path, e: std::io::Error| PackError::Io {
+    let mut total = 0u64;
+    collect_dir_into(root, dir, 0, files, &mut total)
+}
+
+fn collect_dir_into(
+    root: &Path,
+    dir: &Path,
+    depth: usize,
+    files: &mut BTreeMap<String, Vec<u8>>,
+    total: &mut u64,
+) -> Result<(), PackError> {
+    use std::io::Read;
+    let refuse = |path: &Path, message: String| PackError::Io {
         path: path.display().to_string(),
-        message: e.to_string(),
+        message,
     };
+    let io = |path: &Path, e: std::io::Error| refuse(path, e.to_string());
+    if depth > MAX_PACK_DEPTH {
+        return Err(refuse(
+            dir,
+            format!("folders nest more than {MAX_PACK_DEPTH} deep in a pack; flatten them"),
+        ));
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| io(dir, e))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .collect();
     entries.sort();
     for path in entries {
-        if path.is_dir() {
-            collect_dir(root, &path, files)?;
-        } else {
-            let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
-            let relative = path.strip_prefix(root).unwrap_or(&path);
-            let key = relative
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            files.insert(key, bytes);
+        // symlink_metadata does not follow a link: a link out of the pack would put files into
+        // it (and into its hash) that the pack folder does not hold.
+        let meta = std::fs::symlink_metadata(&path).map_err(|e| io(&path, e))?;
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            return Err(refuse(
+                &path,
+                "is a symbolic link; a pack holds its own files: copy the file into the pack"
+                    .into(),
+            ));
         }
+        if kind.is_dir() {
+            collect_dir_into(root, &path, depth + 1, files, total)?;
+            continue;
+        }
+        if !kind.is_file() {
+            return Err(refuse(
+                &path,
+                "is not a regular file (a pipe, socket or device); remove it from the pack".into(),
+            ));
+        }
+        if files.len() >= MAX_PACK_FILES {
+            return Err(refuse(
+                &path,
+                format!("a pack holds at most {MAX_PACK_FILES} files"),
+            ));
+        }
+        let mut bytes = Vec::new();
+        std::fs::File::open(&path)
+            .map_err(|e| io(&path, e))?
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| io(&path, e))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(refuse(
+                &path,
+                format!(
+                    "is larger than {} MiB, the most one pack file may hold",
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ),
+            ));
+        }
+        *total += bytes.len() as u64;
+        if *total > MAX_PACK_BYTES {
+            return Err(refuse(
+                &path,
+                format!(
+                    "the pack's files add up to more than {} MiB",
+                    MAX_PACK_BYTES / (1024 * 1024)
+                ),
+            ));
+        }
+        let relative = path.strip_prefix(root).unwrap_or(&path);
+        let key = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        files.insert(key, bytes);
     }
     Ok(())
 }

@@ -196,6 +196,16 @@ impl Input {
         }
     }
 
+    /// Records already read (by [`super::read`]).
+    pub fn from_records(records: Vec<Record>, format: Format) -> Input {
+        Input {
+            source: Source::Memory(records),
+            format,
+            encoding: Encoding::Utf8,
+            layout: None,
+        }
+    }
+
     fn path(&self) -> &Path {
         match &self.source {
             Source::File(p) => p,

@@ -51,6 +51,20 @@ pub fn classification(a: &Assessment) -> &'static str {
     }
 }
 
+/// Copies a folder, recursively (packs into temporary folders, to break them).
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 /// An evaluator that lists every plan action, not only the first few.
 pub fn evaluator_full_plan() -> &'static Evaluator {
     static E: OnceLock<Evaluator> = OnceLock::new();

@@ -1,0 +1,444 @@
+//! HTML reports without a browser: what the pages say for the output contract of DESIGN.md,
+//! including the SOC 2 and plan fields other packs add, hostile input, adapted templates and
+//! changes since an earlier run. `report_browser.rs` loads the pages in Chromium.
+
+mod common;
+
+use assay::pack::PackSet;
+use assay::read::Format;
+use assay::report::{self, templates::Templates, Inputs};
+use common::*;
+use serde_json::{json, Value};
+use std::path::Path;
+
+fn inputs(assessments: Vec<Value>) -> Inputs {
+    let packs = PackSet::shipped().expect("shipped packs");
+    Inputs {
+        assessments,
+        obligations: report::source::obligations(&packs),
+        sectors: report::source::sectors(&packs),
+        size_classes: report::source::size_classes(&packs),
+        ..Default::default()
+    }
+}
+
+fn assessed(facts: &[Value]) -> Inputs {
+    let text: Vec<String> = facts.iter().map(Value::to_string).collect();
+    let (loaded, facts) = report::source::assess_portfolio(
+        &text.join("\n"),
+        Format::Jsonl,
+        evaluator(),
+        validator(),
+        AS_OF,
+    );
+    let assessments = loaded.full.records().map(Result::unwrap).collect();
+    Inputs {
+        facts,
+        ..inputs(assessments)
+    }
+}
+
+fn render(inputs: &Inputs, templates: &Templates) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let full = inputs.assessments.iter().cloned().map(Ok);
+    report::write_html(inputs, full, templates, dir.path()).expect("report written");
+    dir
+}
+
+fn page(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// An essential entity: 300 AWU electricity supplier (NIS2 Art. 3(1)(a), Annex I).
+fn essential() -> Value {
+    json!({"id": "acme", "name": "Acme Energie GmbH", "established_in": ["DE"],
+           "provides_services_in": ["DE"], "public_or_private": "private", "employees": 300,
+           "annual_turnover_eur": 80_000_000, "balance_sheet_eur": 60_000_000,
+           "activities": [{"sector": "energy", "subsector": "electricity",
+                           "entity_type": "electricity_undertaking_supply"}]})
+}
+
+#[test]
+fn every_page_is_self_contained() {
+    let dir = render(&assessed(&[essential()]), &Templates::embedded().unwrap());
+    for name in ["index.html", "org-acme.html"] {
+        let html = page(dir.path(), name);
+        // No script, no stylesheet, font or image fetched from anywhere.
+        assert!(!html.contains("<script"), "{name}");
+        assert!(!html.contains("<link"), "{name}");
+        assert!(!html.contains("src=\"http"), "{name}");
+        assert!(!html.contains("url("), "{name}");
+        assert!(html.contains("Content-Security-Policy"), "{name}");
+        // Provenance on every page (issue 7 item 5).
+        assert!(
+            html.contains(&format!("Assessed as of <time>{AS_OF}</time>")),
+            "{name}"
+        );
+        assert!(html.contains(&PackSet::shipped().unwrap().get("nis2").unwrap().sha256()));
+        // Printable: a print stylesheet.
+        assert!(html.contains("@media print"), "{name}");
+    }
+}
+
+/// A SaaS provider whose US customers demand a Type 2 report (DESIGN.md §SOC 2 rules: needed,
+/// Type II on demand, availability for uptime commitments, confidentiality for business data).
+fn saas() -> Value {
+    json!({"id": "cloudco", "name": "CloudCo B.V.", "established_in": ["NL"],
+           "provides_services_in": ["NL", "DE"], "public_or_private": "private",
+           "employees": 120, "annual_turnover_eur": 30_000_000, "balance_sheet_eur": 20_000_000,
+           "activities": [{"sector": "ict_service_management", "subsector": "ict_service_management",
+                           "entity_type": "managed_service_provider"}],
+           "service_organisation": true, "service_models": ["saas"],
+           "customer_regions": ["EU", "US"], "customer_segments": ["enterprise"],
+           "customer_demands": {"soc2": "type2"}, "data_handled": ["confidential_business"],
+           "availability_commitments": true})
+}
+
+#[test]
+fn soc2_and_plan_render_as_the_packs_decide_them() {
+    let inputs = assessed(&[saas()]);
+    let a = &inputs.assessments[0];
+    assert!(a.get("nis2").is_some(), "{a}");
+    assert_eq!(a["soc2"]["needed"], true, "{a}");
+    let dir = render(&inputs, &Templates::embedded().unwrap());
+
+    let org = page(dir.path(), "org-cloudco.html");
+    assert_eq!(a["soc2"]["type"], "type2");
+    assert!(org.contains("a <strong>Type II</strong> report"));
+    for m in a["soc2"]["milestones"].as_array().unwrap() {
+        assert!(org.contains(m["date"].as_str().unwrap()), "milestone {m}");
+    }
+    for w in a["soc2"]["why"].as_array().unwrap() {
+        assert!(org.contains(&format!("<code>{}</code>", w["rule"].as_str().unwrap())));
+    }
+    // The plan by phase: as many actions listed under each phase as the plan puts there.
+    let actions = a["plan"]["actions"].as_array().unwrap();
+    assert!(!actions.is_empty());
+    for (phase, heading) in [
+        ("now", "Now (0–3 months)"),
+        ("next", "Next (3–6 months)"),
+        ("later", "Later (6–12 months)"),
+    ] {
+        let n = actions.iter().filter(|x| x["phase"] == phase).count();
+        assert!(
+            org.contains(&format!("{heading}: {n} actions listed")),
+            "{phase}"
+        );
+    }
+    for x in actions {
+        assert!(org.contains(&format!("<code>{}</code>", x["control"].as_str().unwrap())));
+    }
+
+    let index = page(dir.path(), "index.html");
+    assert!(index.contains(">Type II</text>"), "SOC 2 type chart");
+    let first = actions[0]["control"].as_str().unwrap();
+    assert!(
+        index.contains(&format!("data-gap=\"{first}\">1<")),
+        "most common gaps"
+    );
+    assert!(!index.contains("SOC 2 not assessed"));
+}
+
+#[test]
+fn absent_soc2_and_plan_say_not_assessed() {
+    // Assessments from packs that decide NIS2 alone carry neither.
+    let mut inputs = assessed(&[essential()]);
+    let a = inputs.assessments[0].as_object_mut().unwrap();
+    a.remove("soc2");
+    a.remove("plan");
+    let dir = render(&inputs, &Templates::embedded().unwrap());
+    let org = page(dir.path(), "org-acme.html");
+    assert!(org.contains("SOC 2 not assessed"));
+    assert!(org.contains("Remediation plan not assessed"));
+}
+
+#[test]
+fn text_from_client_files_cannot_add_markup_or_escape_the_folder() {
+    let mut hostile = essential();
+    hostile["id"] = json!("../<img src=x onerror=alert(1)>");
+    hostile["name"] = json!("<script>alert('name')</script>");
+    let dir = render(&assessed(&[hostile]), &Templates::embedded().unwrap());
+    let files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        files.contains(&"org-____img_src_x_onerror_alert_1__.html".to_string()),
+        "{files:?}"
+    );
+    for name in &files {
+        let html = page(dir.path(), name);
+        assert!(!html.contains("<script>alert"), "{name}");
+        assert!(!html.contains("<img src=x"), "{name}");
+    }
+    assert!(page(dir.path(), "index.html").contains("&lt;script&gt;alert("));
+}
+
+#[test]
+fn error_records_are_listed_with_the_fix() {
+    let inputs = assessed(&[essential(), json!({"id": "bad", "employees": "many"})]);
+    assert!(inputs.assessments[1].get("nis2").is_none());
+    let dir = render(&inputs, &Templates::embedded().unwrap());
+    let index = page(dir.path(), "index.html");
+    assert!(index.contains("data-figure=\"error_records\">1<"));
+    assert!(index.contains("employees</code></td><td>`employees`: &quot;many&quot; is not of type"));
+    assert!(page(dir.path(), "org-bad.html").contains("no decision was made"));
+}
+
+#[test]
+fn changes_since_a_previous_run_are_listed() {
+    let mut inputs = assessed(&[essential()]);
+    let mut before = inputs.assessments[0].clone();
+    before["nis2"]["classification"] = json!("important");
+    before["as_of"] = json!("2026-01-01");
+    let gone = json!({"id": "sold-off", "as_of": "2026-01-01", "packs": [], "nis2": {}});
+    inputs.previous = Some(vec![before, gone]);
+    let dir = render(&inputs, &Templates::embedded().unwrap());
+    let index = page(dir.path(), "index.html");
+    assert!(index.contains("Changed since the assessment of 2026-01-01"));
+    assert!(index.contains("<td>important</td><td><strong>essential</strong></td>"));
+    assert!(index.contains("No longer in the portfolio: sold-off."));
+    assert!(page(dir.path(), "org-acme.html").contains("<strong>essential</strong>"));
+}
+
+#[test]
+fn an_adapted_template_folder_overrides_only_what_it_holds() {
+    let custom = tempfile::tempdir().unwrap();
+    std::fs::write(
+        custom.path().join("portfolio.html"),
+        "{% extends \"base.html\" %}{% block content %}<p>Kanzlei Muster: {{ total }}</p>{% endblock %}",
+    )
+    .unwrap();
+    let templates = Templates::from_dir(custom.path()).expect("adapted templates");
+    let dir = render(&assessed(&[essential()]), &templates);
+    assert!(page(dir.path(), "index.html").contains("<p>Kanzlei Muster: 1</p>"));
+    // The organisation page still comes from the shipped template.
+    assert!(page(dir.path(), "org-acme.html").contains("Obligations and deadlines"));
+}
+
+#[test]
+fn a_broken_template_is_named_with_its_line() {
+    let custom = tempfile::tempdir().unwrap();
+    std::fs::write(custom.path().join("group.html"), "line one\n{% if %}").unwrap();
+    let e = Templates::from_dir(custom.path())
+        .err()
+        .expect("a syntax error");
+    let message = e.to_string();
+    assert!(message.starts_with("template `group.html`"), "{message}");
+    assert!(message.contains("group.html:2"), "{message}");
+}
+
+#[test]
+fn a_ring_of_holdings_is_drawn_once_and_ends() {
+    // Two companies holding 30 % of each other: partners both ways (Rec. 2003/361/EC Annex
+    // Art. 3(2)); the tree must not recurse for ever.
+    let mut a = essential();
+    a["owners"] = json!([{"id": "b", "share_pct": 30}]);
+    let mut b = essential();
+    b["id"] = json!("b");
+    b["owners"] = json!([{"id": "acme", "share_pct": 30}]);
+    let dir = render(&assessed(&[a, b]), &Templates::embedded().unwrap());
+    let group = page(dir.path(), "group-acme.html");
+    assert!(group.contains("the holdings form a ring"));
+    assert!(group.contains("30 % of capital (partner)"));
+}
+
+#[test]
+fn pages_from_a_file_read_twice_equal_pages_from_memory() {
+    // Large assessment files are read once for the summaries and once for the pages; the pages
+    // must not differ from those rendered with every assessment in memory.
+    let inputs = assessed(&[essential(), saas()]);
+    let templates = Templates::embedded().unwrap();
+    let in_memory = render(&inputs, &templates);
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("assessments.jsonl");
+    let lines: Vec<String> = inputs.assessments.iter().map(Value::to_string).collect();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let report::source::Given::Assessments(loaded) =
+        report::source::open(file.to_str().unwrap()).unwrap()
+    else {
+        panic!("assessments taken for a portfolio");
+    };
+    assert!(matches!(loaded.full, report::source::Full::File(_)));
+    let streamed = Inputs {
+        assessments: loaded.summaries,
+        facts: inputs.facts.clone(),
+        ..self::inputs(vec![])
+    };
+    let out = dir.path().join("report");
+    report::write_html(&streamed, loaded.full.records(), &templates, &out).unwrap();
+
+    for name in ["index.html", "org-acme.html", "org-cloudco.html"] {
+        assert_eq!(
+            page(&out, name),
+            page(in_memory.path(), name),
+            "{name} differs"
+        );
+    }
+}
+
+#[test]
+fn declared_linked_and_partner_enterprises_are_listed() {
+    // Rec. 2003/361/EC Annex Art. 3: enterprises outside the portfolio, as the facts declare them.
+    let mut f = essential();
+    f["linked_enterprises"] = json!([{"name": "Alder Infrastructure Fund", "relation": "partner",
+        "share_pct": 30, "employees": 200, "annual_turnover_eur": 60_000_000,
+        "balance_sheet_eur": 150_000_000}]);
+    let dir = render(&assessed(&[f]), &Templates::embedded().unwrap());
+    let org = page(dir.path(), "org-acme.html");
+    assert!(
+        org.contains("<td>Alder Infrastructure Fund</td><td>partner</td>"),
+        "{org}"
+    );
+    assert!(org.contains("EUR 60,000,000"));
+}
+
+#[test]
+fn the_aggregation_the_group_step_reports_is_shown_with_its_totals() {
+    // The shape of `nis2.size.aggregation` agreed for issue 5; the figures are those of
+    // fixtures/cases/groups.jsonl grp-1 (40 + 200 + 30 = 270 AWU, Rec. Annex Art. 6(2)).
+    let mut inputs = assessed(&[essential()]);
+    inputs.assessments[0]["nis2"]["size"]["basis"] = json!("aggregated");
+    inputs.assessments[0]["nis2"]["size"]["aggregation"] = json!({
+        "cites": "Rec. 2003/361/EC Annex Art. 6(2)",
+        "enterprises": [
+            {"enterprise": "grp-1-t", "relation": "entity", "share_pct": 100.0,
+             "figures": {"employees": 40.0, "annual_turnover_eur": 8e6, "balance_sheet_eur": 6e6}},
+            {"enterprise": "grp-1-parent", "relation": "linked", "share_pct": 100.0,
+             "figures": {"employees": 200.0, "annual_turnover_eur": 3e7, "balance_sheet_eur": 2.5e7}},
+            {"enterprise": "grp-1-s", "relation": "linked", "share_pct": 100.0, "via": "grp-1-parent",
+             "figures": {"employees": 30.0, "annual_turnover_eur": 5e6, "balance_sheet_eur": 4e6}}],
+        "totals": {"employees": 270.0, "annual_turnover_eur": 4.3e7, "balance_sheet_eur": 3.5e7}});
+    let dir = render(&inputs, &Templates::embedded().unwrap());
+    let org = page(dir.path(), "org-acme.html");
+    assert_eq!(org.matches("data-enterprise=").count(), 3);
+    assert!(org.contains("(through grp-1-parent)"));
+    assert!(org.contains("<td class=\"n\">270</td><td class=\"n\">EUR 43,000,000</td>"));
+}
+
+#[test]
+fn the_command_says_what_is_wrong_with_its_arguments() {
+    let out = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+            .arg("report")
+            .args(args)
+            .args(["--out", out.path().to_str().unwrap()])
+            .current_dir(root())
+            .output()
+            .expect("assay runs");
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&["fixtures/portfolio.csv", "--templates", "no-such-folder"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("`no-such-folder`: not a folder"), "{err}");
+
+    let (code, err) = run(&[
+        "fixtures/portfolio.csv",
+        "--previous",
+        "fixtures/portfolio.csv",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("holds facts, not assessments"), "{err}");
+
+    let (code, err) = run(&["fixtures/portfolio.csv", "--as-of", AS_OF]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("organisation and 0 group pages"), "{err}");
+}
+
+#[test]
+fn assessments_in_another_form_still_give_every_page() {
+    // Hand-edited or foreign files: fields of the wrong type, a null `nis2`, no id. Every
+    // record keeps its page; a page that cannot show all says so and the report warns.
+    let lines = [
+        json!({"id": "a", "as_of": AS_OF, "packs": [{"id": "nis2", "version": "1", "sha256": "x"}],
+               "nis2": {"classification": "essential", "size": {"class": null, "possible": 5},
+                        "jurisdiction": "DE", "grounds": "x", "obligations": [{"id": 3}],
+                        "max_fine_eur": "lots"},
+               "soc2": {"needed": "yes", "criteria": "security"},
+               "plan": {"actions": [{"control": 5, "closes": "x", "phase": "now"}]}}),
+        json!({"id": "b", "as_of": AS_OF, "packs": "nope", "nis2": null, "errors": "bad"}),
+        json!({"as_of": AS_OF, "packs": []}),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("odd.jsonl");
+    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    std::fs::write(&file, text.join("\n")).unwrap();
+    let report::source::Given::Assessments(loaded) =
+        report::source::open(file.to_str().unwrap()).unwrap()
+    else {
+        panic!("assessments taken for a portfolio");
+    };
+    let summaries = Inputs {
+        assessments: loaded.summaries,
+        ..inputs(vec![])
+    };
+    let out = dir.path().join("report");
+    let written = report::write_html(
+        &summaries,
+        loaded.full.records(),
+        &Templates::embedded().unwrap(),
+        &out,
+    )
+    .expect("a report in spite of the odd records");
+    assert_eq!(written.organisations.len(), 3);
+    assert_eq!(written.warnings.len(), 1, "{:?}", written.warnings);
+    assert!(page(&out, "org-a.html").contains("not in the form assay writes"));
+    let index = page(&out, "index.html");
+    assert!(index.contains("data-class=\"essential\">1<"));
+    assert!(index.contains("data-figure=\"error_records\">2<"));
+}
+
+#[test]
+fn plan_coverage_shows_the_share_of_controls_at_target() {
+    // plan.coverage as the plan pack writes it (README: `evidence_pct`).
+    let inputs = assessed(&[saas()]);
+    let a = &inputs.assessments[0];
+    let coverage = a["plan"]["coverage"].as_object().expect("coverage");
+    let dir = render(&inputs, &Templates::embedded().unwrap());
+    let org = page(dir.path(), "org-cloudco.html");
+    for (framework, c) in coverage {
+        let pct = assay::report::chart::number(c["evidence_pct"].as_f64().unwrap());
+        assert!(
+            org.contains(&format!("<td>{framework}</td>")) && org.contains(&format!("{pct} %")),
+            "{framework}: {pct} %"
+        );
+    }
+    assert!(!org.contains("unknown %"));
+}
+
+#[test]
+fn an_entity_under_dora_is_not_told_it_has_a_nis2_fine() {
+    // pf-018 (fixtures/portfolio.csv) operates a trading venue: essential, but DORA displaces
+    // the NIS2 duties (NIS2 Art. 4), and the assessment gives no Art. 34 maximum.
+    let text = fixture("portfolio.csv");
+    let (loaded, facts) =
+        report::source::assess_portfolio(&text, Format::Csv, evaluator(), validator(), AS_OF);
+    let inputs = Inputs {
+        facts,
+        ..inputs(loaded.summaries)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    report::write_html(
+        &inputs,
+        loaded.full.records(),
+        &Templates::embedded().unwrap(),
+        dir.path(),
+    )
+    .unwrap();
+    let a = loaded
+        .full
+        .records()
+        .map(Result::unwrap)
+        .find(|a| a["id"] == "pf-018")
+        .unwrap();
+    assert_eq!(a["nis2"]["classification"], "essential");
+    assert!(a["nis2"].get("max_fine_eur").is_none(), "{a}");
+    let org = page(dir.path(), "org-pf-018.html");
+    assert!(org.contains("DORA displaces the NIS2 duties such a fine would enforce"));
+    assert!(!org.contains("this classification has none"));
+}
