@@ -223,6 +223,34 @@ fn xlsx_with_own_headers_matches_the_csv_portfolio() {
     assert!(!stderr.contains("warning"), "{stderr}");
     assert!(from_xlsx.stdout == from_csv.stdout);
 
+    // From standard input, known as a workbook by its content.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args([
+            "assess",
+            "-",
+            "--columns",
+            map.to_str().unwrap(),
+            "--as-of",
+            AS_OF,
+        ])
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let bytes = std::fs::read(&xlsx).unwrap();
+        child.stdin.take().unwrap().write_all(&bytes).unwrap();
+    }
+    let piped = child.wait_with_output().unwrap();
+    assert!(
+        piped.stdout == from_csv.stdout,
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+
     // Without the mapping the columns are unknown and said to be.
     let unmapped = run(&["assess", xlsx.to_str().unwrap(), "--as-of", AS_OF]);
     let stderr = String::from_utf8_lossy(&unmapped.stderr);

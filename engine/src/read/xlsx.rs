@@ -13,7 +13,10 @@ use std::path::Path;
 
 /// The records of the first sheet of the workbook at `path`, and the layout of its columns.
 pub fn read(path: &Path, mapping: Option<&ColumnMap>) -> Result<(Vec<Record>, Layout), String> {
-    let mut workbook = calamine::open_workbook_auto(path)
+    // By content rather than by file name: standard input is spooled to a file without one.
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("cannot open the workbook `{}`: {e}", path.display()))?;
+    let mut workbook = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
         .map_err(|e| format!("cannot open the workbook `{}`: {e}", path.display()))?;
     let sheet = workbook.sheet_names().first().cloned().unwrap_or_default();
     let range = match workbook.worksheet_range_at(0) {
