@@ -487,3 +487,46 @@ fn a_nace_code_alone_suggests_but_never_decides() {
         "{notes}"
     );
 }
+
+/// The README's spreadsheet example: `fixtures/clients.xlsx` with a consultant's headers, read
+/// through `fixtures/clients.columns.json`.
+#[test]
+fn readme_workbook_with_own_headers_is_assessed() {
+    let o = run(&[
+        "assess",
+        "fixtures/clients.xlsx",
+        "--columns",
+        "fixtures/clients.columns.json",
+        "--as-of",
+        AS_OF,
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let got = records(&o.stdout);
+    let class = |i: usize| {
+        got[i]["nis2"]["classification"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // c-01: 1,850 AWU, Annex I electricity DSO, large: essential (NIS2 Art. 3(1)(a)).
+    assert_eq!(
+        (got[0]["id"].as_str(), got[0]["line"].as_u64()),
+        (Some("c-01"), Some(2))
+    );
+    assert_eq!(class(0), "essential");
+    // c-02: 120 AWU, Annex II machinery, medium: important (Art. 3(2)).
+    assert_eq!(class(1), "important");
+    // c-03: a bakery of 12 AWU whose activity is `other`: out of scope (Art. 2(1)).
+    assert_eq!(class(2), "out_of_scope");
+    // c-04: 40 AWU alone, but 60 % held by c-05 (linked, Rec. 2003/361 Annex Art. 3(3)):
+    // 240 AWU, EUR 38 m, EUR 31 m together: medium, Annex II machinery: important.
+    assert_eq!(class(3), "important");
+    assert_eq!(got[3]["nis2"]["size"]["basis"], "aggregated");
+    // c-06: known only by its UK SIC code 28110 (NACE C28.11, named by Annex II point 5(d)).
+    assert_eq!(class(5), "undetermined");
+    assert!(got[5]["nis2"]["notes"]
+        .to_string()
+        .contains("C28.11 → `machinery_manufacturer`"));
+}
