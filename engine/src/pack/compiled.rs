@@ -2,16 +2,55 @@
 
 use super::{sandbox, Pack};
 use crate::error::PackError;
-use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Position, Scope, AST};
-use std::collections::BTreeMap;
+use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, ImmutableString, Position, Scope, AST};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
 
 /// The scripts of one pack, merged into one AST, with the file each function was defined in so
 /// that run-time errors can name it.
+///
+/// A decision is a pure function of the prepared facts it receives: the sandbox gives scripts
+/// no state that outlives a call, no clock and no I/O. So each worker remembers the rule every
+/// decision returned for the arguments it was given, and a later call with the same arguments
+/// (the same entity type, size class and flags: most of a portfolio) skips the interpreter.
 #[derive(Debug, Clone)]
 pub struct Scripts {
     pub pack: String,
     pub ast: AST,
     pub function_files: BTreeMap<String, String>,
+    memo: RefCell<Memo>,
+}
+
+/// Rules already decided, keyed by function and arguments; bounded, cleared when full.
+#[derive(Debug, Clone, Default)]
+struct Memo {
+    rules: HashMap<String, ImmutableString>,
+    key: String,
+}
+
+const MEMO_CAPACITY: usize = 65_536;
+
+/// The memo key of a call, or false when an argument is of a type not worth keying.
+fn memo_key(key: &mut String, function: &str, args: &[Dynamic]) -> bool {
+    key.clear();
+    key.push_str(function);
+    for a in args {
+        key.push('\u{1f}');
+        if let Ok(b) = a.as_bool() {
+            key.push(if b { 'T' } else { 'F' });
+        } else if let Ok(i) = a.as_int() {
+            let _ = write!(key, "i{i}");
+        } else if let Some(s) = a.read_lock::<ImmutableString>() {
+            key.push('s');
+            key.push_str(&s);
+        } else if a.is_unit() {
+            key.push('u');
+        } else {
+            return false;
+        }
+    }
+    true
 }
 
 impl Scripts {
@@ -117,6 +156,7 @@ impl Scripts {
             pack: id,
             ast,
             function_files,
+            memo: RefCell::default(),
         })
     }
 
@@ -128,10 +168,43 @@ impl Scripts {
         function: &str,
         args: impl Fn() -> Vec<Dynamic>,
     ) -> Result<String, PackError> {
+        let args_now = args();
+        let keyed = {
+            let mut memo = self.memo.borrow_mut();
+            let Memo { rules, key } = &mut *memo;
+            if memo_key(key, function, &args_now) {
+                if let Some(rule) = rules.get(key.as_str()) {
+                    return Ok(rule.to_string());
+                }
+                true
+            } else {
+                false
+            }
+        };
+        let rule = self.call_uncached(engine, decision, function, args_now, &args)?;
+        if keyed {
+            let mut memo = self.memo.borrow_mut();
+            let Memo { rules, key } = &mut *memo;
+            if rules.len() >= MEMO_CAPACITY {
+                rules.clear();
+            }
+            rules.insert(key.clone(), ImmutableString::from(rule.as_str()));
+        }
+        Ok(rule)
+    }
+
+    fn call_uncached(
+        &self,
+        engine: &Engine,
+        decision: &str,
+        function: &str,
+        first_args: Vec<Dynamic>,
+        args: &impl Fn() -> Vec<Dynamic>,
+    ) -> Result<String, PackError> {
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         let mut scope = Scope::new();
         let result = engine
-            .call_fn_with_options::<Dynamic>(options, &mut scope, &self.ast, function, args())
+            .call_fn_with_options::<Dynamic>(options, &mut scope, &self.ast, function, first_args)
             .map_err(|e| {
                 let mut error = self.runtime_error(decision, function, &e);
                 if is_unplaced(&e) {
