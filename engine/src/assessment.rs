@@ -159,11 +159,12 @@ pub struct Ground {
     pub says: String,
 }
 
+/// An obligation that follows; its strings are shared with the pack's table, not copied.
 #[derive(Debug, Clone, Serialize)]
 pub struct ObligationRef {
-    pub id: String,
-    pub cites: String,
-    pub due: String,
+    pub id: std::sync::Arc<str>,
+    pub cites: std::sync::Arc<str>,
+    pub due: std::sync::Arc<str>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -173,6 +173,7 @@ impl NaceTable {
                 unreadable.push(raw.clone());
                 continue;
             };
+            let dotted = code.dotted();
             for (row_code, row) in &self.rows {
                 let certainty = if code.digits.starts_with(&row_code.digits) {
                     row.certainty
@@ -186,10 +187,10 @@ impl NaceTable {
                         Some(h) if h.certainty >= certainty => {}
                         Some(h) => {
                             h.certainty = certainty;
-                            h.code = code.dotted();
+                            h.code.clone_from(&dotted);
                         }
                         None => hints.push(Hint {
-                            code: code.dotted(),
+                            code: dotted.clone(),
                             entity_type: t.clone(),
                             certainty,
                             cites: row.cites.clone(),
@@ -211,7 +212,7 @@ impl NaceTable {
 /// for them, listing what the codes suggest; with declared activities it points out a code that
 /// surely suggests a type not declared.
 pub fn note(table: &NaceTable, codes: &[String], declared: Option<&[String]>) -> Option<String> {
-    let (hints, unreadable) = table.hints(codes);
+    let unreadable: Vec<&String> = codes.iter().filter(|c| normalise(c).is_none()).collect();
     let list = |hints: &[&Hint]| {
         hints
             .iter()
@@ -241,6 +242,7 @@ pub fn note(table: &NaceTable, codes: &[String], declared: Option<&[String]>) ->
     };
     match declared {
         None => {
+            let (hints, _) = table.hints(codes);
             let all: Vec<&Hint> = hints.iter().collect();
             let suggests = if all.is_empty() {
                 "suggest no NIS2 entity type".to_string()

@@ -408,7 +408,7 @@ fn frameworks(
         let says = match n.classification {
             Classification::Essential | Classification::Important => {
                 for o in &n.obligations {
-                    if let Some(bits) = pack.obligation_requirements.get(&o.id) {
+                    if let Some(bits) = pack.obligation_requirements.get(&*o.id) {
                         requirements.union_with(bits);
                     }
                 }
@@ -420,7 +420,7 @@ fn frameworks(
             }
             Classification::RegistrationOnly => {
                 for o in &n.obligations {
-                    if let Some(bits) = pack.obligation_requirements.get(&o.id) {
+                    if let Some(bits) = pack.obligation_requirements.get(&*o.id) {
                         requirements.union_with(bits);
                     }
                 }

@@ -31,10 +31,10 @@ pub struct Rule {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Obligation {
-    pub id: String,
-    pub cites: String,
+    pub id: std::sync::Arc<str>,
+    pub cites: std::sync::Arc<str>,
     pub title: String,
-    pub due: String,
+    pub due: std::sync::Arc<str>,
     pub applies_to: Vec<String>,
     #[serde(default)]
     pub suppressed_by_lex_specialis: bool,
