@@ -393,7 +393,9 @@ fn an_overlay_names_both_packs_and_its_overrides_apply() {
     assert_eq!(ids[..2], ["nis2", "nis2-be"]);
     assert_eq!(refs[1].sha256, packs.get("nis2-be").unwrap().sha256());
     let carve_out = &e.nis2_pack().manifest.parameters["recital16_carve_out"];
-    assert_eq!(carve_out.default, serde_json::json!(true));
+    assert_eq!(carve_out.choice_in("BE"), Some(true));
+    // Belgium's choice, not every member state's.
+    assert_eq!(carve_out.choice_in("ES"), Some(false));
     let plain = Evaluator::new(packs.clone()).unwrap();
     assert!(plain.pack_refs().iter().all(|p| p.id != "nis2-be"));
     assert_eq!(plain.pack_refs().len() + 1, refs.len());
@@ -419,8 +421,8 @@ fn an_override_of_a_member_state_choice_changes_the_outcome() {
         .unwrap()
         .replace("\"id\": \"nis2-be\"", "\"id\": \"nis2-xx\"")
         .replace(
-            "\"recital16_carve_out\": true\n",
-            "\"recital16_carve_out\": true,\n    \"nis1_operators_essential\": { \"DE\": true }\n",
+            "\"recital16_carve_out\": { \"BE\": true }\n",
+            "\"recital16_carve_out\": { \"BE\": true },\n    \"nis1_operators_essential\": { \"DE\": true }\n",
         );
     std::fs::write(dir.join("pack.json"), manifest).unwrap();
     let mut packs = PackSet::shipped().unwrap();
@@ -557,8 +559,8 @@ fn the_belgian_cases_fail_without_the_overlay_choice() {
     // directive as written (false), the carve-out case fails.
     let (_tmp, dir) = pack_copy("nis2-be", "pack.json", |t| {
         t.replace(
-            "\"recital16_carve_out\": true",
-            "\"recital16_carve_out\": false",
+            "\"recital16_carve_out\": { \"BE\": true }",
+            "\"recital16_carve_out\": { \"BE\": false }",
         )
     });
     let report = test::run(&dir, false).unwrap();
@@ -621,8 +623,8 @@ fn diff_applies_an_overlay_to_its_base() {
     // written (fixtures/portfolio.expected.csv), becomes essential.
     let (_tmp, new) = pack_copy("nis2-be", "pack.json", |t| {
         t.replace("\"version\": \"1.0.0\"", "\"version\": \"1.1.0\"").replace(
-            "\"recital16_carve_out\": true",
-            "\"recital16_carve_out\": true,\n    \"nis1_operators_essential\": { \"IT\": true }",
+            "\"recital16_carve_out\": { \"BE\": true }",
+            "\"recital16_carve_out\": { \"BE\": true },\n    \"nis1_operators_essential\": { \"IT\": true }",
         )
     });
     let text = fixture("portfolio.csv");

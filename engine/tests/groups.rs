@@ -837,3 +837,31 @@ fn control_without_a_majority_of_votes_links() {
     );
     assert_eq!(run(json!({ "id": "P", "share_pct": 20 })), 40.0);
 }
+
+// Recital 16 is a choice each member state makes: the Belgian overlay (nis2-be, CCB) applies it
+// to entities under Belgian jurisdiction only. Example 1's T in the Netherlands keeps no
+// carve-out under the overlay; the same T established and active in Belgium gets one.
+#[test]
+fn the_belgian_carve_out_applies_under_belgian_jurisdiction_only() {
+    let evaluator = assay::evaluate::Evaluator::with_overlays(
+        PackSet::shipped().expect("shipped packs"),
+        &["nis2-be".to_string()],
+    )
+    .expect("overlay applies");
+    let mut records = example_1();
+    records[1]["nis_independent_of_group"] = json!(true);
+    let out = batch_with(&evaluator, &records);
+    let n = out[1].nis2.as_ref().expect("assessed");
+    assert_eq!(n.jurisdiction, vec!["NL"]);
+    assert!(n.carve_out.is_none(), "{:?}", n.carve_out);
+
+    records[1]["established_in"] = json!(["BE"]);
+    records[1]["provides_services_in"] = json!(["BE"]);
+    let out = batch_with(&evaluator, &records);
+    let n = out[1].nis2.as_ref().expect("assessed");
+    assert_eq!(n.jurisdiction, vec!["BE"]);
+    assert_eq!(
+        n.carve_out.as_ref().map(|c| c.classification.as_str()),
+        Some("out_of_scope")
+    );
+}

@@ -120,7 +120,7 @@ pub struct Nis2Pack {
     pub two_period_rule: bool,
     /// NIS2 recital 16 applied for entities that declare independent systems
     /// (`recital16_carve_out`, default false: the directive as written).
-    pub recital16_carve_out: bool,
+    pub recital16_carve_out: Option<Parameter>,
     classification: Call,
     jurisdiction: Call,
 }
@@ -236,7 +236,7 @@ impl Nis2Pack {
 
         Ok(Nis2Pack {
             two_period_rule: switch("two_period_rule", true)?,
-            recital16_carve_out: switch("recital16_carve_out", false)?,
+            recital16_carve_out: pack.manifest.parameters.get("recital16_carve_out").cloned(),
             sizes,
             member_states,
             rules,
@@ -832,7 +832,15 @@ pub fn evaluate(
         pack,
     );
 
-    let carve_out = carve_out(pack, scripts, engine, strings, facts, counted)?;
+    let carve_out = carve_out(
+        pack,
+        scripts,
+        engine,
+        strings,
+        facts,
+        counted,
+        &jurisdiction_set,
+    )?;
 
     Ok(Nis2Out {
         classification,
@@ -983,8 +991,18 @@ fn carve_out(
     strings: &Strings,
     facts: &Facts,
     counted: Option<&Aggregate>,
+    jurisdiction: &BTreeSet<String>,
 ) -> Result<Option<CarveOut>, PackError> {
-    if !pack.recital16_carve_out
+    // A member-state choice: it applies where a member state with jurisdiction makes it (the
+    // Belgian overlay for Belgium), or everywhere when the pack's default says so.
+    let applies = pack.recital16_carve_out.as_ref().is_some_and(|p| {
+        if jurisdiction.is_empty() {
+            p.default.as_bool() == Some(true)
+        } else {
+            jurisdiction.iter().any(|c| p.choice_in(c) == Some(true))
+        }
+    });
+    if !applies
         || facts.nis_independent_of_group != Some(true)
         || counted.is_none()
     {
