@@ -516,6 +516,9 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     }
 
+    if let (Some(shard), Some(path)) = (args.shard, &args.out) {
+        assay::shard::write_receipt(path, shard, totals.records, &as_of)?;
+    }
     console::summary(&totals, args.shard);
     Ok(if totals.errors > 0 {
         ExitCode::from(1)
@@ -532,6 +535,14 @@ fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
+    // Every shard must be here: a retried pod that never wrote its part must not pass unseen.
+    match assay::shard::check_complete(parts)? {
+        true => {}
+        false => eprintln!(
+            "warning: cannot check that every shard is here: shards written with --out leave a \
+             `.shard.json` receipt beside their output, and these parts have none"
+        ),
+    }
     let n = assay::shard::merge(parts, &mut sink)?;
     eprintln!("merged {n} assessments from {} shards", parts.len());
     Ok(ExitCode::SUCCESS)

@@ -110,6 +110,83 @@ impl Part {
     }
 }
 
+/// The receipt a shard leaves beside its output: which shard of how many, and how many records.
+fn receipt_path(output: &Path) -> PathBuf {
+    let mut name = output.as_os_str().to_owned();
+    name.push(".shard.json");
+    PathBuf::from(name)
+}
+
+/// Writes `OUTPUT.shard.json` for `assay merge` to check that no shard is missing.
+pub fn write_receipt(
+    output: &Path,
+    shard: Shard,
+    records: usize,
+    as_of: &str,
+) -> Result<(), String> {
+    let receipt = serde_json::json!({
+        "shard": shard.index, "of": shard.count, "records": records, "as_of": as_of
+    });
+    let path = receipt_path(output);
+    std::fs::write(&path, format!("{receipt}\n"))
+        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+}
+
+/// Checks, from the receipts beside the parts, that the parts are every shard of one run, each
+/// once. `Ok(false)` when no part has a receipt (written to standard output), so nothing can be
+/// checked; an error names the missing or repeated shards.
+pub fn check_complete(paths: &[PathBuf]) -> Result<bool, String> {
+    let mut seen: Vec<(usize, usize, PathBuf)> = Vec::new();
+    let mut without = Vec::new();
+    for path in paths {
+        let receipt = receipt_path(path);
+        let Ok(text) = std::fs::read_to_string(&receipt) else {
+            without.push(display(path));
+            continue;
+        };
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("`{}` is not a shard receipt: {e}", receipt.display()))?;
+        let (Some(k), Some(n)) = (v["shard"].as_u64(), v["of"].as_u64()) else {
+            return Err(format!("`{}` is not a shard receipt", receipt.display()));
+        };
+        seen.push((k as usize, n as usize, path.clone()));
+    }
+    if seen.is_empty() {
+        return Ok(false);
+    }
+    if !without.is_empty() {
+        return Err(format!(
+            "{} has no `.shard.json` receipt while the other parts have one: pass the outputs of \
+             `assess --shard K/N --out FILE`",
+            without.join(", ")
+        ));
+    }
+    let count = seen[0].1;
+    if let Some((_, n, p)) = seen.iter().find(|(_, n, _)| *n != count) {
+        return Err(format!(
+            "`{}` is a shard of {n}, the others of {count}: these are not shards of one run",
+            display(p)
+        ));
+    }
+    let mut missing = Vec::new();
+    for k in 0..count {
+        match seen.iter().filter(|(i, _, _)| *i == k).count() {
+            0 => missing.push(format!("{k}/{count}")),
+            1 => {}
+            _ => return Err(format!("shard {k}/{count} is given more than once")),
+        }
+    }
+    if missing.is_empty() {
+        Ok(true)
+    } else {
+        Err(format!(
+            "shard {} missing: run `assess --shard K/N` for it (a failed index is retried) before \
+             merging",
+            missing.join(", ")
+        ))
+    }
+}
+
 /// Merges shard outputs (JSON Lines) into one, in input order; returns the records written.
 pub fn merge(paths: &[PathBuf], out: &mut dyn Write) -> Result<usize, String> {
     let mut first = None;

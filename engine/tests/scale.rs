@@ -151,6 +151,15 @@ fn shards_merged_equal_a_single_run() {
     // Merging a shard with itself is refused: the same line twice.
     let twice = run(&["merge", &parts[0], &parts[0]]);
     assert_eq!(twice.status.code(), Some(2));
+
+    // A missing shard is refused, naming it: each shard leaves a receipt beside its output.
+    let missing = run(&["merge", &parts[0], &parts[2]]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("shard 1/3 missing"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
 }
 
 /// Standard input is spooled, so that it can be read twice like a file.

@@ -1002,10 +1002,7 @@ fn carve_out(
             jurisdiction.iter().any(|c| p.choice_in(c) == Some(true))
         }
     });
-    if !applies
-        || facts.nis_independent_of_group != Some(true)
-        || counted.is_none()
-    {
+    if !applies || facts.nis_independent_of_group != Some(true) || counted.is_none() {
         return Ok(None);
     }
     let alone = evaluate(pack, scripts, engine, strings, facts, None)?;
