@@ -165,6 +165,9 @@ pub struct ObligationRef {
     pub id: std::sync::Arc<str>,
     pub cites: std::sync::Arc<str>,
     pub due: std::sync::Arc<str>,
+    /// The obligation in words, for documents (`--format md`); the record keeps the id.
+    #[serde(skip)]
+    pub title: std::sync::Arc<str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -248,7 +251,10 @@ pub struct FrameworkBasis {
     pub framework: &'static str,
     /// `legal`, `contractual` or `voluntary`.
     pub basis: &'static str,
+    /// The date actions are ranked by: the later of the assessment date and the due date.
     pub deadline: String,
+    /// The deadline in words: `due since 2024-10-18`, `by 2027-02-04 (window start)`.
+    pub due: String,
     pub says: String,
 }
 

@@ -254,6 +254,10 @@ fn plan(s: &mut String, p: &Plan) {
              |---|---|---|---|---|---|---|"
         );
         for (name, c) in &p.coverage {
+            let name = match *name {
+                "nis2_art21" => "NIS2 Art. 21 alone",
+                other => other,
+            };
             let _ = writeln!(
                 s,
                 "| {name} | {} | {} | {} | {} | {:.1}% | {} |",
@@ -272,6 +276,14 @@ fn plan(s: &mut String, p: &Plan) {
             "\n_Met_ needs a control written for the requirement; ISO 27001 controls are evidence \
              towards NIS2 and SOC 2 requirements, never compliance by themselves (ENISA: its \
              mapping is not a measure of equivalence).\n"
+        );
+    }
+    if !p.actions.is_empty() {
+        let _ = writeln!(
+            s,
+            "Actions are numbered by priority. Each phase holds what a team can do in it \
+             (the plan pack's capacity), so a small action can be done earlier than a larger \
+             one ranked above it.\n"
         );
     }
     for (phase, title) in [

@@ -199,6 +199,20 @@ fn fines_follow_the_undertaking_and_lex_specialis() {
     assert_eq!(n.lex_specialis, vec!["DORA"]);
     assert_eq!(n.max_fine_eur, None);
 
+    // NIS2 Art. 34(7): member states decide whether public administration can be fined, so no
+    // maximum follows from the directive for a central government entity.
+    let ministry = serde_json::json!({
+        "id": "fine-4", "established_in": ["DE"], "provides_services_in": ["DE"],
+        "public_or_private": "public", "public_administration_level": "central",
+        "employees": 900,
+        "activities": [{"entity_type": "central_government_public_administration_entity"}]
+    });
+    let a = assess_one(&ministry);
+    let n = a.nis2.as_ref().unwrap();
+    assert_eq!(n.classification.as_str(), "essential");
+    assert_eq!(n.max_fine_eur, None);
+    assert!(n.notes.iter().any(|x| x.contains("Art. 34(7)")), "{:?}", n.notes);
+
     // Activities unknown: DORA is only a candidate, so no sector act is stated.
     let mut unknown = bank.clone();
     unknown["id"] = "fine-3".into();

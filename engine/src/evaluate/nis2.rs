@@ -788,10 +788,29 @@ pub fn evaluate(
     // Art. 34(4)-(5): the worldwide turnover of the undertaking the entity belongs to: itself
     // and its linked enterprises in full, not its partners (their share counts for size only).
     let turnover = undertaking_turnover(facts, counted);
+    // Art. 34(7): whether and how far public administration entities can be fined is for each
+    // member state to decide, so no maximum follows from the directive.
+    let public_administration_activity = activities_known
+        && in_scope_types.iter().any(|&t| {
+            PUBLIC_ADMINISTRATION_TYPES.contains(&pack.vocabulary.types[t].entity_type.as_str())
+        });
+    if public_administration_activity
+        && matches!(
+            classification,
+            Classification::Essential | Classification::Important
+        )
+    {
+        notes.push(
+            "no maximum fine given: whether public administration entities can be fined, and up \
+             to what amount, is for the member state to decide (NIS2 Art. 34(7))"
+                .into(),
+        );
+    }
     let max_fine_eur = match classification {
         // Art. 4: where a sector act displaces Arts. 21 and 23, the fines for infringing them
         // (Art. 34(4)-(5)) do not arise under NIS2.
         _ if all_lex_specialis => None,
+        _ if public_administration_activity => None,
         Classification::Essential => Some(fine(pack.fine_essential.0, turnover)),
         Classification::Important => Some(fine(pack.fine_important.0, turnover)),
         _ => None,
@@ -1233,6 +1252,7 @@ fn obligations(
             id: o.id.clone(),
             cites: o.cites.clone(),
             due: o.due.clone(),
+            title: o.title.clone(),
         })
         .collect()
 }

@@ -524,6 +524,13 @@ fn frameworks(
         .and_then(|d| d.iso27001)
         .unwrap_or(false);
     if iso_demanded || iso_credited {
+        let mut deadline = plus(as_of, pack.iso27001_demand_months);
+        if iso_credited {
+            // A held certificate must be renewed before it expires.
+            if let Some(expires) = iso_expiry(facts).filter(|e| *e >= as_of) {
+                deadline = deadline.min(expires);
+            }
+        }
         out.push(Applies {
             framework: "iso27001",
             requirements: pack.iso27001,
@@ -532,8 +539,8 @@ fn frameworks(
             } else {
                 Basis::Voluntary
             },
-            deadline: plus(as_of, pack.iso27001_demand_months),
-            due: format!("by {}", plus(as_of, pack.iso27001_demand_months)),
+            deadline,
+            due: format!("by {deadline}"),
             says: if iso_demanded {
                 "customers demand ISO 27001 certification".into()
             } else {
@@ -542,6 +549,17 @@ fn frameworks(
         });
     }
     out
+}
+
+/// The latest expiry among the ISO 27001 certificates declared.
+fn iso_expiry(facts: &Facts) -> Option<NaiveDate> {
+    facts
+        .certifications
+        .iter()
+        .flatten()
+        .filter(|c| c.scheme == "iso27001")
+        .filter_map(|c| date(c.expires.as_deref()?))
+        .max()
 }
 
 fn effort_word(effort: u8) -> &'static str {
@@ -793,6 +811,7 @@ pub fn evaluate(
                 framework: a.framework,
                 basis: a.basis.as_str(),
                 deadline: a.deadline.format("%Y-%m-%d").to_string(),
+                due: a.due.clone(),
                 says: a.says.clone(),
             })
             .collect(),

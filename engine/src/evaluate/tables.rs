@@ -33,7 +33,7 @@ pub struct Rule {
 pub struct Obligation {
     pub id: std::sync::Arc<str>,
     pub cites: std::sync::Arc<str>,
-    pub title: String,
+    pub title: std::sync::Arc<str>,
     pub due: std::sync::Arc<str>,
     pub applies_to: Vec<String>,
     #[serde(default)]
