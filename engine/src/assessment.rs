@@ -35,6 +35,9 @@ pub struct PackRef {
 #[derive(Debug, Clone, Serialize)]
 pub struct Nis2 {
     pub classification: Classification,
+    /// For `undetermined`: the classifications the missing facts leave open, strictest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub possible: Vec<Classification>,
     pub size: Size,
     pub grounds: Vec<Ground>,
     #[serde(skip_serializing_if = "Vec::is_empty")]

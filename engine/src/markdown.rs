@@ -83,6 +83,14 @@ fn nis2(s: &mut String, n: &Nis2) {
         "The organisation is {}.\n",
         headline(n.classification.as_str())
     );
+    if !n.possible.is_empty() {
+        let could: Vec<&str> = n.possible.iter().map(|c| c.as_str()).collect();
+        let _ = writeln!(
+            s,
+            "It could be: {}.\n",
+            could.join(" or ").replace('_', " ")
+        );
+    }
     if !n.missing.is_empty() {
         let _ = writeln!(s, "**To settle it, provide:** {}.\n", n.missing.join(", "));
     }

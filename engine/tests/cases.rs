@@ -211,7 +211,11 @@ fn fines_follow_the_undertaking_and_lex_specialis() {
     let n = a.nis2.as_ref().unwrap();
     assert_eq!(n.classification.as_str(), "essential");
     assert_eq!(n.max_fine_eur, None);
-    assert!(n.notes.iter().any(|x| x.contains("Art. 34(7)")), "{:?}", n.notes);
+    assert!(
+        n.notes.iter().any(|x| x.contains("Art. 34(7)")),
+        "{:?}",
+        n.notes
+    );
 
     // Activities unknown: DORA is only a candidate, so no sector act is stated.
     let mut unknown = bank.clone();
@@ -219,4 +223,24 @@ fn fines_follow_the_undertaking_and_lex_specialis() {
     unknown.as_object_mut().unwrap().remove("activities");
     let a = assess_one(&unknown);
     assert!(a.nis2.as_ref().unwrap().lex_specialis.is_empty());
+}
+
+// DESIGN.md "Facts": 120 AWU with no financial figures is at least medium, so an Annex I entity
+// is undetermined (medium or large) — but in scope either way: essential or important.
+#[test]
+fn undetermined_between_two_in_scope_classes_says_so() {
+    let a = assess_one(&serde_json::json!({
+        "id": "und-1", "established_in": ["CZ"], "provides_services_in": ["CZ"],
+        "employees": 120,
+        "activities": [{"entity_type": "gas_distribution_system_operator"}]
+    }));
+    let n = a.nis2.as_ref().unwrap();
+    assert_eq!(n.classification.as_str(), "undetermined");
+    let possible: Vec<&str> = n.possible.iter().map(|c| c.as_str()).collect();
+    assert_eq!(possible, ["essential", "important"]);
+    assert!(
+        n.notes.iter().any(|x| x.starts_with("in scope whatever")),
+        "{:?}",
+        n.notes
+    );
 }

@@ -627,6 +627,14 @@ pub fn evaluate(
     } else {
         Classification::Undetermined
     };
+    // The classifications an undetermined organisation could have, strictest first: when all are
+    // essential or important, it is in scope whatever the missing facts say.
+    let possible: Vec<Classification> = if agreed {
+        Vec::new()
+    } else {
+        let set: BTreeSet<Classification> = answers.iter().map(|a| a.outcome).collect();
+        set.into_iter().rev().collect()
+    };
 
     // Which unknown facts changed the answer: two answers that differ in that fact alone.
     let mut missing: Vec<String> = Vec::new();
@@ -861,7 +869,19 @@ pub fn evaluate(
         &jurisdiction_set,
     )?;
 
+    if !possible.is_empty()
+        && possible
+            .iter()
+            .all(|c| matches!(c, Classification::Essential | Classification::Important))
+    {
+        notes.push(
+            "in scope whatever the missing facts are: essential or important (NIS2 Art. 3); the \
+             duties common to both (Arts. 20, 21, 23, registration) apply now"
+                .into(),
+        );
+    }
     Ok(Nis2Out {
+        possible,
         classification,
         size: Size {
             class: size_class.map(SizeClass::as_str),
