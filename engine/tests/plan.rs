@@ -101,6 +101,18 @@ fn certified_essential_entity_gets_only_what_iso_lacks() {
         })
         .unwrap();
     assert_eq!(first_other, 7, "{:?}", controls(p)); // N.20.1, N.20.2, N.23.1-4, N.27
+                                                     // In the order of the plan pack's `first` list: the reporting clocks (24 h, 72 h, one month)
+                                                     // from the significance test on, then the Art. 20 duties, then registration.
+    let first: Vec<String> = table("plan", "frameworks.json")["first"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["control"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        controls(p)[..7],
+        first.iter().map(String::as_str).collect::<Vec<_>>()[..]
+    );
     assert!(p
         .actions
         .iter()

@@ -37,9 +37,10 @@ impl Basis {
     }
 }
 
+/// A control ranked first among the actions of the same basis and deadline, in table order.
 #[derive(Debug, Clone, Deserialize)]
-struct Urgent {
-    requirement: String,
+struct First {
+    control: String,
     cites: String,
     says: String,
 }
@@ -49,7 +50,7 @@ struct Frameworks {
     nis2_in_force: String,
     nis2_in_force_cites: String,
     obligation_requirements: BTreeMap<String, Vec<String>>,
-    urgent: Vec<Urgent>,
+    first: Vec<First>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -82,7 +83,7 @@ pub struct PlanPack {
     /// Per SOC 2 category, in the order of [`CATEGORIES`].
     soc2_by_category: Vec<Bits>,
     /// Requirement index → (cites, says) for requirements ranked first at the same deadline.
-    urgent: HashMap<usize, (String, String)>,
+    first: HashMap<usize, (u8, String, String)>,
     phases: Phases,
     capacity: Capacity,
     iso27001_demand_months: u32,
@@ -126,12 +127,21 @@ impl PlanPack {
             }
             obligation_requirements.insert(obligation.clone(), bits);
         }
-        let mut urgent = HashMap::new();
-        for u in &f.urgent {
-            urgent.insert(
-                requirement(&u.requirement)?,
-                (u.cites.clone(), u.says.clone()),
-            );
+        let mut first = HashMap::new();
+        for (position, u) in f.first.iter().enumerate() {
+            let control = catalogue
+                .control_index
+                .get(&u.control)
+                .copied()
+                .ok_or_else(|| {
+                    table_error(format!(
+                        "`first` names `{}`, which is not a control of the catalogue",
+                        u.control
+                    ))
+                })?;
+            let position = u8::try_from(position)
+                .map_err(|_| table_error("`first` lists more than 255 controls".into()))?;
+            first.insert(control, (position, u.cites.clone(), u.says.clone()));
         }
         let param = |name: &str| {
             plan.manifest
@@ -183,7 +193,7 @@ impl PlanPack {
             nis2_in_force,
             nis2_in_force_cites: f.nis2_in_force_cites,
             obligation_requirements,
-            urgent,
+            first,
             phases,
             capacity,
             iso27001_demand_months: months("iso27001_demand_months")?,
@@ -209,8 +219,9 @@ struct Applies {
 struct RankKey {
     basis: Basis,
     deadline: NaiveDate,
-    /// 0 when the control serves a requirement with an event clock or a precondition.
-    not_urgent: u8,
+    /// The control's place in the plan pack's `first` list (an event clock or a precondition),
+    /// `u8::MAX` when it is not listed.
+    first: u8,
     /// Negated so that more requirements rank first.
     serves: std::cmp::Reverse<usize>,
     gap: std::cmp::Reverse<u8>,
@@ -648,14 +659,10 @@ pub fn evaluate(
             basis = basis.min(a.basis);
             deadline = deadline.min(a.deadline);
         }
-        // Only the NIS2-only controls written for an urgent requirement move up, not every
-        // control with a partial link to it.
-        let urgent =
-            control.origin == "nis2" && served.and_iter(&all).any(|r| pack.urgent.contains_key(&r));
         gaps.push(RankKey {
             basis,
             deadline,
-            not_urgent: u8::from(!urgent),
+            first: pack.first.get(&c).map_or(u8::MAX, |f| f.0),
             serves: std::cmp::Reverse(served.and_count(&all)),
             gap: std::cmp::Reverse(control.target_maturity - levels[c]),
             effort: control.effort,
@@ -743,10 +750,10 @@ pub fn evaluate(
                 .and_iter(&all)
                 .map(|r| catalogue.requirements[r].id.clone())
                 .collect();
-            let urgent = (g.not_urgent == 0)
-                .then(|| served.and_iter(&all).find_map(|r| pack.urgent.get(&r)))
-                .flatten()
-                .map(|(cites, says)| format!("; first at that date: {says} ({cites})"))
+            let urgent = pack
+                .first
+                .get(&g.control)
+                .map(|(_, cites, says)| format!("; first at that date: {says} ({cites})"))
                 .unwrap_or_default();
             let (due, serving) = frameworks_of(served, g);
             let moved = if moved {
