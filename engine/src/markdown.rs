@@ -44,6 +44,20 @@ pub fn render(a: &Assessment) -> String {
     }
     if let Some(x) = &a.soc2 {
         soc2(&mut s, x);
+        // The window start is a deadline the plan may not meet at its capacity: say so here,
+        // beside the date, not only at the end of the plan.
+        let late = a.plan.as_ref().is_some_and(|p| {
+            p.notes
+                .iter()
+                .any(|n| n.contains("do not fit before their deadline"))
+        });
+        if x.needed == Some(true) && late {
+            let _ = writeln!(
+                s,
+                "> At the plan's capacity not every control can operate by the window start: \
+                 start the window later or add people (see the plan's notes).\n"
+            );
+        }
     }
     if let Some(p) = &a.plan {
         plan(&mut s, p);
@@ -250,7 +264,7 @@ fn plan(s: &mut String, p: &Plan) {
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} |",
-                f.framework, f.says, f.basis, f.deadline
+                f.framework, f.says, f.basis, f.due
             );
         }
         s.push('\n');

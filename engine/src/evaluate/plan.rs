@@ -517,7 +517,11 @@ fn frameworks(
                     },
                     says: format!(
                         "SOC 2 {} on {}",
-                        s.report_type.unwrap_or("report"),
+                        match s.report_type {
+                            Some("type1") => "Type 1",
+                            Some(_) => "Type 2",
+                            None => "report",
+                        },
                         s.criteria.join(", ")
                     ),
                 });
