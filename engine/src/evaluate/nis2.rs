@@ -64,7 +64,8 @@ fn arg_name(arg: Arg) -> &'static str {
         .unwrap_or("?")
 }
 
-/// The facts fields a prepared argument is made from, for explanations.
+/// The facts fields a prepared argument of the nis2 or soc2 decisions is made from, for
+/// explanations.
 pub fn argument_sources(name: &str) -> &'static str {
     match name {
         "entity_type" | "annex" => "activities",
@@ -80,6 +81,14 @@ pub fn argument_sources(name: &str) -> &'static str {
         "nis1_choice" => "parameter nis1_operators_essential, for the member states with jurisdiction",
         "local_choice" => "parameter local_public_administration, for the member states with jurisdiction",
         "established_in_union" => "established_in",
+        // The soc2 pack's decisions.
+        "service_organisation" => "service_organisation",
+        "soc2_demanded" => "customer_demands.soc2",
+        "north_american_customers" => "customer_regions",
+        "consumer_only" => "customer_segments",
+        "type2_demanded" => "customer_demands.soc2",
+        "enterprise_or_regulated" => "customer_segments",
+        "has_report" => "certifications",
         _ => "",
     }
 }
