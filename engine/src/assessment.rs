@@ -224,6 +224,8 @@ pub struct CurrentReport {
     pub status: &'static str,
     pub current_until: String,
     pub bridge_letter_until: String,
+    /// The Trust Services categories the report covers, as declared (security always).
+    pub criteria: Vec<String>,
     /// Categories the next report needs that this one does not cover.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub criteria_to_add: Vec<&'static str>,

@@ -226,7 +226,7 @@ impl Evaluator {
             }
         }
         if let Some(pack) = &self.plan {
-            match plan::maturity(pack, facts, date, line) {
+            match plan::maturity(pack, facts, assessment.soc2.as_ref(), date, line) {
                 Ok(maturity) => {
                     assessment.plan = Some(plan::evaluate(
                         pack,

@@ -1121,16 +1121,14 @@ fn undertaking_turnover(facts: &Facts, counted: Option<&Aggregate>) -> Option<f6
     let Some(a) = counted else {
         return facts.annual_turnover_eur;
     };
-    let mut total = 0.0;
-    for p in a.parts() {
-        match p.relation {
-            crate::group::Relation::Own | crate::group::Relation::Linked => {
-                total += p.figures.annual_turnover_eur?;
-            }
-            crate::group::Relation::Partner => {}
-        }
-    }
-    Some(total)
+    // The entity's own part, and the group's linked members; partners are left out.
+    a.sum
+        .parts
+        .iter()
+        .enumerate()
+        .filter(|(k, p)| *k == a.entity || p.relation == crate::group::Relation::Linked)
+        .map(|(_, p)| p.figures.annual_turnover_eur)
+        .sum()
 }
 
 fn fine(f: Fine, turnover: Option<f64>) -> f64 {

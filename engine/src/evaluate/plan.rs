@@ -88,8 +88,6 @@ pub struct PlanPack {
     capacity: Capacity,
     iso27001_demand_months: u32,
     supplier_terms_months: u32,
-    /// How long a SOC 2 report stays current (the soc2 pack's rule; 12 months).
-    soc2_current_months: u32,
 }
 
 /// The date after which no ISO/IEC 27001:2013 certificate is valid (IAF MD 26: 36-month
@@ -198,7 +196,6 @@ impl PlanPack {
             capacity,
             iso27001_demand_months: months("iso27001_demand_months")?,
             supplier_terms_months: months("supplier_terms_months")?,
-            soc2_current_months: months("soc2_current_months")?,
         })
     }
 }
@@ -242,6 +239,7 @@ pub struct Maturity {
 pub fn maturity(
     pack: &PlanPack,
     facts: &Facts,
+    soc2: Option<&Soc2>,
     as_of: NaiveDate,
     line: usize,
 ) -> Result<Maturity, Vec<RecordError>> {
@@ -319,21 +317,14 @@ pub fn maturity(
         }
     }
 
-    // A Type 2 report still current credits the controls serving the criteria it covers:
-    // the auditor found them operating over the period (AT-C 205).
-    let report = facts
-        .certifications
-        .iter()
-        .flatten()
-        .filter(|c| c.scheme == "soc2" && c.report_type.as_deref() == Some("type2"))
-        .filter_map(|c| Some((c, date(c.period_end.as_deref()?)?)))
-        .filter(|(_, end)| *end <= as_of && as_of <= plus(*end, pack.soc2_current_months))
-        .max_by_key(|(_, end)| *end);
-    if let Some((cert, end)) = report {
+    // A Type 2 report the soc2 decision judged current credits the controls serving the
+    // criteria it covers: the auditor found them operating over the period (AT-C 205).
+    if let Some(r) = soc2
+        .and_then(|s| s.current_report.as_ref())
+        .filter(|r| r.status == "current" && r.report_type.as_deref() == Some("type2"))
+    {
         let mut covered = Bits::default();
-        let mut categories: Vec<&str> = vec!["security"];
-        categories.extend(cert.criteria.iter().flatten().map(String::as_str));
-        for c in &categories {
+        for c in &r.criteria {
             if let Some(i) = CATEGORIES.iter().position(|k| k == c) {
                 covered.union_with(&pack.soc2_by_category[i]);
             }
@@ -344,8 +335,9 @@ pub fn maturity(
             }
         }
         notes.push(format!(
-            "the SOC 2 Type 2 report for the period ending {end} is current: the controls serving \
-             its criteria count at target maturity, unless `controls` says otherwise"
+            "the SOC 2 Type 2 report for the period ending {} is current: the controls serving \
+             its criteria count at target maturity, unless `controls` says otherwise",
+            r.period_end
         ));
     }
 
@@ -415,28 +407,21 @@ fn frameworks(
     let mut out = Vec::new();
     let nis2_deadline = pack.nis2_in_force.max(as_of);
     if let Some(n) = nis2 {
+        // The requirements of the obligations the NIS2 decision lists (none when out of scope
+        // or undetermined; lex specialis has already removed what a sector act displaces).
         let mut requirements = Bits::default();
+        for o in &n.obligations {
+            if let Some(bits) = pack.obligation_requirements.get(&*o.id) {
+                requirements.union_with(bits);
+            }
+        }
         let says = match n.classification {
-            Classification::Essential | Classification::Important => {
-                for o in &n.obligations {
-                    if let Some(bits) = pack.obligation_requirements.get(&*o.id) {
-                        requirements.union_with(bits);
-                    }
-                }
-                format!(
-                    "{} entity ({})",
-                    n.classification.as_str(),
-                    pack.nis2_in_force_cites
-                )
-            }
-            Classification::RegistrationOnly => {
-                for o in &n.obligations {
-                    if let Some(bits) = pack.obligation_requirements.get(&*o.id) {
-                        requirements.union_with(bits);
-                    }
-                }
-                "registration duties only".into()
-            }
+            Classification::Essential | Classification::Important => format!(
+                "{} entity ({})",
+                n.classification.as_str(),
+                pack.nis2_in_force_cites
+            ),
+            Classification::RegistrationOnly => "registration duties only".into(),
             Classification::Undetermined => {
                 requirements = pack.nis2_all;
                 notes.push(

@@ -479,10 +479,15 @@ fn judge_report(
         "stale"
     };
     // Every SOC 2 report covers security (the common criteria); others only when declared.
-    let covered = cert.criteria.as_deref().unwrap_or(&[]);
+    let mut covered: Vec<String> = vec!["security".into()];
+    for c in cert.criteria.iter().flatten() {
+        if !covered.contains(c) {
+            covered.push(c.clone());
+        }
+    }
     let criteria_to_add = needed
         .iter()
-        .filter(|c| **c != "security" && !covered.iter().any(|k| k == *c))
+        .filter(|c| !covered.iter().any(|k| k == *c))
         .copied()
         .collect();
     CurrentReport {
@@ -491,6 +496,7 @@ fn judge_report(
         status,
         current_until: iso(current_until),
         bridge_letter_until: iso(bridge_until),
+        criteria: covered,
         criteria_to_add,
     }
 }
