@@ -13,7 +13,7 @@ use assay::read::Format;
 use assay::report;
 use assay::shard::Shard;
 use assay::validate::Validator;
-use assay::write::{OutputFormat, Writer};
+use assay::write::{OutputFormat, Piece, Writer};
 use clap::{Parser, Subcommand};
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -412,6 +412,9 @@ mod author {
     }
 }
 
+/// Bytes gathered before each write to the output: a chunk of records is a few megabytes.
+const OUT_BUFFER: usize = 1 << 20;
+
 fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     let as_of = as_of(args.run.as_of)?;
     let report_format = match &args.group_report {
@@ -455,11 +458,15 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     }
 
     let out: Box<dyn Write + Send> = match &args.out {
-        Some(path) => Box::new(std::io::BufWriter::new(
+        Some(path) => Box::new(std::io::BufWriter::with_capacity(
+            OUT_BUFFER,
             std::fs::File::create(path)
                 .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?,
         )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+        None => Box::new(std::io::BufWriter::with_capacity(
+            OUT_BUFFER,
+            std::io::stdout(),
+        )),
     };
     let mut writer = Writer::new(out, args.format);
     let cx = Context {
@@ -471,26 +478,56 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         ..Options::new(&as_of)
     };
     let bar = console::Progress::new();
-    // Only a group report keeps the assessments: streaming keeps nothing else.
+    let progress = |done, total| bar.set(done, total);
+    let format = args.format;
+    // Only a group report keeps the assessments: streaming keeps nothing else. Without one, a
+    // thread of its own writes, so that copying the output overlaps the next chunk's work.
     let mut kept: Vec<Assessment> = Vec::new();
-    let keep = args.group_report.is_some();
-    let run = pool.install(|| {
-        assay::pipeline::run(
-            &input,
-            &cx,
-            &options,
-            &|done, total| bar.set(done, total),
-            &mut |chunk| {
+    let run = if args.group_report.is_some() {
+        let run = pool.install(|| {
+            assay::pipeline::run(&input, &cx, &options, &progress, &mut |chunk| {
                 writer.write_chunk(&chunk)?;
-                if keep {
-                    kept.extend(chunk);
-                }
+                kept.extend(chunk);
                 Ok(())
-            },
-        )
-    });
+            })
+        });
+        run.and_then(|t| writer.finish().map(|_| t).map_err(Stop::Write))
+    } else {
+        std::thread::scope(|s| {
+            let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Piece>>(2);
+            let writing = s.spawn(move || -> std::io::Result<()> {
+                for pieces in receive {
+                    writer.write_pieces(&pieces)?;
+                }
+                writer.finish().map(|_| ())
+            });
+            let run = pool.install(|| {
+                assay::pipeline::run_finished(
+                    &input,
+                    &cx,
+                    &options,
+                    &progress,
+                    &|a| format.prepare(a),
+                    &mut |pieces| {
+                        send.send(pieces)
+                            .map_err(|_| std::io::Error::other("the writer stopped"))
+                    },
+                )
+            });
+            drop(send);
+            // The writer's own error says more than "the writer stopped".
+            let written = writing
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the writer panicked")));
+            match (run, written) {
+                (Err(Stop::Read(e)), _) => Err(Stop::Read(e)),
+                (_, Err(e)) => Err(Stop::Write(e)),
+                (run, Ok(())) => run,
+            }
+        })
+    };
     bar.finish();
-    let totals = match run.and_then(|t| writer.finish().map(|_| t).map_err(Stop::Write)) {
+    let totals = match run {
         Ok(totals) => totals,
         // A reader that stops early (`| head`) is not an error of ours.
         Err(Stop::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {

@@ -72,22 +72,39 @@ pub struct Totals {
 }
 
 impl Totals {
-    fn count(&mut self, assessments: &[Assessment]) {
-        self.assessed += assessments.len();
-        for a in assessments {
-            // A record with any error counts as an error record, as the exit code does.
-            if !a.errors.is_empty() {
-                self.errors += 1;
-                continue;
-            }
-            if let Some(n) = &a.nis2 {
-                let i = Classification::ALL
-                    .iter()
-                    .position(|c| *c == n.classification)
-                    .unwrap_or(4);
-                self.classifications[i] += 1;
-            }
+    /// Counts one record's [`tally`].
+    fn count(&mut self, tally: Tally) {
+        self.assessed += 1;
+        match tally {
+            Tally::Error => self.errors += 1,
+            Tally::Class(i) => self.classifications[i] += 1,
+            Tally::None => {}
         }
+    }
+}
+
+/// What [`Totals`] needs of an assessment, taken before the worker hands it on.
+#[derive(Debug, Clone, Copy)]
+enum Tally {
+    Error,
+    /// Index in [`Classification::ALL`].
+    Class(usize),
+    None,
+}
+
+fn tally(a: &Assessment) -> Tally {
+    // A record with any error counts as an error record, as the exit code does.
+    if !a.errors.is_empty() {
+        return Tally::Error;
+    }
+    match &a.nis2 {
+        Some(n) => Tally::Class(
+            Classification::ALL
+                .iter()
+                .position(|c| *c == n.classification)
+                .unwrap_or(4),
+        ),
+        None => Tally::None,
     }
 }
 
@@ -128,6 +145,20 @@ pub fn run(
     progress: &(dyn Fn(usize, usize) + Sync),
     emit: &mut dyn FnMut(Vec<Assessment>) -> std::io::Result<()>,
 ) -> Result<Totals, Stop> {
+    run_finished(input, cx, options, progress, &|a| Ok(a), emit)
+}
+
+/// As [`run`], with `finish` applied to each assessment on the worker that made it, in
+/// parallel: a writer serialises there, so that the records leave as bytes and the thread that
+/// emits them only copies. An error from `finish` stops the batch as a write error.
+pub fn run_finished<T: Send>(
+    input: &Input,
+    cx: &Context,
+    options: &Options,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    finish: &(dyn Fn(Assessment) -> std::io::Result<T> + Sync),
+    emit: &mut dyn FnMut(Vec<T>) -> std::io::Result<()>,
+) -> Result<Totals, Stop> {
     let chunk = options.chunk.max(1);
     let scan = prescan::scan(input, chunk).map_err(Stop::Read)?;
     let mut state = State {
@@ -164,10 +195,10 @@ pub fn run(
         });
         for items in receive {
             state.take(items);
-            state.release(false, emit)?;
+            state.release(false, finish, emit)?;
             progress(state.read, scan.records);
         }
-        state.release(true, emit)
+        state.release(true, finish, emit)
     })?;
     Ok(state.totals)
 }
@@ -285,10 +316,11 @@ impl State<'_> {
     }
 
     /// Evaluates and emits the waiting chunks whose components are complete (all, at the end).
-    fn release(
+    fn release<T: Send>(
         &mut self,
         all: bool,
-        emit: &mut dyn FnMut(Vec<Assessment>) -> std::io::Result<()>,
+        finish: &(dyn Fn(Assessment) -> std::io::Result<T> + Sync),
+        emit: &mut dyn FnMut(Vec<T>) -> std::io::Result<()>,
     ) -> Result<(), Stop> {
         while let Some((_, ready_after)) = self.waiting.front() {
             if !all && *ready_after >= self.read {
@@ -298,49 +330,52 @@ impl State<'_> {
                 break;
             };
             let ordinals: Vec<usize> = chunk.iter().map(|v| v.ordinal).collect();
-            let assessments = self.evaluate(chunk);
+            let finished: Vec<(Tally, std::io::Result<T>)> = chunk
+                .into_par_iter()
+                .map(|v| {
+                    let a = self.evaluate(v);
+                    (tally(&a), finish(a))
+                })
+                .collect();
             for o in ordinals {
                 self.aggregates.remove(&o);
                 self.group_errors.remove(&o);
             }
-            self.totals.count(&assessments);
-            emit(assessments).map_err(Stop::Write)?;
+            let mut out = Vec::with_capacity(finished.len());
+            for (t, r) in finished {
+                self.totals.count(t);
+                out.push(r.map_err(Stop::Write)?);
+            }
+            emit(out).map_err(Stop::Write)?;
         }
         Ok(())
     }
 
-    fn evaluate(&self, chunk: Vec<Validated>) -> Vec<Assessment> {
+    fn evaluate(&self, v: Validated) -> Assessment {
         let evaluator = self.cx.evaluator;
         let as_of = self.options.as_of.as_str();
-        chunk
-            .into_par_iter()
-            .map(|v| {
-                let errors = match (&v.facts, &v.duplicate, self.group_errors.get(&v.ordinal)) {
-                    (Err(errors), _, _) => Some(errors.clone()),
-                    (Ok(_), Some(e), _) | (Ok(_), None, Some(e)) => Some(vec![e.clone()]),
-                    _ => None,
-                };
-                let mut assessment = match (&v.facts, errors) {
-                    (Ok(f), None) => {
-                        evaluator.assess(f, v.line, self.aggregates.get(&v.ordinal), as_of)
-                    }
-                    (_, errors) => Assessment {
-                        id: v.id,
-                        line: v.line,
-                        packs: evaluator.pack_refs(),
-                        as_of: as_of.to_string(),
-                        nis2: None,
-                        soc2: None,
-                        plan: None,
-                        errors: errors.unwrap_or_default(),
-                        warnings: Vec::new(),
-                    },
-                };
-                // The reader's warnings first, then those of the group step.
-                assessment.warnings.splice(0..0, v.warnings);
-                assessment
-            })
-            .collect()
+        let errors = match (&v.facts, &v.duplicate, self.group_errors.get(&v.ordinal)) {
+            (Err(errors), _, _) => Some(errors.clone()),
+            (Ok(_), Some(e), _) | (Ok(_), None, Some(e)) => Some(vec![e.clone()]),
+            _ => None,
+        };
+        let mut assessment = match (&v.facts, errors) {
+            (Ok(f), None) => evaluator.assess(f, v.line, self.aggregates.get(&v.ordinal), as_of),
+            (_, errors) => Assessment {
+                id: v.id,
+                line: v.line,
+                packs: evaluator.pack_refs(),
+                as_of: as_of.to_string(),
+                nis2: None,
+                soc2: None,
+                plan: None,
+                errors: errors.unwrap_or_default(),
+                warnings: Vec::new(),
+            },
+        };
+        // The reader's warnings first, then those of the group step.
+        assessment.warnings.splice(0..0, v.warnings);
+        assessment
     }
 }
 

@@ -21,7 +21,7 @@ const MAX_ERRORS: usize = 10;
 
 pub struct Validator {
     schema: jsonschema::Validator,
-    countries: HashSet<String>,
+    countries: foldhash::HashSet<String>,
     /// The top-level facts fields.
     fields: HashSet<String>,
 }
@@ -154,33 +154,47 @@ impl Validator {
     }
 
     fn check_countries(&self, facts: &Facts, line: usize, errors: &mut Vec<RecordError>) {
-        let mut fields: Vec<(String, &str)> = Vec::new();
+        // (field, index in its list, code); the pointer is written only for an error.
+        let mut fields: Vec<(&str, Option<usize>, &str)> = Vec::new();
         for (name, list) in [
             ("established_in", &facts.established_in),
             ("provides_services_in", &facts.provides_services_in),
         ] {
             for (i, c) in list.iter().flatten().enumerate() {
-                fields.push((format!("/{name}/{i}"), c));
+                fields.push((name, Some(i), c));
             }
         }
         if let Some(c) = &facts.eu_representative_in {
-            fields.push(("/eu_representative_in".into(), c));
+            fields.push(("eu_representative_in", None, c));
         }
         if let Some(me) = &facts.main_establishment {
             for (name, c) in [
-                ("cyber_decisions_in", &me.cyber_decisions_in),
-                ("cyber_operations_in", &me.cyber_operations_in),
-                ("largest_workforce_in", &me.largest_workforce_in),
+                (
+                    "main_establishment/cyber_decisions_in",
+                    &me.cyber_decisions_in,
+                ),
+                (
+                    "main_establishment/cyber_operations_in",
+                    &me.cyber_operations_in,
+                ),
+                (
+                    "main_establishment/largest_workforce_in",
+                    &me.largest_workforce_in,
+                ),
             ] {
                 if let Some(c) = c {
-                    fields.push((format!("/main_establishment/{name}"), c));
+                    fields.push((name, None, c));
                 }
             }
         }
-        for (pointer, code) in fields {
+        for (name, index, code) in fields {
             if self.countries.contains(code) {
                 continue;
             }
+            let pointer = match index {
+                Some(i) => format!("/{name}/{i}"),
+                None => format!("/{name}"),
+            };
             let hint = match code {
                 "UK" => " (did you mean `GB`? ISO 3166-1 writes the United Kingdom as GB)",
                 "EL" => " (did you mean `GR`? ISO 3166-1 writes Greece as GR)",

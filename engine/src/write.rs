@@ -20,6 +20,29 @@ pub enum OutputFormat {
     Md,
 }
 
+/// A record on its way out: a JSON line serialised on the worker that made it, or the
+/// assessment itself for the formats written in one place.
+pub enum Piece {
+    Line(Vec<u8>),
+    Record(Box<Assessment>),
+}
+
+impl OutputFormat {
+    /// Prepares a record for the writer, on any thread: JSON Lines are serialised here, so that
+    /// the thread that writes only copies bytes.
+    pub fn prepare(self, a: Assessment) -> io::Result<Piece> {
+        Ok(match self {
+            OutputFormat::Jsonl => {
+                let mut line = Vec::with_capacity(4096);
+                serde_json::to_writer(&mut line, &a)?;
+                line.push(b'\n');
+                Piece::Line(line)
+            }
+            _ => Piece::Record(Box::new(a)),
+        })
+    }
+}
+
 /// Writes records one after another; `finish` closes what the format needs closed.
 pub struct Writer<W: Write> {
     sink: Sink<W>,
@@ -104,6 +127,26 @@ impl<W: Write> Writer<W> {
             }
         }
         self.written += 1;
+        Ok(())
+    }
+
+    /// Writes records prepared by [`OutputFormat::prepare`], in order.
+    pub fn write_pieces(&mut self, pieces: &[Piece]) -> io::Result<()> {
+        for piece in pieces {
+            match (piece, &mut self.sink) {
+                (Piece::Line(line), Sink::Plain(out)) if self.format == OutputFormat::Jsonl => {
+                    out.write_all(line)?;
+                    self.written += 1;
+                }
+                (Piece::Line(_), _) => {
+                    return Err(io::Error::other(format!(
+                        "a record prepared as a JSON line reached the {:?} writer",
+                        self.format
+                    )))
+                }
+                (Piece::Record(a), _) => self.write(a)?,
+            }
+        }
         Ok(())
     }
 

@@ -22,7 +22,7 @@ use crate::pack::compiled::Scripts;
 use crate::pack::manifest::Parameter;
 use crate::pack::Pack;
 use rhai::{Dynamic, Engine, ImmutableString};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 /// Facts the host prepares for the pack's decisions; `pack.json` names them in `arguments`.
@@ -118,7 +118,7 @@ pub struct Nis2Pack {
     pub vocabulary: Vocabulary,
     pub sizes: SizeTable,
     pub member_states: BTreeSet<String>,
-    pub rules: HashMap<String, Rule>,
+    pub rules: foldhash::HashMap<String, Rule>,
     obligations: Vec<Obligation>,
     nis1_choice: Parameter,
     local_choice: Parameter,
@@ -164,8 +164,15 @@ pub struct Strings {
     annexes: Vec<ImmutableString>,
     size_names: [ImmutableString; 4],
     designation_names: [ImmutableString; 3],
-    nace_notes: std::cell::RefCell<HashMap<String, Option<String>>>,
+    nace_notes: std::cell::RefCell<foldhash::HashMap<String, Option<String>>>,
+    /// The rule each decision returned for the inputs it was given: the same as the scripts'
+    /// own memo, keyed by the inputs themselves, so that a repeated decision neither prepares
+    /// arguments nor writes a key.
+    decided: std::cell::RefCell<foldhash::HashMap<(usize, Inputs), String>>,
 }
+
+/// Decisions a worker keeps before it starts over.
+const DECIDED_CAPACITY: usize = 65_536;
 
 /// NACE notes a worker keeps before it starts over.
 const NACE_NOTES_CAPACITY: usize = 4_096;
@@ -319,10 +326,23 @@ impl Nis2Pack {
         scripts: &Scripts,
         engine: &Engine,
     ) -> Result<&Rule, PackError> {
+        let recording = super::trace::is_recording();
+        // The call is one of this pack's, which outlives the worker's memo: its address names it.
+        let key = (std::ptr::from_ref(call) as usize, *inputs);
+        if !recording {
+            if let Some(rule) = strings
+                .decided
+                .borrow()
+                .get(&key)
+                .and_then(|id| self.rules.get(id))
+            {
+                return Ok(rule);
+            }
+        }
         let id = scripts.call_rule(engine, &call.decision, &call.function, || {
             self.args(call, inputs, strings)
         })?;
-        if super::trace::is_recording() {
+        if recording {
             let values = self.args(call, inputs, strings);
             super::trace::push(|| super::trace::Step {
                 pack: scripts.pack.clone(),
@@ -346,6 +366,13 @@ impl Nis2Pack {
             });
         }
         if let Some(rule) = self.rules.get(&id) {
+            if !recording {
+                let mut decided = strings.decided.borrow_mut();
+                if decided.len() >= DECIDED_CAPACITY {
+                    decided.clear();
+                }
+                decided.insert(key, id);
+            }
             return Ok(rule);
         }
         Err(PackError::Script {
@@ -371,6 +398,7 @@ impl Nis2Pack {
 }
 
 /// One value per prepared fact, for one activity in one scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Inputs {
     type_index: usize,
     size: SizeClass,
@@ -405,6 +433,7 @@ impl Nis2Pack {
             size_names: SizeClass::ALL.map(|c| fresh(c.as_str())),
             designation_names: ["", "essential", "important"].map(fresh),
             nace_notes: Default::default(),
+            decided: Default::default(),
         }
     }
 
@@ -548,7 +577,7 @@ pub fn evaluate(
         && facts.public_administration_level.is_some();
 
     // Jurisdiction of every candidate activity, independent of its classification.
-    let mut jurisdictions: HashMap<usize, Jurisdiction> = HashMap::new();
+    let mut jurisdictions: foldhash::HashMap<usize, Jurisdiction> = Default::default();
     for &t in activity_sets.iter().flatten() {
         if jurisdictions.contains_key(&t) {
             continue;
@@ -701,7 +730,7 @@ pub fn evaluate(
             local_choice.settle.clone(),
         ];
         for (d, settle) in settles.iter().enumerate() {
-            let mut seen: HashMap<[usize; 5], Classification> = HashMap::new();
+            let mut seen: foldhash::HashMap<[usize; 5], Classification> = Default::default();
             let matters = answers.iter().any(|a| {
                 let mut key = a.coords;
                 key[d] = usize::MAX;
@@ -1279,7 +1308,7 @@ fn obligations(
     pack: &Nis2Pack,
     classification: Classification,
     in_scope_types: &[usize],
-    jurisdictions: &HashMap<usize, Jurisdiction>,
+    jurisdictions: &foldhash::HashMap<usize, Jurisdiction>,
     lex_specialis: bool,
 ) -> Vec<ObligationRef> {
     let class = classification.as_str();

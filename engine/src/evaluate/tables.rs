@@ -3,7 +3,7 @@
 use crate::error::PackError;
 use crate::pack::Pack;
 use serde::{de::DeserializeOwned, Deserialize};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct EntityType {
@@ -72,7 +72,7 @@ pub fn read<T: DeserializeOwned>(pack: &Pack, table: &str, key: &str) -> Result<
 #[derive(Debug, Clone)]
 pub struct Vocabulary {
     pub types: Vec<EntityType>,
-    pub by_type: HashMap<String, usize>,
+    pub by_type: foldhash::HashMap<String, usize>,
     pub sectors: BTreeSet<String>,
     pub subsectors: BTreeSet<String>,
 }

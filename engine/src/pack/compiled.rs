@@ -4,7 +4,7 @@ use super::{sandbox, Pack};
 use crate::error::PackError;
 use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, ImmutableString, Position, Scope, AST};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// The scripts of one pack, merged into one AST, with the file each function was defined in so
@@ -25,7 +25,7 @@ pub struct Scripts {
 /// Rules already decided, keyed by function and arguments; bounded, cleared when full.
 #[derive(Debug, Clone, Default)]
 struct Memo {
-    rules: HashMap<String, ImmutableString>,
+    rules: foldhash::HashMap<String, ImmutableString>,
     key: String,
 }
 
