@@ -278,7 +278,16 @@ fn check_reports_every_problem_at_once() {
             .replacen("\"jurisdiction\": \"EU\"", "\"jurisdictoin\": \"EU\"", 1)
     });
     let found = findings(&dir);
-    assert!(found.iter().any(|f| f.contains("\"1.0\"")), "{found:#?}");
+    // rules/README.md "Versioning": versions follow semver; the schema's pattern means nothing
+    // to a rule author, the three parts do.
+    assert!(
+        found.iter().any(|f| f.contains(
+            "`1.0` is not a semantic version: versions are MAJOR.MINOR.PATCH, three numbers, \
+             e.g. `1.0.0`"
+        )),
+        "{found:#?}"
+    );
+    assert!(!found.iter().any(|f| f.contains("^(0|")), "{found:#?}");
     assert!(
         found
             .iter()
