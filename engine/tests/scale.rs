@@ -371,7 +371,32 @@ fn semicolon_csv_with_padded_headers_and_thousands_separators() {
     );
     let o = run(&["assess", &ambiguous, "--as-of", AS_OF]);
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(records(&o.stdout)[0]["errors"][0]["field"], "/employees");
+    let error = &records(&o.stdout)[0]["errors"][0];
+    assert_eq!(error["field"], "/employees");
+    // The README: "reported on its field so you can write it plainly": the field, the value,
+    // both readings and how to write each.
+    assert_eq!(
+        error["message"],
+        "`employees`: `1.234` could be 1234 or 1.234, so it was not guessed; write 1234 for the \
+         whole number, or 1,234 for the fraction (in a file whose columns are separated by `;`, \
+         where `,` is the decimal mark)"
+    );
+    // `1,234` in a comma-separated file is the other way round.
+    let ambiguous = write(
+        dir.path(),
+        "amb-comma.csv",
+        b"id,established_in,provides_services_in,annual_turnover_eur,activities\n\
+          e1,DE,DE,\"1,234\",machinery_manufacturer\n",
+    );
+    let o = run(&["assess", &ambiguous, "--as-of", AS_OF]);
+    let error = &records(&o.stdout)[0]["errors"][0];
+    assert_eq!(error["field"], "/annual_turnover_eur");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("`annual_turnover_eur`: `1,234` could be 1234 or 1.234")
+            && message.contains("or 1.234 for the fraction"),
+        "{message}"
+    );
 }
 
 /// A Windows-1252 line (as Excel saves "CSV" on Western-European Windows) is an error record
