@@ -399,6 +399,43 @@ fn semicolon_csv_with_padded_headers_and_thousands_separators() {
     );
 }
 
+/// Two columns that fill the same fact: a row would keep one and lose the other, so the header
+/// is refused, naming both (DESIGN.md "Behaviour on bad input": nothing is dropped silently).
+/// Headers match without regard to case or space (README, "Exports from spreadsheet
+/// programs"), so `Employees ` and `employees` are the same fact too.
+#[test]
+fn two_columns_for_the_same_fact_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (header, says) in [
+        (
+            "id,controls.A.5.1,employees,controls.A.5.1",
+            "column 2 `controls.A.5.1` and column 4 `controls.A.5.1` both give \
+             `controls.A.5.1`, which is not a facts field; did you mean `controls`?",
+        ),
+        (
+            "id,Employees ,employees,name",
+            "column 2 `Employees` and column 3 `employees` both give `employees`, so one",
+        ),
+    ] {
+        let path = write(
+            dir.path(),
+            "twice.csv",
+            format!("{header}\ne1,2,10,3\n").as_bytes(),
+        );
+        let o = run(&["assess", &path, "--as-of", AS_OF]);
+        assert_eq!(o.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains(says), "{stderr}");
+    }
+    // In memory (the library's `assess_text`), every row becomes an error record saying so.
+    let got = assess("id,employees,employees\ne1,10,20\n", Format::Csv);
+    assert_eq!(got.len(), 1);
+    assert!(got[0].errors[0].message.contains("both give `employees`"));
+    // Trailing delimiters leave unnamed columns, which hold nothing to lose.
+    let trailing = write(dir.path(), "trailing.csv", b"id,employees,,\ne1,10,,\n");
+    assert_ne!(run(&["assess", &trailing]).status.code(), Some(2));
+}
+
 /// A Windows-1252 line (as Excel saves "CSV" on Western-European Windows) is an error record
 /// naming the fix; the other rows are assessed; with --encoding windows-1252 it is read.
 #[test]

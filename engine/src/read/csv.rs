@@ -207,6 +207,50 @@ impl Layout {
     pub fn convert(&self, record: &::csv::StringRecord) -> Value {
         convert(&self.columns, record, self.decimal)
     }
+
+    /// Two columns that fill the same fact (`controls.A.5.1` twice, or `Employees` beside
+    /// `employees`): a row would keep the last of them and lose the other without a word, so
+    /// the header is refused.
+    pub fn repeated_column(&self) -> Option<String> {
+        let mut first: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, column) in self.columns.iter().enumerate() {
+            let fact = match column {
+                Column::Field { path, .. } => path.join("."),
+                Column::ListField { list, field, .. } => format!("{list}.{field}"),
+                Column::Activities => "activities".into(),
+                // An unnamed column (a trailing delimiter) holds nothing to lose.
+                Column::Extra(name) if name.is_empty() => continue,
+                Column::Extra(name) => name.to_lowercase(),
+            };
+            let Some(&j) = first.get(&fact) else {
+                first.insert(fact, i);
+                continue;
+            };
+            // A column that is no facts field is passed on as written, and not used.
+            let (fact, unused) = match column {
+                Column::Extra(name) => {
+                    let hint = self
+                        .unknown_columns()
+                        .into_iter()
+                        .find(|(h, _)| h == name)
+                        .and_then(|(_, hint)| hint)
+                        .map(|h| format!("; did you mean `{h}`?"))
+                        .unwrap_or_default();
+                    (name.clone(), format!(", which is not a facts field{hint}"))
+                }
+                _ => (fact, String::new()),
+            };
+            return Some(format!(
+                "column {} `{}` and column {} `{}` both give `{fact}`{unused}, so one would be \
+                 lost; remove one of them or merge their cells into one column",
+                j + 1,
+                self.headers[j],
+                i + 1,
+                self.headers[i],
+            ));
+        }
+        None
+    }
 }
 
 /// The delimiter of a CSV file, from its header line: a comma unless the header has no comma
@@ -259,7 +303,17 @@ pub fn read(text: &str) -> Vec<Record> {
     if layout.is_empty() {
         return Vec::new();
     }
-    read_block(&layout, &text[header_end..], 2)
+    let records = read_block(&layout, &text[header_end..], 2);
+    match layout.repeated_column() {
+        None => records,
+        Some(message) => records
+            .into_iter()
+            .map(|r| Record {
+                line: r.line,
+                value: Err(RecordError::new("read", r.line, None, message.clone())),
+            })
+            .collect(),
+    }
 }
 
 /// Reads the rows of `text`, which starts on line `first_line` of its file, with `layout`.

@@ -155,6 +155,9 @@ impl Input {
         match format {
             Format::Xlsx => {
                 let (records, layout) = super::xlsx::read(input.path(), mapping)?;
+                if let Some(problem) = layout.repeated_column() {
+                    return Err(format!("the header row of `{path}`: {problem}"));
+                }
                 input.layout = Some(layout);
                 input.source = Source::Memory(records);
             }
@@ -175,7 +178,11 @@ impl Input {
                 let header = decode(strip_bom(&header), encoding).map_err(|_| {
                     format!("the header line of `{path}` is not UTF-8 text; {UTF8_FIX}")
                 })?;
-                input.layout = Some(Layout::from_header(&header, mapping));
+                let layout = Layout::from_header(&header, mapping);
+                if let Some(problem) = layout.repeated_column() {
+                    return Err(format!("the header line of `{path}`: {problem}"));
+                }
+                input.layout = Some(layout);
             }
             Format::Jsonl => {}
         }
