@@ -317,6 +317,39 @@ fn xlsx_output_has_the_csv_rows() {
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect();
     assert_eq!(rows, csv_rows);
+    // The README (--format xlsx): the line, the plan's counts and the maximum fine are numbers,
+    // so that the sheet sorts and sums them; every row of the fixture has a plan.
+    let header: Vec<String> = range
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    for column in [
+        "line",
+        "plan.actions",
+        "plan.now",
+        "plan.next",
+        "plan.later",
+    ] {
+        let col = header.iter().position(|h| h == column).unwrap();
+        assert!(
+            range
+                .rows()
+                .skip(1)
+                .all(|r| matches!(r[col], calamine::Data::Float(_))),
+            "{column}"
+        );
+    }
+    let fine = header
+        .iter()
+        .position(|h| h == "nis2.max_fine_eur")
+        .unwrap();
+    assert!(range
+        .rows()
+        .skip(1)
+        .all(|r| matches!(r[fine], calamine::Data::Float(_) | calamine::Data::Empty)));
     // --format xlsx without --out is a usage error: a workbook is not for a terminal.
     let o = run(&["assess", "fixtures/portfolio.csv", "--format", "xlsx"]);
     assert_eq!(o.status.code(), Some(2));
@@ -511,7 +544,7 @@ fn empty_input_impossible_dates_and_empty_shards() {
         .collect();
     assert!(outs
         .iter()
-        .all(|o| o.starts_with("id,line,nis2.classification")));
+        .all(|o| o.starts_with("id,name,line,nis2.classification")));
     assert_eq!(outs.iter().map(|o| o.lines().count()).sum::<usize>(), 3);
     assert_eq!(
         run(&["assess", &one, "--shard", "2/2"]).status.code(),
