@@ -209,8 +209,9 @@ impl State<'_> {
             .into_par_iter()
             .enumerate()
             .filter(|(i, _)| shard.is_none_or(|s| scan.shard_of(base + i, s.count) == s.index))
-            .map(|(i, item)| {
+            .map(|(i, mut item)| {
                 let line = item.line;
+                let salvaged = std::mem::take(&mut item.salvaged);
                 let text = |v: &serde_json::Value, key| v.get(key)?.as_str().map(String::from);
                 let (id, name, facts, warnings) = match item.into_value() {
                     Ok(v) => (
@@ -219,7 +220,7 @@ impl State<'_> {
                         validator.validate(&v, line, vocabulary),
                         validator.likely_typos(&v),
                     ),
-                    Err(e) => (None, None, Err(vec![e]), Vec::new()),
+                    Err(e) => (salvaged.id, salvaged.name, Err(vec![e]), Vec::new()),
                 };
                 Validated {
                     ordinal: base + i,

@@ -486,6 +486,10 @@ fn non_utf8_rows_fail_alone_and_windows_1252_is_read_when_asked() {
     assert_eq!(got.len(), 3);
     assert_eq!(got[0]["nis2"]["classification"], "essential");
     assert_eq!(got[1]["errors"][0]["line"], 3);
+    // The id cell is plain ASCII, so the error record still names the organisation; the name
+    // cell is the one that is not UTF-8, so it is left out rather than garbled.
+    assert_eq!(got[1]["id"], "w2");
+    assert!(got[1].get("name").is_none());
     assert!(got[1]["errors"][0]["message"]
         .as_str()
         .unwrap()

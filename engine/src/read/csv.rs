@@ -251,6 +251,32 @@ impl Layout {
         }
         None
     }
+
+    /// The id and name of a row that cannot be read whole (a line that is not UTF-8 text),
+    /// each when its own cell is valid UTF-8, so that the error record still names its
+    /// organisation.
+    pub fn salvage(&self, row: &[u8]) -> super::stream::Salvaged {
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(self.delimiter)
+            .from_reader(row);
+        let mut record = ::csv::ByteRecord::new();
+        if !matches!(reader.read_byte_record(&mut record), Ok(true)) {
+            return super::stream::Salvaged::default();
+        }
+        let cell = |fact: &str| {
+            let i = self.columns.iter().position(
+                |c| matches!(c, Column::Field { path, .. } if path.len() == 1 && path[0] == fact),
+            )?;
+            let text = std::str::from_utf8(record.get(i)?).ok()?.trim();
+            (!text.is_empty()).then(|| text.to_string())
+        };
+        super::stream::Salvaged {
+            id: cell("id"),
+            name: cell("name"),
+        }
+    }
 }
 
 /// The delimiter of a CSV file, from its header line: a comma unless the header has no comma

@@ -39,6 +39,16 @@ pub enum Body {
 pub struct Item {
     pub line: usize,
     pub body: Result<Body, RecordError>,
+    /// For a record that could not be read: what could be, so that its error record still
+    /// names the organisation.
+    pub salvaged: Salvaged,
+}
+
+/// The id and name of a record that could not be read whole, when their cells could be.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Salvaged {
+    pub id: Option<String>,
+    pub name: Option<String>,
 }
 
 impl Item {
@@ -64,7 +74,10 @@ impl Item {
                 linked_enterprises: v.get("linked_enterprises").cloned(),
             }
             .into_head(),
-            Err(_) => Head::default(),
+            Err(_) => Head {
+                id: self.salvaged.id.clone(),
+                ..Head::default()
+            },
         }
     }
 }
@@ -297,6 +310,7 @@ impl Chunks for MemoryChunks<'_> {
             .map(|r| Item {
                 line: r.line,
                 body: r.value.clone().map(Body::Value),
+                salvaged: Salvaged::default(),
             })
             .collect();
         self.next = end;
@@ -368,6 +382,7 @@ impl Chunks for JsonlChunks {
                     chunk.push(Item {
                         line: self.line,
                         body: Err(RecordError::new("read", self.line, None, e.to_string())),
+                        salvaged: Salvaged::default(),
                     });
                     break;
                 }
@@ -389,6 +404,7 @@ impl Chunks for JsonlChunks {
             chunk.push(Item {
                 line: self.line,
                 body,
+                salvaged: Salvaged::default(),
             });
         }
         chunk
@@ -446,6 +462,7 @@ impl CsvChunks {
                     chunk.push(Item {
                         line: self.line,
                         body: Err(RecordError::new("read", self.line, None, e.to_string())),
+                        salvaged: Salvaged::default(),
                     });
                     break;
                 }
@@ -458,6 +475,7 @@ impl CsvChunks {
                     chunk.push(Item {
                         line: self.line,
                         body: Err(not_utf8(self.line, &self.buf)),
+                        salvaged: self.layout.salvage(&self.buf),
                     });
                     self.line += 1;
                     lines += 1;
@@ -495,6 +513,7 @@ fn flush(layout: &Layout, block: &mut String, first_line: usize, chunk: &mut Vec
         chunk.push(Item {
             line: r.line,
             body: r.value.map(Body::Value),
+            salvaged: Salvaged::default(),
         });
     }
     block.clear();
