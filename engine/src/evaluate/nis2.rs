@@ -23,6 +23,7 @@ use crate::pack::manifest::Parameter;
 use crate::pack::Pack;
 use rhai::{Dynamic, Engine, ImmutableString};
 use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
 
 /// Facts the host prepares for the pack's decisions; `pack.json` names them in `arguments`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -156,12 +157,51 @@ fn load_nace(pack: &Pack, vocabulary: &Vocabulary) -> Result<crate::nace::NaceTa
 }
 
 /// The strings passed to scripts, made once per worker thread so that a call neither allocates
-/// them nor shares their reference counts with other threads.
+/// them nor shares their reference counts with other threads; and the NACE notes this worker
+/// has written, as most records of a portfolio repeat a few codes.
 pub struct Strings {
     type_names: Vec<ImmutableString>,
     annexes: Vec<ImmutableString>,
     size_names: [ImmutableString; 4],
     designation_names: [ImmutableString; 3],
+    nace_notes: std::cell::RefCell<HashMap<String, Option<String>>>,
+}
+
+/// NACE notes a worker keeps before it starts over.
+const NACE_NOTES_CAPACITY: usize = 4_096;
+
+impl Strings {
+    /// [`crate::nace::note`], remembered per codes and declared types (a pure function of them).
+    fn nace_note(&self, table: &crate::nace::NaceTable, facts: &Facts) -> Option<String> {
+        let codes = facts.nace_codes.as_deref()?;
+        let declared: Option<Vec<String>> = facts
+            .activities
+            .as_ref()
+            .map(|list| list.iter().map(|a| a.entity_type.clone()).collect());
+        let mut key = String::with_capacity(64);
+        for c in codes {
+            key.push_str(c);
+            key.push('\u{1f}');
+        }
+        key.push('\u{1e}');
+        for t in declared.iter().flatten() {
+            key.push_str(t);
+            key.push('\u{1f}');
+        }
+        if declared.is_none() {
+            key.push('\u{1d}');
+        }
+        let mut memo = self.nace_notes.borrow_mut();
+        if let Some(note) = memo.get(&key) {
+            return note.clone();
+        }
+        let note = crate::nace::note(table, codes, declared.as_deref());
+        if memo.len() >= NACE_NOTES_CAPACITY {
+            memo.clear();
+        }
+        memo.insert(key, note.clone());
+        note
+    }
 }
 
 impl Nis2Pack {
@@ -364,6 +404,7 @@ impl Nis2Pack {
                 .collect(),
             size_names: SizeClass::ALL.map(|c| fresh(c.as_str())),
             designation_names: ["", "essential", "important"].map(fresh),
+            nace_notes: Default::default(),
         }
     }
 
@@ -850,14 +891,8 @@ pub fn evaluate(
         ));
     }
 
-    if let Some(codes) = &facts.nace_codes {
-        let declared: Option<Vec<String>> = facts
-            .activities
-            .as_ref()
-            .map(|list| list.iter().map(|a| a.entity_type.clone()).collect());
-        if let Some(note) = crate::nace::note(&pack.nace, codes, declared.as_deref()) {
-            notes.push(note);
-        }
+    if let Some(note) = strings.nace_note(&pack.nace, facts) {
+        notes.push(note);
     }
 
     let supplier_exposure = supplier_exposure(
@@ -973,61 +1008,70 @@ const NAMED: usize = 12;
 fn size_says(pack: &Nis2Pack, counted: Option<&Aggregate>, sizing: &Sizing) -> String {
     let mut says = pack.sizes.explain(&sizing.figures, sizing.range);
     if let Some(period) = &sizing.period {
-        says = format!("{says}; {} ({})", period.says, period.cites);
+        let _ = write!(says, "; {} ({})", period.says, period.cites);
     }
     let Some(a) = counted else {
         return says;
     };
-    let mut parts: Vec<String> = a
-        .parts()
-        .take(NAMED)
-        .map(|p| {
-            let via = p
-                .via
-                .as_ref()
-                .map(|v| format!(" of `{v}`"))
-                .unwrap_or_default();
-            match p.relation {
-                Relation::Own => format!("own {}", describe(&p.figures)),
-                Relation::Linked => format!(
-                    "linked `{}`{via} in full: {}",
-                    p.enterprise,
-                    describe(&p.figures)
-                ),
-                Relation::Partner => format!(
-                    "partner `{}`{via} at {} %: {}",
-                    p.enterprise,
-                    p.share_pct,
-                    describe(&p.figures)
-                ),
+    let mut out = String::with_capacity(says.len() + 120 * a.count().min(NAMED));
+    out.push_str("with linked and partner enterprises (");
+    for (i, p) in a.parts().take(NAMED).enumerate() {
+        if i > 0 {
+            out.push_str("; ");
+        }
+        let via = |out: &mut String| {
+            if let Some(v) = &p.via {
+                let _ = write!(out, " of `{v}`");
             }
-        })
-        .collect();
-    if a.count() > NAMED {
-        parts.push(format!(
-            "and {} more listed under `size.aggregation`",
-            a.count() - NAMED
-        ));
+        };
+        match p.relation {
+            Relation::Own => out.push_str("own "),
+            Relation::Linked => {
+                let _ = write!(out, "linked `{}`", p.enterprise);
+                via(&mut out);
+                out.push_str(" in full: ");
+            }
+            Relation::Partner => {
+                let _ = write!(out, "partner `{}`", p.enterprise);
+                via(&mut out);
+                let _ = write!(out, " at {} %: ", p.share_pct);
+            }
+        }
+        describe(&mut out, &p.figures);
     }
-    format!(
-        "with linked and partner enterprises ({}), {says}",
-        parts.join("; ")
-    )
+    if a.count() > NAMED {
+        let _ = write!(
+            out,
+            "; and {} more listed under `size.aggregation`",
+            a.count() - NAMED
+        );
+    }
+    out.push_str("), ");
+    out.push_str(&says);
+    out
 }
 
-fn describe(f: &Figures) -> String {
-    let eur = |v: Option<f64>| {
-        v.map(|v| format!("EUR {}", super::size::money(v)))
-            .unwrap_or("unknown".into())
-    };
-    format!(
-        "{} AWU, turnover {}, balance sheet {}",
-        f.employees
-            .map(|e| e.to_string())
-            .unwrap_or("unknown".into()),
-        eur(f.annual_turnover_eur),
-        eur(f.balance_sheet_eur)
-    )
+/// `12 AWU, turnover EUR 1,000,000, balance sheet unknown`, appended to `out`.
+fn describe(out: &mut String, f: &Figures) {
+    match f.employees {
+        Some(e) => {
+            let _ = write!(out, "{e} AWU");
+        }
+        None => out.push_str("unknown AWU"),
+    }
+    for (what, v) in [
+        (", turnover ", f.annual_turnover_eur),
+        (", balance sheet ", f.balance_sheet_eur),
+    ] {
+        out.push_str(what);
+        match v {
+            Some(v) => {
+                out.push_str("EUR ");
+                super::size::push_money(out, v);
+            }
+            None => out.push_str("unknown"),
+        }
+    }
 }
 
 /// NIS2 recital 16: the result on the entity's own figures, when the pack applies the

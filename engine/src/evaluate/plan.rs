@@ -82,8 +82,10 @@ pub struct PlanPack {
     iso27001: Bits,
     /// Per SOC 2 category, in the order of [`CATEGORIES`].
     soc2_by_category: Vec<Bits>,
-    /// Requirement index → (cites, says) for requirements ranked first at the same deadline.
-    first: HashMap<usize, (u8, String, String)>,
+    /// Per control of the catalogue: its place in the `first` list with the words of the
+    /// action's reason (`; first at that date: … (cites)`), for controls ranked first at the same
+    /// deadline.
+    first: Vec<Option<(u8, String)>>,
     phases: Phases,
     capacity: Capacity,
     iso27001_demand_months: u32,
@@ -125,7 +127,7 @@ impl PlanPack {
             }
             obligation_requirements.insert(obligation.clone(), bits);
         }
-        let mut first = HashMap::new();
+        let mut first = vec![None; catalogue.controls.len()];
         for (position, u) in f.first.iter().enumerate() {
             let control = catalogue
                 .control_index
@@ -139,7 +141,10 @@ impl PlanPack {
                 })?;
             let position = u8::try_from(position)
                 .map_err(|_| table_error("`first` lists more than 255 controls".into()))?;
-            first.insert(control, (position, u.cites.clone(), u.says.clone()));
+            first[control] = Some((
+                position,
+                format!("; first at that date: {} ({})", u.says, u.cites),
+            ));
         }
         let param = |name: &str| {
             plan.manifest
@@ -651,7 +656,7 @@ pub fn evaluate(
         gaps.push(RankKey {
             basis,
             deadline,
-            first: pack.first.get(&c).map_or(u8::MAX, |f| f.0),
+            first: pack.first[c].as_ref().map_or(u8::MAX, |f| f.0),
             serves: std::cmp::Reverse(served.and_count(&all)),
             gap: std::cmp::Reverse(control.target_maturity - levels[c]),
             effort: control.effort,
@@ -739,11 +744,9 @@ pub fn evaluate(
                 .and_iter(&all)
                 .map(|r| catalogue.requirements[r].id.clone())
                 .collect();
-            let urgent = pack
-                .first
-                .get(&g.control)
-                .map(|(_, cites, says)| format!("; first at that date: {says} ({cites})"))
-                .unwrap_or_default();
+            let urgent = pack.first[g.control]
+                .as_ref()
+                .map_or("", |(_, words)| words.as_str());
             let (due, serving) = frameworks_of(served, g);
             let moved = if moved {
                 "; later than its deadline: earlier phases are full"

@@ -12,6 +12,7 @@
 use crate::error::PackError;
 use crate::facts::Figures;
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -88,6 +89,10 @@ type FigureField = fn(&mut Figures) -> &mut Option<f64>;
 pub struct SizeTable {
     classes: Vec<Ceiling>,
     above: Above,
+    /// Why a class applies, in words, per class in the order of [`SizeClass::ALL`]: written
+    /// once when the table is read, as every assessment repeats it.
+    #[serde(skip)]
+    reasons: [String; 4],
 }
 
 /// The classes an enterprise may be in, given what is known of its figures.
@@ -117,6 +122,8 @@ impl SizeTable {
             line: 0,
             message: e.to_string(),
         })?;
+        let mut table = table;
+        table.reasons = SizeClass::ALL.map(|class| table.reason(class));
         Ok(table)
     }
 
@@ -280,12 +287,30 @@ impl SizeTable {
 
     /// One sentence saying why the figures give this class, naming the ceilings that decide.
     pub fn explain(&self, figures: &Figures, range: SizeRange) -> String {
-        let shown = describe(figures);
+        let mut out = String::with_capacity(160);
+        describe(&mut out, figures);
         let Some(class) = range.known() else {
-            let classes: Vec<&str> = range.classes().map(SizeClass::as_str).collect();
-            return format!("{shown}: could be {}", classes.join(" or "));
+            out.push_str(": could be ");
+            for (i, c) in range.classes().enumerate() {
+                if i > 0 {
+                    out.push_str(" or ");
+                }
+                out.push_str(c.as_str());
+            }
+            return out;
         };
-        let reason = match self.classes.iter().find(|c| c.class == class) {
+        let _ = write!(
+            out,
+            ": {} ({})",
+            class.as_str(),
+            self.reasons[class as usize]
+        );
+        out
+    }
+
+    /// The ceilings that put an enterprise in `class`, in words.
+    fn reason(&self, class: SizeClass) -> String {
+        match self.classes.iter().find(|c| c.class == class) {
             Some(c) => format!(
                 "fewer than {} AWU and turnover not exceeding EUR {} or balance sheet not \
                  exceeding EUR {}",
@@ -302,39 +327,83 @@ impl SizeTable {
                 ),
                 None => String::new(),
             },
-        };
-        format!("{shown}: {} ({reason})", class.as_str())
+        }
     }
 }
 
-fn describe(figures: &Figures) -> String {
-    let part = |v: Option<f64>, what: &str, eur: bool| match v {
-        Some(v) if eur => format!("{what} EUR {}", money(v)),
-        Some(v) => format!("{v} AWU"),
-        None => format!("{what} unknown"),
-    };
-    format!(
-        "{}, {}, {}",
-        part(figures.employees, "headcount", false),
-        part(figures.annual_turnover_eur, "turnover", true),
-        part(figures.balance_sheet_eur, "balance sheet", true)
-    )
+/// `headcount 12 AWU, turnover EUR 1,000,000, balance sheet unknown`, appended to `out`.
+fn describe(out: &mut String, figures: &Figures) {
+    let parts = [
+        (figures.employees, "headcount", false),
+        (figures.annual_turnover_eur, "turnover", true),
+        (figures.balance_sheet_eur, "balance sheet", true),
+    ];
+    for (i, (value, what, eur)) in parts.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        match value {
+            Some(v) if eur => {
+                let _ = write!(out, "{what} EUR ");
+                push_money(out, v);
+            }
+            Some(v) => {
+                let _ = write!(out, "{v} AWU");
+            }
+            None => {
+                let _ = write!(out, "{what} unknown");
+            }
+        }
+    }
 }
 
 /// Euros with thousands separators, whole euros.
 pub fn money(v: f64) -> String {
-    let whole = v.round() as i64;
-    let digits = whole.abs().to_string();
     let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+    push_money(&mut out, v);
+    out
+}
+
+/// Euros with thousands separators, whole euros, appended to `out`.
+pub fn push_money(out: &mut String, v: f64) {
+    let whole = v.round() as i64;
+    if whole < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut n = whole.unsigned_abs();
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        n /= 10;
+        len += 1;
+        if n == 0 {
+            break;
+        }
+    }
+    // `digits` holds the number units first; `i` counts positions from the units.
+    for i in (0..len).rev() {
+        out.push(char::from(digits[i]));
+        if i > 0 && i % 3 == 0 {
             out.push(',');
         }
-        out.push(ch);
     }
-    if whole < 0 {
-        format!("-{out}")
-    } else {
-        out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::money;
+
+    /// Whole euros with a comma every three digits, as the grounds print them (e.g. the
+    /// EUR 50,000,000 turnover ceiling of Annex Art. 2(1)).
+    #[test]
+    fn money_groups_thousands() {
+        assert_eq!(money(0.0), "0");
+        assert_eq!(money(999.0), "999");
+        assert_eq!(money(1_000.0), "1,000");
+        assert_eq!(money(50_000_000.0), "50,000,000");
+        assert_eq!(money(43_566_454.05), "43,566,454");
+        assert_eq!(money(999.5), "1,000");
+        assert_eq!(money(-1_234.0), "-1,234");
     }
 }
