@@ -7,6 +7,9 @@ use serde::Serialize;
 pub struct Assessment {
     /// The record's id; null only when the record could not be read far enough to find one.
     pub id: Option<String>,
+    /// The organisation's name from its facts; for an error record, when it could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Line of the record in its source.
     pub line: usize,
     pub packs: std::sync::Arc<Vec<PackRef>>,

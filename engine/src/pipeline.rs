@@ -121,8 +121,10 @@ pub enum Stop {
 struct Validated {
     ordinal: usize,
     line: usize,
-    /// The id, when one could be read, so that even an error record names its organisation.
+    /// The id and name, when they could be read, so that even an error record names its
+    /// organisation.
     id: Option<String>,
+    name: Option<String>,
     facts: Result<Facts, Vec<RecordError>>,
     warnings: Vec<String>,
     /// Set when another record before it has the same id.
@@ -238,20 +240,24 @@ impl State<'_> {
             .into_par_iter()
             .enumerate()
             .filter(|(i, _)| shard.is_none_or(|s| scan.shard_of(base + i, s.count) == s.index))
-            .map(|(i, item)| {
+            .map(|(i, mut item)| {
                 let line = item.line;
-                let (id, facts, warnings) = match item.into_value() {
+                let salvaged = std::mem::take(&mut item.salvaged);
+                let text = |v: &serde_json::Value, key| v.get(key)?.as_str().map(String::from);
+                let (id, name, facts, warnings) = match item.into_value() {
                     Ok(v) => (
-                        v.get("id").and_then(|v| v.as_str()).map(String::from),
+                        text(&v, "id"),
+                        text(&v, "name"),
                         validator.validate(&v, line, vocabulary),
                         validator.likely_typos(&v),
                     ),
-                    Err(e) => (None, Err(vec![e]), Vec::new()),
+                    Err(e) => (salvaged.id, salvaged.name, Err(vec![e]), Vec::new()),
                 };
                 Validated {
                     ordinal: base + i,
                     line,
                     id,
+                    name,
                     facts,
                     warnings,
                     duplicate: None,
@@ -363,6 +369,7 @@ impl State<'_> {
             (Ok(f), None) => evaluator.assess(f, v.line, self.aggregates.get(&v.ordinal), as_of),
             (_, errors) => Assessment {
                 id: v.id,
+                name: v.name,
                 line: v.line,
                 packs: evaluator.pack_refs(),
                 as_of: as_of.to_string(),

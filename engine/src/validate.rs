@@ -111,6 +111,25 @@ impl Validator {
                         "the schema requires it"
                     }
                 ),
+                jsonschema::error::ValidationErrorKind::Type {
+                    kind: jsonschema::error::TypeKind::Single(jsonschema::JsonType::Number),
+                } => match e
+                    .instance()
+                    .as_str()
+                    .and_then(crate::read::number::ambiguous)
+                {
+                    Some(a) => format!(
+                        "{subject}: `{}` could be {} or {}, so it was not guessed; write {} for \
+                         the whole number, or {} for the fraction ({})",
+                        e.instance().as_str().unwrap_or_default(),
+                        a.whole,
+                        a.fraction,
+                        a.whole,
+                        a.fraction_there,
+                        a.there
+                    ),
+                    None => format!("{subject}: {e}"),
+                },
                 _ => format!("{subject}: {e}"),
             };
             errors.push(RecordError::new("schema", line, field, message));

@@ -58,12 +58,14 @@ enum Sink<W: Write> {
     Xlsx(W, Box<rust_xlsxwriter::Workbook>),
 }
 
-const CSV_HEADER: [&str; 21] = [
+const CSV_HEADER: [&str; 23] = [
     "id",
+    "name",
     "line",
     "nis2.classification",
     "nis2.size.class",
     "nis2.size.basis",
+    "nis2.size.own_class",
     "nis2.jurisdiction",
     "nis2.missing",
     "nis2.grounds",
@@ -80,6 +82,16 @@ const CSV_HEADER: [&str; 21] = [
     "plan.later",
     "plan.first_actions",
     "errors",
+];
+
+/// The columns that hold numbers: a workbook gets them as numbers, so that it can sort and sum.
+const NUMBER_COLUMNS: [&str; 6] = [
+    "line",
+    "nis2.max_fine_eur",
+    "plan.actions",
+    "plan.now",
+    "plan.next",
+    "plan.later",
 ];
 
 impl<W: Write> Writer<W> {
@@ -217,10 +229,10 @@ fn xlsx_row(
                 "an XLSX sheet holds at most 1,048,576 rows; write csv or jsonl for this portfolio",
             )
         })?;
-    for (col, cell) in cells.iter().enumerate() {
+    for (col, (cell, header)) in cells.iter().zip(CSV_HEADER).enumerate() {
         let col = col as u16;
-        // `line` and `nis2.max_fine_eur` are numbers, so the sheet can sort and sum them.
-        let number = (col == 1 || CSV_HEADER.get(col as usize) == Some(&"nis2.max_fine_eur"))
+        let number = NUMBER_COLUMNS
+            .contains(&header)
             .then(|| cell.parse::<f64>().ok())
             .flatten();
         match number {
@@ -255,10 +267,12 @@ fn csv_row(a: &Assessment) -> Vec<String> {
     let mut row = match &a.nis2 {
         Some(n) => vec![
             a.id.clone().unwrap_or_default(),
+            a.name.clone().unwrap_or_default(),
             a.line.to_string(),
             n.classification.as_str().into(),
             n.size.class.unwrap_or("").into(),
             n.size.basis.into(),
+            n.size.own_class.unwrap_or("").into(),
             join(&n.jurisdiction),
             join(&n.missing),
             n.grounds
@@ -275,8 +289,12 @@ fn csv_row(a: &Assessment) -> Vec<String> {
             n.max_fine_eur.map(|f| f.to_string()).unwrap_or_default(),
         ],
         None => {
-            let mut row = vec![a.id.clone().unwrap_or_default(), a.line.to_string()];
-            row.extend(std::iter::repeat_n(String::new(), 9));
+            let mut row = vec![
+                a.id.clone().unwrap_or_default(),
+                a.name.clone().unwrap_or_default(),
+                a.line.to_string(),
+            ];
+            row.extend(std::iter::repeat_n(String::new(), 10));
             row
         }
     };

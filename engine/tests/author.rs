@@ -278,7 +278,16 @@ fn check_reports_every_problem_at_once() {
             .replacen("\"jurisdiction\": \"EU\"", "\"jurisdictoin\": \"EU\"", 1)
     });
     let found = findings(&dir);
-    assert!(found.iter().any(|f| f.contains("\"1.0\"")), "{found:#?}");
+    // rules/README.md "Versioning": versions follow semver; the schema's pattern means nothing
+    // to a rule author, the three parts do.
+    assert!(
+        found.iter().any(|f| f.contains(
+            "`1.0` is not a semantic version: versions are MAJOR.MINOR.PATCH, three numbers, \
+             e.g. `1.0.0`"
+        )),
+        "{found:#?}"
+    );
+    assert!(!found.iter().any(|f| f.contains("^(0|")), "{found:#?}");
     assert!(
         found
             .iter()
@@ -400,12 +409,27 @@ fn an_overlay_names_both_packs_and_its_overrides_apply() {
     assert!(plain.pack_refs().iter().all(|p| p.id != "nis2-be"));
     assert_eq!(plain.pack_refs().len() + 1, refs.len());
 
-    let unknown = Evaluator::with_overlays(packs, &["nis2-bel".to_string()])
+    let unknown = Evaluator::with_overlays(packs.clone(), &["nis2-bel".to_string()])
         .err()
         .unwrap();
     assert!(
-        unknown.to_string().contains("did you mean `nis2-be`?"),
+        unknown
+            .to_string()
+            .contains("the only overlay loaded is `nis2-be`"),
         "{unknown}"
+    );
+
+    // An overlay for a member state with none shipped: not `nis2` (a base pack, not an
+    // overlay), but the overlays there are and how to write one (rules/README.md, "Overlays").
+    let france = Evaluator::with_overlays(packs, &["nis2-fr".to_string()])
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(!france.contains("did you mean"), "{france}");
+    assert!(france.contains("`nis2-be`"), "{france}");
+    assert!(
+        france.contains("\"Overlays\" in rules/README.md") && france.contains("--packs"),
+        "{france}"
     );
 }
 

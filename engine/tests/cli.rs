@@ -172,7 +172,7 @@ fn output_formats() {
     ]);
     assert_eq!(code, 0);
     let csv = std::fs::read_to_string(&csv_path).unwrap();
-    assert!(csv.starts_with("id,line,nis2.classification"));
+    assert!(csv.starts_with("id,name,line,nis2.classification"));
     assert_eq!(
         csv.lines().count(),
         fixture("portfolio.csv").lines().count()
@@ -271,4 +271,51 @@ fn an_open_quote_in_the_last_column_loses_only_its_row() {
         .as_str()
         .unwrap()
         .contains("never closed"));
+}
+
+/// The CSV columns as the README ("Input: facts", CSV) lists them: `name` right after `id`,
+/// `nis2.size.own_class` after `nis2.size.basis`. The values are those of
+/// fixtures/group.expected.csv: nh-holding is large with its group, small on its own figures.
+#[test]
+fn csv_rows_name_the_organisation_and_its_own_size_class() {
+    let (code, records, stderr) = assay(&["assess", "fixtures/group.csv", "--as-of", AS_OF]);
+    assert_eq!(code, 0, "{stderr}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args([
+            "assess",
+            "fixtures/group.csv",
+            "--format",
+            "csv",
+            "--as-of",
+            AS_OF,
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let at = |column: &str| header.iter().position(|h| h == column).unwrap();
+    assert_eq!(at("name"), at("id") + 1);
+    assert_eq!(at("nis2.size.own_class"), at("nis2.size.basis") + 1);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let holding = rows.iter().find(|r| &r[0] == "nh-holding").unwrap();
+    let cell = |column: &str| &holding[at(column)];
+    assert_eq!(cell("name"), records[0]["name"].as_str().unwrap());
+    assert_eq!(cell("name"), "Nordhaven Holding N.V."); // fixtures/group.csv, line 2
+    assert_eq!(cell("nis2.size.class"), "large");
+    assert_eq!(cell("nis2.size.basis"), "aggregated");
+    assert_eq!(cell("nis2.size.own_class"), "small");
+}
+
+/// DESIGN.md "Behaviour on bad input": an error record carries the id if known; the name is
+/// read from the same record, so a consultant sees whose record failed.
+#[test]
+fn an_error_record_keeps_the_name_of_its_organisation() {
+    let got = assess(
+        r#"{"id": "e-1", "name": "Acme Ltd", "employees": "many"}"#,
+        assay::read::Format::Jsonl,
+    );
+    assert!(!got[0].errors.is_empty());
+    assert_eq!(got[0].id.as_deref(), Some("e-1"));
+    assert_eq!(got[0].name.as_deref(), Some("Acme Ltd"));
 }

@@ -317,6 +317,39 @@ fn xlsx_output_has_the_csv_rows() {
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect();
     assert_eq!(rows, csv_rows);
+    // The README (--format xlsx): the line, the plan's counts and the maximum fine are numbers,
+    // so that the sheet sorts and sums them; every row of the fixture has a plan.
+    let header: Vec<String> = range
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    for column in [
+        "line",
+        "plan.actions",
+        "plan.now",
+        "plan.next",
+        "plan.later",
+    ] {
+        let col = header.iter().position(|h| h == column).unwrap();
+        assert!(
+            range
+                .rows()
+                .skip(1)
+                .all(|r| matches!(r[col], calamine::Data::Float(_))),
+            "{column}"
+        );
+    }
+    let fine = header
+        .iter()
+        .position(|h| h == "nis2.max_fine_eur")
+        .unwrap();
+    assert!(range
+        .rows()
+        .skip(1)
+        .all(|r| matches!(r[fine], calamine::Data::Float(_) | calamine::Data::Empty)));
     // --format xlsx without --out is a usage error: a workbook is not for a terminal.
     let o = run(&["assess", "fixtures/portfolio.csv", "--format", "xlsx"]);
     assert_eq!(o.status.code(), Some(2));
@@ -371,7 +404,69 @@ fn semicolon_csv_with_padded_headers_and_thousands_separators() {
     );
     let o = run(&["assess", &ambiguous, "--as-of", AS_OF]);
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(records(&o.stdout)[0]["errors"][0]["field"], "/employees");
+    let error = &records(&o.stdout)[0]["errors"][0];
+    assert_eq!(error["field"], "/employees");
+    // The README: "reported on its field so you can write it plainly": the field, the value,
+    // both readings and how to write each.
+    assert_eq!(
+        error["message"],
+        "`employees`: `1.234` could be 1234 or 1.234, so it was not guessed; write 1234 for the \
+         whole number, or 1,234 for the fraction (in a file whose columns are separated by `;`, \
+         where `,` is the decimal mark)"
+    );
+    // `1,234` in a comma-separated file is the other way round.
+    let ambiguous = write(
+        dir.path(),
+        "amb-comma.csv",
+        b"id,established_in,provides_services_in,annual_turnover_eur,activities\n\
+          e1,DE,DE,\"1,234\",machinery_manufacturer\n",
+    );
+    let o = run(&["assess", &ambiguous, "--as-of", AS_OF]);
+    let error = &records(&o.stdout)[0]["errors"][0];
+    assert_eq!(error["field"], "/annual_turnover_eur");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("`annual_turnover_eur`: `1,234` could be 1234 or 1.234")
+            && message.contains("or 1.234 for the fraction"),
+        "{message}"
+    );
+}
+
+/// Two columns that fill the same fact: a row would keep one and lose the other, so the header
+/// is refused, naming both (DESIGN.md "Behaviour on bad input": nothing is dropped silently).
+/// Headers match without regard to case or space (README, "Exports from spreadsheet
+/// programs"), so `Employees ` and `employees` are the same fact too.
+#[test]
+fn two_columns_for_the_same_fact_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (header, says) in [
+        (
+            "id,controls.A.5.1,employees,controls.A.5.1",
+            "column 2 `controls.A.5.1` and column 4 `controls.A.5.1` both give \
+             `controls.A.5.1`, which is not a facts field; did you mean `controls`?",
+        ),
+        (
+            "id,Employees ,employees,name",
+            "column 2 `Employees` and column 3 `employees` both give `employees`, so one",
+        ),
+    ] {
+        let path = write(
+            dir.path(),
+            "twice.csv",
+            format!("{header}\ne1,2,10,3\n").as_bytes(),
+        );
+        let o = run(&["assess", &path, "--as-of", AS_OF]);
+        assert_eq!(o.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains(says), "{stderr}");
+    }
+    // In memory (the library's `assess_text`), every row becomes an error record saying so.
+    let got = assess("id,employees,employees\ne1,10,20\n", Format::Csv);
+    assert_eq!(got.len(), 1);
+    assert!(got[0].errors[0].message.contains("both give `employees`"));
+    // Trailing delimiters leave unnamed columns, which hold nothing to lose.
+    let trailing = write(dir.path(), "trailing.csv", b"id,employees,,\ne1,10,,\n");
+    assert_ne!(run(&["assess", &trailing]).status.code(), Some(2));
 }
 
 /// A Windows-1252 line (as Excel saves "CSV" on Western-European Windows) is an error record
@@ -391,6 +486,10 @@ fn non_utf8_rows_fail_alone_and_windows_1252_is_read_when_asked() {
     assert_eq!(got.len(), 3);
     assert_eq!(got[0]["nis2"]["classification"], "essential");
     assert_eq!(got[1]["errors"][0]["line"], 3);
+    // The id cell is plain ASCII, so the error record still names the organisation; the name
+    // cell is the one that is not UTF-8, so it is left out rather than garbled.
+    assert_eq!(got[1]["id"], "w2");
+    assert!(got[1].get("name").is_none());
     assert!(got[1]["errors"][0]["message"]
         .as_str()
         .unwrap()
@@ -449,7 +548,7 @@ fn empty_input_impossible_dates_and_empty_shards() {
         .collect();
     assert!(outs
         .iter()
-        .all(|o| o.starts_with("id,line,nis2.classification")));
+        .all(|o| o.starts_with("id,name,line,nis2.classification")));
     assert_eq!(outs.iter().map(|o| o.lines().count()).sum::<usize>(), 3);
     assert_eq!(
         run(&["assess", &one, "--shard", "2/2"]).status.code(),

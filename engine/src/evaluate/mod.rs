@@ -179,6 +179,7 @@ impl Evaluator {
         trace::start_record(&facts.id);
         let mut assessment = Assessment {
             id: Some(facts.id.clone()),
+            name: facts.name.clone(),
             line,
             packs: self.pack_refs.clone(),
             as_of: as_of.to_string(),

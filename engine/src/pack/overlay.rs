@@ -47,15 +47,9 @@ pub fn apply(packs: &PackSet, overlays: &[String]) -> Result<Applied, PackError>
     let mut effective = packs.clone();
     let mut applied: Vec<(String, String)> = Vec::new();
     for name in overlays {
-        let overlay = packs.get(name).ok_or_else(|| PackError::Manifest {
-            pack: name.clone(),
-            message: format!(
-                "no overlay with this id is loaded{}",
-                crate::validate::did_you_mean(name, packs.packs.keys().map(String::as_str))
-                    .map(|m| format!("; did you mean `{m}`?"))
-                    .unwrap_or_default()
-            ),
-        })?;
+        let overlay = packs
+            .get(name)
+            .ok_or_else(|| unknown_overlay(packs, name))?;
         if overlay.manifest.depends.is_empty() {
             return Err(PackError::Manifest {
                 pack: name.clone(),
@@ -75,6 +69,30 @@ pub fn apply(packs: &PackSet, overlays: &[String]) -> Result<Applied, PackError>
         packs: effective,
         overlays: applied,
     })
+}
+
+/// `--overlay` named no loaded pack. The message lists the overlays there are rather than the
+/// closest pack id: `nis2-fr` is close to `nis2` and to `nis2-be`, and neither is France's.
+fn unknown_overlay(packs: &PackSet, name: &str) -> PackError {
+    let overlays: Vec<String> = packs
+        .packs
+        .values()
+        .filter(|p| !p.manifest.overrides.is_empty())
+        .map(|p| format!("`{}`", p.manifest.id))
+        .collect();
+    let loaded = match overlays.as_slice() {
+        [] => "no overlay pack is loaded".to_string(),
+        [one] => format!("the only overlay loaded is {one}"),
+        many => format!("the overlays loaded are {}", many.join(", ")),
+    };
+    PackError::Manifest {
+        pack: name.to_string(),
+        message: format!(
+            "no overlay with this id is loaded; {loaded}. To write one, see \"Overlays\" in \
+             rules/README.md: copy `rules/` to a folder, add a pack `{name}` that depends on \
+             its base pack and overrides its parameters, and pass the folder with `--packs`"
+        ),
+    }
 }
 
 /// The outcome of [`apply`].

@@ -65,6 +65,9 @@ pub fn manifest_problems(manifest: &Value) -> Vec<Problem> {
                 jsonschema::error::ValidationErrorKind::FalseSchema => {
                     "this field is not allowed here".to_string()
                 }
+                jsonschema::error::ValidationErrorKind::Pattern { .. } if pointer == "/version" => {
+                    not_a_version(e.instance())
+                }
                 _ if is_choice_value(manifest, &pointer) => format!(
                     "{} is not a member-state choice: write true, false, or null when the \
                      member state's choice is not known",
@@ -90,6 +93,31 @@ pub fn manifest_problems(manifest: &Value) -> Vec<Problem> {
         }
     }
     problems
+}
+
+/// The message for a `version` that the schema's semver pattern refuses: the pattern itself
+/// would mean nothing to a rule author. `1.0` is completed to `1.0.0` in the example.
+fn not_a_version(value: &Value) -> String {
+    let written = value
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or(value.to_string());
+    let numbers: Vec<&str> = written.split('.').collect();
+    let example = if numbers.len() < 3
+        && numbers
+            .iter()
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        let mut parts = numbers.clone();
+        parts.resize(3, "0");
+        parts.join(".")
+    } else {
+        "1.0.0".to_string()
+    };
+    format!(
+        "`{written}` is not a semantic version: versions are MAJOR.MINOR.PATCH, three numbers, \
+         e.g. `{example}` (rules/README.md, \"Versioning\", says which part to raise)"
+    )
 }
 
 /// Whether `pointer` is the default or a per-country value of a choice_by_member_state

@@ -207,6 +207,76 @@ impl Layout {
     pub fn convert(&self, record: &::csv::StringRecord) -> Value {
         convert(&self.columns, record, self.decimal)
     }
+
+    /// Two columns that fill the same fact (`controls.A.5.1` twice, or `Employees` beside
+    /// `employees`): a row would keep the last of them and lose the other without a word, so
+    /// the header is refused.
+    pub fn repeated_column(&self) -> Option<String> {
+        let mut first: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, column) in self.columns.iter().enumerate() {
+            let fact = match column {
+                Column::Field { path, .. } => path.join("."),
+                Column::ListField { list, field, .. } => format!("{list}.{field}"),
+                Column::Activities => "activities".into(),
+                // An unnamed column (a trailing delimiter) holds nothing to lose.
+                Column::Extra(name) if name.is_empty() => continue,
+                Column::Extra(name) => name.to_lowercase(),
+            };
+            let Some(&j) = first.get(&fact) else {
+                first.insert(fact, i);
+                continue;
+            };
+            // A column that is no facts field is passed on as written, and not used.
+            let (fact, unused) = match column {
+                Column::Extra(name) => {
+                    let hint = self
+                        .unknown_columns()
+                        .into_iter()
+                        .find(|(h, _)| h == name)
+                        .and_then(|(_, hint)| hint)
+                        .map(|h| format!("; did you mean `{h}`?"))
+                        .unwrap_or_default();
+                    (name.clone(), format!(", which is not a facts field{hint}"))
+                }
+                _ => (fact, String::new()),
+            };
+            return Some(format!(
+                "column {} `{}` and column {} `{}` both give `{fact}`{unused}, so one would be \
+                 lost; remove one of them or merge their cells into one column",
+                j + 1,
+                self.headers[j],
+                i + 1,
+                self.headers[i],
+            ));
+        }
+        None
+    }
+
+    /// The id and name of a row that cannot be read whole (a line that is not UTF-8 text),
+    /// each when its own cell is valid UTF-8, so that the error record still names its
+    /// organisation.
+    pub fn salvage(&self, row: &[u8]) -> super::stream::Salvaged {
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(self.delimiter)
+            .from_reader(row);
+        let mut record = ::csv::ByteRecord::new();
+        if !matches!(reader.read_byte_record(&mut record), Ok(true)) {
+            return super::stream::Salvaged::default();
+        }
+        let cell = |fact: &str| {
+            let i = self.columns.iter().position(
+                |c| matches!(c, Column::Field { path, .. } if path.len() == 1 && path[0] == fact),
+            )?;
+            let text = std::str::from_utf8(record.get(i)?).ok()?.trim();
+            (!text.is_empty()).then(|| text.to_string())
+        };
+        super::stream::Salvaged {
+            id: cell("id"),
+            name: cell("name"),
+        }
+    }
 }
 
 /// The delimiter of a CSV file, from its header line: a comma unless the header has no comma
@@ -259,7 +329,17 @@ pub fn read(text: &str) -> Vec<Record> {
     if layout.is_empty() {
         return Vec::new();
     }
-    read_block(&layout, &text[header_end..], 2)
+    let records = read_block(&layout, &text[header_end..], 2);
+    match layout.repeated_column() {
+        None => records,
+        Some(message) => records
+            .into_iter()
+            .map(|r| Record {
+                line: r.line,
+                value: Err(RecordError::new("read", r.line, None, message.clone())),
+            })
+            .collect(),
+    }
 }
 
 /// Reads the rows of `text`, which starts on line `first_line` of its file, with `layout`.

@@ -84,6 +84,51 @@ pub fn parse(cell: &str, decimal: Decimal) -> Option<f64> {
     }
 }
 
+/// A cell that [`parse`] leaves as text in some files because its one separator could group
+/// thousands or mark decimals, with what would say each reading plainly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ambiguous {
+    /// `1234`: the separator taken as a thousands mark.
+    pub whole: String,
+    /// `1.234`: the separator taken as the decimal mark.
+    pub fraction: String,
+    /// The fraction in the spelling of the files where the cell is ambiguous: `1.234` is so
+    /// only where `,` is the decimal mark, `1,234` only where `.` is.
+    pub fraction_there: String,
+    /// Where `fraction_there` is the spelling, in words.
+    pub there: &'static str,
+}
+
+/// Whether `cell` is a number that one convention of decimal marks reads and the other leaves
+/// ambiguous: one `.` or `,` with one to three digits before it and exactly three after.
+pub fn ambiguous(cell: &str) -> Option<Ambiguous> {
+    let cell = cell.trim();
+    let digits = cell.trim_start_matches(['-', '+']);
+    let sign = if cell.starts_with('-') { "-" } else { "" };
+    let sep = ['.', ','].into_iter().find(|&s| three_after(digits, s))?;
+    if digits.matches(sep).count() != 1 {
+        return None;
+    }
+    let (integer, fraction) = digits.split_once(sep)?;
+    let (fraction_there, there) = match sep {
+        '.' => (
+            format!("{sign}{integer},{fraction}"),
+            "in a file whose columns are separated by `;`, where `,` is the decimal mark",
+        ),
+        _ => (
+            format!("{sign}{integer}.{fraction}"),
+            "with `.` as the decimal mark, as in a file whose columns are separated by commas, \
+             a workbook or JSON",
+        ),
+    };
+    Some(Ambiguous {
+        whole: format!("{sign}{integer}{fraction}"),
+        fraction: format!("{sign}{integer}.{fraction}"),
+        fraction_there,
+        there,
+    })
+}
+
 /// `1.234.567` with `.` → `1234567`, when every group after the first has three digits.
 fn thousands(digits: &str, sep: char) -> Option<String> {
     groups_of_three(digits, sep).then(|| digits.replace(sep, ""))
@@ -143,5 +188,24 @@ mod tests {
         assert_eq!(parse("12 5", Decimal::Point), None);
         assert_eq!(parse("ten", Decimal::Point), None);
         assert_eq!(parse("", Decimal::Point), None);
+    }
+
+    // The readings follow the module doc: one separator with three digits after it is a
+    // thousands mark or a decimal mark; two separators (`1.234.567`) or a fraction of other
+    // length (`12,5`) are not ambiguous.
+    #[test]
+    fn an_ambiguous_cell_says_both_readings_and_how_to_write_each() {
+        let a = ambiguous("1.234").unwrap();
+        assert_eq!((a.whole.as_str(), a.fraction.as_str()), ("1234", "1.234"));
+        assert_eq!(a.fraction_there, "1,234");
+        let a = ambiguous("-12,500").unwrap();
+        assert_eq!(
+            (a.whole.as_str(), a.fraction.as_str()),
+            ("-12500", "-12.500")
+        );
+        assert_eq!(a.fraction_there, "-12.500");
+        for plain in ["1.234.567", "12,5", "1234", "1,234.5", "ten"] {
+            assert_eq!(ambiguous(plain), None, "{plain}");
+        }
     }
 }

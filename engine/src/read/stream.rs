@@ -39,6 +39,16 @@ pub enum Body {
 pub struct Item {
     pub line: usize,
     pub body: Result<Body, RecordError>,
+    /// For a record that could not be read: what could be, so that its error record still
+    /// names the organisation.
+    pub salvaged: Salvaged,
+}
+
+/// The id and name of a record that could not be read whole, when their cells could be.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Salvaged {
+    pub id: Option<String>,
+    pub name: Option<String>,
 }
 
 impl Item {
@@ -64,7 +74,10 @@ impl Item {
                 linked_enterprises: v.get("linked_enterprises").cloned(),
             }
             .into_head(),
-            Err(_) => Head::default(),
+            Err(_) => Head {
+                id: self.salvaged.id.clone(),
+                ..Head::default()
+            },
         }
     }
 }
@@ -155,6 +168,9 @@ impl Input {
         match format {
             Format::Xlsx => {
                 let (records, layout) = super::xlsx::read(input.path(), mapping)?;
+                if let Some(problem) = layout.repeated_column() {
+                    return Err(format!("the header row of `{path}`: {problem}"));
+                }
                 input.layout = Some(layout);
                 input.source = Source::Memory(records);
             }
@@ -175,7 +191,11 @@ impl Input {
                 let header = decode(strip_bom(&header), encoding).map_err(|_| {
                     format!("the header line of `{path}` is not UTF-8 text; {UTF8_FIX}")
                 })?;
-                input.layout = Some(Layout::from_header(&header, mapping));
+                let layout = Layout::from_header(&header, mapping);
+                if let Some(problem) = layout.repeated_column() {
+                    return Err(format!("the header line of `{path}`: {problem}"));
+                }
+                input.layout = Some(layout);
             }
             Format::Jsonl => {}
         }
@@ -290,6 +310,7 @@ impl Chunks for MemoryChunks<'_> {
             .map(|r| Item {
                 line: r.line,
                 body: r.value.clone().map(Body::Value),
+                salvaged: Salvaged::default(),
             })
             .collect();
         self.next = end;
@@ -361,6 +382,7 @@ impl Chunks for JsonlChunks {
                     chunk.push(Item {
                         line: self.line,
                         body: Err(RecordError::new("read", self.line, None, e.to_string())),
+                        salvaged: Salvaged::default(),
                     });
                     break;
                 }
@@ -382,6 +404,7 @@ impl Chunks for JsonlChunks {
             chunk.push(Item {
                 line: self.line,
                 body,
+                salvaged: Salvaged::default(),
             });
         }
         chunk
@@ -439,6 +462,7 @@ impl CsvChunks {
                     chunk.push(Item {
                         line: self.line,
                         body: Err(RecordError::new("read", self.line, None, e.to_string())),
+                        salvaged: Salvaged::default(),
                     });
                     break;
                 }
@@ -451,6 +475,7 @@ impl CsvChunks {
                     chunk.push(Item {
                         line: self.line,
                         body: Err(not_utf8(self.line, &self.buf)),
+                        salvaged: self.layout.salvage(&self.buf),
                     });
                     self.line += 1;
                     lines += 1;
@@ -488,6 +513,7 @@ fn flush(layout: &Layout, block: &mut String, first_line: usize, chunk: &mut Vec
         chunk.push(Item {
             line: r.line,
             body: r.value.map(Body::Value),
+            salvaged: Salvaged::default(),
         });
     }
     block.clear();
