@@ -28,7 +28,7 @@ const WORKER_STACK: usize = 8 * 1024 * 1024;
 
 /// Records per chunk: enough to keep two cores busy between the sequential steps, few enough
 /// that a chunk in flight (facts, values and assessments) stays within a few megabytes.
-pub const CHUNK: usize = 1024;
+pub const CHUNK: usize = 512;
 
 /// Builds the thread pool for `jobs` workers (0 = one per core).
 pub fn pool(jobs: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
@@ -162,7 +162,7 @@ pub fn run_finished<T: Send>(
     emit: &mut dyn FnMut(Vec<T>) -> std::io::Result<()>,
 ) -> Result<Totals, Stop> {
     let chunk = options.chunk.max(1);
-    let scan = prescan::scan(input, chunk).map_err(Stop::Read)?;
+    let scan = prescan::scan(input, chunk, options.shard.is_some()).map_err(Stop::Read)?;
     let mut state = State {
         scan: &scan,
         cx,

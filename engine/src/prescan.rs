@@ -43,7 +43,8 @@ struct Member {
 pub struct Prescan {
     /// Records read (ordinals run from 0 to `records - 1`, in reading order).
     pub records: usize,
-    /// A hash of each record's id, 0 when it has none.
+    /// A hash of each record's id, 0 when it has none; kept only when the scan was asked for
+    /// shards (8 MB at a million records that an unsharded run does not need).
     id_hashes: Vec<u64>,
     /// Records in a component, sorted by ordinal.
     members: Vec<Member>,
@@ -64,13 +65,13 @@ pub fn stable_hash(text: &str) -> u64 {
     h.max(1)
 }
 
-/// A set of id hashes in 2 MiB: a hash seen before is noted as possibly repeated. False
-/// "repeated" (about one record in 16 at a million) cost only an id kept during the assessing
-/// pass; a real repeat is never missed.
+/// A set of id hashes in 8 MiB, for the ownership pass only: a hash seen before is noted as
+/// possibly repeated. False "repeated" (about one record in 64 at a million) cost only an id
+/// kept during the assessing pass; a real repeat is never missed.
 struct Seen(Vec<u64>);
 
 impl Seen {
-    const BITS: u64 = 1 << 24;
+    const BITS: u64 = 1 << 26;
 
     fn insert(&mut self, h: u64) -> bool {
         let bit = (h ^ (h >> 32)) % Self::BITS;
@@ -81,8 +82,9 @@ impl Seen {
     }
 }
 
-/// Reads `input` once and finds its ownership components.
-pub fn scan(input: &Input, chunk: usize) -> Result<Prescan, String> {
+/// Reads `input` once and finds its ownership components; with `shards`, keeps what
+/// [`Prescan::shard_of`] needs.
+pub fn scan(input: &Input, chunk: usize, shards: bool) -> Result<Prescan, String> {
     let mut items = input.items()?;
     let mut id_hashes: Vec<u64> = Vec::new();
     // Records that name owners or enterprises outside the batch, and (owner hash, owned record).
@@ -189,8 +191,12 @@ pub fn scan(input: &Input, chunk: usize) -> Result<Prescan, String> {
         });
     }
 
+    let records = id_hashes.len();
+    if !shards {
+        id_hashes = Vec::new();
+    }
     Ok(Prescan {
-        records: id_hashes.len(),
+        records,
         id_hashes,
         members,
         components,
@@ -232,7 +238,8 @@ impl Prescan {
         self.repeated.binary_search(&stable_hash(id)).is_ok()
     }
 
-    /// The shard (of `count`) the record at `ordinal` belongs to.
+    /// The shard (of `count`) the record at `ordinal` belongs to; the scan must have been asked
+    /// for shards.
     pub fn shard_of(&self, ordinal: usize, count: usize) -> usize {
         let key = match self.member(ordinal) {
             Some(m) => m.key,
