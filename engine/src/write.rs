@@ -33,7 +33,7 @@ impl OutputFormat {
     pub fn prepare(self, a: Assessment) -> io::Result<Piece> {
         Ok(match self {
             OutputFormat::Jsonl => {
-                let mut line = Vec::with_capacity(4096);
+                let mut line = Vec::with_capacity(8192);
                 serde_json::to_writer(&mut line, &a)?;
                 line.push(b'\n');
                 Piece::Line(line)

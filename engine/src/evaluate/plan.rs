@@ -15,7 +15,7 @@ use crate::assessment::{
 use crate::error::{PackError, RecordError};
 use crate::facts::{Controls, Facts};
 use crate::pack::Pack;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -229,6 +229,21 @@ struct RankKey {
     gap: std::cmp::Reverse<u8>,
     effort: u8,
     control: usize,
+}
+
+impl RankKey {
+    /// The fields in rank order packed into one number that sorts the same way, so that sorting
+    /// a plan's hundred-odd gaps compares integers, not seven fields.
+    fn packed(&self) -> u128 {
+        let days = u128::from(self.deadline.num_days_from_ce().wrapping_sub(i32::MIN) as u32);
+        (self.basis as u128) << 120
+            | days << 88
+            | u128::from(self.first) << 80
+            | (u128::from(u32::MAX) - self.serves.0.min(u32::MAX as usize) as u128) << 48
+            | u128::from(u8::MAX - self.gap.0) << 40
+            | u128::from(self.effort) << 32
+            | self.control.min(u32::MAX as usize) as u128
+    }
 }
 
 /// Maturity of every catalogue control, from the certificate credit and the declared controls.
@@ -663,7 +678,7 @@ pub fn evaluate(
             control: c,
         });
     }
-    gaps.sort_unstable();
+    gaps.sort_unstable_by_key(RankKey::packed);
 
     // Phase: the first one that is on time for the deadline and still has room, in rank order.
     let now = plus(as_of, pack.phases.now);
@@ -809,7 +824,7 @@ pub fn evaluate(
             .map(|a| FrameworkBasis {
                 framework: a.framework,
                 basis: a.basis.as_str(),
-                deadline: a.deadline.format("%Y-%m-%d").to_string(),
+                deadline: a.deadline.to_string(),
                 due: a.due.clone(),
                 says: a.says.clone(),
             })
@@ -818,5 +833,49 @@ pub fn evaluate(
         summary,
         coverage: cov,
         notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Basis, RankKey};
+    use chrono::NaiveDate;
+    use proptest::prelude::*;
+
+    fn key() -> impl Strategy<Value = RankKey> {
+        // Narrow ranges with the extremes, so that two keys often tie on the first fields and
+        // the later ones decide.
+        (
+            0..3u8,
+            prop_oneof![Just(i32::MAX), Just(1), 738_000..738_003i32],
+            prop_oneof![Just(u8::MAX), 0..3u8],
+            prop_oneof![Just(usize::MAX), 0..3usize],
+            0..3u8,
+            1..4u8,
+            prop_oneof![Just(usize::MAX), 0..3usize],
+        )
+            .prop_map(|(b, days, first, serves, gap, effort, control)| RankKey {
+                basis: [Basis::Legal, Basis::Contractual, Basis::Voluntary][usize::from(b)],
+                deadline: if days == i32::MAX {
+                    NaiveDate::MAX
+                } else {
+                    NaiveDate::from_num_days_from_ce_opt(days).unwrap()
+                },
+                first,
+                serves: std::cmp::Reverse(serves),
+                gap: std::cmp::Reverse(gap),
+                effort,
+                control,
+            })
+    }
+
+    proptest! {
+        /// The packed key sorts gaps exactly as the ranking of DESIGN.md "Remediation plan"
+        /// (basis, deadline, first-at-deadline, requirements served, gap, effort), written as
+        /// the field order of `RankKey`, does.
+        #[test]
+        fn packed_key_sorts_as_the_ranking(a in key(), b in key()) {
+            prop_assert_eq!(a.packed().cmp(&b.packed()), a.cmp(&b));
+        }
     }
 }

@@ -282,7 +282,9 @@ pub fn plus(d: NaiveDate, months: u32) -> NaiveDate {
 }
 
 fn iso(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    // chrono writes a date as ISO 8601 `YYYY-MM-DD`, as `%Y-%m-%d` would, without parsing a
+    // format string each time.
+    d.to_string()
 }
 
 /// The latest SOC 2 report declared (by period end).
