@@ -678,7 +678,7 @@ pub fn evaluate(
             control: c,
         });
     }
-    gaps.sort_unstable_by_key(RankKey::packed);
+    gaps.sort_by_cached_key(RankKey::packed);
 
     // Phase: the first one that is on time for the deadline and still has room, in rank order.
     let now = plus(as_of, pack.phases.now);
