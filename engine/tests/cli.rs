@@ -319,3 +319,49 @@ fn an_error_record_keeps_the_name_of_its_organisation() {
     assert_eq!(got[0].id.as_deref(), Some("e-1"));
     assert_eq!(got[0].name.as_deref(), Some("Acme Ltd"));
 }
+
+/// A write that fails mid-batch (a full disk) stops the run with exit code 2 and says why
+/// (DESIGN.md "Behaviour on bad input": 2 for errors that stop the run); a reader that stops
+/// early (`| head`) is not an error. `/dev/full` fails every write with ENOSPC (Linux).
+#[test]
+fn a_full_disk_stops_the_run_with_the_reason() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let (code, _, stderr) = assay(&[
+        "assess",
+        "fixtures/portfolio.csv",
+        "--as-of",
+        AS_OF,
+        "--out",
+        "/dev/full",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("cannot write the output") && stderr.contains("No space left"),
+        "{stderr}"
+    );
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args(["assess", "fixtures/portfolio.csv", "--as-of", AS_OF])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("assay runs");
+    // Read one line, then hang up.
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(first.starts_with("{\"id\""), "{first}");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
