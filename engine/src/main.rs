@@ -418,8 +418,8 @@ mod author {
     }
 }
 
-/// Bytes gathered before each write to the output: a chunk of records is a few megabytes.
-const OUT_BUFFER: usize = 1 << 20;
+/// Bytes gathered before each write to the output.
+const OUT_BUFFER: usize = 256 << 10;
 
 fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     let as_of = as_of(args.run.as_of)?;

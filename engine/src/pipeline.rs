@@ -175,6 +175,8 @@ pub fn run_finished<T: Send>(
         held: HashMap::new(),
         aggregates: HashMap::new(),
         group_errors: HashMap::new(),
+        failed: HashMap::new(),
+        group_warnings: HashMap::new(),
         first_line: HashMap::new(),
         by_last: {
             let mut c: Vec<usize> = (0..scan.components.len()).collect();
@@ -218,6 +220,10 @@ struct State<'a> {
     /// Aggregates and group errors of complete components, by ordinal, until used.
     aggregates: HashMap<usize, Aggregate>,
     group_errors: HashMap<usize, RecordError>,
+    /// Error records of incomplete components, named, by component.
+    failed: HashMap<u32, Vec<String>>,
+    /// The warning each valid member of a component with error records carries, by ordinal.
+    group_warnings: HashMap<usize, String>,
     /// First line of each id that is on more than one record.
     first_line: HashMap<String, usize>,
     /// Components in the order they complete.
@@ -267,7 +273,17 @@ impl State<'_> {
 
         let mut ready_after = 0;
         for v in &mut validated {
-            let Ok(facts) = &v.facts else { continue };
+            let component = scan.component_of(v.ordinal);
+            let named = |v: &Validated| match &v.id {
+                Some(id) => format!("`{id}` (line {})", v.line),
+                None => format!("the record on line {}", v.line),
+            };
+            let Ok(facts) = &v.facts else {
+                if let Some(c) = component {
+                    self.failed.entry(c).or_default().push(named(v));
+                }
+                continue;
+            };
             if scan.maybe_duplicate(&facts.id) {
                 match self.first_line.get(&facts.id) {
                     Some(&earlier) => {
@@ -281,6 +297,10 @@ impl State<'_> {
                                 facts.id
                             ),
                         ));
+                        if let Some(c) = component {
+                            let name = named(v);
+                            self.failed.entry(c).or_default().push(name);
+                        }
                         continue;
                     }
                     None => {
@@ -288,7 +308,7 @@ impl State<'_> {
                     }
                 }
             }
-            if let Some(c) = scan.component_of(v.ordinal) {
+            if let Some(c) = component {
                 self.held
                     .entry(c)
                     .or_default()
@@ -307,9 +327,31 @@ impl State<'_> {
                 break;
             }
             self.next_complete += 1;
+            let failed = self.failed.remove(&(c as u32));
             let Some(records) = self.held.remove(&(c as u32)) else {
                 continue;
             };
+            // A member that is an error record has no figures to count: say so to the others,
+            // whose size may change once it is corrected.
+            if let Some(failed) = failed {
+                let warning = format!(
+                    "{} {} in this ownership group (`owners`) but {} an error record: {} \
+                     figures are not counted, so the group's size and this classification may \
+                     change once {} corrected",
+                    failed.join(", "),
+                    if failed.len() == 1 { "is" } else { "are" },
+                    if failed.len() == 1 { "is" } else { "each is" },
+                    if failed.len() == 1 { "its" } else { "their" },
+                    if failed.len() == 1 {
+                        "it is"
+                    } else {
+                        "they are"
+                    },
+                );
+                for (o, _, _) in &records {
+                    self.group_warnings.insert(*o, warning.clone());
+                }
+            }
             let input: Vec<(usize, &Facts)> = records.iter().map(|(_, l, f)| (*l, f)).collect();
             let (aggregates, errors) = group::aggregate(&input);
             for (k, a) in aggregates {
@@ -346,6 +388,7 @@ impl State<'_> {
             for o in ordinals {
                 self.aggregates.remove(&o);
                 self.group_errors.remove(&o);
+                self.group_warnings.remove(&o);
             }
             let mut out = Vec::with_capacity(finished.len());
             for (t, r) in finished {
@@ -382,6 +425,12 @@ impl State<'_> {
         };
         // The reader's warnings first, then those of the group step.
         assessment.warnings.splice(0..0, v.warnings);
+        if let (Some(w), true) = (
+            self.group_warnings.get(&v.ordinal),
+            assessment.errors.is_empty(),
+        ) {
+            assessment.warnings.push(w.clone());
+        }
         assessment
     }
 }

@@ -865,3 +865,32 @@ fn the_belgian_carve_out_applies_under_belgian_jurisdiction_only() {
         Some("out_of_scope")
     );
 }
+
+/// A subsidiary that is an error record (here an unknown country code) has no figures to count:
+/// its parent is sized without it and says so, as README "Groups" promises ("members whose
+/// figures included such a record get a warning"), instead of a silent stand-alone size. With
+/// the code corrected, the parent counts the 60 % subsidiary in full (Rec. 2003/361/EC Annex
+/// Art. 6(2): linked enterprises at 100 %): 200 + 100 = 300 AWU, large.
+#[test]
+fn an_error_record_in_a_group_is_named_to_the_other_members() {
+    let parent = org("P", Some("electricity_producer"), (200.0, 40e6, 40e6));
+    let mut subsidiary = owned_by(
+        org("S", None, (100.0, 20e6, 20e6)),
+        json!([{ "id": "P", "share_pct": 60 }]),
+    );
+    subsidiary["established_in"] = json!(["UK"]);
+    let out = batch(&[parent.clone(), subsidiary.clone()]);
+    assert!(!out[1].errors.is_empty(), "UK is not an ISO 3166-1 code");
+    assert_eq!(sized_on(&out[0]), (200.0, 40e6, 40e6));
+    let warning = out[0].warnings.join(" ");
+    assert!(
+        warning.contains("`S` (line 2)") && warning.contains("not counted"),
+        "{warning}"
+    );
+
+    subsidiary["established_in"] = json!(["GB"]);
+    let out = batch(&[parent, subsidiary]);
+    assert_eq!(sized_on(&out[0]), (300.0, 60e6, 60e6));
+    assert_eq!(size_class(&out[0]), Some("large"));
+    assert!(out[0].warnings.is_empty(), "{:?}", out[0].warnings);
+}
