@@ -474,7 +474,9 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
             std::io::stdout(),
         )),
     };
-    let mut writer = Writer::new(out, args.format);
+    let mut writer = Writer::new(out, args.format)
+        .dated(&as_of)
+        .map_err(|e| e.to_string())?;
     let cx = Context {
         evaluator: &evaluator,
         validator: &validator,

@@ -112,6 +112,19 @@ impl<W: Write> Writer<W> {
         }
     }
 
+    /// Dates a workbook by the assessment date instead of the clock: XLSX keeps its creation
+    /// time in `docProps/core.xml`, and the same input, packs and date must give the same bytes.
+    /// Other formats carry no date of their own.
+    pub fn dated(mut self, as_of: &str) -> io::Result<Writer<W>> {
+        if let Sink::Xlsx(_, book) = &mut self.sink {
+            let date = rust_xlsxwriter::ExcelDateTime::parse_from_str(as_of)
+                .map_err(|e| io::Error::other(format!("`{as_of}` as a workbook date: {e}")))?;
+            let properties = rust_xlsxwriter::DocProperties::new().set_creation_datetime(&date);
+            book.set_properties(&properties);
+        }
+        Ok(self)
+    }
+
     pub fn write(&mut self, a: &Assessment) -> io::Result<()> {
         match &mut self.sink {
             Sink::Plain(out) if self.format == OutputFormat::Md => {
