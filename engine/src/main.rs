@@ -537,12 +537,7 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     bar.finish();
     let totals = match run {
         Ok(totals) => totals,
-        // A reader that stops early (`| head`) is not an error of ours.
-        Err(Stop::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-            return Ok(ExitCode::SUCCESS)
-        }
-        Err(Stop::Write(e)) => return Err(format!("cannot write the output: {e}")),
-        Err(Stop::Read(e)) => return Err(e),
+        Err(stop) => return stopped(stop),
     };
     if totals.records == 0 {
         return Err(format!(
@@ -588,9 +583,22 @@ fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
              `.shard.json` receipt beside their output, and these parts have none"
         ),
     }
-    let n = assay::shard::merge(parts, &mut sink)?;
+    let n = match assay::shard::merge(parts, &mut sink) {
+        Ok(n) => n,
+        Err(stop) => return stopped(stop),
+    };
     eprintln!("merged {n} assessments from {} shards", parts.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// How a run that stopped ends: a reader that stops early (`| head`) is not an error of ours,
+/// whatever the format.
+fn stopped(stop: Stop) -> Result<ExitCode, String> {
+    match stop {
+        Stop::Write(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Stop::Write(e) => Err(format!("cannot write the output: {e}")),
+        Stop::Read(e) => Err(e),
+    }
 }
 
 fn report(args: ReportArgs) -> Result<ExitCode, String> {

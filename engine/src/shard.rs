@@ -6,6 +6,7 @@
 //! `line`, and each shard writes its records in input order, so [`merge`] only has to take the
 //! smallest line among the shards' next records. Merged shards are byte-identical to one run.
 
+use crate::pipeline::Stop;
 use std::fmt;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -188,20 +189,20 @@ pub fn check_complete(paths: &[PathBuf]) -> Result<bool, String> {
 }
 
 /// Merges shard outputs (JSON Lines) into one, in input order; returns the records written.
-pub fn merge(paths: &[PathBuf], out: &mut dyn Write) -> Result<usize, String> {
+pub fn merge(paths: &[PathBuf], out: &mut dyn Write) -> Result<usize, Stop> {
     let mut first = None;
     let mut parts = Vec::new();
     for path in paths {
-        let reader: Box<dyn BufRead> = Box::new(BufReader::new(
-            std::fs::File::open(path)
-                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?,
-        ));
+        let reader: Box<dyn BufRead> =
+            Box::new(BufReader::new(std::fs::File::open(path).map_err(|e| {
+                Stop::Read(format!("cannot read `{}`: {e}", path.display()))
+            })?));
         let mut part = Part {
             path: path.clone(),
             reader,
             next: None,
         };
-        part.advance(&mut first)?;
+        part.advance(&mut first).map_err(Stop::Read)?;
         parts.push(part);
     }
     let mut written = 0;
@@ -211,11 +212,11 @@ pub fn merge(paths: &[PathBuf], out: &mut dyn Write) -> Result<usize, String> {
             let Some((_, line)) = &p.next else { continue };
             match smallest {
                 Some(s) if parts[s].next.as_ref().is_some_and(|(_, l)| l == line) => {
-                    return Err(format!(
+                    return Err(Stop::Read(format!(
                         "line {line} is in both `{}` and `{}`: these are not shards of one run",
                         display(&parts[s].path),
                         display(&p.path)
-                    ))
+                    )))
                 }
                 Some(s) if parts[s].next.as_ref().is_some_and(|(_, l)| l < line) => {}
                 _ => smallest = Some(i),
@@ -223,18 +224,15 @@ pub fn merge(paths: &[PathBuf], out: &mut dyn Write) -> Result<usize, String> {
         }
         let Some(i) = smallest else { break };
         if let Some((text, _)) = &parts[i].next {
-            out.write_all(text.as_bytes())
-                .map_err(|e| format!("cannot write the output: {e}"))?;
+            out.write_all(text.as_bytes()).map_err(Stop::Write)?;
             if !text.ends_with('\n') {
-                out.write_all(b"\n")
-                    .map_err(|e| format!("cannot write the output: {e}"))?;
+                out.write_all(b"\n").map_err(Stop::Write)?;
             }
         }
         written += 1;
-        parts[i].advance(&mut first)?;
+        parts[i].advance(&mut first).map_err(Stop::Read)?;
     }
-    out.flush()
-        .map_err(|e| format!("cannot write the output: {e}"))?;
+    out.flush().map_err(Stop::Write)?;
     Ok(written)
 }
 

@@ -140,9 +140,10 @@ impl<W: Write> Writer<W> {
             }
             Sink::Csv(w) => {
                 if self.written == 0 {
-                    w.write_record(CSV_HEADER)?;
+                    w.write_record(CSV_HEADER).map_err(csv_error)?;
                 }
-                w.write_record(csv_row(a).into_iter().map(defuse))?;
+                w.write_record(csv_row(a).into_iter().map(defuse))
+                    .map_err(csv_error)?;
             }
             Sink::Xlsx(_, book) => {
                 if self.written == 0 {
@@ -201,7 +202,7 @@ impl<W: Write> Writer<W> {
             Sink::Plain(out) => out,
             Sink::Csv(mut w) => {
                 if self.written == 0 {
-                    w.write_record(CSV_HEADER)?;
+                    w.write_record(CSV_HEADER).map_err(csv_error)?;
                 }
                 w.into_inner().map_err(|e| e.into_error())?
             }
@@ -223,6 +224,16 @@ impl<W: Write> Writer<W> {
         }
         out.flush()?;
         Ok(out)
+    }
+}
+
+/// The csv crate wraps a failed write in its own error, whose conversion to `io::Error` says
+/// `Other`: the kind is kept here so that a reader hanging up (`| head`) is still known as a
+/// closed pipe, as it is for the other formats.
+fn csv_error(e: csv::Error) -> io::Error {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => io::Error::new(io.kind(), e),
+        _ => io::Error::other(e),
     }
 }
 

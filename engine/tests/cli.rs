@@ -342,21 +342,8 @@ fn a_full_disk_stops_the_run_with_the_reason() {
         "{stderr}"
     );
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
-        .args(["assess", "fixtures/portfolio.csv", "--as-of", AS_OF])
-        .current_dir(root())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("assay runs");
-    // Read one line, then hang up.
-    let mut first = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut first,
-    )
-    .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let (first, out) =
+        first_line_then_hang_up(&["assess", "fixtures/portfolio.csv", "--as-of", AS_OF]);
     assert!(first.starts_with("{\"id\""), "{first}");
     assert_eq!(out.status.code(), Some(0));
     assert!(
@@ -364,4 +351,29 @@ fn a_full_disk_stops_the_run_with_the_reason() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Fresh-user finding: `assess --format csv | head -3` said "cannot write the output: Broken
+/// pipe" and exited 2 while JSON Lines was silent with 0. DESIGN.md's exit code 2 is for errors
+/// that stop the run; a reader that has read enough is not one, whatever the format. The
+/// portfolio is larger than the pipe and the output buffer, so the writer meets the hang-up.
+#[test]
+fn a_reader_hanging_up_is_not_an_error_in_any_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let portfolio = dir.path().join("p.jsonl");
+    std::fs::write(&portfolio, assay::gen::portfolio_jsonl(2000, 3)).unwrap();
+    for format in ["csv", "json", "md", "jsonl"] {
+        let (first, out) = first_line_then_hang_up(&[
+            "assess",
+            portfolio.to_str().unwrap(),
+            "--format",
+            format,
+            "--as-of",
+            AS_OF,
+        ]);
+        assert!(!first.is_empty(), "{format}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{format}: {stderr}");
+        assert!(stderr.is_empty(), "{format}: {stderr}");
+    }
 }

@@ -639,6 +639,56 @@ fn readme_workbook_with_own_headers_is_assessed() {
         .contains("C28.11 → `machinery_manufacturer`"));
 }
 
+/// `portfolio` assessed in `n` shards with `--out`, each leaving its receipt; the parts' paths.
+fn sharded(dir: &Path, portfolio: &Path, n: usize, as_of: &str) -> Vec<PathBuf> {
+    (0..n)
+        .map(|k| {
+            let part = dir.join(format!("part-{k}.jsonl"));
+            let o = run(&[
+                "assess",
+                portfolio.to_str().unwrap(),
+                "--as-of",
+                as_of,
+                "--shard",
+                &format!("{k}/{n}"),
+                "--out",
+                part.to_str().unwrap(),
+            ]);
+            assert!(o.status.code() == Some(0) || o.status.code() == Some(1));
+            part
+        })
+        .collect()
+}
+
+/// A generated portfolio of `records` in a temporary folder, assessed in `n` shards.
+fn sharded_portfolio(
+    records: usize,
+    seed: u64,
+    n: usize,
+) -> (tempfile::TempDir, PathBuf, Vec<PathBuf>) {
+    let dir = tempfile::tempdir().unwrap();
+    let portfolio = generated(dir.path(), records, seed);
+    let parts = sharded(dir.path(), &portfolio, n, AS_OF);
+    (dir, portfolio, parts)
+}
+
+/// Fresh-user finding: `assay merge … | head -1` said "cannot write the output: Broken pipe"
+/// with exit 2; as for `assess`, a reader that has read enough is not an error (DESIGN.md: exit
+/// 2 is for errors that stop the run).
+#[test]
+fn merge_to_a_reader_that_hangs_up_is_not_an_error() {
+    let (_dir, _, parts) = sharded_portfolio(600, 26, 2);
+    let (first, out) = first_line_then_hang_up(&[
+        "merge",
+        parts[0].to_str().unwrap(),
+        parts[1].to_str().unwrap(),
+    ]);
+    assert!(first.starts_with("{\"id\""), "{first}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
 /// Fresh-user finding: two workbooks of the same input differed in `docProps/core.xml`, which
 /// held the clock's time. The README (`--as-of`): "the same facts, packs and date give
 /// byte-identical output"; the workbook is dated by --as-of.

@@ -94,3 +94,22 @@ pub fn table(pack: &str, file: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).expect("table is JSON")
 }
+
+/// Runs `assay` with `args`, reads the first line of its output, then hangs up as `| head -1`
+/// does; returns that line and how the run ended.
+pub fn first_line_then_hang_up(args: &[&str]) -> (String, std::process::Output) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args(args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("assay runs");
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    (first, child.wait_with_output().unwrap())
+}
