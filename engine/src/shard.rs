@@ -8,6 +8,7 @@
 
 use crate::pipeline::Stop;
 use std::fmt;
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -57,11 +58,28 @@ struct Stamp {
 struct Part {
     path: PathBuf,
     reader: Box<dyn BufRead>,
-    /// The next record's text and line number.
-    next: Option<(String, usize)>,
+    /// Lines read so far from this file (blank ones too), for messages.
+    lines_read: usize,
+    next: Option<Next>,
+}
+
+/// A part's next record: its text, its portfolio line and its line in the part's file.
+struct Next {
+    text: String,
+    line: usize,
+    file_line: usize,
 }
 
 impl Part {
+    /// "line 1 of `part-2.jsonl` (portfolio line 5)": a part's own line is what an editor
+    /// shows, the portfolio line is what the records and the other parts speak of.
+    fn at(&self, file_line: usize, line: usize) -> String {
+        format!(
+            "line {file_line} of `{}` (portfolio line {line})",
+            self.path.display()
+        )
+    }
+
     fn advance(&mut self, first: &mut Option<Stamp>) -> Result<(), String> {
         let mut text = String::new();
         loop {
@@ -74,23 +92,25 @@ impl Part {
                 self.next = None;
                 return Ok(());
             }
+            self.lines_read += 1;
             if !text.trim().is_empty() {
                 break;
             }
         }
+        let file_line = self.lines_read;
         let stamp: Stamp = serde_json::from_str(&text).map_err(|e| {
             format!(
-                "`{}` is not the JSON Lines output of `assay assess`: {e}",
+                "line {file_line} of `{}` is not the JSON Lines output of `assay assess`: {e}",
                 self.path.display()
             )
         })?;
-        if let Some((_, previous)) = &self.next {
-            if stamp.line <= *previous {
+        if let Some(previous) = &self.next {
+            if stamp.line <= previous.line {
                 return Err(format!(
-                    "`{}` has line {} after line {previous}: a shard's output must be in input \
-                     order, as `assay assess` writes it",
-                    self.path.display(),
-                    stamp.line
+                    "{} comes after portfolio line {}: a shard's output must be in input order, \
+                     as `assay assess` writes it",
+                    self.at(file_line, stamp.line),
+                    previous.line
                 ));
             }
         }
@@ -98,15 +118,18 @@ impl Part {
             None => *first = Some(Stamp { line: 0, ..stamp }),
             Some(f) if f.as_of != stamp.as_of || f.packs != stamp.packs => {
                 return Err(format!(
-                    "`{}` line {}: assessed with other packs or another --as-of than the first \
-                     shard; shards of one run must use the same packs and date",
-                    self.path.display(),
-                    stamp.line
+                    "{}: assessed with other packs or another --as-of than the first shard; \
+                     shards of one run must use the same packs and date",
+                    self.at(file_line, stamp.line)
                 ))
             }
             Some(_) => {}
         }
-        self.next = Some((text, stamp.line));
+        self.next = Some(Next {
+            text,
+            line: stamp.line,
+            file_line,
+        });
         Ok(())
     }
 }
@@ -194,12 +217,13 @@ pub fn merge(paths: &[PathBuf], out: &mut dyn Write) -> Result<usize, Stop> {
     let mut parts = Vec::new();
     for path in paths {
         let reader: Box<dyn BufRead> =
-            Box::new(BufReader::new(std::fs::File::open(path).map_err(|e| {
+            Box::new(BufReader::new(File::open(path).map_err(|e| {
                 Stop::Read(format!("cannot read `{}`: {e}", path.display()))
             })?));
         let mut part = Part {
             path: path.clone(),
             reader,
+            lines_read: 0,
             next: None,
         };
         part.advance(&mut first).map_err(Stop::Read)?;
@@ -209,23 +233,28 @@ pub fn merge(paths: &[PathBuf], out: &mut dyn Write) -> Result<usize, Stop> {
     loop {
         let mut smallest: Option<usize> = None;
         for (i, p) in parts.iter().enumerate() {
-            let Some((_, line)) = &p.next else { continue };
-            match smallest {
-                Some(s) if parts[s].next.as_ref().is_some_and(|(_, l)| l == line) => {
+            let Some(next) = &p.next else { continue };
+            let least = smallest.and_then(|s| parts[s].next.as_ref().map(|n| (s, n)));
+            match least {
+                Some((s, n)) if n.line == next.line => {
                     return Err(Stop::Read(format!(
-                        "line {line} is in both `{}` and `{}`: these are not shards of one run",
+                        "portfolio line {} is in both `{}` (its line {}) and `{}` (its line {}): \
+                         these are not shards of one run",
+                        next.line,
                         display(&parts[s].path),
-                        display(&p.path)
+                        n.file_line,
+                        display(&p.path),
+                        next.file_line
                     )))
                 }
-                Some(s) if parts[s].next.as_ref().is_some_and(|(_, l)| l < line) => {}
+                Some((_, n)) if n.line < next.line => {}
                 _ => smallest = Some(i),
             }
         }
         let Some(i) = smallest else { break };
-        if let Some((text, _)) = &parts[i].next {
-            out.write_all(text.as_bytes()).map_err(Stop::Write)?;
-            if !text.ends_with('\n') {
+        if let Some(next) = &parts[i].next {
+            out.write_all(next.text.as_bytes()).map_err(Stop::Write)?;
+            if !next.text.ends_with('\n') {
                 out.write_all(b"\n").map_err(Stop::Write)?;
             }
         }

@@ -672,6 +672,43 @@ fn sharded_portfolio(
     (dir, portfolio, parts)
 }
 
+fn merge(parts: &[&Path], out: Option<&Path>) -> (Option<i32>, String) {
+    let mut args = vec!["merge".to_string()];
+    args.extend(parts.iter().map(|p| p.display().to_string()));
+    if let Some(out) = out {
+        args.extend(["--out".to_string(), out.display().to_string()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run(&args);
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Fresh-user finding: merge said "`other-2.jsonl` line 5" for the first line of that file,
+/// giving the portfolio line as if it were the file's. A message names both, so the reader can
+/// open the part at the right place.
+#[test]
+fn merge_names_the_line_of_the_part_and_of_the_portfolio() {
+    let (dir, portfolio, parts) = sharded_portfolio(200, 25, 2);
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let later = sharded(&other, &portfolio, 2, "2027-01-04");
+    let first = records(&std::fs::read(&later[1]).unwrap())[0]["line"]
+        .as_u64()
+        .unwrap();
+    assert!(first > 1);
+
+    let (code, stderr) = merge(&[&parts[0], &later[1]], None);
+    assert_eq!(code, Some(2), "{stderr}");
+    let expected = format!(
+        "line 1 of `{}` (portfolio line {first})",
+        later[1].display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+}
+
 /// Fresh-user finding: `assay merge … | head -1` said "cannot write the output: Broken pipe"
 /// with exit 2; as for `assess`, a reader that has read enough is not an error (DESIGN.md: exit
 /// 2 is for errors that stop the run).
