@@ -16,7 +16,7 @@ use assay::validate::Validator;
 use assay::write::{OutputFormat, Piece, Writer};
 use clap::{Parser, Subcommand};
 use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -463,6 +463,13 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         console::column_warnings(layout, mapping.as_ref());
     }
 
+    // The receipt names the input as it was when the run began.
+    let input_sha256 = match (args.shard, &args.out, input.standard_input_sha256()) {
+        (Some(_), Some(_), Some(stdin)) => Some(stdin.to_string()),
+        (Some(_), Some(_), None) => Some(assay::shard::file_sha256(Path::new(&args.file))?),
+        _ => None,
+    };
+
     let out: Box<dyn Write + Send> = match &args.out {
         Some(path) => Box::new(std::io::BufWriter::with_capacity(
             OUT_BUFFER,
@@ -556,8 +563,16 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     }
 
-    if let (Some(shard), Some(path)) = (args.shard, &args.out) {
-        assay::shard::write_receipt(path, shard, totals.records, &as_of)?;
+    if let (Some(shard), Some(path), Some(input_sha256)) = (args.shard, &args.out, input_sha256) {
+        let receipt = assay::shard::Receipt {
+            shard: shard.index,
+            of: shard.count,
+            records: totals.records,
+            assessed: Some(totals.assessed),
+            input_sha256: Some(input_sha256),
+            as_of: as_of.clone(),
+        };
+        assay::shard::write_receipt(path, &receipt)?;
     }
     console::summary(&totals, args.shard);
     Ok(if totals.errors > 0 {
@@ -575,12 +590,13 @@ fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    // Every shard must be here: a retried pod that never wrote its part must not pass unseen.
-    match assay::shard::check_complete(parts)? {
+    // Every shard must be here and whole: a retried pod that never wrote its part, or a part
+    // cut short, must not pass unseen.
+    match assay::shard::check_parts(parts)? {
         true => {}
         false => eprintln!(
-            "warning: cannot check that every shard is here: shards written with --out leave a \
-             `.shard.json` receipt beside their output, and these parts have none"
+            "warning: cannot check that every shard is here and whole: shards written with --out \
+             leave a `.shard.json` receipt beside their output, and these parts have none"
         ),
     }
     let n = match assay::shard::merge(parts, &mut sink) {

@@ -5,11 +5,18 @@
 //! id, and a whole ownership group always goes to one shard. Every assessment carries its input
 //! `line`, and each shard writes its records in input order, so [`merge`] only has to take the
 //! smallest line among the shards' next records. Merged shards are byte-identical to one run.
+//!
+//! A shard written with `--out` leaves a [`Receipt`] beside its output: which shard of how many,
+//! how many assessments it wrote and the SHA-256 of its input. [`check_parts`] holds the parts
+//! to their receipts before anything is merged, so a missing shard, a part cut short and the
+//! shards of an edited copy of the portfolio are refused rather than merged into a plausible
+//! but wrong whole.
 
 use crate::pipeline::Stop;
+use sha2::{Digest, Sha256};
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -134,46 +141,92 @@ impl Part {
     }
 }
 
-/// The receipt a shard leaves beside its output: which shard of how many, and how many records.
+/// The receipt a shard leaves beside its output (`FILE.shard.json`), for [`check_parts`].
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Receipt {
+    /// Which shard, from 0 to `of - 1`.
+    pub shard: usize,
+    pub of: usize,
+    /// Records in the whole input.
+    pub records: usize,
+    /// Assessments this shard wrote: the lines its output must have. Receipts written before
+    /// assay recorded it have none, and are refused.
+    #[serde(default)]
+    pub assessed: Option<usize>,
+    /// SHA-256 over the input's bytes (see [`Fingerprinted`]).
+    #[serde(default)]
+    pub input_sha256: Option<String>,
+    pub as_of: String,
+}
+
 fn receipt_path(output: &Path) -> PathBuf {
     let mut name = output.as_os_str().to_owned();
     name.push(".shard.json");
     PathBuf::from(name)
 }
 
-/// Writes `OUTPUT.shard.json` for `assay merge` to check that no shard is missing.
-pub fn write_receipt(
-    output: &Path,
-    shard: Shard,
-    records: usize,
-    as_of: &str,
-) -> Result<(), String> {
-    let receipt = serde_json::json!({
-        "shard": shard.index, "of": shard.count, "records": records, "as_of": as_of
-    });
+/// Writes `OUTPUT.shard.json` for `assay merge` to check.
+pub fn write_receipt(output: &Path, receipt: &Receipt) -> Result<(), String> {
     let path = receipt_path(output);
-    std::fs::write(&path, format!("{receipt}\n"))
+    let text = serde_json::to_string(receipt).map_err(|e| e.to_string())?;
+    std::fs::write(&path, format!("{text}\n"))
         .map_err(|e| format!("cannot write `{}`: {e}", path.display()))
 }
 
+/// Reads through to another reader and keeps the SHA-256 of what passed: a shard's receipt
+/// names its input by it, so that [`check_parts`] can tell shards of an edited copy apart.
+pub struct Fingerprinted<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Fingerprinted<R> {
+    pub fn new(inner: R) -> Fingerprinted<R> {
+        Fingerprinted {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+
+    pub fn sha256(self) -> String {
+        self.hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+impl<R: Read> Read for Fingerprinted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// The SHA-256 of a file's bytes.
+pub fn file_sha256(path: &Path) -> Result<String, String> {
+    let file = File::open(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let mut reading = Fingerprinted::new(file);
+    std::io::copy(&mut reading, &mut std::io::sink())
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    Ok(reading.sha256())
+}
+
 /// Checks, from the receipts beside the parts, that the parts are every shard of one run, each
-/// once. `Ok(false)` when no part has a receipt (written to standard output), so nothing can be
-/// checked; an error names the missing or repeated shards.
-pub fn check_complete(paths: &[PathBuf]) -> Result<bool, String> {
-    let mut seen: Vec<(usize, usize, PathBuf)> = Vec::new();
+/// once, of one input, and whole: each part has as many lines as its receipt says its shard
+/// wrote, so a part cut short (a copy, a disk that filled, a run killed with an earlier run's
+/// receipt still beside it) is refused. `Ok(false)` when no part has a receipt (written to
+/// standard output), so nothing can be checked; an error names the part and what to do.
+pub fn check_parts(paths: &[PathBuf]) -> Result<bool, String> {
+    let mut seen: Vec<(Receipt, &PathBuf)> = Vec::new();
     let mut without = Vec::new();
     for path in paths {
-        let receipt = receipt_path(path);
-        let Ok(text) = std::fs::read_to_string(&receipt) else {
-            without.push(display(path));
-            continue;
-        };
-        let v: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| format!("`{}` is not a shard receipt: {e}", receipt.display()))?;
-        let (Some(k), Some(n)) = (v["shard"].as_u64(), v["of"].as_u64()) else {
-            return Err(format!("`{}` is not a shard receipt", receipt.display()));
-        };
-        seen.push((k as usize, n as usize, path.clone()));
+        match read_receipt(path)? {
+            Some(receipt) => seen.push((receipt, path)),
+            None => without.push(format!("`{}`", display(path))),
+        }
     }
     if seen.is_empty() {
         return Ok(false);
@@ -185,23 +238,88 @@ pub fn check_complete(paths: &[PathBuf]) -> Result<bool, String> {
             without.join(", ")
         ));
     }
-    let count = seen[0].1;
-    if let Some((_, n, p)) = seen.iter().find(|(_, n, _)| *n != count) {
+    check_one_input(&seen)?;
+    check_every_shard(&seen)?;
+    for (receipt, path) in &seen {
+        let lines = count_lines(path)?;
+        let assessed = receipt.assessed.unwrap_or_default();
+        if lines != assessed {
+            return Err(format!(
+                "`{}` has {lines} lines but its shard {}/{} wrote {assessed} assessments \
+                 (`{}`): the part is cut short or not the output its receipt describes; run \
+                 `assess --shard {}/{}` again for it",
+                display(path),
+                receipt.shard,
+                receipt.of,
+                receipt_path(path).display(),
+                receipt.shard,
+                receipt.of
+            ));
+        }
+    }
+    Ok(true)
+}
+
+/// A part's receipt, `None` when it has none; a receipt without the counts and fingerprint
+/// that merge checks (written by an earlier assay) is refused rather than trusted.
+fn read_receipt(part: &Path) -> Result<Option<Receipt>, String> {
+    let path = receipt_path(part);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read `{}`: {e}", path.display())),
+    };
+    let receipt: Receipt = serde_json::from_str(&text)
+        .map_err(|e| format!("`{}` is not a shard receipt: {e}", path.display()))?;
+    if receipt.assessed.is_none() || receipt.input_sha256.is_none() {
         return Err(format!(
-            "`{}` is a shard of {n}, the others of {count}: these are not shards of one run",
-            display(p)
+            "`{}` does not say how many assessments its shard wrote or which input it read (an \
+             earlier assay wrote it), so `{}` cannot be checked: run `assess --shard {}/{}` \
+             again for it",
+            path.display(),
+            display(part),
+            receipt.shard,
+            receipt.of
+        ));
+    }
+    Ok(Some(receipt))
+}
+
+fn check_one_input(seen: &[(Receipt, &PathBuf)]) -> Result<(), String> {
+    let (first, first_path) = &seen[0];
+    for (receipt, path) in &seen[1..] {
+        if receipt.input_sha256 != first.input_sha256 {
+            return Err(format!(
+                "`{}` was assessed from another input than `{}` (their receipts name different \
+                 SHA-256 fingerprints): these are not shards of one portfolio; assess every \
+                 shard from the same file",
+                display(path),
+                display(first_path)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_every_shard(seen: &[(Receipt, &PathBuf)]) -> Result<(), String> {
+    let count = seen[0].0.of;
+    if let Some((r, p)) = seen.iter().find(|(r, _)| r.of != count) {
+        return Err(format!(
+            "`{}` is a shard of {}, the others of {count}: these are not shards of one run",
+            display(p),
+            r.of
         ));
     }
     let mut missing = Vec::new();
     for k in 0..count {
-        match seen.iter().filter(|(i, _, _)| *i == k).count() {
+        match seen.iter().filter(|(r, _)| r.shard == k).count() {
             0 => missing.push(format!("{k}/{count}")),
             1 => {}
             _ => return Err(format!("shard {k}/{count} is given more than once")),
         }
     }
     if missing.is_empty() {
-        Ok(true)
+        Ok(())
     } else {
         Err(format!(
             "shard {} missing: run `assess --shard K/N` for it (a failed index is retried) before \
@@ -209,6 +327,23 @@ pub fn check_complete(paths: &[PathBuf]) -> Result<bool, String> {
             missing.join(", ")
         ))
     }
+}
+
+/// Lines in a part, as a writer leaves them: a last line without its newline (a writer killed
+/// mid-record) counts as one.
+fn count_lines(path: &Path) -> Result<usize, String> {
+    let cannot = |e: std::io::Error| format!("cannot read `{}`: {e}", path.display());
+    let mut reader = BufReader::with_capacity(1 << 16, File::open(path).map_err(cannot)?);
+    let (mut lines, mut last) = (0, b'\n');
+    loop {
+        let buf = reader.fill_buf().map_err(cannot)?;
+        let Some(&end) = buf.last() else { break };
+        lines += buf.iter().filter(|b| **b == b'\n').count();
+        last = end;
+        let n = buf.len();
+        reader.consume(n);
+    }
+    Ok(lines + usize::from(last != b'\n'))
 }
 
 /// Merges shard outputs (JSON Lines) into one, in input order; returns the records written.

@@ -165,23 +165,13 @@ fn shards_merged_equal_a_single_run() {
 /// Standard input is spooled, so that it can be read twice like a file.
 #[test]
 fn standard_input_is_assessed_like_a_file() {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let file = generated(dir.path(), 300, 9);
     let from_file = run(&["assess", file.to_str().unwrap(), "--as-of", AS_OF]).stdout;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
-        .args(["assess", "-", "--as-of", AS_OF])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&std::fs::read(&file).unwrap())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_with_stdin(
+        &["assess", "-", "--as-of", AS_OF],
+        &std::fs::read(&file).unwrap(),
+    );
     assert!(out.stdout == from_file);
 }
 
@@ -233,27 +223,17 @@ fn xlsx_with_own_headers_matches_the_csv_portfolio() {
     assert!(from_xlsx.stdout == from_csv.stdout);
 
     // From standard input, known as a workbook by its content.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
-        .args([
+    let piped = run_with_stdin(
+        &[
             "assess",
             "-",
             "--columns",
             map.to_str().unwrap(),
             "--as-of",
             AS_OF,
-        ])
-        .current_dir(root())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        let bytes = std::fs::read(&xlsx).unwrap();
-        child.stdin.take().unwrap().write_all(&bytes).unwrap();
-    }
-    let piped = child.wait_with_output().unwrap();
+        ],
+        &std::fs::read(&xlsx).unwrap(),
+    );
     assert!(
         piped.stdout == from_csv.stdout,
         "{}",
@@ -672,6 +652,21 @@ fn sharded_portfolio(
     (dir, portfolio, parts)
 }
 
+/// Runs `assay` with `input` on its standard input.
+fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args(args)
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn merge(parts: &[&Path], out: Option<&Path>) -> (Option<i32>, String) {
     let mut args = vec!["merge".to_string()];
     args.extend(parts.iter().map(|p| p.display().to_string()));
@@ -684,6 +679,97 @@ fn merge(parts: &[&Path], out: Option<&Path>) -> (Option<i32>, String) {
         o.status.code(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
+}
+
+/// Fresh-user finding: a copy of `part-1.jsonl` cut to fewer lines, with its receipt copied
+/// beside it, merged with exit 0. The README ("Portfolios at scale"): merge checks "that each
+/// part has as many lines as its receipt says its shard wrote", and refuses with exit 2 naming
+/// the part. A part killed mid-record beside an earlier run's receipt is caught the same way.
+#[test]
+fn merge_refuses_a_part_cut_short() {
+    let (dir, _, parts) = sharded_portfolio(600, 21, 2);
+    let cut = dir.path().join("cut");
+    std::fs::create_dir(&cut).unwrap();
+    let short = cut.join("part-1.jsonl");
+    let whole = std::fs::read_to_string(&parts[1]).unwrap();
+    let lines: Vec<&str> = whole.lines().collect();
+    std::fs::write(&short, lines[..100].join("\n") + "\n").unwrap();
+    let receipt = |p: &Path| PathBuf::from(format!("{}.shard.json", p.display()));
+    std::fs::copy(receipt(&parts[1]), receipt(&short)).unwrap();
+
+    let (code, stderr) = merge(&[&parts[0], &short], None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("`{}` has 100 lines", short.display()))
+            && stderr.contains(&format!("wrote {} assessments", lines.len()))
+            && stderr.contains("run `assess --shard 1/2` again"),
+        "{stderr}"
+    );
+
+    // Killed mid-record: the last line has no end.
+    std::fs::write(&short, &whole[..whole.len() / 2]).unwrap();
+    let (code, stderr) = merge(&[&parts[0], &short], None);
+    assert_eq!(code, Some(2), "{stderr}");
+
+    let (code, stderr) = merge(&[&parts[0], &parts[1]], None);
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+/// Fresh-user finding: shards of an edited copy of the portfolio merged with the shards of the
+/// original. The README: merge checks "that they were assessed from the same input (the
+/// receipts carry the SHA-256 of its bytes)". Standard input is the same input as its file.
+#[test]
+fn merge_refuses_shards_of_an_edited_copy() {
+    let (dir, portfolio, parts) = sharded_portfolio(400, 22, 2);
+    let copy = dir.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    let edited = copy.join("portfolio.jsonl");
+    let text = std::fs::read_to_string(&portfolio).unwrap();
+    std::fs::write(&edited, text.replacen("Organisation", "Organization", 1)).unwrap();
+    let other = sharded(&copy, &edited, 2, AS_OF);
+
+    let (code, stderr) = merge(&[&parts[0], &other[1]], None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "`{}` was assessed from another input",
+            other[1].display()
+        )),
+        "{stderr}"
+    );
+
+    // The same bytes on standard input make a shard of the same input.
+    let piped = dir.path().join("piped-1.jsonl");
+    let piped_arg = piped.to_str().unwrap();
+    let o = run_with_stdin(
+        &[
+            "assess", "-", "--as-of", AS_OF, "--shard", "1/2", "--out", piped_arg,
+        ],
+        text.as_bytes(),
+    );
+    assert!(o.status.code().is_some_and(|c| c < 2));
+    let (code, stderr) = merge(&[&parts[0], &piped], None);
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+/// The README: a receipt written before assay recorded the counts and the input is refused,
+/// saying to run the shard again, rather than trusted.
+#[test]
+fn merge_refuses_a_receipt_without_counts() {
+    let (_dir, _, parts) = sharded_portfolio(200, 23, 2);
+    let old = format!("{}.shard.json", parts[1].display());
+    std::fs::write(
+        &old,
+        r#"{"shard":1,"of":2,"records":200,"as_of":"2026-12-04"}"#,
+    )
+    .unwrap();
+    let (code, stderr) = merge(&[&parts[0], &parts[1]], None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("`{old}` does not say how many assessments"))
+            && stderr.contains("run `assess --shard 1/2` again"),
+        "{stderr}"
+    );
 }
 
 /// Fresh-user finding: merge said "`other-2.jsonl` line 5" for the first line of that file,

@@ -123,6 +123,9 @@ pub struct Input {
     encoding: Encoding,
     /// The CSV or spreadsheet columns, for warnings about unknown ones.
     layout: Option<Layout>,
+    /// SHA-256 of standard input, taken while it was spooled (a shard's receipt names its
+    /// input by it); a file is hashed from its path when needed.
+    standard_input_sha256: Option<String>,
 }
 
 enum Source {
@@ -141,11 +144,14 @@ impl Input {
         mapping: Option<&ColumnMap>,
         encoding: Encoding,
     ) -> Result<Input, String> {
+        let mut standard_input_sha256 = None;
         let source = if path == "-" {
             let mut spool = tempfile::NamedTempFile::new()
                 .map_err(|e| format!("cannot spool standard input to a temporary file: {e}"))?;
-            std::io::copy(&mut std::io::stdin().lock(), &mut spool)
+            let mut stdin = crate::shard::Fingerprinted::new(std::io::stdin().lock());
+            std::io::copy(&mut stdin, &mut spool)
                 .map_err(|e| format!("cannot read standard input: {e}"))?;
+            standard_input_sha256 = Some(stdin.sha256());
             Source::Spooled(spool.into_temp_path())
         } else {
             Source::File(PathBuf::from(path))
@@ -164,6 +170,7 @@ impl Input {
             format,
             encoding,
             layout: None,
+            standard_input_sha256,
         };
         match format {
             Format::Xlsx => {
@@ -213,6 +220,7 @@ impl Input {
             format,
             encoding: Encoding::Utf8,
             layout,
+            standard_input_sha256: None,
         }
     }
 
@@ -223,6 +231,7 @@ impl Input {
             format,
             encoding: Encoding::Utf8,
             layout: None,
+            standard_input_sha256: None,
         }
     }
 
@@ -232,6 +241,11 @@ impl Input {
             Source::Spooled(p) => p,
             Source::Memory(_) => Path::new(""),
         }
+    }
+
+    /// SHA-256 of the bytes read from standard input, when the input was `-`.
+    pub fn standard_input_sha256(&self) -> Option<&str> {
+        self.standard_input_sha256.as_deref()
     }
 
     pub fn layout(&self) -> Option<&Layout> {
