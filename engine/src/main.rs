@@ -13,7 +13,7 @@ use assay::read::Format;
 use assay::report;
 use assay::shard::Shard;
 use assay::validate::Validator;
-use assay::write::{OutputFormat, Piece, Writer};
+use assay::write::{refuse_overwriting, OutputFile, OutputFormat, Piece, Writer};
 use clap::{Parser, Subcommand};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -442,6 +442,9 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     if args.format == OutputFormat::Xlsx && args.out.is_none() {
         return Err("--format xlsx writes a workbook: name the file with --out".into());
     }
+    if let (Some(out), false) = (&args.out, args.file == "-") {
+        refuse_overwriting(out, &[Path::new(&args.file)], "the portfolio")?;
+    }
     let plan_actions = args.run.plan_actions.unwrap_or(match args.format {
         OutputFormat::Md => 0,
         _ => assay::evaluate::DEFAULT_PLAN_ACTIONS,
@@ -470,11 +473,11 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         _ => None,
     };
 
-    let out: Box<dyn Write + Send> = match &args.out {
-        Some(path) => Box::new(std::io::BufWriter::with_capacity(
+    let out_file = args.out.as_deref().map(OutputFile::create).transpose()?;
+    let out: Box<dyn Write + Send> = match &out_file {
+        Some(file) => Box::new(std::io::BufWriter::with_capacity(
             OUT_BUFFER,
-            std::fs::File::create(path)
-                .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?,
+            file.writer()?,
         )),
         None => Box::new(std::io::BufWriter::with_capacity(
             OUT_BUFFER,
@@ -553,6 +556,9 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
             args.file
         ));
     }
+    if let Some(file) = out_file {
+        file.commit()?;
+    }
 
     if let (Some(path), Some(report_format)) = (&args.group_report, report_format) {
         let records = input
@@ -583,13 +589,10 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
 }
 
 fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
-    let mut sink: Box<dyn Write> = match out {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    if let Some(out) = out {
+        let parts: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+        refuse_overwriting(out, &parts, "the part")?;
+    }
     // Every shard must be here and whole: a retried pod that never wrote its part, or a part
     // cut short, must not pass unseen.
     match assay::shard::check_parts(parts)? {
@@ -599,10 +602,20 @@ fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
              leave a `.shard.json` receipt beside their output, and these parts have none"
         ),
     }
+
+    let out_file = out.map(|p| OutputFile::create(p)).transpose()?;
+    let mut sink: Box<dyn Write> = match &out_file {
+        Some(file) => Box::new(std::io::BufWriter::new(file.writer()?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
     let n = match assay::shard::merge(parts, &mut sink) {
         Ok(n) => n,
         Err(stop) => return stopped(stop),
     };
+    drop(sink);
+    if let Some(file) = out_file {
+        file.commit()?;
+    }
     eprintln!("merged {n} assessments from {} shards", parts.len());
     Ok(ExitCode::SUCCESS)
 }

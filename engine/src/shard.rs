@@ -165,12 +165,14 @@ fn receipt_path(output: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Writes `OUTPUT.shard.json` for `assay merge` to check.
+/// Writes `OUTPUT.shard.json`, replacing an earlier one only once the new one is whole.
 pub fn write_receipt(output: &Path, receipt: &Receipt) -> Result<(), String> {
     let path = receipt_path(output);
+    let file = crate::write::OutputFile::create(&path)?;
     let text = serde_json::to_string(receipt).map_err(|e| e.to_string())?;
-    std::fs::write(&path, format!("{text}\n"))
-        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+    writeln!(file.writer()?, "{text}")
+        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    file.commit()
 }
 
 /// Reads through to another reader and keeps the SHA-256 of what passed: a shard's receipt

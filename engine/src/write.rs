@@ -7,7 +7,9 @@
 
 use crate::assessment::Assessment;
 use rayon::prelude::*;
+use std::fs::File;
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -234,6 +236,84 @@ fn csv_error(e: csv::Error) -> io::Error {
     match e.kind() {
         csv::ErrorKind::Io(io) => io::Error::new(io.kind(), e),
         _ => io::Error::other(e),
+    }
+}
+
+/// A file named by `--out`, written under a temporary name in its folder and renamed over its
+/// name only by [`OutputFile::commit`]: a run that fails (a full disk, a part refused) leaves
+/// what was there, and no reader sees half a file. A name that is not a regular file
+/// (`/dev/null`, a named pipe) is written in place: renaming over it would replace it.
+pub struct OutputFile {
+    file: File,
+    /// The temporary name, removed when dropped uncommitted, and the name to rename it to.
+    staged: Option<(tempfile::TempPath, PathBuf)>,
+}
+
+impl OutputFile {
+    pub fn create(path: &Path) -> Result<OutputFile, String> {
+        let cannot = |e: io::Error| format!("cannot write `{}`: {e}", path.display());
+        // Through a symbolic link to the file it names: renaming over the link would replace it.
+        let path = &path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            let file = File::create(path).map_err(cannot)?;
+            return Ok(OutputFile { file, staged: None });
+        }
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let prefix = format!(
+            ".{}.",
+            path.file_name().unwrap_or_default().to_string_lossy()
+        );
+        let mut temp = tempfile::Builder::new();
+        temp.prefix(&prefix).suffix(".part");
+        // The mode a plain `File::create` gives (0666 less the umask), not tempfile's 0600:
+        // the shards of a cluster are often read by another user than the one that wrote them.
+        #[cfg(unix)]
+        temp.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let (file, temp) = temp.tempfile_in(folder).map_err(cannot)?.into_parts();
+        Ok(OutputFile {
+            file,
+            staged: Some((temp, path.to_path_buf())),
+        })
+    }
+
+    /// A handle to write through; every handle writes to the same file.
+    pub fn writer(&self) -> Result<File, String> {
+        self.file
+            .try_clone()
+            .map_err(|e| format!("cannot write the output: {e}"))
+    }
+
+    /// Renames the finished file over its name. Call it once everything is written and flushed.
+    pub fn commit(self) -> Result<(), String> {
+        let Some((temp, path)) = self.staged else {
+            return Ok(());
+        };
+        let cannot = |e: io::Error| format!("cannot write `{}`: {e}", path.display());
+        self.file.sync_all().map_err(cannot)?;
+        temp.persist(&path).map_err(|e| cannot(e.error))
+    }
+}
+
+/// Refuses an output that is one of the inputs, before anything is written: writing it would
+/// destroy what is being read. Paths are compared once resolved (`./a` and `a` are one file).
+pub fn refuse_overwriting(out: &Path, inputs: &[&Path], what: &str) -> Result<(), String> {
+    let Ok(target) = out.canonicalize() else {
+        return Ok(());
+    };
+    match inputs
+        .iter()
+        .find(|i| i.canonicalize().is_ok_and(|i| i == target))
+    {
+        Some(input) => Err(format!(
+            "--out `{}` is the same file as {what} `{}`: writing it would destroy what is being \
+             read; name another file",
+            out.display(),
+            input.display()
+        )),
+        None => Ok(()),
     }
 }
 

@@ -683,8 +683,8 @@ fn merge(parts: &[&Path], out: Option<&Path>) -> (Option<i32>, String) {
 
 /// Fresh-user finding: a copy of `part-1.jsonl` cut to fewer lines, with its receipt copied
 /// beside it, merged with exit 0. The README ("Portfolios at scale"): merge checks "that each
-/// part has as many lines as its receipt says its shard wrote", and refuses with exit 2 naming
-/// the part. A part killed mid-record beside an earlier run's receipt is caught the same way.
+/// part has as many lines as its receipt says its shard wrote" and "a refusal exits with 2 and
+/// names the part"; "a run killed beside an earlier run's receipt" is refused the same way.
 #[test]
 fn merge_refuses_a_part_cut_short() {
     let (dir, _, parts) = sharded_portfolio(600, 21, 2);
@@ -716,8 +716,9 @@ fn merge_refuses_a_part_cut_short() {
 }
 
 /// Fresh-user finding: shards of an edited copy of the portfolio merged with the shards of the
-/// original. The README: merge checks "that they were assessed from the same input (the
-/// receipts carry the SHA-256 of its bytes)". Standard input is the same input as its file.
+/// original. The README ("Portfolios at scale"): the receipt names "the SHA-256 of the input's
+/// bytes (of standard input as it was read)" and merge checks "that every part was assessed
+/// from the same input". Standard input is the same input as the file it was read from.
 #[test]
 fn merge_refuses_shards_of_an_edited_copy() {
     let (dir, portfolio, parts) = sharded_portfolio(400, 22, 2);
@@ -752,8 +753,8 @@ fn merge_refuses_shards_of_an_edited_copy() {
     assert_eq!(code, Some(0), "{stderr}");
 }
 
-/// The README: a receipt written before assay recorded the counts and the input is refused,
-/// saying to run the shard again, rather than trusted.
+/// The README ("Portfolios at scale"): a receipt without the count and the input "is refused
+/// rather than trusted: run that shard again".
 #[test]
 fn merge_refuses_a_receipt_without_counts() {
     let (_dir, _, parts) = sharded_portfolio(200, 23, 2);
@@ -770,6 +771,62 @@ fn merge_refuses_a_receipt_without_counts() {
             && stderr.contains("run `assess --shard 1/2` again"),
         "{stderr}"
     );
+}
+
+/// Fresh-user finding: `--out FILE` was truncated before the run, so a failed merge or assess
+/// destroyed FILE. The README (`--out`): the output is "renamed over PATH only when the run
+/// succeeds", and "PATH may not be the portfolio itself"; for merge, "`merge --out FILE` is
+/// replaced only when the merge succeeds, and may not be one of the parts".
+#[test]
+fn a_failed_run_leaves_the_out_file_as_it_was() {
+    let (dir, portfolio, parts) = sharded_portfolio(300, 24, 3);
+    let receipt = format!("{}.shard.json", parts[2].display());
+    assert!(
+        Path::new(&receipt).exists(),
+        "the receipt is beside the final name"
+    );
+    let kept = dir.path().join("assessed.jsonl");
+    std::fs::write(&kept, "earlier\n").unwrap();
+
+    // A shard missing.
+    let (code, _) = merge(&[&parts[0], &parts[1]], Some(&kept));
+    assert_eq!(code, Some(2));
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "earlier\n");
+
+    // No record to assess.
+    let empty = write(dir.path(), "empty.jsonl", b"");
+    let o = run(&["assess", &empty, "--out", kept.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "earlier\n");
+
+    // The output is one of the inputs, under another spelling.
+    let part0 = std::fs::read(&parts[0]).unwrap();
+    let same = dir.path().join(".").join("part-0.jsonl");
+    let (code, stderr) = merge(&[&parts[0], &parts[1], &parts[2]], Some(&same));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("is the same file as the part"), "{stderr}");
+    assert!(std::fs::read(&parts[0]).unwrap() == part0);
+    let facts = std::fs::read(&portfolio).unwrap();
+    let o = run(&[
+        "assess",
+        portfolio.to_str().unwrap(),
+        "--out",
+        same.with_file_name(portfolio.file_name().unwrap())
+            .to_str()
+            .unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(std::fs::read(&portfolio).unwrap() == facts);
+
+    // A merge that succeeds replaces the file, and no temporary file is left behind.
+    let (code, stderr) = merge(&[&parts[0], &parts[1], &parts[2]], Some(&kept));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(records(&std::fs::read(&kept).unwrap()).len(), 300);
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.ends_with(".part")), "{names:?}");
 }
 
 /// Fresh-user finding: merge said "`other-2.jsonl` line 5" for the first line of that file,
