@@ -178,6 +178,12 @@ impl Layout {
         }
     }
 
+    /// The same layout reading numbers with `decimal` (a workbook's text cells: unknown).
+    pub(super) fn with_decimal(mut self, decimal: Decimal) -> Layout {
+        self.decimal = decimal;
+        self
+    }
+
     pub fn headers(&self) -> &[String] {
         &self.headers
     }
