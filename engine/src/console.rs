@@ -64,9 +64,14 @@ pub fn summary(totals: &Totals, shard: Option<Shard>) {
         .unwrap_or_default();
     let _ = writeln!(
         err,
-        "{}assessed {} records{of_shard}{}",
+        "{}assessed {} {}{of_shard}{}",
         if bold { "\x1b[1m" } else { "" },
         totals.assessed,
+        if totals.assessed == 1 {
+            "record"
+        } else {
+            "records"
+        },
         if bold { "\x1b[0m" } else { "" }
     );
     for (c, n) in Classification::ALL.iter().zip(totals.classifications) {

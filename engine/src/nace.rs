@@ -9,7 +9,8 @@
 //!
 //! Spellings read: `C28.11`, `28.11`, `2811`, `C 28.11`, the group `28.1`, the division `28` or
 //! `C28`, and national five- and six-digit subclasses (German WZ `28.11.1`, NACE-BEL `28.110`,
-//! UK SIC `28110`, Italian ATECO `28.11.10`), which refine a NACE class and are read as it.
+//! UK SIC `28110`, Italian ATECO `28.11.10`, French NAF `28.11Z`), which refine a NACE class
+//! and are read as it; `28,11` (a comma for the dot) and `C-28.11` too.
 
 use serde::Deserialize;
 
@@ -38,9 +39,17 @@ impl Code {
 /// section letter contradicts its division).
 pub fn normalise(raw: &str) -> Option<Code> {
     let text: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
-    let text = text.to_ascii_uppercase();
+    // Spreadsheets in comma-decimal locales write `28,11`.
+    let mut text = text.to_ascii_uppercase().replace(',', ".");
+    // French NAF rév. 2 adds a letter to the NACE class: `35.13Z` is class 35.13.
+    let naf = text.len() > 4
+        && text.ends_with(|c: char| c.is_ascii_alphabetic())
+        && text[..text.len() - 1].ends_with(|c: char| c.is_ascii_digit());
+    if naf {
+        text.pop();
+    }
     let (letter, rest) = match text.chars().next()? {
-        c if c.is_ascii_alphabetic() => (Some(c), &text[1..]),
+        c if c.is_ascii_alphabetic() => (Some(c), text[1..].trim_start_matches('-')),
         _ => (None, text.as_str()),
     };
     if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
@@ -59,6 +68,8 @@ pub fn normalise(raw: &str) -> Option<Code> {
     }
     let digits: String = parts.concat();
     let (digits, national) = match digits.len() {
+        4 if naf => (digits, true),
+        _ if naf => return None,
         2..=4 => (digits, false),
         5 | 6 => (digits[..4].to_string(), true),
         _ => return None,
@@ -294,6 +305,8 @@ mod tests {
     fn usual_spellings_normalise_to_the_nace_class() {
         for raw in [
             "C28.11", "28.11", "2811", "c 28.11", "28.11.1", "28110", "28.110", "281100",
+            // French NAF, a comma for the dot, a dash after the section (fresh-user run).
+            "28.11Z", "2811Z", "28,11", "C-28.11",
         ] {
             assert_eq!(
                 normalise(raw).map(|c| c.dotted()),
@@ -308,6 +321,7 @@ mod tests {
             Some("D35.11".into())
         );
         assert!(normalise("28110").is_some_and(|c| c.national));
+        assert!(normalise("62.02A").is_some_and(|c| c.national && c.dotted() == "J62.02"));
     }
 
     #[test]
@@ -315,6 +329,8 @@ mod tests {
         // Section D is division 35 only; division 04 does not exist; `2.811` is misdotted.
         for raw in [
             "D28.11", "04.11", "2.811", "28.1.1.1", "ABC", "", "1234567", "C",
+            // A NAF letter belongs after a four-digit class only.
+            "28.1Z", "28Z",
         ] {
             assert_eq!(normalise(raw), None, "{raw}");
         }

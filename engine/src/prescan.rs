@@ -65,13 +65,13 @@ pub fn stable_hash(text: &str) -> u64 {
     h.max(1)
 }
 
-/// A set of id hashes in 8 MiB, for the ownership pass only: a hash seen before is noted as
-/// possibly repeated. False "repeated" (about one record in 64 at a million) cost only an id
+/// A set of id hashes in 4 MiB, for the ownership pass only: a hash seen before is noted as
+/// possibly repeated. False "repeated" (about one record in 32 at a million) cost only an id
 /// kept during the assessing pass; a real repeat is never missed.
 struct Seen(Vec<u64>);
 
 impl Seen {
-    const BITS: u64 = 1 << 26;
+    const BITS: u64 = 1 << 25;
 
     fn insert(&mut self, h: u64) -> bool {
         let bit = (h ^ (h >> 32)) % Self::BITS;

@@ -151,6 +151,9 @@ fn broken_csv_quoting_loses_only_its_own_record() {
     assert_eq!(records.len(), 4, "four data lines, four records");
     assert_eq!(records[0]["id"], "q-1");
     assert_eq!(records[1]["errors"][0]["line"], 3);
+    // DESIGN.md "Behaviour on bad input": an error record carries the "id if known"; the id is
+    // the first column, which a stray quote later in the row cannot shift.
+    assert_eq!(records[1]["id"], "q-2");
     assert_eq!(records[2]["id"], "q-3");
     assert_eq!(records[3]["id"], "q-4");
     assert_eq!(records[3]["nis2"]["classification"], "essential"); // DNS, Art. 3(1)(b)

@@ -392,7 +392,7 @@ fn semicolon_csv_with_padded_headers_and_thousands_separators() {
         error["message"],
         "`employees`: `1.234` could be 1234 or 1.234, so it was not guessed; write 1234 for the \
          whole number, or 1,234 for the fraction (in a file whose columns are separated by `;`, \
-         where `,` is the decimal mark)"
+         where `,` is the decimal mark; in a workbook, enter it as a number rather than as text)"
     );
     // `1,234` in a comma-separated file is the other way round.
     let ambiguous = write(
@@ -893,4 +893,53 @@ fn xlsx_output_is_byte_identical_between_runs() {
     let first = book("a.xlsx");
     std::thread::sleep(std::time::Duration::from_millis(1100));
     assert!(book("b.xlsx") == first, "two runs a second apart differ");
+}
+
+/// A figure typed as text in a workbook says nothing of the decimal mark its author used, so
+/// `1.250` employees (1250 in Germany, 1.25 in the UK) is not guessed (README: "a figure that
+/// could be read two ways is not guessed"); the same figure as a number cell, and a fraction
+/// that cannot group thousands (`49,5`), are read.
+#[test]
+fn workbook_text_figures_that_could_be_read_two_ways_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in [
+        "id",
+        "established_in",
+        "provides_services_in",
+        "employees",
+        "activities",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, id) in ["t-1", "t-2", "t-3", "t-4"].iter().enumerate() {
+        let r = r as u32 + 1;
+        sheet.write_string(r, 0, *id).unwrap();
+        sheet.write_string(r, 1, "DE").unwrap();
+        sheet.write_string(r, 2, "DE").unwrap();
+        sheet.write_string(r, 4, "machinery_manufacturer").unwrap();
+    }
+    sheet.write_string(1, 3, "1.250").unwrap();
+    sheet.write_number(2, 3, 1250.0).unwrap();
+    sheet.write_string(3, 3, "49,5").unwrap();
+    sheet.write_number(4, 3, 1.125).unwrap();
+    let xlsx = dir.path().join("text-figures.xlsx");
+    book.save(&xlsx).unwrap();
+
+    let o = run(&["assess", xlsx.to_str().unwrap(), "--as-of", AS_OF]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = records(&o.stdout);
+    assert_eq!(out[0]["errors"][0]["field"], "/employees");
+    let message = out[0]["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("could be 1250 or 1.250") && message.contains("enter it as a number"),
+        "{message}"
+    );
+    assert_eq!(out[1]["nis2"]["size"]["employees"], 1250.0);
+    assert_eq!(out[2]["nis2"]["size"]["employees"], 49.5);
+    assert_eq!(out[3]["nis2"]["size"]["employees"], 1.125);
 }

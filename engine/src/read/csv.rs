@@ -178,6 +178,12 @@ impl Layout {
         }
     }
 
+    /// The same layout reading numbers with `decimal` (a workbook's text cells: unknown).
+    pub(super) fn with_decimal(mut self, decimal: Decimal) -> Layout {
+        self.decimal = decimal;
+        self
+    }
+
     pub fn headers(&self) -> &[String] {
         &self.headers
     }
@@ -255,6 +261,23 @@ impl Layout {
     /// The id and name of a row that cannot be read whole (a line that is not UTF-8 text),
     /// each when its own cell is valid UTF-8, so that the error record still names its
     /// organisation.
+    /// The id of a row that broke the CSV (a stray quote, a missing or extra cell), when the id
+    /// is the first column: no missing or extra cell can shift the first one, while any later
+    /// cell might be another column's.
+    pub fn salvage_broken(&self, row: &[u8]) -> super::stream::Salvaged {
+        let id_first = matches!(
+            self.columns.first(),
+            Some(Column::Field { path, .. }) if path.len() == 1 && path[0] == "id"
+        );
+        if !id_first {
+            return super::stream::Salvaged::default();
+        }
+        super::stream::Salvaged {
+            id: self.salvage(row).id,
+            name: None,
+        }
+    }
+
     pub fn salvage(&self, row: &[u8]) -> super::stream::Salvaged {
         let mut reader = ::csv::ReaderBuilder::new()
             .has_headers(false)

@@ -5,7 +5,8 @@
 //! digits. What stays ambiguous is never guessed: `1,234` could be 1234 or 1.234, so it is left
 //! as text and the schema reports the cell with its field. In a file whose columns are separated
 //! by `;` (the European spreadsheet export), `,` is the decimal mark, so `1.234` is ambiguous
-//! there too, while in other files `.` is the decimal mark as in JSON.
+//! there too, while in other files `.` is the decimal mark as in JSON. A number typed as text in
+//! a workbook says nothing about the mark, so there both are ambiguous.
 
 /// Which mark a file uses for decimals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +15,8 @@ pub enum Decimal {
     Point,
     /// `,` is the decimal mark (semicolon-separated files).
     Comma,
+    /// Either could be (text cells of a workbook): `1.234` and `1,234` are both ambiguous.
+    Unknown,
 }
 
 /// The number written in `cell`, or `None` when it is not a number or is ambiguous.
@@ -52,14 +55,14 @@ pub fn parse(cell: &str, decimal: Decimal) -> Option<f64> {
         (_, 0) if points > 1 => thousands(&digits, '.').and_then(|d| plain(&d)),
         (0, _) if commas > 1 => thousands(&digits, ',').and_then(|d| plain(&d)),
         (1, 0) => {
-            if decimal == Decimal::Comma && !grouped_by_space && three_after(&digits, '.') {
+            if decimal != Decimal::Point && !grouped_by_space && three_after(&digits, '.') {
                 None
             } else {
                 plain(&digits)
             }
         }
         (0, 1) => {
-            if decimal == Decimal::Point && !grouped_by_space && three_after(&digits, ',') {
+            if decimal != Decimal::Comma && !grouped_by_space && three_after(&digits, ',') {
                 None
             } else {
                 plain(&digits.replace(',', "."))
@@ -113,12 +116,13 @@ pub fn ambiguous(cell: &str) -> Option<Ambiguous> {
     let (fraction_there, there) = match sep {
         '.' => (
             format!("{sign}{integer},{fraction}"),
-            "in a file whose columns are separated by `;`, where `,` is the decimal mark",
+            "in a file whose columns are separated by `;`, where `,` is the decimal mark; in a \
+             workbook, enter it as a number rather than as text",
         ),
         _ => (
             format!("{sign}{integer}.{fraction}"),
-            "with `.` as the decimal mark, as in a file whose columns are separated by commas, \
-             a workbook or JSON",
+            "with `.` as the decimal mark, as in a file whose columns are separated by commas or \
+             JSON; in a workbook, enter it as a number rather than as text",
         ),
     };
     Some(Ambiguous {
@@ -184,6 +188,13 @@ mod tests {
         assert_eq!(parse("1,234", Decimal::Point), None);
         // `1.234` in a semicolon file, where `.` usually groups thousands.
         assert_eq!(parse("1.234", Decimal::Comma), None);
+        // Text in a workbook: either mark could be meant (fresh-user run: `1.250` employees
+        // were read as 1.25).
+        assert_eq!(parse("1.250", Decimal::Unknown), None);
+        assert_eq!(parse("1,250", Decimal::Unknown), None);
+        assert_eq!(parse("49,5", Decimal::Unknown), Some(49.5));
+        assert_eq!(parse("1.5", Decimal::Unknown), Some(1.5));
+        assert_eq!(parse("60.000.000", Decimal::Unknown), Some(60_000_000.0));
         assert_eq!(parse("1,23,456", Decimal::Point), None);
         assert_eq!(parse("12 5", Decimal::Point), None);
         assert_eq!(parse("ten", Decimal::Point), None);

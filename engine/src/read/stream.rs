@@ -524,10 +524,19 @@ fn flush(layout: &Layout, block: &mut String, first_line: usize, chunk: &mut Vec
         return;
     }
     for r in super::csv::read_block(layout, block, first_line) {
+        // A broken row still names its organisation when its id can be read safely.
+        let salvaged = match &r.value {
+            Err(_) => block
+                .lines()
+                .nth(r.line - first_line)
+                .map(|row| layout.salvage_broken(row.as_bytes()))
+                .unwrap_or_default(),
+            Ok(_) => Salvaged::default(),
+        };
         chunk.push(Item {
             line: r.line,
             body: r.value.map(Body::Value),
-            salvaged: Salvaged::default(),
+            salvaged,
         });
     }
     block.clear();

@@ -30,7 +30,9 @@ pub fn read(path: &Path, mapping: Option<&ColumnMap>) -> Result<(Vec<Record>, La
         Some(cells) => cells.iter().map(|c| text(c).unwrap_or_default()).collect(),
         None => Vec::new(),
     };
-    let layout = Layout::from_headers(headers, b',', mapping);
+    // A number typed as text says nothing of the decimal mark the sheet's author used.
+    let layout =
+        Layout::from_headers(headers, b',', mapping).with_decimal(super::number::Decimal::Unknown);
 
     let mut records = Vec::new();
     for (i, cells) in rows.enumerate() {
@@ -70,7 +72,16 @@ fn text(cell: &Data) -> Result<String, String> {
         Data::Int(i) => i.to_string(),
         // Whole numbers print without a fraction, so that `120` is not read as `120.0`.
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => (*f as i64).to_string(),
-        Data::Float(f) => f.to_string(),
+        // A number cell is exact: one with three decimals gets a fourth, so that `1.125` is not
+        // taken for a text cell whose `.` might group thousands.
+        Data::Float(f) => {
+            let t = f.to_string();
+            if super::number::ambiguous(&t).is_some() {
+                t + "0"
+            } else {
+                t
+            }
+        }
         Data::Bool(b) => b.to_string(),
         Data::DateTime(d) => {
             let (y, m, day, ..) = d.to_ymd_hms_milli();
