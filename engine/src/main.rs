@@ -13,7 +13,7 @@ use assay::read::Format;
 use assay::report;
 use assay::shard::Shard;
 use assay::validate::Validator;
-use assay::write::{refuse_overwriting, OutputFile, OutputFormat, Piece, Writer};
+use assay::write::{refuse_overwriting, OutputFile, OutputFormat, Writer};
 use clap::{Parser, Subcommand};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -511,38 +511,24 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         });
         run.and_then(|t| writer.finish().map(|_| t).map_err(Stop::Write))
     } else {
-        std::thread::scope(|s| {
-            let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Piece>>(0);
-            let writing = s.spawn(move || -> std::io::Result<()> {
-                for pieces in receive {
-                    writer.write_pieces(&pieces)?;
-                }
-                writer.finish().map(|_| ())
-            });
-            let run = pool.install(|| {
+        let (run, written) = writer.on_own_thread(|sink| {
+            pool.install(|| {
                 assay::pipeline::run_finished(
                     &input,
                     &cx,
                     &options,
                     &progress,
                     &|a| format.prepare(a),
-                    &mut |pieces| {
-                        send.send(pieces)
-                            .map_err(|_| std::io::Error::other("the writer stopped"))
-                    },
+                    sink,
                 )
-            });
-            drop(send);
-            // The writer's own error says more than "the writer stopped".
-            let written = writing
-                .join()
-                .unwrap_or_else(|_| Err(std::io::Error::other("the writer panicked")));
-            match (run, written) {
-                (Err(Stop::Read(e)), _) => Err(Stop::Read(e)),
-                (_, Err(e)) => Err(Stop::Write(e)),
-                (run, Ok(())) => run,
-            }
-        })
+            })
+        });
+        // The writer's own error says more than the pipeline's "the writer stopped".
+        match (run, written) {
+            (Err(Stop::Read(e)), _) => Err(Stop::Read(e)),
+            (_, Err(e)) => Err(Stop::Write(e)),
+            (run, Ok(())) => run,
+        }
     };
     bar.finish();
     let totals = match run {

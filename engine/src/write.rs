@@ -178,6 +178,38 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    /// Runs `produce` with a sink whose pieces a thread of their own writes, in order, so that
+    /// copying the output overlaps the work on the next records; then finishes the format.
+    /// Returns what `produce` returned and how the writing went. Once writing fails, the sink
+    /// refuses further pieces.
+    pub fn on_own_thread<R>(
+        mut self,
+        produce: impl FnOnce(&mut (dyn FnMut(Vec<Piece>) -> io::Result<()> + Send)) -> R,
+    ) -> (R, io::Result<()>)
+    where
+        W: Send,
+    {
+        std::thread::scope(|s| {
+            // No queue: the thread holds one chunk while the next is made.
+            let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Piece>>(0);
+            let writing = s.spawn(move || -> io::Result<()> {
+                for pieces in receive {
+                    self.write_pieces(&pieces)?;
+                }
+                self.finish().map(|_| ())
+            });
+            let produced = produce(&mut |pieces| {
+                send.send(pieces)
+                    .map_err(|_| io::Error::other("the writer stopped"))
+            });
+            drop(send);
+            let written = writing
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the writer panicked")));
+            (produced, written)
+        })
+    }
+
     /// Writes a chunk of records; JSON Lines are serialised in parallel, on the current rayon
     /// pool, and written in order.
     pub fn write_chunk(&mut self, chunk: &[Assessment]) -> io::Result<()> {
