@@ -10,9 +10,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 
 pub fn column_warnings(layout: &Layout, mapping: Option<&ColumnMap>) {
+    // Without a mapping, point to one; with one, the fix is an entry in it.
+    let map_it = match mapping {
+        None => " (or map it with --columns)",
+        Some(_) => " (add it to the column mapping)",
+    };
     for (column, hint) in layout.unknown_columns() {
         let hint = hint
-            .map(|h| format!("; did you mean `{h}`? (or map it with --columns)"))
+            .map(|h| format!("; did you mean `{h}`?{map_it}"))
             .unwrap_or_default();
         eprintln!("warning: column `{column}` is not a facts field and is not used{hint}");
     }

@@ -10,8 +10,8 @@ use std::path::Path;
 
 #[derive(Debug, Clone, Default)]
 pub struct ColumnMap {
-    /// Lower-cased, trimmed header → facts field.
-    fields: HashMap<String, String>,
+    /// Lower-cased, trimmed header → (the header as the mapping writes it, facts field).
+    fields: HashMap<String, (String, String)>,
 }
 
 impl ColumnMap {
@@ -21,6 +21,7 @@ impl ColumnMap {
         ColumnMap::parse(&text).map_err(|e| format!("column mapping `{}`: {e}", path.display()))
     }
 
+    /// Reads a mapping; every problem in it is reported at once, one per line.
     pub fn parse(text: &str) -> Result<ColumnMap, String> {
         let pairs: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
             .map_err(|e| {
@@ -30,41 +31,89 @@ impl ColumnMap {
                 )
             })?;
         let known = super::csv::field_names();
-        let mut fields = HashMap::new();
+        let mut fields: HashMap<String, (String, String)> = HashMap::new();
+        let mut problems = Vec::new();
         for (header, field) in pairs {
             let Some(field) = field.as_str() else {
-                return Err(format!("the field for `{header}` must be a string"));
+                problems.push(format!("the field for `{header}` must be a string"));
+                continue;
             };
             if !known.iter().any(|k| k == field) {
                 let hint = crate::validate::did_you_mean(field, known.iter().map(String::as_str))
                     .map(|h| format!("; did you mean `{h}`?"))
                     .unwrap_or_default();
-                return Err(format!(
+                problems.push(format!(
                     "`{field}` (for the column `{header}`) is not a facts field{hint}"
                 ));
+                continue;
             }
-            fields.insert(header.trim().to_lowercase(), field.to_string());
+            let key = header.trim().to_lowercase();
+            // Headers match without regard to case or space, so these two are one header.
+            if let Some((earlier, _)) = fields.get(&key) {
+                problems.push(format!(
+                    "`{earlier}` and `{header}` are the same header (headers match without \
+                     regard to case and surrounding space): keep one"
+                ));
+                continue;
+            }
+            fields.insert(key, (header, field.to_string()));
         }
-        Ok(ColumnMap { fields })
+        if problems.is_empty() {
+            Ok(ColumnMap { fields })
+        } else {
+            Err(problems.join("\n  "))
+        }
     }
 
     /// The facts field a header is mapped to.
     pub fn field_for(&self, header: &str) -> Option<&str> {
         self.fields
             .get(&header.trim().to_lowercase())
-            .map(String::as_str)
+            .map(|(_, field)| field.as_str())
     }
 
-    /// Mapped headers that `headers` does not have: probably a typo in the mapping.
+    /// Mapped headers, as the mapping writes them, that `headers` does not have: probably a
+    /// typo in the mapping.
     pub fn absent_from(&self, headers: &[String]) -> Vec<String> {
         let present: Vec<String> = headers.iter().map(|h| h.trim().to_lowercase()).collect();
         let mut absent: Vec<String> = self
             .fields
-            .keys()
-            .filter(|k| !present.contains(k))
-            .cloned()
+            .iter()
+            .filter(|(k, _)| !present.contains(k))
+            .map(|(_, (written, _))| written.clone())
             .collect();
         absent.sort();
         absent
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ColumnMap;
+
+    /// From a fresh-user run: two spellings of one header were accepted and one silently won;
+    /// two bad fields were reported one at a time; the absent header was shown lower-cased.
+    #[test]
+    fn every_problem_is_reported_at_once_and_headers_keep_their_spelling() {
+        let e = ColumnMap::parse(
+            r#"{"Client ref": "id", "client REF ": "name", "Staff": "employes", "Turnover": "turnover"}"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("`Client ref` and `client REF ` are the same header"),
+            "{e}"
+        );
+        assert!(
+            e.contains("`employes`") && e.contains("did you mean `employees`?"),
+            "{e}"
+        );
+        assert!(e.contains("`turnover` (for the column `Turnover`)"), "{e}");
+
+        let map = ColumnMap::parse(r#"{"Absent Header": "name", "Ref": "id"}"#).unwrap();
+        assert_eq!(map.field_for(" ref "), Some("id"));
+        assert_eq!(
+            map.absent_from(&["Ref".into()]),
+            vec!["Absent Header".to_string()]
+        );
     }
 }
