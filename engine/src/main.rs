@@ -594,16 +594,26 @@ fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
         Some(file) => Box::new(std::io::BufWriter::new(file.writer()?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let n = match assay::shard::merge(parts, &mut sink) {
-        Ok(n) => n,
+    let totals = match assay::shard::merge(parts, &mut sink) {
+        Ok(totals) => totals,
         Err(stop) => return stopped(stop),
     };
     drop(sink);
     if let Some(file) = out_file {
         file.commit()?;
     }
-    eprintln!("merged {n} assessments from {} shards", parts.len());
-    Ok(ExitCode::SUCCESS)
+    eprintln!(
+        "merged {} assessments from {} shards",
+        totals.assessed,
+        parts.len()
+    );
+    console::summary(&totals, None);
+    // As `assess`: 1 when some records are error records, the output being complete.
+    Ok(if totals.errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// How a run that stopped ends: a reader that stops early (`| head`) is not an error of ours,

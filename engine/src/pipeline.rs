@@ -81,6 +81,22 @@ impl Totals {
             Tally::None => {}
         }
     }
+
+    /// Counts a record already written (`assay merge`): an error record, or its classification.
+    pub fn count_record(&mut self, error: bool, classification: Option<Classification>) {
+        self.count(match (error, classification) {
+            (true, _) => Tally::Error,
+            (false, Some(c)) => Tally::Class(class_index(c)),
+            (false, None) => Tally::None,
+        });
+    }
+}
+
+fn class_index(c: Classification) -> usize {
+    Classification::ALL
+        .iter()
+        .position(|x| *x == c)
+        .unwrap_or(4)
 }
 
 /// What [`Totals`] needs of an assessment, taken before the worker hands it on.
@@ -98,12 +114,7 @@ fn tally(a: &Assessment) -> Tally {
         return Tally::Error;
     }
     match &a.nis2 {
-        Some(n) => Tally::Class(
-            Classification::ALL
-                .iter()
-                .position(|c| *c == n.classification)
-                .unwrap_or(4),
-        ),
+        Some(n) => Tally::Class(class_index(n.classification)),
         None => Tally::None,
     }
 }

@@ -12,7 +12,8 @@
 //! shards of an edited copy of the portfolio are refused rather than merged into a plausible
 //! but wrong whole.
 
-use crate::pipeline::Stop;
+use crate::assessment::Classification;
+use crate::pipeline::{Stop, Totals};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::fs::File;
@@ -53,12 +54,21 @@ impl fmt::Display for Shard {
     }
 }
 
-/// What [`merge`] checks every record against: all shards must come from one run.
+/// What [`merge`] checks every record against: all shards must come from one run. It reads the
+/// classification and whether there are errors too, for the summary.
 #[derive(serde::Deserialize, PartialEq)]
 struct Stamp {
     line: usize,
     as_of: Option<String>,
     packs: Option<serde_json::Value>,
+    #[serde(default)]
+    errors: Vec<serde::de::IgnoredAny>,
+    nis2: Option<Nis2Stamp>,
+}
+
+#[derive(serde::Deserialize, PartialEq)]
+struct Nis2Stamp {
+    classification: Classification,
 }
 
 /// One shard's output, read a record at a time.
@@ -75,6 +85,9 @@ struct Next {
     text: String,
     line: usize,
     file_line: usize,
+    /// An error record.
+    error: bool,
+    classification: Option<Classification>,
 }
 
 impl Part {
@@ -122,7 +135,15 @@ impl Part {
             }
         }
         match first {
-            None => *first = Some(Stamp { line: 0, ..stamp }),
+            None => {
+                *first = Some(Stamp {
+                    line: 0,
+                    errors: Vec::new(),
+                    nis2: None,
+                    as_of: stamp.as_of.clone(),
+                    packs: stamp.packs.clone(),
+                })
+            }
             Some(f) if f.as_of != stamp.as_of || f.packs != stamp.packs => {
                 return Err(format!(
                     "{}: assessed with other packs or another --as-of than the first shard; \
@@ -136,6 +157,8 @@ impl Part {
             text,
             line: stamp.line,
             file_line,
+            error: !stamp.errors.is_empty(),
+            classification: stamp.nis2.map(|n| n.classification),
         });
         Ok(())
     }
@@ -349,7 +372,8 @@ fn count_lines(path: &Path) -> Result<usize, String> {
 }
 
 /// Merges shard outputs (JSON Lines) into one, in input order; returns the records written.
-pub fn merge(paths: &[PathBuf], out: &mut dyn Write) -> Result<usize, Stop> {
+/// Merges the parts into `out` in input order; what they hold is counted as `assess` counts it.
+pub fn merge(paths: &[PathBuf], out: &mut dyn Write) -> Result<Totals, Stop> {
     let mut first = None;
     let mut parts = Vec::new();
     for path in paths {
@@ -366,7 +390,7 @@ pub fn merge(paths: &[PathBuf], out: &mut dyn Write) -> Result<usize, Stop> {
         part.advance(&mut first).map_err(Stop::Read)?;
         parts.push(part);
     }
-    let mut written = 0;
+    let mut totals = Totals::default();
     loop {
         let mut smallest: Option<usize> = None;
         for (i, p) in parts.iter().enumerate() {
@@ -394,12 +418,13 @@ pub fn merge(paths: &[PathBuf], out: &mut dyn Write) -> Result<usize, Stop> {
             if !next.text.ends_with('\n') {
                 out.write_all(b"\n").map_err(Stop::Write)?;
             }
+            totals.count_record(next.error, next.classification);
         }
-        written += 1;
         parts[i].advance(&mut first).map_err(Stop::Read)?;
     }
     out.flush().map_err(Stop::Write)?;
-    Ok(written)
+    totals.records = totals.assessed;
+    Ok(totals)
 }
 
 fn display(path: &Path) -> String {

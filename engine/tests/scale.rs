@@ -943,3 +943,29 @@ fn workbook_text_figures_that_could_be_read_two_ways_are_refused() {
     assert_eq!(out[2]["nis2"]["size"]["employees"], 49.5);
     assert_eq!(out[3]["nis2"]["size"]["employees"], 1.125);
 }
+
+/// `merge` ends as `assess` does (DESIGN.md "Behaviour on bad input": exit 1 when some records
+/// are error records, the output still complete) and prints the same counts per classification,
+/// which must equal those of one run over the whole file (fixtures/bad-records.jsonl has error
+/// records among valid ones).
+#[test]
+fn merge_counts_and_exits_as_assess_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let portfolio = root().join("fixtures/bad-records.jsonl");
+    let whole = run(&["assess", portfolio.to_str().unwrap(), "--as-of", AS_OF]);
+    assert_eq!(whole.status.code(), Some(1));
+    let parts = sharded(dir.path(), &portfolio, 3, AS_OF);
+    let parts: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+    let (code, stderr) = merge(&parts, None);
+    assert_eq!(code, Some(1), "{stderr}");
+    // The table lines ("  essential  N", …, "  errors  N") of both runs agree.
+    let table = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("  "))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    let whole_table = table(&String::from_utf8_lossy(&whole.stderr));
+    assert_eq!(whole_table.len(), 6, "{whole_table:?}");
+    assert_eq!(table(&stderr), whole_table);
+}
