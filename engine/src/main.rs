@@ -536,9 +536,17 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         Err(stop) => return stopped(stop),
     };
     if totals.records == 0 {
+        let shape = match input.format {
+            assay::read::Format::Csv => {
+                "a CSV file needs a header line and one line per organisation"
+            }
+            assay::read::Format::Xlsx => {
+                "a workbook needs a header row and one row per organisation on its first sheet"
+            }
+            _ => "JSON Lines hold one JSON object per organisation, one per line",
+        };
         return Err(format!(
-            "`{}` holds no records: nothing was assessed (a CSV file needs a header line and one \
-             line per organisation)",
+            "`{}` holds no records: nothing was assessed ({shape})",
             args.file
         ));
     }

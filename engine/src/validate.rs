@@ -128,7 +128,15 @@ impl Validator {
                         a.fraction_there,
                         a.there
                     ),
-                    None => format!("{subject}: {e}"),
+                    // Text that is no number at all: a currency sign, a unit, a word.
+                    None => match e.instance().as_str() {
+                        Some(text) => format!(
+                            "{subject}: `{text}` is not a number: write the figure alone, in \
+                             digits (`60000000` for sixty million euros); currency signs and \
+                             words such as `Mio` are not read"
+                        ),
+                        None => format!("{subject}: {e}"),
+                    },
                 },
                 _ => format!("{subject}: {e}"),
             };

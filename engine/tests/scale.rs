@@ -969,3 +969,28 @@ fn merge_counts_and_exits_as_assess_does() {
     assert_eq!(whole_table.len(), 6, "{whole_table:?}");
     assert_eq!(table(&stderr), whole_table);
 }
+
+/// A figure with a currency sign or a word (from a fresh-user run: `€ 60.000.000`, `60 Mio`) is
+/// refused on its field with how to write it, not the schema's bare "is not of type number"
+/// (DESIGN.md "Behaviour on bad input": errors name the record, the field and the fix).
+#[test]
+fn a_figure_with_a_currency_sign_says_how_to_write_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "eur.csv",
+        "id,established_in,provides_services_in,annual_turnover_eur\n\
+         x1,DE,DE,€ 60.000.000\nx2,DE,DE,60 Mio\n"
+            .as_bytes(),
+    );
+    let o = run(&["assess", &path, "--as-of", AS_OF]);
+    assert_eq!(o.status.code(), Some(1));
+    for (r, cell) in records(&o.stdout).iter().zip(["€ 60.000.000", "60 Mio"]) {
+        assert_eq!(r["errors"][0]["field"], "/annual_turnover_eur");
+        let message = r["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("`{cell}` is not a number")) && message.contains("in digits"),
+            "{message}"
+        );
+    }
+}
