@@ -181,7 +181,8 @@ fn error_records_are_listed_with_the_fix() {
     let dir = render(&inputs, &Templates::embedded().unwrap());
     let index = page(dir.path(), "index.html");
     assert!(index.contains("data-figure=\"error_records\">1<"));
-    assert!(index.contains("employees</code></td><td>`employees`: &quot;many&quot; is not of type"));
+    // The error's field and its fix, as the record carries them (a word where a figure belongs).
+    assert!(index.contains("employees</code></td><td>`employees`: `many` is not a number"));
     assert!(page(dir.path(), "org-bad.html").contains("no decision was made"));
 }
 
