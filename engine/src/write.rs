@@ -22,16 +22,16 @@ pub enum OutputFormat {
     Md,
 }
 
-/// A record on its way out: a JSON line serialised on the worker that made it, or the
-/// assessment itself for the formats written in one place.
+/// A record on its way out: its bytes, written on the worker that made it (a JSON line, a
+/// Markdown document), or the assessment itself for the formats written in one place.
 pub enum Piece {
     Line(Vec<u8>),
     Record(Box<Assessment>),
 }
 
 impl OutputFormat {
-    /// Prepares a record for the writer, on any thread: JSON Lines are serialised here, so that
-    /// the thread that writes only copies bytes.
+    /// Prepares a record for the writer, on any thread: JSON Lines and Markdown are written out
+    /// here, so that the thread that writes only copies bytes.
     pub fn prepare(self, a: Assessment) -> io::Result<Piece> {
         Ok(match self {
             OutputFormat::Jsonl => {
@@ -40,6 +40,7 @@ impl OutputFormat {
                 line.push(b'\n');
                 Piece::Line(line)
             }
+            OutputFormat::Md => Piece::Line(crate::markdown::render(&a).into_bytes()),
             _ => Piece::Record(Box::new(a)),
         })
     }
@@ -162,13 +163,15 @@ impl<W: Write> Writer<W> {
     pub fn write_pieces(&mut self, pieces: &[Piece]) -> io::Result<()> {
         for piece in pieces {
             match (piece, &mut self.sink) {
-                (Piece::Line(line), Sink::Plain(out)) if self.format == OutputFormat::Jsonl => {
+                (Piece::Line(line), Sink::Plain(out))
+                    if matches!(self.format, OutputFormat::Jsonl | OutputFormat::Md) =>
+                {
                     out.write_all(line)?;
                     self.written += 1;
                 }
                 (Piece::Line(_), _) => {
                     return Err(io::Error::other(format!(
-                        "a record prepared as a JSON line reached the {:?} writer",
+                        "a record prepared as bytes reached the {:?} writer",
                         self.format
                     )))
                 }
