@@ -96,6 +96,22 @@ fn output_is_byte_identical_for_any_jobs() {
     assert_eq!(records(&one).len(), 5000);
     assert!(one == out("2"), "--jobs 2 differs from --jobs 1");
     assert!(one == out("8"), "--jobs 8 differs from --jobs 1");
+
+    // The other formats written on the workers (Markdown) or in one place (CSV, JSON) too.
+    for format in ["md", "csv", "json"] {
+        let out = |jobs: &str| {
+            run(&[
+                "assess", file, "--as-of", AS_OF, "--jobs", jobs, "--format", format,
+            ])
+            .stdout
+        };
+        let one = out("1");
+        assert!(!one.is_empty());
+        assert!(
+            one == out("2"),
+            "--format {format}: --jobs 2 differs from --jobs 1"
+        );
+    }
 }
 
 /// Issue 6 item 4: the shards of a portfolio, merged, are byte-identical to one run, and every
