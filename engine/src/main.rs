@@ -442,6 +442,13 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     if args.format == OutputFormat::Xlsx && args.out.is_none() {
         return Err("--format xlsx writes a workbook: name the file with --out".into());
     }
+    if args.shard.is_some() && args.format != OutputFormat::Jsonl {
+        eprintln!(
+            "warning: `assay merge` joins JSON Lines shards only: write shards as jsonl (the \
+             default) and convert the merged file, or join these {} parts yourself",
+            format!("{:?}", args.format).to_lowercase()
+        );
+    }
     if let (Some(out), false) = (&args.out, args.file == "-") {
         refuse_overwriting(out, &[Path::new(&args.file)], "the portfolio")?;
     }

@@ -382,3 +382,31 @@ fn a_reader_hanging_up_is_not_an_error_in_any_format() {
         assert!(stderr.is_empty(), "{format}: {stderr}");
     }
 }
+
+/// `assay merge` joins JSON Lines only (README, "Portfolios at scale"): a shard written in
+/// another format is warned about when it is made, not only when merge refuses it.
+#[test]
+fn a_shard_in_another_format_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("part-0.md");
+    let shard = |more: &[&str]| {
+        let mut args = vec![
+            "assess",
+            "fixtures/portfolio.csv",
+            "--as-of",
+            AS_OF,
+            "--shard",
+            "0/2",
+        ];
+        args.extend(more);
+        assay(&args)
+    };
+    let (code, _, stderr) = shard(&["--format", "md", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("joins JSON Lines shards only") && stderr.contains("these md parts"),
+        "{stderr}"
+    );
+    let (_, _, stderr) = shard(&[]);
+    assert!(!stderr.contains("joins JSON Lines"), "{stderr}");
+}
