@@ -33,16 +33,30 @@ impl OutputFormat {
     /// Prepares a record for the writer, on any thread: JSON Lines and Markdown are written out
     /// here, so that the thread that writes only copies bytes.
     pub fn prepare(self, a: Assessment) -> io::Result<Piece> {
-        Ok(match self {
+        Ok(match self.encode(&a) {
+            Some(bytes) => Piece::Line(bytes?),
+            None => Piece::Record(Box::new(a)),
+        })
+    }
+
+    /// A record's own bytes, in the formats where each record stands alone (a JSON line, a
+    /// Markdown document); `None` for the formats written in one place.
+    fn encode(self, a: &Assessment) -> Option<io::Result<Vec<u8>>> {
+        match self {
             OutputFormat::Jsonl => {
                 let mut line = Vec::with_capacity(8192);
-                serde_json::to_writer(&mut line, &a)?;
-                line.push(b'\n');
-                Piece::Line(line)
+                Some(
+                    serde_json::to_writer(&mut line, a)
+                        .map(|()| {
+                            line.push(b'\n');
+                            line
+                        })
+                        .map_err(io::Error::from),
+                )
             }
-            OutputFormat::Md => Piece::Line(crate::markdown::render(&a).into_bytes()),
-            _ => Piece::Record(Box::new(a)),
-        })
+            OutputFormat::Md => Some(Ok(crate::markdown::render(a).into_bytes())),
+            _ => None,
+        }
     }
 }
 
@@ -129,14 +143,10 @@ impl<W: Write> Writer<W> {
     }
 
     pub fn write(&mut self, a: &Assessment) -> io::Result<()> {
+        if let Some(bytes) = self.format.encode(a) {
+            return self.write_pieces(&[Piece::Line(bytes?)]);
+        }
         match &mut self.sink {
-            Sink::Plain(out) if self.format == OutputFormat::Md => {
-                out.write_all(crate::markdown::render(a).as_bytes())?;
-            }
-            Sink::Plain(out) if self.format == OutputFormat::Jsonl => {
-                serde_json::to_writer(&mut *out, a)?;
-                out.write_all(b"\n")?;
-            }
             Sink::Plain(out) => {
                 out.write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
                 serde_json::to_writer(&mut *out, a)?;
@@ -213,25 +223,19 @@ impl<W: Write> Writer<W> {
         })
     }
 
-    /// Writes a chunk of records; JSON Lines are serialised in parallel, on the current rayon
-    /// pool, and written in order.
+    /// Writes a chunk of records; JSON lines and Markdown documents are encoded in parallel, on
+    /// the current rayon pool, and written in order.
     pub fn write_chunk(&mut self, chunk: &[Assessment]) -> io::Result<()> {
-        if let (Sink::Plain(out), OutputFormat::Jsonl) = (&mut self.sink, self.format) {
-            let lines: Vec<Vec<u8>> = chunk
-                .par_iter()
-                .map(|a| {
-                    let mut line = serde_json::to_vec(a)?;
-                    line.push(b'\n');
-                    Ok(line)
-                })
-                .collect::<io::Result<_>>()?;
-            for line in lines {
-                out.write_all(&line)?;
-            }
-            self.written += chunk.len();
-            return Ok(());
+        let format = self.format;
+        let encoded: Option<Vec<Piece>> = chunk
+            .par_iter()
+            .map(|a| format.encode(a).map(|bytes| bytes.map(Piece::Line)))
+            .collect::<Option<io::Result<_>>>()
+            .transpose()?;
+        match encoded {
+            Some(pieces) => self.write_pieces(&pieces),
+            None => chunk.iter().try_for_each(|a| self.write(a)),
         }
-        chunk.iter().try_for_each(|a| self.write(a))
     }
 
     pub fn finish(self) -> io::Result<W> {

@@ -325,9 +325,9 @@ fn an_error_record_keeps_the_name_of_its_organisation() {
     assert_eq!(got[0].name.as_deref(), Some("Acme Ltd"));
 }
 
-/// A write that fails mid-batch (a full disk) stops the run with exit code 2 and says why
-/// (DESIGN.md "Behaviour on bad input": 2 for errors that stop the run); a reader that stops
-/// early (`| head`) is not an error. `/dev/full` fails every write with ENOSPC (Linux).
+/// A write that fails mid-batch (a full disk) stops the run with exit code 2 and says why; a
+/// reader that stops early (`| head`) is not an error (README, "The two commands": exit codes).
+/// `/dev/full` fails every write with ENOSPC (Linux).
 #[test]
 fn a_full_disk_stops_the_run_with_the_reason() {
     if !std::path::Path::new("/dev/full").exists() {

@@ -181,28 +181,30 @@ impl Strings {
     /// [`crate::nace::note`], remembered per codes and declared types (a pure function of them).
     fn nace_note(&self, table: &crate::nace::NaceTable, facts: &Facts) -> Option<String> {
         let codes = facts.nace_codes.as_deref()?;
-        let declared: Option<Vec<String>> = facts
-            .activities
-            .as_ref()
-            .map(|list| list.iter().map(|a| a.entity_type.clone()).collect());
         let mut key = String::with_capacity(64);
         for c in codes {
             key.push_str(c);
             key.push('\u{1f}');
         }
-        key.push('\u{1e}');
-        for t in declared.iter().flatten() {
-            key.push_str(t);
-            key.push('\u{1f}');
+        match &facts.activities {
+            Some(list) => {
+                key.push('\u{1e}');
+                for a in list {
+                    key.push_str(&a.entity_type);
+                    key.push('\u{1f}');
+                }
+            }
+            None => key.push('\u{1d}'),
         }
-        if declared.is_none() {
-            key.push('\u{1d}');
-        }
-        let mut memo = self.nace_notes.borrow_mut();
-        if let Some(note) = memo.get(&key) {
+        if let Some(note) = self.nace_notes.borrow().get(&key) {
             return note.clone();
         }
+        let declared: Option<Vec<String>> = facts
+            .activities
+            .as_ref()
+            .map(|list| list.iter().map(|a| a.entity_type.clone()).collect());
         let note = crate::nace::note(table, codes, declared.as_deref());
+        let mut memo = self.nace_notes.borrow_mut();
         if memo.len() >= NACE_NOTES_CAPACITY {
             memo.clear();
         }
