@@ -216,6 +216,17 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("ASSAY_LOG"))
         .init();
+    // Interrupted (Ctrl-C, or SIGTERM from a scheduler stopping the job): no half-written
+    // output is left behind, and whatever `--out` named before the run is kept.
+    let _ = ctrlc::set_handler(|| {
+        for path in assay::write::remove_unfinished() {
+            eprintln!(
+                "interrupted: `{}` was not written (its unfinished copy was removed)",
+                path.display()
+            );
+        }
+        std::process::exit(130);
+    });
     let cli = Cli::parse();
     match cli.command {
         Command::Assess(args) => match assess(args) {

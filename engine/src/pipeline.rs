@@ -30,6 +30,10 @@ const WORKER_STACK: usize = 8 * 1024 * 1024;
 /// that a chunk in flight (facts, values and assessments) stays within a few megabytes.
 pub const CHUNK: usize = 512;
 
+/// Records a worker takes at a time within a chunk: small enough that the workers finish a
+/// chunk together (each chunk ends in a join, where a worker with nothing left waits).
+const LEAF: usize = 16;
+
 /// Builds the thread pool for `jobs` workers (0 = one per core).
 pub fn pool(jobs: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
     rayon::ThreadPoolBuilder::new()
@@ -255,6 +259,7 @@ impl State<'_> {
         let validator = self.cx.validator;
         let mut validated: Vec<Validated> = items
             .into_par_iter()
+            .with_max_len(LEAF)
             .enumerate()
             .filter(|(i, _)| shard.is_none_or(|s| scan.shard_of(base + i, s.count) == s.index))
             .map(|(i, mut item)| {
@@ -391,6 +396,7 @@ impl State<'_> {
             let ordinals: Vec<usize> = chunk.iter().map(|v| v.ordinal).collect();
             let finished: Vec<(Tally, std::io::Result<T>)> = chunk
                 .into_par_iter()
+                .with_max_len(LEAF)
                 .map(|v| {
                     let a = self.evaluate(v);
                     (tally(&a), finish(a))

@@ -289,6 +289,26 @@ pub struct OutputFile {
     staged: Option<(tempfile::TempPath, PathBuf)>,
 }
 
+/// The output files being written, by temporary name and name, for [`remove_unfinished`].
+static UNFINISHED: std::sync::Mutex<Vec<(PathBuf, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+
+fn unfinished() -> std::sync::MutexGuard<'static, Vec<(PathBuf, PathBuf)>> {
+    UNFINISHED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Removes the output files still being written and returns the names they were for: for a run
+/// that is interrupted (Ctrl-C, or the SIGTERM a scheduler sends to a job it stops), which
+/// would otherwise leave its temporary files behind. What was at those names is left as it was.
+pub fn remove_unfinished() -> Vec<PathBuf> {
+    unfinished()
+        .drain(..)
+        .filter(|(temp, _)| std::fs::remove_file(temp).is_ok())
+        .map(|(_, path)| path)
+        .collect()
+}
+
 impl OutputFile {
     pub fn create(path: &Path) -> Result<OutputFile, String> {
         let cannot = |e: io::Error| format!("cannot write `{}`: {e}", path.display());
@@ -313,6 +333,7 @@ impl OutputFile {
         #[cfg(unix)]
         temp.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
         let (file, temp) = temp.tempfile_in(folder).map_err(cannot)?.into_parts();
+        unfinished().push((temp.to_path_buf(), path.to_path_buf()));
         Ok(OutputFile {
             file,
             staged: Some((temp, path.to_path_buf())),
@@ -327,13 +348,23 @@ impl OutputFile {
     }
 
     /// Renames the finished file over its name. Call it once everything is written and flushed.
-    pub fn commit(self) -> Result<(), String> {
-        let Some((temp, path)) = self.staged else {
+    pub fn commit(mut self) -> Result<(), String> {
+        let Some((temp, path)) = self.staged.take() else {
             return Ok(());
         };
+        unfinished().retain(|(t, _)| *t != *temp);
         let cannot = |e: io::Error| format!("cannot write `{}`: {e}", path.display());
         self.file.sync_all().map_err(cannot)?;
         temp.persist(&path).map_err(|e| cannot(e.error))
+    }
+}
+
+impl Drop for OutputFile {
+    fn drop(&mut self) {
+        // Uncommitted: the temporary file goes with `staged`.
+        if let Some((temp, _)) = &self.staged {
+            unfinished().retain(|(t, _)| **t != **temp);
+        }
     }
 }
 

@@ -1058,3 +1058,54 @@ fn a_figure_with_a_currency_sign_says_how_to_write_it() {
         );
     }
 }
+
+/// A run stopped by the scheduler (SIGTERM, as Kubernetes sends to a Job's pod it evicts) or
+/// by Ctrl-C (SIGINT) leaves no temporary file in the output's folder, keeps what `--out`
+/// named before, and exits with 130 (README "Exit codes").
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_leaves_no_partial_output() {
+    let dir = tempfile::tempdir().unwrap();
+    // Large enough that the run is still going when the signal comes.
+    let file = generated(dir.path(), 200_000, 9);
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("results.jsonl");
+    for signal in ["TERM", "INT"] {
+        std::fs::write(&out, "earlier results\n").unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
+            .args(["assess", file.to_str().unwrap(), "--as-of", AS_OF, "--out"])
+            .arg(&out)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until the output is being written: its temporary file exists.
+        let partial = || {
+            std::fs::read_dir(&out_dir)
+                .unwrap()
+                .filter(|e| e.as_ref().unwrap().file_name() != "results.jsonl")
+                .count()
+        };
+        while partial() == 0 {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the run ended too soon"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let killed = Command::new("sh")
+            .args(["-c", &format!("kill -{signal} {}", child.id())])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(130), "SIG{signal}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("was not written"),
+            "SIG{signal}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(partial(), 0, "SIG{signal}: a temporary file was left");
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "earlier results\n");
+    }
+}
