@@ -532,6 +532,9 @@ fn non_utf8_rows_fail_alone_and_windows_1252_is_read_when_asked() {
     let got = records(&run(&["assess", &path, "--as-of", AS_OF]).stdout);
     assert_eq!(got.len(), 2);
     assert_eq!(got[1]["errors"][0]["code"], "read");
+    // The id is intact, so the error record names the organisation; the name is not.
+    assert_eq!(got[1]["id"], "j2");
+    assert!(got[1].get("name").is_none());
 }
 
 #[test]
