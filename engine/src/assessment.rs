@@ -152,6 +152,9 @@ pub struct Aggregation {
     #[serde(skip_serializing_if = "is_zero")]
     pub not_listed: usize,
     pub totals: crate::facts::Figures,
+    /// The sum of the known figures, when some total is unknown: the least each total can be.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totals_at_least: Option<crate::facts::Figures>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_period_totals: Option<crate::facts::Figures>,
     /// Enterprises counted with their latest figures for the previous period too, as they

@@ -13,7 +13,7 @@ use crate::assessment::{Assessment, Classification};
 use crate::error::RecordError;
 use crate::evaluate::Evaluator;
 use crate::facts::Facts;
-use crate::group::{self, Aggregate};
+use crate::group::{self, Aggregate, ErrorMember};
 use crate::prescan::{self, Prescan};
 use crate::read::stream::{Input, Item};
 use crate::read::Format;
@@ -191,7 +191,6 @@ pub fn run_finished<T: Send>(
         aggregates: HashMap::new(),
         group_errors: HashMap::new(),
         failed: HashMap::new(),
-        group_warnings: HashMap::new(),
         first_line: HashMap::new(),
         by_last: {
             let mut c: Vec<usize> = (0..scan.components.len()).collect();
@@ -235,10 +234,9 @@ struct State<'a> {
     /// Aggregates and group errors of complete components, by ordinal, until used.
     aggregates: HashMap<usize, Aggregate>,
     group_errors: HashMap<usize, RecordError>,
-    /// Error records of incomplete components, named, by component.
-    failed: HashMap<u32, Vec<String>>,
-    /// The warning each valid member of a component with error records carries, by ordinal.
-    group_warnings: HashMap<usize, String>,
+    /// Error records of incomplete components, by component: the group step counts them with
+    /// unknown figures.
+    failed: HashMap<u32, Vec<ErrorMember>>,
     /// First line of each id that is on more than one record.
     first_line: HashMap<String, usize>,
     /// Components in the order they complete.
@@ -290,13 +288,13 @@ impl State<'_> {
         let mut ready_after = 0;
         for v in &mut validated {
             let component = scan.component_of(v.ordinal);
-            let named = |v: &Validated| match &v.id {
-                Some(id) => format!("`{id}` (line {})", v.line),
-                None => format!("the record on line {}", v.line),
+            let member = |v: &Validated| ErrorMember {
+                id: v.id.clone(),
+                line: v.line,
             };
             let Ok(facts) = &v.facts else {
                 if let Some(c) = component {
-                    self.failed.entry(c).or_default().push(named(v));
+                    self.failed.entry(c).or_default().push(member(v));
                 }
                 continue;
             };
@@ -314,8 +312,8 @@ impl State<'_> {
                             ),
                         ));
                         if let Some(c) = component {
-                            let name = named(v);
-                            self.failed.entry(c).or_default().push(name);
+                            let error = member(v);
+                            self.failed.entry(c).or_default().push(error);
                         }
                         continue;
                     }
@@ -347,29 +345,11 @@ impl State<'_> {
             let Some(records) = self.held.remove(&(c as u32)) else {
                 continue;
             };
-            // A member that is an error record has no figures to count: say so to the others,
-            // whose size may change once it is corrected.
-            if let Some(failed) = failed {
-                let warning = format!(
-                    "{} {} in this ownership group (`owners`) but {} an error record: {} \
-                     figures are not counted, so the group's size and this classification may \
-                     change once {} corrected",
-                    failed.join(", "),
-                    if failed.len() == 1 { "is" } else { "are" },
-                    if failed.len() == 1 { "is" } else { "each is" },
-                    if failed.len() == 1 { "its" } else { "their" },
-                    if failed.len() == 1 {
-                        "it is"
-                    } else {
-                        "they are"
-                    },
-                );
-                for (o, _, _) in &records {
-                    self.group_warnings.insert(*o, warning.clone());
-                }
-            }
             let input: Vec<(usize, &Facts)> = records.iter().map(|(_, l, f)| (*l, f)).collect();
-            let (aggregates, errors) = group::aggregate(&input);
+            // A member that is an error record has no figures that can be read: the others
+            // count it with unknown figures (group::aggregate), and are told so.
+            let (aggregates, errors) =
+                group::aggregate(&input, failed.as_deref().unwrap_or_default());
             for (k, a) in aggregates {
                 self.aggregates.insert(records[k].0, a);
             }
@@ -405,7 +385,6 @@ impl State<'_> {
             for o in ordinals {
                 self.aggregates.remove(&o);
                 self.group_errors.remove(&o);
-                self.group_warnings.remove(&o);
             }
             let mut out = Vec::with_capacity(finished.len());
             for (t, r) in finished {
@@ -442,12 +421,6 @@ impl State<'_> {
         };
         // The reader's warnings first, then those of the group step.
         assessment.warnings.splice(0..0, v.warnings);
-        if let (Some(w), true) = (
-            self.group_warnings.get(&v.ordinal),
-            assessment.errors.is_empty(),
-        ) {
-            assessment.warnings.push(w.clone());
-        }
         assessment
     }
 }

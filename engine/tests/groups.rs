@@ -791,6 +791,8 @@ fn an_unknown_figure_of_a_partner_is_named_in_missing() {
     let n = out[0].nis2.as_ref().unwrap();
     assert_eq!(n.classification.as_str(), "undetermined");
     assert_eq!(n.size.employees, Some(19.0));
+    // At least T's own EUR 8 m and 6 m: 19 AWU with those is small (Annex Art. 2(2)), not micro.
+    assert_eq!(n.size.possible, vec!["small", "medium", "large"]);
     assert_eq!(
         n.missing,
         vec!["annual_turnover_eur of `Q`", "balance_sheet_eur of `Q`"]
@@ -866,11 +868,12 @@ fn the_belgian_carve_out_applies_under_belgian_jurisdiction_only() {
     );
 }
 
-/// A subsidiary that is an error record (here an unknown country code) has no figures to count:
-/// its parent is sized without it and says so, as README "Groups" promises ("members whose
-/// figures included such a record get a warning"), instead of a silent stand-alone size. With
-/// the code corrected, the parent counts the 60 % subsidiary in full (Rec. 2003/361/EC Annex
-/// Art. 6(2): linked enterprises at 100 %): 200 + 100 = 300 AWU, large.
+/// A subsidiary that is an error record (here an unknown country code) has no figures that can be
+/// read: its parent counts them as unknown and says so, as README "Groups" promises, instead of a
+/// silent stand-alone size. The group is then at least the parent's 200 AWU, EUR 40 m and EUR
+/// 40 m (medium, Rec. 2003/361/EC Annex Art. 2(1)) and possibly large. With the code corrected,
+/// the parent counts the 60 % subsidiary in full (Annex Art. 6(2): linked enterprises at 100 %):
+/// 200 + 100 = 300 AWU, large.
 #[test]
 fn an_error_record_in_a_group_is_named_to_the_other_members() {
     let parent = org("P", Some("electricity_producer"), (200.0, 40e6, 40e6));
@@ -881,10 +884,24 @@ fn an_error_record_in_a_group_is_named_to_the_other_members() {
     subsidiary["established_in"] = json!(["UK"]);
     let out = batch(&[parent.clone(), subsidiary.clone()]);
     assert!(!out[1].errors.is_empty(), "UK is not an ISO 3166-1 code");
-    assert_eq!(sized_on(&out[0]), (200.0, 40e6, 40e6));
+    let size = &out[0].nis2.as_ref().unwrap().size;
+    assert_eq!(size.employees, None);
+    assert_eq!(size.possible, vec!["medium", "large"]);
+    let aggregation = size.aggregation.as_ref().expect("aggregation shown");
+    let at_least = aggregation
+        .totals_at_least
+        .expect("known part of the totals");
+    assert_eq!(
+        (
+            at_least.employees,
+            at_least.annual_turnover_eur,
+            at_least.balance_sheet_eur
+        ),
+        (Some(200.0), Some(40e6), Some(40e6))
+    );
     let warning = out[0].warnings.join(" ");
     assert!(
-        warning.contains("`S` (line 2)") && warning.contains("not counted"),
+        warning.contains("`S` (line 2)") && warning.contains("count as unknown"),
         "{warning}"
     );
 
@@ -893,4 +910,216 @@ fn an_error_record_in_a_group_is_named_to_the_other_members() {
     assert_eq!(sized_on(&out[0]), (300.0, 60e6, 60e6));
     assert_eq!(size_class(&out[0]), Some("large"));
     assert!(out[0].warnings.is_empty(), "{:?}", out[0].warnings);
+}
+
+// Unknown is not false, for a member of an ownership group that is an error record: its figures
+// are not known, so they count as unknown (anything from zero up) in the sum of every other
+// member, never as zero. The parent `P` runs an Annex I activity (electricity distribution, NIS2
+// Annex I 1(a)) with 200 AWU, EUR 40 m turnover and EUR 40 m balance sheet: medium on its own
+// (fewer than 250 AWU and turnover not above EUR 50 m, Rec. 2003/361/EC Annex Art. 2(1)). It
+// holds 60 % of `S` (linked, Annex Art. 3(3)(a), counted in full, Art. 6(2)), whose record gives
+// `"employees": "many"` and is an error record.
+fn parent_with_invalid_subsidiary(parent: Value) -> Vec<Value> {
+    let mut subsidiary = owned_by(
+        org("S", None, (100.0, 20e6, 20e6)),
+        json!([{ "id": "P", "share_pct": 60 }]),
+    );
+    subsidiary["employees"] = json!("many");
+    vec![parent, subsidiary]
+}
+
+/// The assessments of `text`, each serialised, with the batch cut into chunks of `chunk`.
+fn in_chunks(text: &str, chunk: usize) -> Vec<Value> {
+    let input = assay::read::stream::Input::from_text(text, Format::Jsonl);
+    assess_in_chunks(&input, chunk)
+        .iter()
+        .map(|a| serde_json::to_value(a).unwrap())
+        .collect()
+}
+
+/// `assay assess FILE --as-of AS_OF` with `more` arguments.
+fn assess_command(path: &std::path::Path, more: &[&str]) -> std::process::Output {
+    let mut args = vec!["assess", path.to_str().unwrap(), "--as-of", AS_OF];
+    args.extend_from_slice(more);
+    run_assay(&args)
+}
+
+/// `a` is essential or important, undetermined, and only the figures of the error record
+/// `named` would settle it (NIS2 Art. 3(1)(a) above medium, Art. 3(2) at medium).
+fn assert_left_open_by(a: &Assessment, named: &str) {
+    let n = a.nis2.as_ref().expect("assessed");
+    assert_eq!(n.classification.as_str(), "undetermined");
+    let possible: Vec<&str> = n.possible.iter().map(|c| c.as_str()).collect();
+    assert_eq!(possible, vec!["essential", "important"]);
+    assert_eq!(n.size.possible, vec!["medium", "large"]);
+    assert_eq!(
+        n.missing,
+        vec![format!(
+            "the figures of {named}, an error record in this ownership group: correct it"
+        )]
+    );
+}
+
+// The group is P plus S: at least 200 AWU, EUR 40 m and EUR 40 m (P's own figures, Annex Art.
+// 6(2)), and at most anything, so medium or large. Annex I at medium is important (NIS2 Art.
+// 3(2)), above medium essential (Art. 3(1)(a)): undetermined between the two, and `missing`
+// names S as what settles it. (Before this was fixed, P was sized on its own figures as
+// medium and came out `important`.)
+#[test]
+fn an_invalid_subsidiary_leaves_its_parents_size_open() {
+    let parent = org("P", Some(DSO), (200.0, 40e6, 40e6));
+    let out = batch(&parent_with_invalid_subsidiary(parent));
+    assert_left_open_by(&out[0], "`S` (line 2)");
+    let n = out[0].nis2.as_ref().expect("P is assessed");
+    assert_eq!(n.size.class, None);
+    assert_eq!(n.size.basis, "aggregated");
+    let warning = out[0].warnings.join(" ");
+    assert!(warning.contains("`S` (line 2)"), "{warning}");
+    // S itself is one error record, with its own message, and nothing more.
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[1].id.as_deref(), Some("S"));
+    assert_eq!(out[1].line, 2);
+    assert!(out[1].nis2.is_none());
+    assert_eq!(out[1].errors.len(), 1, "{:?}", out[1].errors);
+    assert_eq!(out[1].errors[0].field.as_deref(), Some("/employees"));
+}
+
+// The same group with the error record first in the file: the result does not depend on where
+// the error record stands, nor on how the batch is cut into chunks.
+#[test]
+fn an_invalid_subsidiary_counts_the_same_before_its_parent_and_in_any_chunk() {
+    let parent = org("P", Some(DSO), (200.0, 40e6, 40e6));
+    let mut records = parent_with_invalid_subsidiary(parent);
+    let expected: Vec<Value> = batch(&records)
+        .iter()
+        .map(|a| serde_json::to_value(a).unwrap())
+        .collect();
+    let text: String = records.iter().map(|r| format!("{r}\n")).collect();
+    for chunk in [1, 2] {
+        assert_eq!(in_chunks(&text, chunk), expected, "chunk of {chunk}");
+    }
+
+    records.swap(0, 1);
+    let out = batch(&records);
+    assert_left_open_by(&out[1], "`S` (line 1)");
+}
+
+// Annex Art. 2(1): 250 AWU or more is large whatever the financial figures. P with 300 AWU is
+// large on its own, and S's unknown figures can only add to that: large, and an Annex I entity
+// above the medium ceilings is essential (NIS2 Art. 3(1)(a)). Nothing is missing.
+#[test]
+fn an_invalid_subsidiary_does_not_open_a_size_already_large() {
+    let parent = org("P", Some(DSO), (300.0, 40e6, 40e6));
+    let out = batch(&parent_with_invalid_subsidiary(parent));
+    let n = out[0].nis2.as_ref().expect("P is assessed");
+    assert_eq!(n.size.class, Some("large"));
+    assert_eq!(n.classification.as_str(), "essential");
+    assert!(n.missing.is_empty(), "{:?}", n.missing);
+    assert!(out[0].warnings.join(" ").contains("`S` (line 2)"));
+}
+
+// NIS2 Art. 2(1) brings in only entities of a type in Annex I or II: P with no Annex activity is
+// out of scope at any size, so S's unknown figures change nothing and nothing is missing.
+#[test]
+fn an_invalid_subsidiary_does_not_open_an_entity_out_of_scope_at_any_size() {
+    let parent = org("P", None, (200.0, 40e6, 40e6));
+    let out = batch(&parent_with_invalid_subsidiary(parent));
+    let n = out[0].nis2.as_ref().expect("P is assessed");
+    assert_eq!(n.classification.as_str(), "out_of_scope");
+    assert!(n.missing.is_empty(), "{:?}", n.missing);
+    assert_eq!(n.size.possible, vec!["medium", "large"]);
+}
+
+// A second record with the id `S` is an error record (ids are unique within a batch, DESIGN.md
+// "Behaviour on bad input"), and which of the two holds S's real figures is not known: the
+// group's size is open as above (Annex Art. 6(2); NIS2 Art. 3(1)(a) and 3(2)), and `missing`
+// names the duplicate.
+#[test]
+fn a_duplicate_member_leaves_the_groups_size_open() {
+    let subsidiary = owned_by(
+        org("S", None, (10.0, 1e6, 1e6)),
+        json!([{ "id": "P", "share_pct": 60 }]),
+    );
+    let out = batch(&[
+        org("P", Some(DSO), (200.0, 40e6, 40e6)),
+        subsidiary.clone(),
+        subsidiary,
+    ]);
+    assert_eq!(out.len(), 3);
+    assert!(error_message(&out[2]).contains("already used"));
+    assert_left_open_by(&out[0], "`S` (line 3)");
+}
+
+// The command gives what the library gives, at one and two threads: P undetermined between
+// essential and important (NIS2 Art. 3(1)(a) and 3(2), as above), S one error record.
+#[test]
+fn the_command_leaves_the_size_open_as_the_library_does() {
+    let records = parent_with_invalid_subsidiary(org("P", Some(DSO), (200.0, 40e6, 40e6)));
+    let expected: Vec<Value> = batch(&records)
+        .iter()
+        .map(|a| serde_json::to_value(a).unwrap())
+        .collect();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("group.jsonl");
+    let text: String = records.iter().map(|r| format!("{r}\n")).collect();
+    std::fs::write(&path, text).unwrap();
+    for jobs in ["1", "2"] {
+        let out = assess_command(&path, &["--jobs", jobs]);
+        // Exit code 1: some records are error records (README, exit codes).
+        assert_eq!(out.status.code(), Some(1));
+        let lines = json_lines(&out.stdout);
+        assert_eq!(lines, expected, "--jobs {jobs}");
+        assert_eq!(lines[0]["nis2"]["classification"], "undetermined");
+    }
+
+    // `--shard K/N` keeps an ownership group, its error records included, in one shard.
+    let mut sharded: Vec<Value> = Vec::new();
+    for shard in ["0/2", "1/2"] {
+        sharded.extend(json_lines(
+            &assess_command(&path, &["--shard", shard]).stdout,
+        ));
+    }
+    sharded.sort_by_key(|a| a["line"].as_u64());
+    assert_eq!(sharded, expected);
+}
+
+// DESIGN.md "Behaviour on bad input": same facts give the same output at any thread count and
+// however the batch is cut. A generated portfolio whose every fifth record with `owners` is made
+// invalid has groups with error records across chunk boundaries: the chunked runs and the
+// command at one and two threads give the same bytes as one chunk.
+#[test]
+fn error_records_in_groups_give_the_same_output_at_any_chunk_and_thread_count() {
+    let mut text = String::new();
+    let mut owned = 0;
+    for line in assay::gen::portfolio_jsonl(600, 11).lines() {
+        let mut record: Value = serde_json::from_str(line).unwrap();
+        if record.get("owners").is_some() {
+            owned += 1;
+            if owned % 5 == 0 {
+                record["employees"] = json!("many");
+            }
+        }
+        text.push_str(&record.to_string());
+        text.push('\n');
+    }
+    let whole = in_chunks(&text, 1 << 20);
+    assert_eq!(whole.len(), 600);
+    let open = whole
+        .iter()
+        .filter(|a| a.to_string().contains("\"error_record\""))
+        .count();
+    assert!(open > 5, "groups with error records: {open}");
+    for chunk in [1, 7, 256] {
+        assert!(in_chunks(&text, chunk) == whole, "chunk of {chunk}");
+    }
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("portfolio.jsonl");
+    std::fs::write(&path, &text).unwrap();
+    let one = assess_command(&path, &["--jobs", "1"]).stdout;
+    assert_eq!(json_lines(&one).len(), 600);
+    assert!(
+        one == assess_command(&path, &["--jobs", "2"]).stdout,
+        "--jobs 2 differs from --jobs 1"
+    );
 }

@@ -4,28 +4,13 @@
 
 mod common;
 
-use assay::pipeline::{Context, Options};
 use assay::read::stream::Input;
 use assay::read::Format;
 use common::*;
+use common::{json_lines as records, run_assay as run};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_assay"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("assay runs")
-}
-
-fn records(out: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(out)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each output line is JSON"))
-        .collect()
-}
 
 /// A generated portfolio (groups of consecutive organisations, as `assay gen` draws them)
 /// written to `dir`.
@@ -36,15 +21,7 @@ fn generated(dir: &Path, n: usize, seed: u64) -> PathBuf {
 }
 
 fn serialised(input: &Input, chunk: usize) -> Vec<String> {
-    let cx = Context {
-        evaluator: evaluator(),
-        validator: validator(),
-    };
-    let options = Options {
-        chunk,
-        ..Options::new(AS_OF)
-    };
-    assay::pipeline::collect(input, &cx, &options)
+    assess_in_chunks(input, chunk)
         .iter()
         .map(|a| serde_json::to_string(a).unwrap())
         .collect()

@@ -9,7 +9,7 @@
 //! `missing` names the facts whose value changed the answer. Most records know every fact, so
 //! this costs one call per activity.
 
-use super::size::{SizeClass, SizeTable, Sizing};
+use super::size::{AtLeast, SizeClass, SizeTable, Sizing};
 use super::tables::{self, Obligation, Rule, Vocabulary};
 use crate::assessment::{
     Aggregation, CarveOut, Classification, Ground, Nis2 as Nis2Out, ObligationRef, Size,
@@ -502,14 +502,21 @@ pub fn evaluate(
     let own = pack.sizes.sizing(
         &facts.figures(),
         facts.previous_period.as_ref(),
+        &AtLeast::default(),
         pack.two_period_rule,
     );
     // An aggregate of the entity alone (kept for its notes and warnings) sizes nothing.
     let counted = aggregate.filter(|a| a.count() > 1);
     let sizing = match counted {
-        Some(a) => pack
-            .sizes
-            .sizing(&a.figures, a.previous.as_ref(), pack.two_period_rule),
+        Some(a) => pack.sizes.sizing(
+            &a.figures,
+            a.previous.as_ref(),
+            &AtLeast {
+                now: a.sum.at_least,
+                previous: a.sum.previous_at_least,
+            },
+            pack.two_period_rule,
+        ),
         None => own.clone(),
     };
     let figures = counted
@@ -559,7 +566,7 @@ pub fn evaluate(
     let size = Dimension {
         values: range.classes().collect(),
         settle: match counted {
-            Some(a) => sizing.settle.iter().map(|f| whose(a, f)).collect(),
+            Some(a) => settling_parts(a, &sizing.settle),
             None => sizing.settle.clone(),
         },
     };
@@ -979,6 +986,8 @@ pub fn evaluate(
                 enterprises: a.parts().take(LISTED).collect(),
                 not_listed: a.count().saturating_sub(LISTED),
                 totals: a.figures,
+                // Shown only when a total is unknown (known totals equal their known parts).
+                totals_at_least: (a.figures != a.sum.at_least).then_some(a.sum.at_least),
                 previous_period_totals: a.previous,
                 previous_period_assumed_same: a
                     .sum
@@ -1002,14 +1011,31 @@ pub fn evaluate(
     })
 }
 
+/// The facts that would settle an aggregate's size: each missing figure with the enterprises
+/// that did not give it, then each error record of the ownership group, whose figures are all
+/// unknown (and so part of every missing total).
+fn settling_parts(a: &Aggregate, figures: &[String]) -> Vec<String> {
+    if figures.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = figures.iter().filter_map(|f| whose(a, f)).collect();
+    out.extend(a.sum.error_records.iter().map(|named| {
+        format!("the figures of {named}, an error record in this ownership group: correct it")
+    }));
+    out
+}
+
 /// A missing figure of an aggregate, with the enterprises that did not give it:
-/// `employees of \`P\``.
-fn whose(a: &Aggregate, figure: &str) -> String {
+/// `employees of \`P\``; none when only error records left it out.
+fn whose(a: &Aggregate, figure: &str) -> Option<String> {
     let previous = figure.starts_with("previous_period.");
     let field = figure.trim_start_matches("previous_period.");
     let names: Vec<String> = a
         .parts()
         .filter(|p| {
+            if p.relation == Relation::ErrorRecord {
+                return false;
+            }
             let f = match p.previous_period {
                 Some(before) if previous => before,
                 _ => p.figures,
@@ -1023,10 +1049,12 @@ fn whose(a: &Aggregate, figure: &str) -> String {
         })
         .map(|p| format!("`{}`", p.enterprise))
         .collect();
-    if names.is_empty() {
-        figure.to_string()
+    if !names.is_empty() {
+        Some(format!("{figure} of {}", names.join(", ")))
+    } else if a.sum.error_records.is_empty() {
+        Some(figure.to_string())
     } else {
-        format!("{figure} of {}", names.join(", "))
+        None
     }
 }
 
@@ -1037,7 +1065,9 @@ const NAMED: usize = 12;
 
 /// The size ground's sentence: the enterprises added up, then the class and why.
 fn size_says(pack: &Nis2Pack, counted: Option<&Aggregate>, sizing: &Sizing) -> String {
-    let mut says = pack.sizes.explain(&sizing.figures, sizing.range);
+    let mut says = pack
+        .sizes
+        .explain(&sizing.figures, &sizing.at_least, sizing.range);
     if let Some(period) = &sizing.period {
         let _ = write!(says, "; {} ({})", period.says, period.cites);
     }
@@ -1066,6 +1096,9 @@ fn size_says(pack: &Nis2Pack, counted: Option<&Aggregate>, sizing: &Sizing) -> S
                 let _ = write!(out, "partner `{}`", p.enterprise);
                 via(&mut out);
                 let _ = write!(out, " at {} %: ", p.share_pct);
+            }
+            Relation::ErrorRecord => {
+                let _ = write!(out, "error record `{}`: ", p.enterprise);
             }
         }
         describe(&mut out, &p.figures);
@@ -1196,12 +1229,15 @@ fn undertaking_turnover(facts: &Facts, counted: Option<&Aggregate>) -> Option<f6
     let Some(a) = counted else {
         return facts.annual_turnover_eur;
     };
-    // The entity's own part, and the group's linked members; partners are left out.
+    // The entity's own part, and the group's linked members; partners are left out. An error
+    // record of the group may be linked, so its unknown turnover leaves the total unknown.
     a.sum
         .parts
         .iter()
         .enumerate()
-        .filter(|(k, p)| *k == a.entity || p.relation == crate::group::Relation::Linked)
+        .filter(|(k, p)| {
+            *k == a.entity || matches!(p.relation, Relation::Linked | Relation::ErrorRecord)
+        })
         .map(|(_, p)| p.figures.annual_turnover_eur)
         .sum()
 }
@@ -1485,5 +1521,32 @@ mod tests {
             ..Figures::default()
         };
         assert_eq!(t.range(&f).known(), Some(SizeClass::Large));
+    }
+
+    // A group total with an unknown part is at least its known parts (Rec. 2003/361/EC Annex
+    // Art. 6(2) adds figures, none below zero): known parts of 200 AWU give medium or large, as
+    // fewer than 250 AWU with unknown financial figures may be medium (Annex Art. 2(1)); known
+    // parts of 300 AWU are large (250 AWU or more) and nothing is left to settle.
+    #[test]
+    fn unknown_totals_are_at_least_their_known_parts() {
+        let t = table();
+        let unknown = Figures::default();
+        let floor = |e: f64| Figures {
+            employees: Some(e),
+            annual_turnover_eur: Some(40e6),
+            balance_sheet_eur: Some(40e6),
+        };
+        let r = t.range_at_least(&unknown, &floor(200.0));
+        assert_eq!((r.min, r.max), (SizeClass::Medium, SizeClass::Large));
+        let r = t.range_at_least(&unknown, &floor(300.0));
+        assert_eq!(r.known(), Some(SizeClass::Large));
+        let at_least = AtLeast {
+            now: floor(300.0),
+            previous: Figures::default(),
+        };
+        assert!(t.sizing(&unknown, None, &at_least, true).settle.is_empty());
+        // With no lower bound the same unknown figures could be any class.
+        let r = t.range(&unknown);
+        assert_eq!((r.min, r.max), (SizeClass::Micro, SizeClass::Large));
     }
 }

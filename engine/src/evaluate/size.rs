@@ -7,7 +7,9 @@
 //! A figure that is not known can be anything from zero upwards. Because each class test is
 //! monotone in every figure, the smallest possible class is the one with every unknown figure at
 //! zero and the largest the one with every unknown figure unbounded, and every class between them
-//! is possible too.
+//! is possible too. A group's total with an unknown part is not anything from zero, though: it is
+//! at least the sum of the parts that are known ([`AtLeast`]), and the smallest possible class is
+//! read at that sum.
 
 use crate::error::PackError;
 use crate::facts::Figures;
@@ -66,6 +68,8 @@ pub struct Sizing {
     /// The figures the class was read from: the latest period's, or the previous one's when the
     /// two-period rule keeps it.
     pub figures: Figures,
+    /// What the unknown ones among `figures` are known to be at least.
+    pub at_least: Figures,
     /// The absent figures that would narrow the range.
     pub settle: Vec<String>,
     /// Which period rule was used, when a previous period was declared.
@@ -79,6 +83,14 @@ pub struct Period {
     pub rule: &'static str,
     pub cites: &'static str,
     pub says: String,
+}
+
+/// Lower bounds for figures that are not known: a group's total with an unknown part is at least
+/// the sum of its known parts. An enterprise's own unknown figure has none (the default: zero).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct AtLeast {
+    pub now: Figures,
+    pub previous: Figures,
 }
 
 /// Reaches one figure of a [`Figures`].
@@ -142,13 +154,18 @@ impl SizeTable {
 
     /// The classes possible when some figures are unknown.
     pub fn range(&self, figures: &Figures) -> SizeRange {
-        let low = |v: Option<f64>| v.unwrap_or(0.0);
+        self.range_at_least(figures, &Figures::default())
+    }
+
+    /// The classes possible when some figures are unknown but at least `floor`.
+    pub fn range_at_least(&self, figures: &Figures, floor: &Figures) -> SizeRange {
+        let low = |v: Option<f64>, f: Option<f64>| v.or(f).unwrap_or(0.0);
         let high = |v: Option<f64>| v.unwrap_or(f64::INFINITY);
         SizeRange {
             min: self.classify(
-                low(figures.employees),
-                low(figures.annual_turnover_eur),
-                low(figures.balance_sheet_eur),
+                low(figures.employees, floor.employees),
+                low(figures.annual_turnover_eur, floor.annual_turnover_eur),
+                low(figures.balance_sheet_eur, floor.balance_sheet_eur),
             ),
             max: self.classify(
                 high(figures.employees),
@@ -161,7 +178,12 @@ impl SizeTable {
     /// The absent figures whose value could narrow the range: knowing the figure at either
     /// extreme would exclude a class.
     pub fn settling_figures(&self, figures: &Figures) -> Vec<&'static str> {
-        let range = self.range(figures);
+        self.settling_figures_at_least(figures, &Figures::default())
+    }
+
+    /// As [`SizeTable::settling_figures`], for unknown figures that are at least `floor`.
+    fn settling_figures_at_least(&self, figures: &Figures, floor: &Figures) -> Vec<&'static str> {
+        let range = self.range_at_least(figures, floor);
         if range.known().is_some() {
             return Vec::new();
         }
@@ -176,11 +198,12 @@ impl SizeTable {
             if field(&mut probe).is_some() {
                 continue;
             }
-            *field(&mut probe) = Some(0.0);
-            let at_zero = self.range(&probe);
+            let mut lowest = *floor;
+            *field(&mut probe) = Some(field(&mut lowest).unwrap_or(0.0));
+            let at_floor = self.range_at_least(&probe, floor);
             *field(&mut probe) = Some(f64::MAX);
-            let at_max = self.range(&probe);
-            if at_zero != range || at_max != range {
+            let at_max = self.range_at_least(&probe, floor);
+            if at_floor != range || at_max != range {
                 names.push(name);
             }
         }
@@ -192,17 +215,20 @@ impl SizeTable {
     /// when the ceilings are crossed in two consecutive periods: when the two periods give
     /// different classes, it keeps the one it had, which is taken to be the previous period's
     /// class (nothing older is known). `two_period_rule` off sizes on the latest period alone.
+    /// Unknown figures are at least `at_least`.
     pub fn sizing(
         &self,
         now: &Figures,
         previous: Option<&Figures>,
+        at_least: &AtLeast,
         two_period_rule: bool,
     ) -> Sizing {
         let current = Sizing {
-            range: self.range(now),
+            range: self.range_at_least(now, &at_least.now),
             figures: *now,
+            at_least: at_least.now,
             settle: self
-                .settling_figures(now)
+                .settling_figures_at_least(now, &at_least.now)
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
@@ -229,7 +255,7 @@ impl SizeTable {
                 ..current
             };
         }
-        let before = self.range(previous);
+        let before = self.range_at_least(previous, &at_least.previous);
         let name = |r: SizeRange| match r.known() {
             Some(c) => c.as_str().to_string(),
             None => r
@@ -263,8 +289,9 @@ impl SizeTable {
         Sizing {
             range: before,
             figures: *previous,
+            at_least: at_least.previous,
             settle: self
-                .settling_figures(previous)
+                .settling_figures_at_least(previous, &at_least.previous)
                 .iter()
                 .map(|s| format!("previous_period.{s}"))
                 .collect(),
@@ -286,9 +313,10 @@ impl SizeTable {
     }
 
     /// One sentence saying why the figures give this class, naming the ceilings that decide.
-    pub fn explain(&self, figures: &Figures, range: SizeRange) -> String {
+    /// Unknown figures are said to be at least `at_least` where that is above zero.
+    pub fn explain(&self, figures: &Figures, at_least: &Figures, range: SizeRange) -> String {
         let mut out = String::with_capacity(160);
-        describe(&mut out, figures);
+        describe(&mut out, figures, at_least);
         let Some(class) = range.known() else {
             out.push_str(": could be ");
             for (i, c) in range.classes().enumerate() {
@@ -331,26 +359,49 @@ impl SizeTable {
     }
 }
 
-/// `headcount 12 AWU, turnover EUR 1,000,000, balance sheet unknown`, appended to `out`.
-fn describe(out: &mut String, figures: &Figures) {
+/// `headcount 12 AWU, turnover EUR 1,000,000, balance sheet unknown`, appended to `out`; an
+/// unknown figure with a lower bound above zero reads `unknown (at least EUR 40,000,000)`.
+fn describe(out: &mut String, figures: &Figures, at_least: &Figures) {
     let parts = [
-        (figures.employees, "headcount", false),
-        (figures.annual_turnover_eur, "turnover", true),
-        (figures.balance_sheet_eur, "balance sheet", true),
+        (figures.employees, at_least.employees, "headcount", false),
+        (
+            figures.annual_turnover_eur,
+            at_least.annual_turnover_eur,
+            "turnover",
+            true,
+        ),
+        (
+            figures.balance_sheet_eur,
+            at_least.balance_sheet_eur,
+            "balance sheet",
+            true,
+        ),
     ];
-    for (i, (value, what, eur)) in parts.into_iter().enumerate() {
+    let amount = |out: &mut String, v: f64, eur: bool| {
+        if eur {
+            out.push_str("EUR ");
+            push_money(out, v);
+        } else {
+            let _ = write!(out, "{v} AWU");
+        }
+    };
+    for (i, (value, floor, what, eur)) in parts.into_iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        match value {
-            Some(v) if eur => {
-                let _ = write!(out, "{what} EUR ");
-                push_money(out, v);
+        match (value, floor) {
+            (Some(v), _) => {
+                if eur {
+                    let _ = write!(out, "{what} ");
+                }
+                amount(out, v, eur);
             }
-            Some(v) => {
-                let _ = write!(out, "{v} AWU");
+            (None, Some(f)) if f > 0.0 => {
+                let _ = write!(out, "{what} unknown (at least ");
+                amount(out, f, eur);
+                out.push(')');
             }
-            None => {
+            (None, _) => {
                 let _ = write!(out, "{what} unknown");
             }
         }

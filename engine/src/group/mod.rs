@@ -11,7 +11,14 @@
 //!   subparagraph), pro rata to the share; a partner's data include its own linked enterprises
 //!   in full (Art. 6(3) second subparagraph), but not its partners;
 //! - enterprises outside the batch from `linked_enterprises`, as declared by the entity or by
-//!   any enterprise linked to it; a partner's outside linked enterprises count in its data.
+//!   any enterprise linked to it; a partner's outside linked enterprises count in its data;
+//! - every error record of the entity's ownership group ([`ErrorMember`]): it failed validation
+//!   or repeats an id, so neither its figures nor how it is held can be read, and it counts as
+//!   an enterprise of the group whose figures are unknown.
+//!
+//! An unknown figure makes a total unknown, but not anything from zero: the total is at least
+//! the sum of the parts that are known ([`GroupSum::at_least`]), so that a group already large on
+//! its known figures stays large, and a medium one may be medium or large.
 //!
 //! The previous period (Annex Art. 4(2)) is added up the same way from each enterprise's
 //! `previous_period`; an enterprise that declares none counts with its current figures, and the
@@ -36,6 +43,27 @@ pub enum Relation {
     Own,
     Linked,
     Partner,
+    /// An error record of the ownership group: linked, partner or neither is not known.
+    #[serde(rename = "error_record")]
+    ErrorRecord,
+}
+
+/// A record of an ownership group that is an error record (it failed validation, or repeats an
+/// id): the group step cannot read its figures, and counts them as unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorMember {
+    pub id: Option<String>,
+    pub line: usize,
+}
+
+impl ErrorMember {
+    /// `` `S` (line 7) ``, or `the record on line 7` when it has no id that could be read.
+    pub fn named(&self) -> String {
+        match &self.id {
+            Some(id) => format!("`{id}` (line {})", self.line),
+            None => format!("the record on line {}", self.line),
+        }
+    }
 }
 
 /// One enterprise counted in an entity's figures.
@@ -113,14 +141,24 @@ pub struct GroupSum {
     pub parts: Vec<Part>,
     /// Enterprises counted with this period's figures for the previous one, as none was declared.
     pub assumed_stable: Vec<String>,
+    /// The sum of the known figures: what an unknown total is at least (a known one equals it).
+    pub at_least: Figures,
+    /// The same for the previous period.
+    pub previous_at_least: Figures,
+    /// The error records of the ownership group counted with unknown figures, named with their
+    /// line (`` `S` (line 7) ``).
+    pub error_records: Vec<String>,
 }
 
 /// Aggregates figures for every entity of a batch that has linked or partner enterprises.
 /// `records` are the valid records, in input order, with their line; both maps are keyed by
-/// position in `records`. Entities with no link get no entry (they are sized on their own
-/// figures); entities whose ownership is broken get an error and no entry.
+/// position in `records`. `failed` are the error records of the same ownership group: every
+/// entity counts them with unknown figures. Entities with no link and no such error record get
+/// no entry (they are sized on their own figures); entities whose ownership is broken get an
+/// error and no entry.
 pub fn aggregate(
     records: &[(usize, &Facts)],
+    failed: &[ErrorMember],
 ) -> (HashMap<usize, Aggregate>, HashMap<usize, RecordError>) {
     let mut links = Links::build(records);
     let outside: Vec<Vec<Outside>> = records
@@ -147,12 +185,17 @@ pub fn aggregate(
         let members = &links.members[&root];
         let has_partners = members.iter().any(|&m| !links.partners[m].is_empty());
         let has_outside = members.iter().any(|&m| !outside[m].is_empty());
-        if members.len() == 1 && !has_partners && !has_outside && links.investors[i].is_empty() {
+        if members.len() == 1
+            && !has_partners
+            && !has_outside
+            && links.investors[i].is_empty()
+            && failed.is_empty()
+        {
             continue;
         }
         let sum = shared
             .entry(root)
-            .or_insert_with(|| Arc::new(group_sum(members, records, &links, &outside)))
+            .or_insert_with(|| Arc::new(group_sum(members, records, &links, &outside, failed)))
             .clone();
 
         let mut notes = Vec::new();
@@ -185,6 +228,9 @@ pub fn aggregate(
                 }
             ));
         }
+        if !sum.error_records.is_empty() {
+            warnings.push(error_members_warning(&sum.error_records));
+        }
         let entity = members.iter().position(|&m| m == i).unwrap_or(0);
         out.insert(
             i,
@@ -201,13 +247,30 @@ pub fn aggregate(
     (out, links.errors)
 }
 
+/// The warning every other member of an ownership group with error records carries.
+fn error_members_warning(named: &[String]) -> String {
+    let one = named.len() == 1;
+    format!(
+        "{} {} in this ownership group (`owners`) but {} an error record: {} figures count as \
+         unknown in the group's size, so the size class and this classification may stay open \
+         until {} corrected",
+        named.join(", "),
+        if one { "is" } else { "are" },
+        if one { "is" } else { "each is" },
+        if one { "its" } else { "their" },
+        if one { "it is" } else { "they are" },
+    )
+}
+
 /// What a linked group counts: its members in full (in input order), their linked enterprises
-/// outside the batch in full, and the partners of every member pro rata.
+/// outside the batch in full, the partners of every member pro rata, and the error records of
+/// its ownership group with unknown figures.
 fn group_sum(
     members: &[usize],
     records: &[(usize, &Facts)],
     links: &Links,
     outside: &[Vec<Outside>],
+    failed: &[ErrorMember],
 ) -> GroupSum {
     let mut sum = Sum::default();
     for &m in members {
@@ -235,6 +298,13 @@ fn group_sum(
         {
             sum.add(Relation::Partner, &o.name, via, o.data, o.share);
         }
+    }
+    // How an error record is held is not known either, so it is counted as it would count at
+    // most, in full; with its figures unknown the share changes only what the output shows.
+    for f in failed {
+        let name = f.id.clone().unwrap_or_else(|| f.named());
+        sum.add(Relation::ErrorRecord, &name, None, Data::UNKNOWN, 100.0);
+        sum.error_records.push(f.named());
     }
     sum.finish()
 }
@@ -353,6 +423,16 @@ struct Data {
 }
 
 impl Data {
+    /// An enterprise none of whose figures is known, in either period.
+    const UNKNOWN: Data = Data {
+        now: Figures {
+            employees: None,
+            annual_turnover_eur: None,
+            balance_sheet_eur: None,
+        },
+        previous: None,
+    };
+
     fn of(facts: &Facts) -> Data {
         Data {
             now: facts.figures(),
@@ -380,11 +460,26 @@ impl Data {
 
 /// `a + b × share`, where an unknown figure makes the total unknown.
 fn plus(a: &Figures, b: &Figures, share: f64) -> Figures {
-    let add = |x: Option<f64>, y: Option<f64>| Some(x? + y? * share);
+    each_figure(a, b, |x, y| Some(x? + y? * share))
+}
+
+/// `a + b × share`, where an unknown figure counts as zero: a lower bound of the total.
+fn plus_known(a: &Figures, b: &Figures, share: f64) -> Figures {
+    each_figure(a, b, |x, y| {
+        Some(x.unwrap_or(0.0) + y.unwrap_or(0.0) * share)
+    })
+}
+
+/// `f` applied to each figure of `a` and `b`, pairwise.
+fn each_figure(
+    a: &Figures,
+    b: &Figures,
+    f: impl Fn(Option<f64>, Option<f64>) -> Option<f64>,
+) -> Figures {
     Figures {
-        employees: add(a.employees, b.employees),
-        annual_turnover_eur: add(a.annual_turnover_eur, b.annual_turnover_eur),
-        balance_sheet_eur: add(a.balance_sheet_eur, b.balance_sheet_eur),
+        employees: f(a.employees, b.employees),
+        annual_turnover_eur: f(a.annual_turnover_eur, b.annual_turnover_eur),
+        balance_sheet_eur: f(a.balance_sheet_eur, b.balance_sheet_eur),
     }
 }
 
@@ -393,9 +488,13 @@ fn plus(a: &Figures, b: &Figures, share: f64) -> Figures {
 struct Sum {
     now: Figures,
     previous: Figures,
+    /// The known parts of `now` and `previous`.
+    at_least: Figures,
+    previous_at_least: Figures,
     parts: Vec<Part>,
     stable: Vec<String>,
     any_previous: bool,
+    error_records: Vec<String>,
 }
 
 impl Sum {
@@ -409,10 +508,15 @@ impl Sum {
             };
             self.previous = self.now;
         }
+        let previous = data.previous.unwrap_or(data.now);
         self.now = plus(&self.now, &data.now, fraction);
-        self.previous = plus(&self.previous, &data.previous.unwrap_or(data.now), fraction);
+        self.previous = plus(&self.previous, &previous, fraction);
+        self.at_least = plus_known(&self.at_least, &data.now, fraction);
+        self.previous_at_least = plus_known(&self.previous_at_least, &previous, fraction);
         match data.previous {
             Some(_) => self.any_previous = true,
+            // An error record's previous figures are unknown, not assumed the same.
+            None if relation == Relation::ErrorRecord => {}
             None => self.stable.push(name.to_string()),
         }
         self.parts.push(Part {
@@ -435,6 +539,9 @@ impl Sum {
                 Vec::new()
             },
             parts: self.parts,
+            at_least: round(self.at_least),
+            previous_at_least: round(self.previous_at_least),
+            error_records: self.error_records,
         }
     }
 }

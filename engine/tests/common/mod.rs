@@ -37,6 +37,36 @@ pub fn assess(text: &str, format: Format) -> Vec<Assessment> {
     assay::pipeline::assess_text(text, format, evaluator(), validator(), AS_OF)
 }
 
+/// Assesses `input` with the batch cut into chunks of `chunk` records.
+pub fn assess_in_chunks(input: &assay::read::stream::Input, chunk: usize) -> Vec<Assessment> {
+    let cx = assay::pipeline::Context {
+        evaluator: evaluator(),
+        validator: validator(),
+    };
+    let options = assay::pipeline::Options {
+        chunk,
+        ..assay::pipeline::Options::new(AS_OF)
+    };
+    assay::pipeline::collect(input, &cx, &options)
+}
+
+/// Runs the `assay` command in the project's root folder.
+pub fn run_assay(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("assay runs")
+}
+
+/// The JSON lines a command wrote, each parsed.
+pub fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each output line is JSON"))
+        .collect()
+}
+
 /// Assesses one organisation given as JSON.
 pub fn assess_one(facts: &serde_json::Value) -> Assessment {
     let mut out = assess(&facts.to_string(), Format::Jsonl);
