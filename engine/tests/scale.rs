@@ -704,6 +704,23 @@ fn a_code_of_both_revisions_with_different_meanings_is_ambiguous() {
     );
 }
 
+/// User test, gap 3: the division J62 suggested managed services while its class 62.01
+/// (computer programming, which includes supporting clients' software) suggested nothing. Both
+/// now suggest it at low: J62 one level below its surest class 62.03 (medium), 62.01 by its own
+/// row (rules/nis2/tables/nace.json, row J62.01 and its reason).
+#[test]
+fn class_62_01_suggests_managed_services_as_surely_as_division_j62() {
+    let msp = |code: &str| {
+        let notes = nace_notes(&known_by_codes(&[code]));
+        let at = notes
+            .find("`managed_service_provider` (")
+            .unwrap_or_else(|| panic!("{code}: {notes}"));
+        notes[at..].split(',').next().unwrap().to_string()
+    };
+    assert_eq!(msp("J62"), "`managed_service_provider` (low");
+    assert_eq!(msp("62.01"), msp("J62"));
+}
+
 /// The README's spreadsheet example: `fixtures/clients.xlsx` with a consultant's headers, read
 /// through `fixtures/clients.columns.json`.
 #[test]
