@@ -74,9 +74,16 @@ pub fn normalise(raw: &str) -> Option<Code> {
 
 /// The shape of a NACE code, without asking whether it exists.
 fn parse(raw: &str) -> Option<Written> {
-    let text: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
-    // Spreadsheets in comma-decimal locales write `28,11`.
-    let mut text = text.to_ascii_uppercase().replace(',', ".");
+    // Without spaces, in capitals, and with the comma of comma-decimal spreadsheets (`28,11`)
+    // read as the dot: one pass, as validation reads every code of every record.
+    let mut text = String::with_capacity(raw.len());
+    for c in raw.chars().filter(|c| !c.is_whitespace()) {
+        text.push(if c == ',' {
+            '.'
+        } else {
+            c.to_ascii_uppercase()
+        });
+    }
     // French NAF rév. 2 adds a letter to the NACE class: `35.13Z` is class 35.13.
     let naf = text.len() > 4
         && text.ends_with(|c: char| c.is_ascii_alphabetic())
@@ -342,7 +349,8 @@ impl NaceTable {
     /// `None` for a code that exists or is not of NACE's shape.
     pub fn unknown(&self, raw: &str) -> Option<String> {
         let written = parse(raw)?;
-        if self.lookup_written(&written) != Lookup::Unknown {
+        let exists = |c: &Classification| c.has(written.letter, &written.digits);
+        if self.classifications.is_empty() || self.classifications.iter().any(exists) {
             return None;
         }
         let near =
