@@ -12,7 +12,6 @@ use crate::evaluate::tables::Vocabulary;
 use crate::facts::Facts;
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::HashSet;
 
 const FACTS_SCHEMA: &str = include_str!("../../schemas/facts.schema.json");
 const COUNTRIES: &str = include_str!("../../schemas/countries.json");
@@ -23,8 +22,11 @@ const MAX_ERRORS: usize = 10;
 pub struct Validator {
     schema: jsonschema::Validator,
     countries: foldhash::HashSet<String>,
-    /// The top-level facts fields.
-    fields: HashSet<String>,
+    /// The top-level facts fields: looked up for every key of every record.
+    fields: foldhash::HashSet<String>,
+    /// The same, sorted: suggestions are tried in this order, so that a tie between two goes
+    /// the same way on every run.
+    field_list: Vec<String>,
 }
 
 impl Validator {
@@ -33,10 +35,12 @@ impl Validator {
         // would be a build defect rather than a user error.
         let schema: Value = serde_json::from_str(FACTS_SCHEMA)
             .unwrap_or_else(|e| unreachable!("shipped facts schema is JSON: {e}"));
-        let fields = schema["properties"]
+        let mut field_list: Vec<String> = schema["properties"]
             .as_object()
             .map(|p| p.keys().cloned().collect())
             .unwrap_or_default();
+        field_list.sort_unstable();
+        let fields = field_list.iter().cloned().collect();
         let schema = jsonschema::options()
             .with_pattern_options(jsonschema::PatternOptions::regex())
             .build(&schema)
@@ -55,6 +59,7 @@ impl Validator {
             schema,
             countries,
             fields,
+            field_list,
         }
     }
 
@@ -175,7 +180,7 @@ impl Validator {
             .keys()
             .filter(|k| !self.fields.contains(*k))
             .filter_map(|k| {
-                did_you_mean(k, self.fields.iter().map(String::as_str)).map(|m| {
+                did_you_mean(k, self.field_list.iter().map(String::as_str)).map(|m| {
                     format!("`{k}` is not a facts field and was not used; did you mean `{m}`?")
                 })
             })

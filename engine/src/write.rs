@@ -45,8 +45,9 @@ impl OutputFormat {
         match self {
             OutputFormat::Jsonl => {
                 let mut line = Vec::with_capacity(8192);
+                // sonic-rs writes serde_json's bytes, faster (engine/tests/scale.rs checks).
                 Some(
-                    serde_json::to_writer(&mut line, a)
+                    sonic_rs::to_writer(&mut line, a)
                         .map(|()| {
                             line.push(b'\n');
                             line

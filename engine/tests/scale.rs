@@ -114,6 +114,51 @@ fn output_is_byte_identical_for_any_jobs() {
     }
 }
 
+/// The JSON Lines writer (sonic-rs, chosen for speed: BENCHMARKS.md) writes exactly the bytes
+/// serde_json writes for the same record, so that the output contract does not depend on which
+/// of the two wrote it: every generated organisation, every scenario case of ../shared/cases,
+/// error records, and text that must be escaped (quotes, backslashes, control characters,
+/// non-ASCII letters).
+#[test]
+fn json_lines_are_the_bytes_serde_json_writes() {
+    let mut text = assay::gen::portfolio_jsonl(3000, 5);
+    for case in ["nis2-scope", "nis2-special", "soc2", "groups", "supplier"] {
+        let cases = std::fs::read_to_string(root().join(format!("../shared/cases/{case}.jsonl")))
+            .expect("case file");
+        for line in cases.lines().filter(|l| !l.trim().is_empty()) {
+            let case: Value = serde_json::from_str(line).expect("case line is JSON");
+            text.push_str(&case["facts"].to_string());
+            text.push('\n');
+        }
+    }
+    text.push_str(
+        r#"{"id":"q\"uote\\back\u0001ctl","name":"Société Générale «ø» \t日本","established_in":["FR"],"employees":12.5,"annual_turnover_eur":1e7,"activities":[]}"#,
+    );
+    text.push('\n');
+    text.push_str("{\"id\": \"broken\", \"employees\": \"many\"}\n");
+    text.push_str("not json at all\n");
+    let assessments = assess(&text, Format::Jsonl);
+    assert!(assessments.len() > 3000);
+    assert!(assessments.iter().any(|a| !a.errors.is_empty()));
+    for a in &assessments {
+        let assay::write::Piece::Line(line) = assay::write::OutputFormat::Jsonl
+            .prepare(a.clone())
+            .expect("encodes")
+        else {
+            panic!("JSON Lines records are written on the workers");
+        };
+        let mut expected = serde_json::to_vec(a).unwrap();
+        expected.push(b'\n');
+        assert!(
+            line == expected,
+            "record {:?} differs:\n{}\n{}",
+            a.id,
+            String::from_utf8_lossy(&line),
+            String::from_utf8_lossy(&expected)
+        );
+    }
+}
+
 /// Issue 6 item 4: the shards of a portfolio, merged, are byte-identical to one run, and every
 /// ownership group is assessed within one shard.
 #[test]
@@ -510,6 +555,9 @@ fn non_utf8_rows_fail_alone_and_windows_1252_is_read_when_asked() {
     let got = records(&run(&["assess", &path, "--as-of", AS_OF]).stdout);
     assert_eq!(got.len(), 2);
     assert_eq!(got[1]["errors"][0]["code"], "read");
+    // The id is intact, so the error record names the organisation; the name is not.
+    assert_eq!(got[1]["id"], "j2");
+    assert!(got[1].get("name").is_none());
 }
 
 #[test]

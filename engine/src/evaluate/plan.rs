@@ -678,7 +678,11 @@ pub fn evaluate(
             control: c,
         });
     }
-    gaps.sort_by_cached_key(RankKey::packed);
+    // Sorted by the packed keys, computed once each; the key ends with the control, so it is
+    // unique and an unstable sort is exact.
+    let mut keyed: Vec<(u128, RankKey)> = gaps.into_iter().map(|g| (g.packed(), g)).collect();
+    keyed.sort_unstable_by_key(|k| k.0);
+    let gaps: Vec<RankKey> = keyed.into_iter().map(|k| k.1).collect();
 
     // Phase: the first one that is on time for the deadline and still has room, in rank order.
     let now = plus(as_of, pack.phases.now);
@@ -768,12 +772,23 @@ pub fn evaluate(
             } else {
                 ""
             };
-            let why = format!(
-                "{} {due}{urgent}; serves {} requirement(s); effort {}{moved}",
-                serving.join("+"),
-                closes.len(),
-                effort_word(control.effort),
-            );
+            // "nis2+soc2 due since 2024-10-18; serves 6 requirement(s); effort weeks", written
+            // piece by piece: this runs for every listed action of every record.
+            let mut why = String::with_capacity(96 + urgent.len() + moved.len());
+            for (k, f) in serving.iter().enumerate() {
+                if k > 0 {
+                    why.push('+');
+                }
+                why.push_str(f);
+            }
+            why.push(' ');
+            why.push_str(&due);
+            why.push_str(urgent);
+            why.push_str("; serves ");
+            why.push_str(itoa::Buffer::new().format(closes.len()));
+            why.push_str(" requirement(s); effort ");
+            why.push_str(effort_word(control.effort));
+            why.push_str(moved);
             Action {
                 rank: i + 1,
                 control: control.id.clone(),

@@ -332,6 +332,27 @@ impl Chunks for MemoryChunks<'_> {
     }
 }
 
+/// The id and name of a JSON line that is not UTF-8, when they can be read with the rest of
+/// the line replaced and are themselves intact, so that its error record names the
+/// organisation (as a CSV row's does).
+fn salvage_json(bytes: &[u8]) -> Salvaged {
+    let text = String::from_utf8_lossy(bytes);
+    let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&text) else {
+        return Salvaged::default();
+    };
+    let intact = |key: &str| {
+        fields
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.contains(char::REPLACEMENT_CHARACTER))
+            .map(String::from)
+    };
+    Salvaged {
+        id: intact("id"),
+        name: intact("name"),
+    }
+}
+
 const UTF8_FIX: &str = "save the file as UTF-8, or pass `--encoding windows-1252` if Excel \
                         saved it as CSV on Windows";
 
@@ -411,14 +432,14 @@ impl Chunks for JsonlChunks {
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let body = match decode(bytes, self.encoding) {
-                Ok(text) => Ok(Body::Json(text)),
-                Err(()) => Err(not_utf8(self.line, bytes)),
+            let (body, salvaged) = match decode(bytes, self.encoding) {
+                Ok(text) => (Ok(Body::Json(text)), Salvaged::default()),
+                Err(()) => (Err(not_utf8(self.line, bytes)), salvage_json(bytes)),
             };
             chunk.push(Item {
                 line: self.line,
                 body,
-                salvaged: Salvaged::default(),
+                salvaged,
             });
         }
         chunk
