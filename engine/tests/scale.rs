@@ -744,6 +744,30 @@ fn a_code_of_both_revisions_with_different_meanings_is_ambiguous() {
     ] {
         assert!(notes.contains(part), "{part}: {notes}");
     }
+    // With declared activities the activities decide (a medium-sized Annex I producer is
+    // important, NIS2 Art. 3(2)); the code is still asked about unless a type one of its
+    // readings suggests is declared.
+    let declaring = |entity_type: &str| {
+        assess_one(&serde_json::json!({
+            "id": "n", "established_in": ["DE"], "provides_services_in": ["DE"],
+            "employees": 120, "annual_turnover_eur": 20_000_000, "balance_sheet_eur": 15_000_000,
+            "nace_codes": ["35.12"], "activities": [{"entity_type": entity_type}]
+        }))
+    };
+    let other = declaring("other");
+    assert_eq!(classification(&other), "out_of_scope");
+    assert!(
+        nace_notes(&other).contains("suggests none of the declared activities either way"),
+        "{}",
+        nace_notes(&other)
+    );
+    let producer = declaring("electricity_producer");
+    assert_eq!(classification(&producer), "important");
+    assert!(
+        !nace_notes(&producer).contains("35.12"),
+        "{}",
+        nace_notes(&producer)
+    );
     let settled = nace_notes(&known_by_codes(&["J61.20"]));
     assert!(
         settled.contains("J61.20 → `public_electronic_communications_network_provider` (high")

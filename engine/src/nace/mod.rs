@@ -243,6 +243,22 @@ struct Ambiguous {
     title_2_1: Option<String>,
 }
 
+impl Ambiguous {
+    /// What is ambiguous about the code, to be followed by the question.
+    fn says(&self) -> String {
+        let meaning = self
+            .title_2_1
+            .as_ref()
+            .map(|t| format!(" (in Rev. 2.1: {t})"))
+            .unwrap_or_default();
+        format!(
+            "`{}` is a code of both NACE Rev. 2 and NACE Rev. 2.1 with different \
+             activities{meaning}",
+            self.code
+        )
+    }
+}
+
 impl NaceTable {
     /// Builds the table; a row whose code is not a NACE code is an error naming it.
     pub fn new(rows: Vec<Row>) -> Result<NaceTable, String> {
@@ -515,16 +531,10 @@ pub fn note(table: &NaceTable, codes: &[String], declared: Option<&[String]>) ->
     let ambiguous = ambiguous
         .iter()
         .map(|a| {
-            let meaning = a
-                .title_2_1
-                .as_ref()
-                .map(|t| format!(" (in Rev. 2.1: {t})"))
-                .unwrap_or_default();
             format!(
-                "; `{}` is a code of both NACE Rev. 2 and NACE Rev. 2.1 with different \
-                 activities{meaning}, so both readings are shown one level less surely: which \
-                 revision does the register use?",
-                a.code
+                "; {}, so both readings are shown one level less surely: which revision does \
+                 the register use?",
+                a.says()
             )
         })
         .collect::<String>();
@@ -545,18 +555,25 @@ pub fn note(table: &NaceTable, codes: &[String], declared: Option<&[String]>) ->
         Some(declared) => {
             // A code is pointed out only when none of the types it suggests is declared (J61.10
             // suggests both network and service providers: declaring one settles it).
-            let per_code: Vec<Hint> = codes
-                .iter()
-                .flat_map(|c| {
-                    let (hints, _) = table.hints(std::slice::from_ref(c));
-                    let settled = hints.iter().any(|h| declared.contains(&h.entity_type));
-                    hints
-                        .into_iter()
-                        .filter(move |h| !settled && h.certainty >= Certainty::High)
-                })
-                .collect();
+            // An ambiguous code none of whose readings is declared is asked about too.
+            let mut per_code: Vec<Hint> = Vec::new();
+            let mut unsettled = String::new();
+            for c in codes {
+                let (hints, _, ambiguous) = table.hints_and_ambiguities(std::slice::from_ref(c));
+                if hints.iter().any(|h| declared.contains(&h.entity_type)) {
+                    continue;
+                }
+                per_code.extend(hints.into_iter().filter(|h| h.certainty >= Certainty::High));
+                for a in ambiguous {
+                    unsettled.push_str(&format!(
+                        "; {}, and suggests none of the declared activities either way: which \
+                         revision does the register use?",
+                        a.says()
+                    ));
+                }
+            }
             let missed: Vec<&Hint> = per_code.iter().collect();
-            if missed.is_empty() && unreadable.is_empty() {
+            if missed.is_empty() && unreadable.is_empty() && unsettled.is_empty() {
                 return None;
             }
             let missed = if missed.is_empty() {
@@ -567,7 +584,8 @@ pub fn note(table: &NaceTable, codes: &[String], declared: Option<&[String]>) ->
                     list(&missed)
                 )
             };
-            Some(format!("{missed}{unreadable}").trim().to_string())
+            let text = format!("{missed}{unreadable}{unsettled}");
+            Some(text.trim().trim_start_matches("; ").to_string())
         }
     }
 }
