@@ -293,7 +293,15 @@ impl NaceTable {
             classifications,
         };
         for TableRow { row, revision } in rows {
-            let wrong = || format!("`{}` is not a {} code", row.code, revision.name());
+            let listed = table.classifications.iter().any(|c| c.revision == revision);
+            let wrong = || match (listed, revision) {
+                (false, Revision::Rev21) => format!(
+                    "`{}` is a {} row, but the pack does not list that revision (`nace_rev2_1`)",
+                    row.code,
+                    revision.name()
+                ),
+                _ => format!("`{}` is not a {} code", row.code, revision.name()),
+            };
             let written = parse(&row.code).filter(|w| !w.national).ok_or_else(wrong)?;
             let reading = match table.lookup_written(&written) {
                 Lookup::Known(readings) => readings.into_iter().find(|x| x.revision == revision),
