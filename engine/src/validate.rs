@@ -2,8 +2,9 @@
 //!
 //! The schema (`schemas/facts.schema.json`, draft 2020-12) is compiled once, without network or
 //! file access, and applied to every record. Then come the semantic checks: country codes from
-//! ISO 3166-1, activity ids from the nis2 pack's Annex table (with a "did you mean"), and
-//! consistency between related fields. Every problem found in a record is reported, each naming
+//! ISO 3166-1, activity ids from the nis2 pack's Annex table (with a "did you mean"), NACE codes
+//! from NACE Rev. 2 and Rev. 2.1 (with the nearest codes), and consistency between related
+//! fields. Every problem found in a record is reported, each naming
 //! the field as a JSON pointer.
 
 use crate::error::RecordError;
@@ -159,6 +160,7 @@ impl Validator {
         };
         self.check_countries(&facts, line, &mut errors);
         check_activities(&facts, line, vocabulary, &mut errors);
+        check_nace_codes(&facts, line, vocabulary, &mut errors);
         check_dates(&facts, line, &mut errors);
         errors.truncate(MAX_ERRORS);
         if errors.is_empty() {
@@ -331,6 +333,27 @@ fn check_activities(
                     ),
                 ));
             }
+        }
+    }
+}
+
+/// NACE codes of the right shape that neither NACE Rev. 2 nor Rev. 2.1 has: a typo that would
+/// otherwise suggest nothing and let the record look out of scope. Codes not of NACE's shape are
+/// left to the note, which names them.
+fn check_nace_codes(
+    facts: &Facts,
+    line: usize,
+    vocabulary: &Vocabulary,
+    errors: &mut Vec<RecordError>,
+) {
+    for (i, code) in facts.nace_codes.iter().flatten().enumerate() {
+        if let Some(message) = vocabulary.nace.unknown(code) {
+            errors.push(RecordError::new(
+                "unknown_id",
+                line,
+                Some(format!("/nace_codes/{i}")),
+                format!("`nace_codes.{i}`: {message}"),
+            ));
         }
     }
 }

@@ -617,6 +617,159 @@ fn a_nace_code_alone_suggests_but_never_decides() {
     );
 }
 
+/// A medium-sized German organisation known only by `codes`: 120 AWU, EUR 20 m turnover, EUR
+/// 15 m balance sheet (medium, Rec. 2003/361 Annex Art. 2), so that the answer turns on the codes.
+fn known_by_codes(codes: &[&str]) -> assay::assessment::Assessment {
+    assess_one(&serde_json::json!({
+        "id": "n", "established_in": ["DE"], "provides_services_in": ["DE"],
+        "employees": 120, "annual_turnover_eur": 20_000_000, "balance_sheet_eur": 15_000_000,
+        "nace_codes": codes
+    }))
+}
+
+/// The notes of an assessed record, as one string.
+fn nace_notes(a: &assay::assessment::Assessment) -> String {
+    serde_json::to_value(a).unwrap()["nis2"]["notes"].to_string()
+}
+
+/// User test, gap 1: a code of NACE's shape that exists in neither NACE Rev. 2 nor Rev. 2.1 was
+/// read as "no NIS2 activity suggested"; it is an error on its field, naming the code and the
+/// nearest codes, like the other unknown ids (DESIGN.md, "Behaviour on bad input").
+#[test]
+fn an_unknown_nace_code_is_an_error_with_the_nearest_codes() {
+    // (code, nearest codes the message names). Division 99 holds only class 99.00 in both
+    // revisions (Reg. (EC) 1893/2006 Annex I; Del. Reg. (EU) 2023/137 Annex); division 05
+    // holds 05.10 and 05.20 in both; group 62.9 holds 62.90 in Rev. 2.1 only, and Rev. 2's
+    // division 62 is 62.01, 62.02, 62.03 and 62.09; section D is division 35 alone in both, so
+    // `D28.11` is class 28.11 of section C.
+    for (code, near) in [
+        ("99.99", vec!["`99.00` (both revisions)"]),
+        (
+            "05.30",
+            vec!["`05.20` (both revisions)", "`05.10` (both revisions)"],
+        ),
+        ("62.99", vec!["`62.90` (Rev. 2.1)", "`62.09` (Rev. 2)"]),
+        ("D28.11", vec!["`C28.11` (both revisions)"]),
+    ] {
+        let a = known_by_codes(&["C28.11", code]);
+        assert!(a.nis2.is_none(), "{code} was assessed");
+        let e = &a.errors[0];
+        assert_eq!(
+            (e.code, e.field.as_deref(), e.line),
+            ("unknown_id", Some("/nace_codes/1"), 1)
+        );
+        assert!(
+            e.message.starts_with(&format!(
+                "`nace_codes.1`: `{code}` is neither a NACE Rev. 2 nor a NACE Rev. 2.1 code"
+            )) && e.message.contains("declare `activities`"),
+            "{}",
+            e.message
+        );
+        for n in near {
+            assert!(e.message.contains(n), "{code}: {n} not in {}", e.message);
+        }
+    }
+}
+
+/// User test, gap 2: Rev. 2.1 codes (Del. Reg. (EU) 2023/137) are recognised and suggest like
+/// their Rev. 2 equivalents, never more surely. 62.20 (computer consultancy and computer
+/// facilities management) holds Rev. 2 62.03, which suggests managed services at medium; 63.10
+/// (computing infrastructure, data processing, hosting) is Rev. 2 63.11, medium for cloud, data
+/// centre and CDN providers (rules/nis2/tables/nace.json).
+#[test]
+fn a_rev_2_1_code_is_recognised_and_suggests_like_its_rev_2_equivalent() {
+    for (code, expected) in [
+        ("62.20", "K62.20 → `managed_service_provider` (medium"),
+        ("K62.20", "K62.20 → `managed_service_provider` (medium"),
+        ("62.20.0", "K62.20 → `managed_service_provider` (medium"),
+        (
+            "63.10",
+            "K63.10 → `cloud_computing_service_provider` (medium",
+        ),
+    ] {
+        let a = known_by_codes(&[code]);
+        assert!(a.errors.is_empty(), "{code}: {:?}", a.errors);
+        assert_eq!(classification(&a), "undetermined", "{code}");
+        let notes = nace_notes(&a);
+        assert!(notes.contains(expected), "{code}: {notes}");
+        assert!(!notes.contains("both NACE Rev. 2 and"), "{code}: {notes}");
+    }
+}
+
+/// User test, gap 2: 35.12 is transmission of electricity in NACE Rev. 2 (Annex I of Reg. (EC)
+/// 1893/2006) and production of electricity from renewable sources in Rev. 2.1 (Del. Reg. (EU)
+/// 2023/137): the code is ambiguous, both readings are shown one level less surely (high →
+/// medium) and the record stays undetermined with the question. The section letter settles it
+/// where divisions moved section: J61.20 can only be Rev. 2 (wireless telecommunications,
+/// Annex I point 8 providers, high).
+#[test]
+fn a_code_of_both_revisions_with_different_meanings_is_ambiguous() {
+    let a = known_by_codes(&["35.12"]);
+    assert_eq!(classification(&a), "undetermined");
+    let n = a.nis2.as_ref().unwrap();
+    assert!(
+        n.missing.iter().any(|m| m.contains("activities")),
+        "{:?}",
+        n.missing
+    );
+    let notes = nace_notes(&a);
+    for part in [
+        "D35.12 read as NACE Rev. 2 → `electricity_transmission_system_operator` (medium",
+        "D35.12 read as NACE Rev. 2.1 → `electricity_producer` (medium",
+        "in Rev. 2.1: Production of electricity from renewable sources",
+        "which revision does the register use?",
+    ] {
+        assert!(notes.contains(part), "{part}: {notes}");
+    }
+    // With declared activities the activities decide (a medium-sized Annex I producer is
+    // important, NIS2 Art. 3(2)); the code is still asked about unless a type one of its
+    // readings suggests is declared.
+    let declaring = |entity_type: &str| {
+        assess_one(&serde_json::json!({
+            "id": "n", "established_in": ["DE"], "provides_services_in": ["DE"],
+            "employees": 120, "annual_turnover_eur": 20_000_000, "balance_sheet_eur": 15_000_000,
+            "nace_codes": ["35.12"], "activities": [{"entity_type": entity_type}]
+        }))
+    };
+    let other = declaring("other");
+    assert_eq!(classification(&other), "out_of_scope");
+    assert!(
+        nace_notes(&other).contains("suggests none of the declared activities either way"),
+        "{}",
+        nace_notes(&other)
+    );
+    let producer = declaring("electricity_producer");
+    assert_eq!(classification(&producer), "important");
+    assert!(
+        !nace_notes(&producer).contains("35.12"),
+        "{}",
+        nace_notes(&producer)
+    );
+    let settled = nace_notes(&known_by_codes(&["J61.20"]));
+    assert!(
+        settled.contains("J61.20 → `public_electronic_communications_network_provider` (high")
+            && !settled.contains("which revision"),
+        "{settled}"
+    );
+}
+
+/// User test, gap 3: the division J62 suggested managed services while its class 62.01
+/// (computer programming, which includes supporting clients' software) suggested nothing. Both
+/// now suggest it at low: J62 one level below its surest class 62.03 (medium), 62.01 by its own
+/// row (rules/nis2/tables/nace.json, row J62.01 and its reason).
+#[test]
+fn class_62_01_suggests_managed_services_as_surely_as_division_j62() {
+    let msp = |code: &str| {
+        let notes = nace_notes(&known_by_codes(&[code]));
+        let at = notes
+            .find("`managed_service_provider` (")
+            .unwrap_or_else(|| panic!("{code}: {notes}"));
+        notes[at..].split(',').next().unwrap().to_string()
+    };
+    assert_eq!(msp("J62"), "`managed_service_provider` (low");
+    assert_eq!(msp("62.01"), msp("J62"));
+}
+
 /// The README's spreadsheet example: `fixtures/clients.xlsx` with a consultant's headers, read
 /// through `fixtures/clients.columns.json`.
 #[test]

@@ -124,8 +124,6 @@ pub struct Nis2Pack {
     local_choice: Parameter,
     fine_essential: (Fine, String),
     fine_important: (Fine, String),
-    /// NACE codes and the entity types they suggest (optional table `nace`).
-    pub nace: crate::nace::NaceTable,
     /// Annex Art. 4(2) applied (`two_period_rule`, default true).
     pub two_period_rule: bool,
     /// NIS2 recital 16 applied for entities that declare independent systems
@@ -135,23 +133,39 @@ pub struct Nis2Pack {
     jurisdiction: Call,
 }
 
-/// The pack's NACE table, when it has one; every entity type it names must be in the pack.
+/// The pack's NACE table, when it has one, with the NACE revisions it lists (optional tables
+/// `nace_rev2` and `nace_rev2_1`); every entity type it names must be in the pack, and every
+/// code in its revision.
 fn load_nace(pack: &Pack, vocabulary: &Vocabulary) -> Result<crate::nace::NaceTable, PackError> {
+    use crate::nace::{Classification, Revision};
     if !pack.manifest.tables.contains_key("nace") {
         return Ok(crate::nace::NaceTable::default());
     }
-    let table_error = |message: String| PackError::Table {
+    let table_error = |file: &str, message: String| PackError::Table {
         pack: pack.manifest.id.clone(),
-        file: "nace".into(),
+        file: file.into(),
         line: 0,
         message,
     };
-    let rows: Vec<crate::nace::Row> = tables::read(pack, "nace", "codes")?;
-    let table = crate::nace::NaceTable::new(rows).map_err(table_error)?;
+    let mut classifications = Vec::new();
+    for (name, revision) in [
+        ("nace_rev2", Revision::Rev2),
+        ("nace_rev2_1", Revision::Rev21),
+    ] {
+        if pack.manifest.tables.contains_key(name) {
+            let list = Classification::from_table(revision, pack.table(name)?)
+                .map_err(|m| table_error(name, m))?;
+            classifications.push(list);
+        }
+    }
+    let rows: Vec<crate::nace::TableRow> = tables::read(pack, "nace", "codes")?;
+    let table = crate::nace::NaceTable::with_classifications(rows, classifications)
+        .map_err(|m| table_error("nace", m))?;
     if let Some(t) = table.entity_types().find(|t| vocabulary.get(t).is_none()) {
-        return Err(table_error(format!(
-            "`{t}` is not an entity type of this pack's `entity_types` table"
-        )));
+        return Err(table_error(
+            "nace",
+            format!("`{t}` is not an entity type of this pack's `entity_types` table"),
+        ));
     }
     Ok(table)
 }
@@ -221,7 +235,7 @@ impl Nis2Pack {
             message,
         };
 
-        let vocabulary = Vocabulary::new(tables::read(pack, "entity_types", "entity_types")?);
+        let mut vocabulary = Vocabulary::new(tables::read(pack, "entity_types", "entity_types")?);
         if vocabulary.get("other").is_none() {
             return Err(PackError::Table {
                 pack: id.clone(),
@@ -236,7 +250,7 @@ impl Nis2Pack {
         let member_states = tables::read(pack, "member_states", "member_states")?;
         let rule_list: Vec<Rule> = tables::read(pack, "rules", "rules")?;
         let obligations = tables::read(pack, "obligations", "obligations")?;
-        let nace = load_nace(pack, &vocabulary)?;
+        vocabulary.nace = load_nace(pack, &vocabulary)?;
         let rules = rule_list.into_iter().map(|r| (r.id.clone(), r)).collect();
 
         let param = |name: &str| {
@@ -303,7 +317,6 @@ impl Nis2Pack {
             local_choice: param("local_public_administration")?,
             fine_essential: fine("fine_essential")?,
             fine_important: fine("fine_important")?,
-            nace,
             classification: call("classification")?,
             jurisdiction: call("jurisdiction")?,
             vocabulary,
@@ -929,7 +942,7 @@ pub fn evaluate(
         ));
     }
 
-    if let Some(note) = strings.nace_note(&pack.nace, facts) {
+    if let Some(note) = strings.nace_note(&pack.vocabulary.nace, facts) {
         notes.push(note);
     }
 

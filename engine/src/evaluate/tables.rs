@@ -68,13 +68,17 @@ pub fn read<T: DeserializeOwned>(pack: &Pack, table: &str, key: &str) -> Result<
     })
 }
 
-/// The vocabulary of activities: every entity type, and the sectors and subsectors they belong to.
+/// The vocabulary of activities: every entity type, and the sectors and subsectors they belong
+/// to; and the NACE codes that describe activities, with what they suggest.
 #[derive(Debug, Clone)]
 pub struct Vocabulary {
     pub types: Vec<EntityType>,
     pub by_type: foldhash::HashMap<String, usize>,
     pub sectors: BTreeSet<String>,
     pub subsectors: BTreeSet<String>,
+    /// The pack's `nace` table and the NACE revisions codes are checked against (empty when the
+    /// pack has none).
+    pub nace: crate::nace::NaceTable,
 }
 
 impl Vocabulary {
@@ -92,6 +96,7 @@ impl Vocabulary {
             by_type,
             sectors,
             subsectors,
+            nace: crate::nace::NaceTable::default(),
         }
     }
 
