@@ -203,6 +203,9 @@ pub struct TableRow {
 #[derive(Debug, Clone, Default)]
 pub struct NaceTable {
     rows: Vec<(Code, Revision, Row)>,
+    /// Positions in `rows` by revision (Rev. 2, then Rev. 2.1) and code digits, so that a
+    /// reading finds its rows without going through all of them.
+    by_digits: [std::collections::BTreeMap<String, Vec<usize>>; 2],
     /// Rev. 2 and Rev. 2.1 when the pack lists them; without them every readable code is read
     /// as Rev. 2 and none is unknown.
     classifications: Vec<Classification>,
@@ -290,6 +293,7 @@ impl NaceTable {
         }
         let mut table = NaceTable {
             rows: Vec::with_capacity(rows.len()),
+            by_digits: Default::default(),
             classifications,
         };
         for TableRow { row, revision } in rows {
@@ -308,6 +312,10 @@ impl NaceTable {
                 _ => None,
             };
             let code = reading.ok_or_else(wrong)?.code;
+            table.by_digits[revision as usize]
+                .entry(code.digits.clone())
+                .or_default()
+                .push(table.rows.len());
             table.rows.push((code, revision, row));
         }
         Ok(table)
@@ -477,8 +485,26 @@ impl NaceTable {
         let code = &reading.code;
         let dotted = code.dotted();
         let mut hints: Vec<Hint> = Vec::new();
-        let rows = self.rows.iter().filter(|(_, r, _)| *r == reading.revision);
-        for (row_code, _, row) in rows {
+        // The rows of its revision whose code is this one, a coarser one (a prefix of its
+        // digits) or a finer one (its digits are a prefix), in table order.
+        let index = &self.by_digits[reading.revision as usize];
+        let digits = code.digits.as_str();
+        let mut matching: Vec<usize> = (0..digits.len())
+            .filter_map(|len| index.get(&digits[..len]))
+            .flatten()
+            .copied()
+            .collect();
+        matching.extend(
+            index
+                .range::<str, _>((
+                    std::ops::Bound::Included(digits),
+                    std::ops::Bound::Unbounded,
+                ))
+                .take_while(|(k, _)| k.starts_with(digits))
+                .flat_map(|(_, v)| v.iter().copied()),
+        );
+        matching.sort_unstable();
+        for (row_code, _, row) in matching.into_iter().map(|i| &self.rows[i]) {
             let certainty = if code.digits.starts_with(&row_code.digits) {
                 row.certainty
             } else if row_code.digits.starts_with(&code.digits) {
