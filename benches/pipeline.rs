@@ -265,9 +265,11 @@ fn bench(c: &mut Criterion) {
             assessments
                 .iter()
                 .map(|a| {
-                    serde_json::to_vec(black_box(a))
-                        .map(|v| v.len())
-                        .unwrap_or(0)
+                    // As the workers write a record (sonic-rs, serde_json's bytes).
+                    match OutputFormat::Jsonl.encode(black_box(a)) {
+                        Some(Ok(line)) => line.len(),
+                        _ => 0,
+                    }
                 })
                 .sum::<usize>()
         })

@@ -41,7 +41,7 @@ impl OutputFormat {
 
     /// A record's own bytes, in the formats where each record stands alone (a JSON line, a
     /// Markdown document); `None` for the formats written in one place.
-    fn encode(self, a: &Assessment) -> Option<io::Result<Vec<u8>>> {
+    pub fn encode(self, a: &Assessment) -> Option<io::Result<Vec<u8>>> {
         match self {
             OutputFormat::Jsonl => {
                 let mut line = Vec::with_capacity(8192);
