@@ -1096,33 +1096,20 @@ fn xlsx_output_is_byte_identical_between_runs() {
 #[test]
 fn workbook_text_figures_that_could_be_read_two_ways_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    for (c, h) in [
-        "id",
-        "established_in",
-        "provides_services_in",
-        "employees",
-        "activities",
-    ]
-    .iter()
-    .enumerate()
-    {
-        sheet.write_string(0, c as u16, *h).unwrap();
-    }
-    for (r, id) in ["t-1", "t-2", "t-3", "t-4"].iter().enumerate() {
-        let r = r as u32 + 1;
-        sheet.write_string(r, 0, *id).unwrap();
-        sheet.write_string(r, 1, "DE").unwrap();
-        sheet.write_string(r, 2, "DE").unwrap();
-        sheet.write_string(r, 4, "machinery_manufacturer").unwrap();
-    }
-    sheet.write_string(1, 3, "1.250").unwrap();
-    sheet.write_number(2, 3, 1250.0).unwrap();
-    sheet.write_string(3, 3, "49,5").unwrap();
-    sheet.write_number(4, 3, 1.125).unwrap();
-    let xlsx = dir.path().join("text-figures.xlsx");
-    book.save(&xlsx).unwrap();
+    let headers = [&WORKBOOK_COLUMNS[..], &["activities"]].concat();
+    let xlsx = workbook(dir.path(), "text-figures.xlsx", &headers, |sheet| {
+        for (r, id) in ["t-1", "t-2", "t-3", "t-4"].iter().enumerate() {
+            let r = r as u32 + 1;
+            sheet.write_string(r, 0, *id).unwrap();
+            sheet.write_string(r, 1, "DE").unwrap();
+            sheet.write_string(r, 2, "DE").unwrap();
+            sheet.write_string(r, 4, "machinery_manufacturer").unwrap();
+        }
+        sheet.write_string(1, 3, "1.250").unwrap();
+        sheet.write_number(2, 3, 1250.0).unwrap();
+        sheet.write_string(3, 3, "49,5").unwrap();
+        sheet.write_number(4, 3, 1.125).unwrap();
+    });
 
     let o = run(&["assess", xlsx.to_str().unwrap(), "--as-of", AS_OF]);
     assert_eq!(o.status.code(), Some(1));
@@ -1238,4 +1225,59 @@ fn an_interrupted_run_leaves_no_partial_output() {
         assert_eq!(partial(), 0, "SIG{signal}: a temporary file was left");
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "earlier results\n");
     }
+}
+
+/// A NACE column formatted as numbers in a workbook: the cell holds 1.11 for `01.11` (Excel
+/// drops the leading zero), which is read as class 01.11, since no NACE division has one digit
+/// (Regulation (EC) No 1893/2006, Annex I); 35.11 stays 35.11. README "NACE codes".
+#[test]
+fn workbook_nace_number_cells_keep_their_division() {
+    let dir = tempfile::tempdir().unwrap();
+    let headers = [&WORKBOOK_COLUMNS[..], &["nace_codes"]].concat();
+    let xlsx = workbook(dir.path(), "nace-numbers.xlsx", &headers, |sheet| {
+        for (r, (id, code)) in [("n-1", 1.11), ("n-2", 35.11)].iter().enumerate() {
+            let r = r as u32 + 1;
+            sheet.write_string(r, 0, *id).unwrap();
+            sheet.write_string(r, 1, "DE").unwrap();
+            sheet.write_string(r, 2, "DE").unwrap();
+            sheet.write_number(r, 3, 300.0).unwrap();
+            sheet.write_number(r, 4, *code).unwrap();
+        }
+    });
+
+    let o = run(&["assess", xlsx.to_str().unwrap(), "--as-of", AS_OF]);
+    let out = records(&o.stdout);
+    assert_eq!(out.len(), 2);
+    for record in &out {
+        assert!(record["errors"].is_null(), "{record}");
+        let notes = record["nis2"]["notes"].to_string();
+        assert!(!notes.contains("not NACE codes"), "{notes}");
+    }
+    // 35.11 (production of electricity) suggests the Annex I electricity types.
+    assert!(out[1]["nis2"]["notes"].to_string().contains("35.11"));
+    // Known only by a code, neither is decided (README: "A code never decides").
+    assert_eq!(out[0]["nis2"]["classification"], "undetermined");
+    assert_eq!(out[1]["nis2"]["classification"], "undetermined");
+}
+
+/// The columns the workbook tests start with.
+const WORKBOOK_COLUMNS: [&str; 4] = ["id", "established_in", "provides_services_in", "employees"];
+
+/// A workbook in `dir` whose first sheet has `headers` in its first row and what `fill` writes
+/// below them.
+fn workbook(
+    dir: &Path,
+    name: &str,
+    headers: &[&str],
+    fill: impl FnOnce(&mut rust_xlsxwriter::Worksheet),
+) -> PathBuf {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    fill(sheet);
+    let path = dir.join(name);
+    book.save(&path).unwrap();
+    path
 }

@@ -98,6 +98,17 @@ fn parse(raw: &str) -> Option<Written> {
     if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return None;
     }
+    // A spreadsheet cell formatted as a number loses the division's leading zero (`01.11` is
+    // stored as 1.11). No division has one digit, so a group or class written `1.1` or `1.11`
+    // can only be `01.1` or `01.11`.
+    let padded;
+    let rest = match rest.split_once('.') {
+        Some((d, g)) if d.len() == 1 && (1..=2).contains(&g.len()) => {
+            padded = format!("0{rest}");
+            padded.as_str()
+        }
+        _ => rest,
+    };
     // Dots, when written, stand after the division and after the class.
     let parts: Vec<&str> = rest.split('.').collect();
     let well_dotted = match parts.as_slice() {
@@ -648,6 +659,10 @@ mod tests {
             normalise("D35.11").map(|c| c.dotted()),
             Some("D35.11".into())
         );
+        // A number cell of a spreadsheet drops the leading zero of `01.11` (helper test run of
+        // session 4); divisions have two digits (Regulation (EC) No 1893/2006, Annex I).
+        assert_eq!(normalise("1.11").map(|c| c.dotted()), Some("A01.11".into()));
+        assert_eq!(normalise("1,1").map(|c| c.dotted()), Some("A01.1".into()));
         assert!(normalise("28110").is_some_and(|c| c.national));
         assert!(normalise("62.02A").is_some_and(|c| c.national && c.dotted() == "J62.02"));
     }
