@@ -208,22 +208,15 @@ pub fn run_finished<T: Send>(
     };
     progress(0, scan.records);
 
-    let mut items = input.items().map_err(Stop::Read)?;
-    std::thread::scope(|s| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Item>>(1);
-        s.spawn(move || loop {
-            let items = items.next_chunk(chunk);
-            if items.is_empty() || send.send(items).is_err() {
-                break;
-            }
-        });
-        for items in receive {
+    input
+        .read_ahead(chunk, |items| {
             state.take(items);
             state.release(false, finish, emit)?;
             progress(state.read, scan.records);
-        }
-        state.release(true, finish, emit)
-    })?;
+            Ok(())
+        })
+        .map_err(Stop::Read)??;
+    state.release(true, finish, emit)?;
     Ok(state.totals)
 }
 

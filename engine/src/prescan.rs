@@ -19,7 +19,7 @@
 //! of its own id. Shard membership depends only on the file, not on the machine or the thread
 //! count.
 
-use crate::read::stream::{Input, Item};
+use crate::read::stream::Input;
 use rayon::prelude::*;
 
 /// One ownership component.
@@ -85,32 +85,38 @@ impl Seen {
 /// Reads `input` once and finds its ownership components; with `shards`, keeps what
 /// [`Prescan::shard_of`] needs.
 pub fn scan(input: &Input, chunk: usize, shards: bool) -> Result<Prescan, String> {
-    let mut items = input.items()?;
     let mut id_hashes: Vec<u64> = Vec::new();
     // Records that name owners or enterprises outside the batch, and (owner hash, owned record).
     let mut holders: Vec<u32> = Vec::new();
     let mut edges: Vec<(u64, u32)> = Vec::new();
     let mut seen = Seen(vec![0; (Seen::BITS / 64) as usize]);
     let mut repeated: Vec<u64> = Vec::new();
-    loop {
-        let chunk = items.next_chunk(chunk);
-        if chunk.is_empty() {
-            break;
-        }
-        let heads: Vec<_> = chunk.par_iter().map(Item::head).collect();
-        for head in heads {
+    // Reading the next chunk overlaps hashing this one on the workers; only the bookkeeping
+    // below runs on one thread.
+    let read = input.read_ahead(chunk, |chunk| {
+        let heads: Vec<(u64, Vec<u64>, bool)> = chunk
+            .par_iter()
+            .map(|item| {
+                let head = item.head();
+                let owners = head.owners.iter().map(|o| stable_hash(o)).collect();
+                let h = head.id.as_deref().map(stable_hash).unwrap_or(0);
+                (h, owners, head.linked_outside)
+            })
+            .collect();
+        for (h, owners, linked_outside) in heads {
             let ordinal = id_hashes.len() as u32;
-            let h = head.id.as_deref().map(stable_hash).unwrap_or(0);
             id_hashes.push(h);
             if h != 0 && seen.insert(h) {
                 repeated.push(h);
             }
-            if !head.owners.is_empty() || head.linked_outside {
+            if !owners.is_empty() || linked_outside {
                 holders.push(ordinal);
-                edges.extend(head.owners.iter().map(|o| (stable_hash(o), ordinal)));
+                edges.extend(owners.into_iter().map(|o| (o, ordinal)));
             }
         }
-    }
+        Ok::<(), std::convert::Infallible>(())
+    })?;
+    let Ok(()) = read;
     drop(seen);
     repeated.sort_unstable();
     repeated.dedup();

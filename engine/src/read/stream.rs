@@ -269,6 +269,27 @@ impl Input {
     }
 
     /// Reads the records from the start.
+    /// Reads the input a chunk of `chunk` records at a time on a thread of its own, one chunk
+    /// ahead, and hands each chunk to `each` on the calling thread, so that reading overlaps the
+    /// work on the chunk before. Stops at the end of the input, or at the first error of `each`.
+    pub fn read_ahead<E>(
+        &self,
+        chunk: usize,
+        mut each: impl FnMut(Vec<Item>) -> Result<(), E>,
+    ) -> Result<Result<(), E>, String> {
+        let mut items = self.items()?;
+        Ok(std::thread::scope(|s| {
+            let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Item>>(1);
+            s.spawn(move || loop {
+                let items = items.next_chunk(chunk);
+                if items.is_empty() || send.send(items).is_err() {
+                    break;
+                }
+            });
+            receive.into_iter().try_for_each(&mut each)
+        }))
+    }
+
     pub fn items(&self) -> Result<Box<dyn Chunks + Send + '_>, String> {
         let open = || {
             File::open(self.path())
