@@ -305,6 +305,7 @@ impl State<'_> {
                 id: v.id.clone(),
                 line: v.line,
                 owners: None,
+                repeats_id: false,
             };
             let Ok(facts) = &v.facts else {
                 if let Some(c) = component {
@@ -331,7 +332,10 @@ impl State<'_> {
                             ),
                         ));
                         if let Some(c) = component {
-                            let error = member(v);
+                            let error = ErrorMember {
+                                repeats_id: true,
+                                ..member(v)
+                            };
                             self.failed.entry(c).or_default().push(error);
                         }
                         continue;

@@ -1033,7 +1033,8 @@ fn an_invalid_subsidiary_does_not_open_an_entity_out_of_scope_at_any_size() {
 // A second record with the id `S` is an error record (ids are unique within a batch, DESIGN.md
 // "Behaviour on bad input"), and which of the two holds S's real figures is not known: the
 // group's size is open as above (Annex Art. 6(2); NIS2 Art. 3(1)(a) and 3(2)), and `missing`
-// names the duplicate.
+// names the duplicate as the record that repeats the id (helper test run of session 4: "the
+// figures of `S`" read as if S were waiting for its own figures).
 #[test]
 fn a_duplicate_member_leaves_the_groups_size_open() {
     let subsidiary = owned_by(
@@ -1047,7 +1048,7 @@ fn a_duplicate_member_leaves_the_groups_size_open() {
     ]);
     assert_eq!(out.len(), 3);
     assert!(error_message(&out[2]).contains("already used"));
-    assert_left_open_by(&out[0], "`S` (line 3)");
+    assert_left_open_by(&out[0], "the record on line 3 (which repeats the id `S`)");
 }
 
 // The command gives what the library gives, at one and two threads: P undetermined between

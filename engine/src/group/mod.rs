@@ -57,12 +57,21 @@ pub struct ErrorMember {
     /// Its owners, when they could be read: it then takes its place among the holdings of the
     /// group, with unknown figures; otherwise every member counts it (see [`aggregate`]).
     pub owners: Option<Vec<crate::facts::Owner>>,
+    /// It repeats the id of a record before it.
+    pub repeats_id: bool,
 }
 
 impl ErrorMember {
-    /// `` `S` (line 7) ``, or `the record on line 7` when it has no id that could be read.
+    /// `` `S` (line 7) ``, `` the record on line 7 (which repeats the id `S`) ``, or `the record
+    /// on line 7` when it has no id that could be read.
     pub fn named(&self) -> String {
         match &self.id {
+            Some(id) if self.repeats_id => {
+                format!(
+                    "the record on line {} (which repeats the id `{id}`)",
+                    self.line
+                )
+            }
             Some(id) => format!("`{id}` (line {})", self.line),
             None => format!("the record on line {}", self.line),
         }
