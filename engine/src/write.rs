@@ -76,12 +76,16 @@ enum Sink<W: Write> {
     Xlsx(W, Box<rust_xlsxwriter::Workbook>),
 }
 
-const CSV_HEADER: [&str; 23] = [
+const CSV_HEADER: [&str; 25] = [
     "id",
     "name",
     "line",
     "nis2.classification",
+    // For `undetermined`: the classifications the missing facts leave open.
+    "nis2.possible",
     "nis2.size.class",
+    // When the size class is open: the classes it could be.
+    "nis2.size.possible",
     "nis2.size.basis",
     "nis2.size.own_class",
     "nis2.jurisdiction",
@@ -445,7 +449,13 @@ fn csv_row(a: &Assessment) -> Vec<String> {
             a.name.clone().unwrap_or_default(),
             a.line.to_string(),
             n.classification.as_str().into(),
+            n.possible
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(";"),
             n.size.class.unwrap_or("").into(),
+            n.size.possible.join(";"),
             n.size.basis.into(),
             n.size.own_class.unwrap_or("").into(),
             join(&n.jurisdiction),
@@ -469,7 +479,7 @@ fn csv_row(a: &Assessment) -> Vec<String> {
                 a.name.clone().unwrap_or_default(),
                 a.line.to_string(),
             ];
-            row.extend(std::iter::repeat_n(String::new(), 10));
+            row.extend(std::iter::repeat_n(String::new(), 12));
             row
         }
     };
