@@ -1281,3 +1281,28 @@ fn workbook(
     book.save(&path).unwrap();
     path
 }
+
+/// A CSV row says what an undetermined record leaves open (README "Output: assessments", CSV
+/// columns): P, an Annex I entity of 200 AWU and EUR 40 m whose 60 % subsidiary is an error
+/// record, is medium or large (Rec. 2003/361/EC Annex Art. 2(1), 6(2)), so essential or
+/// important (NIS2 Art. 3(1)(a), 3(2)).
+#[test]
+fn csv_rows_carry_what_an_open_record_could_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = concat!(
+        r#"{"id":"P","established_in":["NL"],"provides_services_in":["NL"],"employees":200,"annual_turnover_eur":4e7,"balance_sheet_eur":4e7,"activities":[{"entity_type":"electricity_distribution_system_operator"}]}"#,
+        "\n",
+        r#"{"id":"S","established_in":["NL"],"employees":"many","owners":[{"id":"P","share_pct":60}]}"#,
+        "\n"
+    );
+    let path = write(dir.path(), "open.jsonl", text.as_bytes());
+    let o = run(&["assess", &path, "--as-of", AS_OF, "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(o.stdout.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    let row = reader.records().next().unwrap().unwrap();
+    let cell = |name: &str| &row[headers.iter().position(|h| h == name).unwrap()];
+    assert_eq!(cell("nis2.classification"), "undetermined");
+    assert_eq!(cell("nis2.possible"), "essential;important");
+    assert_eq!(cell("nis2.size.class"), "");
+    assert_eq!(cell("nis2.size.possible"), "medium;large");
+}
