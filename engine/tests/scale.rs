@@ -1227,6 +1227,110 @@ fn an_interrupted_run_leaves_no_partial_output() {
     }
 }
 
+/// Sends `signal` to `child` (through `kill`, the tool a scheduler's operator would use).
+#[cfg(unix)]
+fn signal(child: &std::process::Child, signal: &str) {
+    let killed = Command::new("sh")
+        .args(["-c", &format!("kill -{signal} {}", child.id())])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+}
+
+/// `assess -` copies standard input to a temporary file first; interrupted, the copy (the
+/// client's whole portfolio) is removed as well, and a run writing to standard output stops at
+/// once with 130 and says it was interrupted (README "Exit codes"). Standard input is left
+/// open, so the run is still copying when the signal comes: no timing is involved.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_standard_input_run_removes_its_copy() {
+    use std::io::Write as _;
+    for sig in ["TERM", "INT"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
+            .args(["assess", "-", "--as-of", AS_OF])
+            .env("TMPDIR", tmp.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(assay::gen::portfolio_jsonl(10, 3).as_bytes())
+            .unwrap();
+        stdin.flush().unwrap();
+        let copies = || std::fs::read_dir(tmp.path()).unwrap().count();
+        while copies() == 0 {
+            assert!(child.try_wait().unwrap().is_none(), "the run ended too soon");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        signal(&child, sig);
+        let o = child.wait_with_output().unwrap();
+        drop(stdin);
+        assert_eq!(o.status.code(), Some(130), "SIG{sig}");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains("interrupted"), "SIG{sig}: {stderr}");
+        assert!(!stderr.contains("was not written"), "SIG{sig}: {stderr}");
+        assert_eq!(copies(), 0, "SIG{sig}: the copy of standard input was left");
+    }
+}
+
+/// A run that is not interrupted removes its copy of standard input too: README "Portfolios at
+/// scale" says standard input is copied to a temporary file, which is the run's own.
+#[test]
+fn a_standard_input_run_removes_its_copy() {
+    use std::io::Write as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args(["assess", "-", "--as-of", AS_OF])
+        .env("TMPDIR", tmp.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(assay::gen::portfolio_jsonl(10, 3).as_bytes())
+        .unwrap();
+    drop(stdin);
+    let o = child.wait_with_output().unwrap();
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{o:?}");
+    assert_eq!(records(&o.stdout).len(), 10);
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+/// `assay report --out DIR`, interrupted while it writes pages, says that the report in DIR is
+/// incomplete and exits with 130 (README "Exit codes").
+#[cfg(unix)]
+#[test]
+fn an_interrupted_report_says_it_is_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    // Large enough that pages are still being written when the signal comes.
+    let file = generated(dir.path(), 20_000, 5);
+    let site = dir.path().join("site");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args(["report", file.to_str().unwrap(), "--as-of", AS_OF, "--out"])
+        .arg(&site)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until pages are being written: the folder exists.
+    while !site.exists() {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended too soon");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    signal(&child, "TERM");
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains(&format!("the report in `{}` is incomplete", site.display())),
+        "{stderr}"
+    );
+}
+
 /// A NACE column formatted as numbers in a workbook: the cell holds 1.11 for `01.11` (Excel
 /// drops the leading zero), which is read as class 01.11, since no NACE division has one digit
 /// (Regulation (EC) No 1893/2006, Annex I); 35.11 stays 35.11. README "NACE codes".
