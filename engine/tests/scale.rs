@@ -671,6 +671,43 @@ fn an_unknown_nace_code_is_an_error_with_the_nearest_codes() {
     }
 }
 
+/// Tester finding 4a: a NACE code written as a JSON number, or one code where the facts schema
+/// (schemas/facts.schema.json, `nace_codes`: an array of strings) wants a list, is refused on its
+/// field with the fix written out, not the schema's bare "is not of type".
+#[test]
+fn a_nace_code_of_the_wrong_type_says_how_to_write_it() {
+    for (codes, field, fix) in [
+        (
+            serde_json::json!([35.11]),
+            "/nace_codes/0",
+            "as text in quotes (`\"35.11\"`)",
+        ),
+        (
+            serde_json::json!("35.11"),
+            "/nace_codes",
+            "write a list, `[\"35.11\"]`",
+        ),
+    ] {
+        let a = assess_one(&serde_json::json!({
+            "id": "n", "established_in": ["DE"], "nace_codes": codes
+        }));
+        let e = &a.errors[0];
+        assert_eq!((e.code, e.field.as_deref()), ("schema", Some(field)));
+        assert!(e.message.contains(fix), "{}", e.message);
+        assert!(!e.message.contains("is not of type"), "{}", e.message);
+    }
+}
+
+/// Tester finding 4b: an unreadable code is named in the notes cut to 40 characters and `…`,
+/// not copied whole (a 5,000-character cell would bury the note).
+#[test]
+fn a_long_unreadable_nace_code_is_cut_in_the_notes() {
+    let code = "x".repeat(5_000);
+    let notes = nace_notes(&known_by_codes(&[&code]));
+    assert!(notes.contains(&format!("`{}…`", "x".repeat(40))), "{notes}");
+    assert!(notes.len() < 1_000, "{notes}");
+}
+
 /// User test, gap 2: Rev. 2.1 codes (Del. Reg. (EU) 2023/137) are recognised and suggest like
 /// their Rev. 2 equivalents, never more surely. 62.20 (computer consultancy and computer
 /// facilities management) holds Rev. 2 62.03, which suggests managed services at medium; 63.10
@@ -1262,7 +1299,10 @@ fn an_interrupted_standard_input_run_removes_its_copy() {
         stdin.flush().unwrap();
         let copies = || std::fs::read_dir(tmp.path()).unwrap().count();
         while copies() == 0 {
-            assert!(child.try_wait().unwrap().is_none(), "the run ended too soon");
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the run ended too soon"
+            );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         signal(&child, sig);
@@ -1318,7 +1358,10 @@ fn an_interrupted_report_says_it_is_incomplete() {
         .unwrap();
     // Wait until pages are being written: the folder exists.
     while !site.exists() {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended too soon");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended too soon"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     signal(&child, "TERM");
