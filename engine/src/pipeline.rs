@@ -15,7 +15,7 @@ use crate::evaluate::Evaluator;
 use crate::facts::Facts;
 use crate::group::{self, Aggregate, ErrorMember};
 use crate::prescan::{self, Prescan};
-use crate::read::stream::{Input, Item};
+use crate::read::stream::{readable_owners, Input, Item};
 use crate::read::Format;
 use crate::shard::Shard;
 use crate::validate::Validator;
@@ -147,6 +147,8 @@ struct Validated {
     name: Option<String>,
     facts: Result<Facts, Vec<RecordError>>,
     warnings: Vec<String>,
+    /// For a record whose facts are not valid: its owners, when they can be read.
+    owners: Option<Vec<crate::facts::Owner>>,
     /// Set when another record before it has the same id.
     duplicate: Option<RecordError>,
 }
@@ -263,14 +265,25 @@ impl State<'_> {
                 let line = item.line;
                 let salvaged = std::mem::take(&mut item.salvaged);
                 let text = |v: &serde_json::Value, key| v.get(key)?.as_str().map(String::from);
-                let (id, name, facts, warnings) = match item.into_value() {
-                    Ok(v) => (
-                        text(&v, "id"),
-                        text(&v, "name"),
-                        validator.validate(&v, line, vocabulary),
-                        validator.likely_typos(&v),
+                let (id, name, facts, warnings, owners) = match item.into_value() {
+                    Ok(v) => {
+                        let facts = validator.validate(&v, line, vocabulary);
+                        let owners = facts.is_err().then(|| readable_owners(&v)).flatten();
+                        (
+                            text(&v, "id"),
+                            text(&v, "name"),
+                            facts,
+                            validator.likely_typos(&v),
+                            owners,
+                        )
+                    }
+                    Err(e) => (
+                        salvaged.id,
+                        salvaged.name,
+                        Err(vec![e]),
+                        Vec::new(),
+                        salvaged.owners,
                     ),
-                    Err(e) => (salvaged.id, salvaged.name, Err(vec![e]), Vec::new()),
                 };
                 Validated {
                     ordinal: base + i,
@@ -279,6 +292,7 @@ impl State<'_> {
                     name,
                     facts,
                     warnings,
+                    owners,
                     duplicate: None,
                 }
             })
@@ -290,10 +304,16 @@ impl State<'_> {
             let member = |v: &Validated| ErrorMember {
                 id: v.id.clone(),
                 line: v.line,
+                owners: None,
             };
             let Ok(facts) = &v.facts else {
                 if let Some(c) = component {
-                    self.failed.entry(c).or_default().push(member(v));
+                    let owners = v.owners.take();
+                    let error = ErrorMember {
+                        owners,
+                        ..member(v)
+                    };
+                    self.failed.entry(c).or_default().push(error);
                 }
                 continue;
             };

@@ -1123,3 +1123,133 @@ fn error_records_in_groups_give_the_same_output_at_any_chunk_and_thread_count() 
         "--jobs 2 differs from --jobs 1"
     );
 }
+
+// An owner that is an error record is still the owner its subsidiary names: the subsidiary
+// stays a valid record, counts its owner as a linked enterprise (a 60 % majority of the votes,
+// Rec. 2003/361/EC Annex Art. 3(3)(a)) with unknown figures, and is left open by it as by an
+// invalid subsidiary. A 10 % holder that is an error record is neither linked nor a partner
+// (Annex Art. 3(2): partners hold 25 % or more), so what it holds is sized on its own figures.
+// (Before, both subsidiaries became error records: "`X` is not the id of any valid
+// organisation".)
+#[test]
+fn an_invalid_owner_leaves_what_it_owns_valid() {
+    let mut owner = org("X", None, (10.0, 1e6, 1e6));
+    owner["employees"] = json!(-5);
+    let mut small_holder = org("X2", None, (10.0, 1e6, 1e6));
+    small_holder["employees"] = json!(-5);
+    let out = batch(&[
+        owner,
+        owned_by(
+            org("S", Some(DSO), (200.0, 40e6, 40e6)),
+            json!([{ "id": "X", "share_pct": 60 }]),
+        ),
+        small_holder,
+        owned_by(
+            org("T", Some(DSO), (200.0, 40e6, 40e6)),
+            json!([{ "id": "X2", "share_pct": 10 }]),
+        ),
+    ]);
+    assert_eq!(out.len(), 4);
+    assert!(out[1].errors.is_empty(), "{:?}", out[1].errors);
+    assert_left_open_by(&out[1], "`X` (line 1)");
+    // T: 200 AWU and EUR 40 m each is medium (Annex Art. 2(1)), and an Annex I entity at
+    // medium is important (NIS2 Art. 3(2)).
+    assert!(out[3].errors.is_empty(), "{:?}", out[3].errors);
+    let t = out[3].nis2.as_ref().expect("T is assessed");
+    assert_eq!(t.size.class, Some("medium"));
+    assert_eq!(t.classification.as_str(), "important");
+    assert!(out[3].warnings.is_empty(), "{:?}", out[3].warnings);
+}
+
+// A holds 70 % of B and B 70 % of C: all three are linked (Annex Art. 3(3), "through one or
+// more other enterprises"), whether or not B's own record is valid. C has 400 AWU, so the group
+// is large (Annex Art. 2(1): 250 AWU or more) and A and C, of an Annex I type, are essential
+// (NIS2 Art. 3(1)(a)), whatever B's unknown figures are. (Before, C became an error record and
+// A was undetermined between out of scope and essential.)
+#[test]
+fn an_invalid_middle_of_a_chain_keeps_the_chain_linked() {
+    let mut middle = owned_by(
+        org("B", None, (10.0, 1e6, 1e6)),
+        json!([{ "id": "A", "share_pct": 70 }]),
+    );
+    middle["employees"] = json!("unknown");
+    let out = batch(&[
+        org("A", Some(DSO), (20.0, 2e6, 2e6)),
+        middle,
+        owned_by(
+            org("C", Some(DSO), (400.0, 90e6, 90e6)),
+            json!([{ "id": "B", "share_pct": 70 }]),
+        ),
+    ]);
+    for k in [0, 2] {
+        assert!(out[k].errors.is_empty(), "{:?}", out[k].errors);
+        let n = out[k].nis2.as_ref().expect("assessed");
+        assert_eq!(n.size.class, Some("large"), "{:?}", out[k].id);
+        assert_eq!(n.classification.as_str(), "essential", "{:?}", out[k].id);
+        let parts: Vec<(String, String)> = n
+            .size
+            .aggregation
+            .as_ref()
+            .expect("aggregated")
+            .enterprises
+            .iter()
+            .map(|p| {
+                let v = serde_json::to_value(p).unwrap();
+                (
+                    v["enterprise"].as_str().unwrap().to_string(),
+                    v["relation"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert!(
+            parts.contains(&("B".to_string(), "error_record".to_string())),
+            "{parts:?}"
+        );
+    }
+    assert!(out[1].nis2.is_none());
+}
+
+// A subsidiary whose line is not UTF-8 (a Latin-1 `ß` in its name) is an error record, but its
+// id and owners are intact, so its owner still counts it, unknown, and is left open by it
+// (DESIGN.md "Unknown is not false"). (Before, the owner was sized on its own figures alone,
+// with no warning.)
+#[test]
+fn a_subsidiary_that_is_not_utf8_still_counts_for_its_owner() {
+    let parent = org("P", Some(DSO), (200.0, 40e6, 40e6));
+    let subsidiary = owned_by(
+        org("S", None, (400.0, 90e6, 90e6)),
+        json!([{ "id": "P", "share_pct": 100 }]),
+    );
+    let mut subsidiary = subsidiary;
+    subsidiary["name"] = json!("StraXe");
+    let line = subsidiary.to_string();
+    // The name's `ß` written in Latin-1: the one byte 0xDF, which is not UTF-8.
+    let at = line.find("StraXe").unwrap() + "Stra".len();
+    let mut text = format!("{parent}\n").into_bytes();
+    text.extend(
+        line.bytes()
+            .enumerate()
+            .map(|(i, b)| if i == at { 0xDF } else { b }),
+    );
+    text.push(b'\n');
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latin1.jsonl");
+    std::fs::write(&path, &text).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args(["assess", path.to_str().unwrap(), "--as-of", AS_OF])
+        .output()
+        .unwrap();
+    let out: Vec<Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[1]["id"], "S");
+    assert_eq!(out[1]["errors"][0]["code"], "read");
+    assert_eq!(out[0]["nis2"]["classification"], "undetermined");
+    assert_eq!(
+        out[0]["nis2"]["missing"][0],
+        "the figures of `S` (line 2), an error record in this ownership group: correct it"
+    );
+}

@@ -50,10 +50,13 @@ pub enum Relation {
 
 /// A record of an ownership group that is an error record (it failed validation, or repeats an
 /// id): the group step cannot read its figures, and counts them as unknown.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ErrorMember {
     pub id: Option<String>,
     pub line: usize,
+    /// Its owners, when they could be read: it then takes its place among the holdings of the
+    /// group, with unknown figures; otherwise every member counts it (see [`aggregate`]).
+    pub owners: Option<Vec<crate::facts::Owner>>,
 }
 
 impl ErrorMember {
@@ -160,7 +163,45 @@ pub fn aggregate(
     records: &[(usize, &Facts)],
     failed: &[ErrorMember],
 ) -> (HashMap<usize, Aggregate>, HashMap<usize, RecordError>) {
+    // An error record whose id and owners can be read takes its place among the holdings, with
+    // unknown figures, after the valid records: what it holds and what holds it link and make
+    // partners as they would (an owner that is an error record leaves what it owns valid). The
+    // others (no id, an id another record has, owners that cannot be read) are counted by every
+    // member, unknown, since how they are held is not known.
+    let valid = records.len();
+    let mut ids: HashMap<&str, usize> = records.iter().map(|(_, f)| (f.id.as_str(), 1)).collect();
+    for f in failed {
+        if let Some(id) = &f.id {
+            *ids.entry(id.as_str()).or_default() += 1;
+        }
+    }
+    let (placed, unplaced): (Vec<&ErrorMember>, Vec<&ErrorMember>) = failed
+        .iter()
+        .partition(|f| f.owners.is_some() && f.id.as_deref().is_some_and(|id| ids[id] == 1));
+    let stand_ins: Vec<Facts> = placed
+        .iter()
+        .map(|f| Facts {
+            id: f.id.clone().unwrap_or_default(),
+            owners: f.owners.clone(),
+            ..Facts::default()
+        })
+        .collect();
+    let all: Vec<(usize, &Facts)> = records
+        .iter()
+        .copied()
+        .chain(
+            placed
+                .iter()
+                .zip(&stand_ins)
+                .map(|(f, facts)| (f.line, facts)),
+        )
+        .collect();
+    let records = all.as_slice();
+    let error_member = |m: usize| m.checked_sub(valid).map(|k| placed[k]);
+
     let mut links = Links::build(records);
+    // The error records have their own errors already.
+    links.errors.retain(|&i, _| i < valid);
     let outside: Vec<Vec<Outside>> = records
         .iter()
         .enumerate()
@@ -177,7 +218,7 @@ pub fn aggregate(
     // sum is made once per group and shared: a group of n members costs n, not n².
     let mut shared: HashMap<usize, Arc<GroupSum>> = HashMap::new();
     let mut out = HashMap::new();
-    for (i, (_, facts)) in records.iter().enumerate() {
+    for (i, (_, facts)) in records.iter().enumerate().take(valid) {
         if links.errors.contains_key(&i) {
             continue;
         }
@@ -189,13 +230,22 @@ pub fn aggregate(
             && !has_partners
             && !has_outside
             && links.investors[i].is_empty()
-            && failed.is_empty()
+            && unplaced.is_empty()
         {
             continue;
         }
         let sum = shared
             .entry(root)
-            .or_insert_with(|| Arc::new(group_sum(members, records, &links, &outside, failed)))
+            .or_insert_with(|| {
+                Arc::new(group_sum(
+                    members,
+                    records,
+                    &links,
+                    &outside,
+                    &error_member,
+                    &unplaced,
+                ))
+            })
             .clone();
 
         let mut notes = Vec::new();
@@ -213,7 +263,7 @@ pub fn aggregate(
         let broken: Vec<String> = members
             .iter()
             .chain(links.partners[i].keys())
-            .filter(|&&m| m != i && links.errors.contains_key(&m))
+            .filter(|&&m| m != i && m < valid && links.errors.contains_key(&m))
             .map(|&m| format!("`{}`", records[m].1.id))
             .collect();
         if !broken.is_empty() {
@@ -265,17 +315,24 @@ fn error_members_warning(named: &[String]) -> String {
 /// What a linked group counts: its members in full (in input order), their linked enterprises
 /// outside the batch in full, the partners of every member pro rata, and the error records of
 /// its ownership group with unknown figures.
-fn group_sum(
+fn group_sum<'a>(
     members: &[usize],
     records: &[(usize, &Facts)],
     links: &Links,
     outside: &[Vec<Outside>],
-    failed: &[ErrorMember],
+    error_member: &dyn Fn(usize) -> Option<&'a ErrorMember>,
+    unplaced: &[&ErrorMember],
 ) -> GroupSum {
     let mut sum = Sum::default();
     for &m in members {
         let id = records[m].1.id.as_str();
-        sum.add(Relation::Linked, id, None, Data::of(records[m].1), 100.0);
+        match error_member(m) {
+            Some(f) => {
+                sum.add(Relation::ErrorRecord, id, None, Data::UNKNOWN, 100.0);
+                sum.error_records.push(f.named());
+            }
+            None => sum.add(Relation::Linked, id, None, Data::of(records[m].1), 100.0),
+        }
     }
     for &m in members {
         let via = Some(records[m].1.id.as_str());
@@ -290,7 +347,14 @@ fn group_sum(
         let via = Some(records[m].1.id.as_str());
         for (&p, &share) in &links.partners[m] {
             let data = partner_data(p, records, links, outside);
-            sum.add(Relation::Partner, &records[p].1.id, via, data, share);
+            let relation = match error_member(p) {
+                Some(f) => {
+                    sum.error_records.push(f.named());
+                    Relation::ErrorRecord
+                }
+                None => Relation::Partner,
+            };
+            sum.add(relation, &records[p].1.id, via, data, share);
         }
         for o in outside[m]
             .iter()
@@ -299,9 +363,9 @@ fn group_sum(
             sum.add(Relation::Partner, &o.name, via, o.data, o.share);
         }
     }
-    // How an error record is held is not known either, so it is counted as it would count at
+    // How these error records are held is not known, so each is counted as it would count at
     // most, in full; with its figures unknown the share changes only what the output shows.
-    for f in failed {
+    for f in unplaced {
         let name = f.id.clone().unwrap_or_else(|| f.named());
         sum.add(Relation::ErrorRecord, &name, None, Data::UNKNOWN, 100.0);
         sum.error_records.push(f.named());

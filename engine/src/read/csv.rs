@@ -274,7 +274,7 @@ impl Layout {
         }
         super::stream::Salvaged {
             id: self.salvage(row).id,
-            name: None,
+            ..Default::default()
         }
     }
 
@@ -298,6 +298,7 @@ impl Layout {
         super::stream::Salvaged {
             id: cell("id"),
             name: cell("name"),
+            owners: None,
         }
     }
 }

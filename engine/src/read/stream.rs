@@ -44,11 +44,23 @@ pub struct Item {
     pub salvaged: Salvaged,
 }
 
-/// The id and name of a record that could not be read whole, when their cells could be.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// The id and name of a record that could not be read whole, when their cells could be, and
+/// its owners when they could be read intact (so that its ownership group still knows it).
+#[derive(Debug, Clone, Default)]
 pub struct Salvaged {
     pub id: Option<String>,
     pub name: Option<String>,
+    pub owners: Option<Vec<crate::facts::Owner>>,
+}
+
+/// The owners of a record whose facts are not valid, when its `owners` can be read as the
+/// facts schema states them (absent is none): its ownership group counts it at those holdings,
+/// with unknown figures.
+pub fn readable_owners(record: &Value) -> Option<Vec<crate::facts::Owner>> {
+    match record.get("owners") {
+        None | Some(Value::Null) => Some(Vec::new()),
+        Some(owners) => serde_json::from_value(owners.clone()).ok(),
+    }
 }
 
 impl Item {
@@ -76,6 +88,13 @@ impl Item {
             .into_head(),
             Err(_) => Head {
                 id: self.salvaged.id.clone(),
+                owners: self
+                    .salvaged
+                    .owners
+                    .iter()
+                    .flatten()
+                    .map(|o| o.id.clone())
+                    .collect(),
                 ..Head::default()
             },
         }
@@ -395,9 +414,15 @@ fn salvage_json(bytes: &[u8]) -> Salvaged {
             .filter(|s| !s.contains(char::REPLACEMENT_CHARACTER))
             .map(String::from)
     };
+    let owners = readable_owners(&Value::Object(fields.clone())).filter(|owners| {
+        owners
+            .iter()
+            .all(|o| !o.id.contains(char::REPLACEMENT_CHARACTER))
+    });
     Salvaged {
         id: intact("id"),
         name: intact("name"),
+        owners,
     }
 }
 

@@ -158,13 +158,20 @@ fn register(
             .get(&fact)
             .and_then(|q| q.as_str())
             .map(String::from)
-            .unwrap_or_else(|| match fact.strip_prefix("member-state choice ") {
-                Some(choice) => format!(
-                    "How has the member state decided {choice}? Its transposition law says."
-                ),
-                None => format!("What is `{fact}`?"),
-            })
+            .unwrap_or_else(|| question(&fact))
     });
+}
+
+/// The question that settles a missing fact the questions table does not word: a member-state
+/// choice, the figures of an error record (already an instruction), or a fact by its name.
+fn question(fact: &str) -> String {
+    if let Some(choice) = fact.strip_prefix("member-state choice ") {
+        return format!("How has the member state decided {choice}? Its transposition law says.");
+    }
+    if let Some(rest) = fact.strip_prefix("the figures of ") {
+        return format!("The figures of {rest}.");
+    }
+    format!("What is `{fact}`?")
 }
 
 fn as_f64(v: &Value) -> Option<f64> {
@@ -244,6 +251,19 @@ mod tests {
         // Art. 3(4): the registration date of the shipped obligations table.
         assert_eq!(due_words("2025-04-17"), "by 2025-04-17");
         assert_eq!(due_words("ongoing"), "ongoing");
+    }
+
+    #[test]
+    fn an_error_records_figures_are_asked_for_as_the_assessment_words_it() {
+        // The `missing` entry of a group member left open by an error record (README "Error
+        // records in a group") is already an instruction; a plain fact is asked by its name.
+        let missing = "the figures of `S` (line 2), an error record in this ownership group: \
+                       correct it";
+        assert_eq!(
+            question(missing),
+            "The figures of `S` (line 2), an error record in this ownership group: correct it."
+        );
+        assert_eq!(question("employees"), "What is `employees`?");
     }
 
     #[test]
