@@ -1240,18 +1240,7 @@ fn an_interrupted_run_leaves_no_partial_output() {
                 .filter(|e| e.as_ref().unwrap().file_name() != "results.jsonl")
                 .count()
         };
-        while partial() == 0 {
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "the run ended too soon"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        let killed = Command::new("sh")
-            .args(["-c", &format!("kill -{signal} {}", child.id())])
-            .status()
-            .unwrap();
-        assert!(killed.success());
+        signal_once(&mut child, || partial() > 0, signal);
         let o = child.wait_with_output().unwrap();
         assert_eq!(o.status.code(), Some(130), "SIG{signal}");
         assert!(
@@ -1264,14 +1253,47 @@ fn an_interrupted_run_leaves_no_partial_output() {
     }
 }
 
+/// Sends `signal` to `child` once `ready` holds (the run must not have ended before).
+#[cfg(unix)]
+fn signal_once(child: &mut std::process::Child, ready: impl Fn() -> bool, signal: &str) {
+    while !ready() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended too soon"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    send(child, signal);
+}
+
 /// Sends `signal` to `child` (through `kill`, the tool a scheduler's operator would use).
 #[cfg(unix)]
-fn signal(child: &std::process::Child, signal: &str) {
+fn send(child: &std::process::Child, signal: &str) {
     let killed = Command::new("sh")
         .args(["-c", &format!("kill -{signal} {}", child.id())])
         .status()
         .unwrap();
     assert!(killed.success());
+}
+
+/// `assess -` to standard output, with `TMPDIR` set to `tmp`, given ten generated records on a
+/// standard input that stays open until the returned handle is dropped.
+fn assess_standard_input(tmp: &Path) -> (std::process::Child, std::process::ChildStdin) {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args(["assess", "-", "--as-of", AS_OF])
+        .env("TMPDIR", tmp)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(assay::gen::portfolio_jsonl(10, 3).as_bytes())
+        .unwrap();
+    stdin.flush().unwrap();
+    (child, stdin)
 }
 
 /// `assess -` copies standard input to a temporary file first; interrupted, the copy (the
@@ -1281,31 +1303,11 @@ fn signal(child: &std::process::Child, signal: &str) {
 #[cfg(unix)]
 #[test]
 fn an_interrupted_standard_input_run_removes_its_copy() {
-    use std::io::Write as _;
     for sig in ["TERM", "INT"] {
         let tmp = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
-            .args(["assess", "-", "--as-of", AS_OF])
-            .env("TMPDIR", tmp.path())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        stdin
-            .write_all(assay::gen::portfolio_jsonl(10, 3).as_bytes())
-            .unwrap();
-        stdin.flush().unwrap();
+        let (mut child, stdin) = assess_standard_input(tmp.path());
         let copies = || std::fs::read_dir(tmp.path()).unwrap().count();
-        while copies() == 0 {
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "the run ended too soon"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        signal(&child, sig);
+        signal_once(&mut child, || copies() > 0, sig);
         let o = child.wait_with_output().unwrap();
         drop(stdin);
         assert_eq!(o.status.code(), Some(130), "SIG{sig}");
@@ -1320,20 +1322,8 @@ fn an_interrupted_standard_input_run_removes_its_copy() {
 /// scale" says standard input is copied to a temporary file, which is the run's own.
 #[test]
 fn a_standard_input_run_removes_its_copy() {
-    use std::io::Write as _;
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
-        .args(["assess", "-", "--as-of", AS_OF])
-        .env("TMPDIR", tmp.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(assay::gen::portfolio_jsonl(10, 3).as_bytes())
-        .unwrap();
+    let (child, stdin) = assess_standard_input(tmp.path());
     drop(stdin);
     let o = child.wait_with_output().unwrap();
     assert!(matches!(o.status.code(), Some(0 | 1)), "{o:?}");
@@ -1357,14 +1347,7 @@ fn an_interrupted_report_says_it_is_incomplete() {
         .spawn()
         .unwrap();
     // Wait until pages are being written: the folder exists.
-    while !site.exists() {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended too soon"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    signal(&child, "TERM");
+    signal_once(&mut child, || site.exists(), "TERM");
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(130));
     let stderr = String::from_utf8_lossy(&o.stderr);
