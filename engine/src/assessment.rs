@@ -157,6 +157,9 @@ pub struct Aggregation {
     pub totals_at_least: Option<crate::facts::Figures>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_period_totals: Option<crate::facts::Figures>,
+    /// The same as `totals_at_least`, for the previous period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_period_totals_at_least: Option<crate::facts::Figures>,
     /// Enterprises counted with their latest figures for the previous period too, as they
     /// declared none.
     #[serde(skip_serializing_if = "Vec::is_empty")]

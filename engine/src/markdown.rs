@@ -212,7 +212,12 @@ fn soc2(s: &mut String, x: &Soc2) {
             }
         }
     }
-    let _ = writeln!(s, "Why:\n");
+    if x.needed.is_none() {
+        // The grounds of each answer the missing facts leave open, not all true at once.
+        let _ = writeln!(s, "What each possible answer would rest on:\n");
+    } else {
+        let _ = writeln!(s, "Why:\n");
+    }
     for g in &x.why {
         let _ = writeln!(s, "- {} ({}).", g.says, g.cites);
     }

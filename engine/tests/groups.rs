@@ -1253,3 +1253,34 @@ fn a_subsidiary_that_is_not_utf8_still_counts_for_its_owner() {
         "the figures of `S` (line 2), an error record in this ownership group: correct it"
     );
 }
+
+// Annex Art. 4(2): a ceiling crossed in one period only changes no status, so T (60 AWU now,
+// 300 AWU in the previous period, with an error record in its group) keeps the previous
+// period's class, large. The size ground says the totals it was read from are the previous
+// period's, and the output gives that period's at-least totals (300 AWU, EUR 80 m each) too.
+#[test]
+fn a_class_kept_from_the_previous_period_says_so_with_its_at_least_totals() {
+    let mut t = org("T", Some(DSO), (60.0, 12e6, 12e6));
+    t["previous_period"] =
+        json!({ "employees": 300, "annual_turnover_eur": 80e6, "balance_sheet_eur": 80e6 });
+    let mut subsidiary = owned_by(
+        org("TE", None, (1.0, 1.0, 1.0)),
+        json!([{ "id": "T", "share_pct": 100 }]),
+    );
+    subsidiary["employees"] = json!("n/a");
+    let out = batch(&[t, subsidiary]);
+    let n = out[0].nis2.as_ref().expect("T is assessed");
+    assert_eq!(n.size.class, Some("large"));
+    assert!(
+        n.grounds[0]
+            .says
+            .contains("previous accounting period: headcount unknown (at least 300 AWU)"),
+        "{}",
+        n.grounds[0].says
+    );
+    let aggregation = serde_json::to_value(n.size.aggregation.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        aggregation["previous_period_totals_at_least"]["employees"],
+        300.0
+    );
+}

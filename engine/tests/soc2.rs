@@ -396,3 +396,28 @@ fn impossible_certificate_dates_are_errors() {
         Some("/certifications/0/period_end")
     );
 }
+
+/// When the need is undetermined, the record's `why` holds the grounds of each answer the
+/// missing facts leave open (DESIGN.md "SOC 2 rules": undetermined when the facts that decide
+/// it are missing); the document says so instead of listing them as reasons that all hold.
+#[test]
+fn an_open_need_is_not_explained_as_if_every_ground_held() {
+    let a = assess_one(&serde_json::json!({
+        "id": "open",
+        "established_in": ["DE"],
+        "provides_services_in": ["DE"],
+        "employees": 10,
+        "annual_turnover_eur": 1e6,
+        "balance_sheet_eur": 1e6,
+        "activities": []
+    }));
+    let soc2 = a.soc2.as_ref().expect("SOC 2 assessed");
+    assert_eq!(soc2.needed, None);
+    assert!(soc2.why.len() > 1, "{:?}", soc2.why);
+    let doc = assay::markdown::render(&a);
+    assert!(
+        doc.contains("What each possible answer would rest on:"),
+        "{doc}"
+    );
+    assert!(!doc.contains("Why:"), "{doc}");
+}

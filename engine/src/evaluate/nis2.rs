@@ -1002,6 +1002,10 @@ pub fn evaluate(
                 // Shown only when a total is unknown (known totals equal their known parts).
                 totals_at_least: (a.figures != a.sum.at_least).then_some(a.sum.at_least),
                 previous_period_totals: a.previous,
+                previous_period_totals_at_least: a
+                    .previous
+                    .filter(|p| *p != a.sum.previous_at_least)
+                    .map(|_| a.sum.previous_at_least),
                 previous_period_assumed_same: a
                     .sum
                     .assumed_stable
@@ -1081,6 +1085,9 @@ fn size_says(pack: &Nis2Pack, counted: Option<&Aggregate>, sizing: &Sizing) -> S
     let mut says = pack
         .sizes
         .explain(&sizing.figures, &sizing.at_least, sizing.range);
+    if sizing.from_previous {
+        says.insert_str(0, "previous accounting period: ");
+    }
     if let Some(period) = &sizing.period {
         let _ = write!(says, "; {} ({})", period.says, period.cites);
     }

@@ -74,6 +74,8 @@ pub struct Sizing {
     pub settle: Vec<String>,
     /// Which period rule was used, when a previous period was declared.
     pub period: Option<Period>,
+    /// `figures` are the previous period's (the two-period rule kept its class).
+    pub from_previous: bool,
 }
 
 /// Which accounting periods the size class was read from.
@@ -233,6 +235,7 @@ impl SizeTable {
                 .map(|s| s.to_string())
                 .collect(),
             period: None,
+            from_previous: false,
         };
         let Some(declared) = previous else {
             return current;
@@ -300,6 +303,7 @@ impl SizeTable {
                 cites: "Rec. 2003/361/EC Annex Art. 4(2)",
                 says,
             }),
+            from_previous: true,
         }
     }
 
