@@ -23,6 +23,7 @@ pub mod facts;
 pub mod gen;
 pub mod group;
 pub mod group_report;
+pub mod interrupt;
 pub mod markdown;
 pub mod nace;
 pub mod pack;

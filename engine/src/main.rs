@@ -228,15 +228,16 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("ASSAY_LOG"))
         .init();
     // Interrupted (Ctrl-C, or SIGTERM from a scheduler stopping the job): no half-written
-    // output is left behind, and whatever `--out` named before the run is kept.
+    // output is left behind, and whatever `--out` named before the run is kept. Once every
+    // output is written, the run finishes with its own exit code (assay::interrupt).
     let _ = ctrlc::set_handler(|| {
-        for path in assay::write::remove_unfinished() {
-            eprintln!(
-                "interrupted: `{}` was not written (its unfinished copy was removed)",
-                path.display()
-            );
+        let (_commits_held_off, what) = assay::interrupt::RUN.interrupt();
+        if let assay::interrupt::Interrupt::Stop(lines) = what {
+            for line in lines {
+                eprintln!("{line}");
+            }
+            std::process::exit(130);
         }
-        std::process::exit(130);
     });
     let cli = Cli::parse();
     match cli.command {
@@ -706,8 +707,11 @@ fn report(args: ReportArgs) -> Result<ExitCode, String> {
     if let Some(file) = &args.previous {
         inputs.previous = Some(source::previous(file).map_err(|e| e.to_string())?);
     }
-    let written = report::write_html(&inputs, loaded.full.records(), &templates, &args.out)
-        .map_err(|e| e.to_string())?;
+    // Written in place: an interrupt can only say that the folder is incomplete.
+    assay::interrupt::RUN.folder(&args.out);
+    let written = report::write_html(&inputs, loaded.full.records(), &templates, &args.out);
+    assay::interrupt::RUN.folder_done(&args.out, written.is_ok());
+    let written = written.map_err(|e| e.to_string())?;
     for w in &written.warnings {
         eprintln!("warning: {w}");
     }

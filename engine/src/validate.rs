@@ -10,6 +10,7 @@
 use crate::error::RecordError;
 use crate::evaluate::tables::Vocabulary;
 use crate::facts::Facts;
+use crate::nace::clip;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -144,6 +145,39 @@ impl Validator {
                         None => format!("{subject}: {e}"),
                     },
                 },
+                jsonschema::error::ValidationErrorKind::Type {
+                    kind: jsonschema::error::TypeKind::Single(jsonschema::JsonType::String),
+                } if !e.instance().is_object() && !e.instance().is_array() => {
+                    // A code typed as a number loses its zeros (`35.10` is read 35.1).
+                    let written = e.instance().to_string();
+                    let what = if pointer.starts_with("/nace_codes/") {
+                        "each NACE code"
+                    } else {
+                        "it"
+                    };
+                    format!(
+                        "{subject}: {} is not text: write {what} as text in quotes (`\"{}\"`), \
+                         so that it is read as written",
+                        clip(&written),
+                        clip(&written)
+                    )
+                }
+                jsonschema::error::ValidationErrorKind::Type {
+                    kind: jsonschema::error::TypeKind::Single(jsonschema::JsonType::Array),
+                } if TEXT_LISTS.contains(&pointer.as_str())
+                    && (e.instance().is_string() || e.instance().is_number()) =>
+                {
+                    let item = match &**e.instance() {
+                        Value::String(s) => serde_json::to_string(s).unwrap_or_default(),
+                        other => format!("\"{other}\""),
+                    };
+                    format!(
+                        "{subject}: {} is one value where a list is expected: write a list, \
+                         `[{}]` (several are separated by commas)",
+                        clip(&e.instance().to_string()),
+                        clip(&item)
+                    )
+                }
                 _ => format!("{subject}: {e}"),
             };
             errors.push(RecordError::new("schema", line, field, message));
@@ -437,6 +471,18 @@ fn check_dates(facts: &Facts, line: usize, errors: &mut Vec<RecordError>) {
 }
 
 /// Precise errors for a `controls` value the schema rejected.
+/// The fields that are lists of text (codes, countries, words of the schema's): one value given
+/// alone is written as a list of one in the message's fix.
+const TEXT_LISTS: [&str; 7] = [
+    "/nace_codes",
+    "/established_in",
+    "/provides_services_in",
+    "/service_models",
+    "/customer_regions",
+    "/customer_segments",
+    "/data_handled",
+];
+
 fn controls_errors(controls: &Value, line: usize) -> Vec<RecordError> {
     let error =
         |field: String, message: String| RecordError::new("schema", line, Some(field), message);

@@ -293,26 +293,6 @@ pub struct OutputFile {
     staged: Option<(tempfile::TempPath, PathBuf)>,
 }
 
-/// The output files being written, by temporary name and name, for [`remove_unfinished`].
-static UNFINISHED: std::sync::Mutex<Vec<(PathBuf, PathBuf)>> = std::sync::Mutex::new(Vec::new());
-
-fn unfinished() -> std::sync::MutexGuard<'static, Vec<(PathBuf, PathBuf)>> {
-    UNFINISHED
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Removes the output files still being written and returns the names they were for: for a run
-/// that is interrupted (Ctrl-C, or the SIGTERM a scheduler sends to a job it stops), which
-/// would otherwise leave its temporary files behind. What was at those names is left as it was.
-pub fn remove_unfinished() -> Vec<PathBuf> {
-    unfinished()
-        .drain(..)
-        .filter(|(temp, _)| std::fs::remove_file(temp).is_ok())
-        .map(|(_, path)| path)
-        .collect()
-}
-
 impl OutputFile {
     pub fn create(path: &Path) -> Result<OutputFile, String> {
         let cannot = |e: io::Error| format!("cannot write `{}`: {e}", path.display());
@@ -336,8 +316,12 @@ impl OutputFile {
         // the shards of a cluster are often read by another user than the one that wrote them.
         #[cfg(unix)]
         temp.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-        let (file, temp) = temp.tempfile_in(folder).map_err(cannot)?.into_parts();
-        unfinished().push((temp.to_path_buf(), path.to_path_buf()));
+        // Staged in one step with its making: an interrupt removes it (crate::interrupt).
+        let (file, temp) = crate::interrupt::RUN.stage(path, || {
+            let (file, temp) = temp.tempfile_in(folder).map_err(cannot)?.into_parts();
+            let name = temp.to_path_buf();
+            Ok::<_, String>(((file, temp), name))
+        })?;
         Ok(OutputFile {
             file,
             staged: Some((temp, path.to_path_buf())),
@@ -352,22 +336,27 @@ impl OutputFile {
     }
 
     /// Renames the finished file over its name. Call it once everything is written and flushed.
+    /// An interrupt comes before or after, never in between (crate::interrupt).
     pub fn commit(mut self) -> Result<(), String> {
         let Some((temp, path)) = self.staged.take() else {
             return Ok(());
         };
-        unfinished().retain(|(t, _)| *t != *temp);
         let cannot = |e: io::Error| format!("cannot write `{}`: {e}", path.display());
-        self.file.sync_all().map_err(cannot)?;
-        temp.persist(&path).map_err(|e| cannot(e.error))
+        let name = temp.to_path_buf();
+        crate::interrupt::RUN.commit(&name, || {
+            // A failure drops `temp` here, under the lock, which removes the file.
+            self.file.sync_all().map_err(cannot)?;
+            temp.persist(&path).map_err(|e| cannot(e.error))
+        })
     }
 }
 
 impl Drop for OutputFile {
     fn drop(&mut self) {
-        // Uncommitted: the temporary file goes with `staged`.
-        if let Some((temp, _)) = &self.staged {
-            unfinished().retain(|(t, _)| **t != **temp);
+        // Uncommitted: the temporary file is removed as it is forgotten.
+        if let Some((temp, _)) = self.staged.take() {
+            let name = temp.to_path_buf();
+            crate::interrupt::RUN.abandon(&name, || drop(temp));
         }
     }
 }

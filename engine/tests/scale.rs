@@ -671,6 +671,43 @@ fn an_unknown_nace_code_is_an_error_with_the_nearest_codes() {
     }
 }
 
+/// Tester finding 4a: a NACE code written as a JSON number, or one code where the facts schema
+/// (schemas/facts.schema.json, `nace_codes`: an array of strings) wants a list, is refused on its
+/// field with the fix written out, not the schema's bare "is not of type".
+#[test]
+fn a_nace_code_of_the_wrong_type_says_how_to_write_it() {
+    for (codes, field, fix) in [
+        (
+            serde_json::json!([35.11]),
+            "/nace_codes/0",
+            "as text in quotes (`\"35.11\"`)",
+        ),
+        (
+            serde_json::json!("35.11"),
+            "/nace_codes",
+            "write a list, `[\"35.11\"]`",
+        ),
+    ] {
+        let a = assess_one(&serde_json::json!({
+            "id": "n", "established_in": ["DE"], "nace_codes": codes
+        }));
+        let e = &a.errors[0];
+        assert_eq!((e.code, e.field.as_deref()), ("schema", Some(field)));
+        assert!(e.message.contains(fix), "{}", e.message);
+        assert!(!e.message.contains("is not of type"), "{}", e.message);
+    }
+}
+
+/// Tester finding 4b: an unreadable code is named in the notes cut to 40 characters and `…`,
+/// not copied whole (a 5,000-character cell would bury the note).
+#[test]
+fn a_long_unreadable_nace_code_is_cut_in_the_notes() {
+    let code = "x".repeat(5_000);
+    let notes = nace_notes(&known_by_codes(&[&code]));
+    assert!(notes.contains(&format!("`{}…`", "x".repeat(40))), "{notes}");
+    assert!(notes.len() < 1_000, "{notes}");
+}
+
 /// User test, gap 2: Rev. 2.1 codes (Del. Reg. (EU) 2023/137) are recognised and suggest like
 /// their Rev. 2 equivalents, never more surely. 62.20 (computer consultancy and computer
 /// facilities management) holds Rev. 2 62.03, which suggests managed services at medium; 63.10
@@ -1203,18 +1240,7 @@ fn an_interrupted_run_leaves_no_partial_output() {
                 .filter(|e| e.as_ref().unwrap().file_name() != "results.jsonl")
                 .count()
         };
-        while partial() == 0 {
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "the run ended too soon"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        let killed = Command::new("sh")
-            .args(["-c", &format!("kill -{signal} {}", child.id())])
-            .status()
-            .unwrap();
-        assert!(killed.success());
+        signal_once(&mut child, || partial() > 0, signal);
         let o = child.wait_with_output().unwrap();
         assert_eq!(o.status.code(), Some(130), "SIG{signal}");
         assert!(
@@ -1225,6 +1251,110 @@ fn an_interrupted_run_leaves_no_partial_output() {
         assert_eq!(partial(), 0, "SIG{signal}: a temporary file was left");
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "earlier results\n");
     }
+}
+
+/// Sends `signal` to `child` once `ready` holds (the run must not have ended before).
+#[cfg(unix)]
+fn signal_once(child: &mut std::process::Child, ready: impl Fn() -> bool, signal: &str) {
+    while !ready() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended too soon"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    send(child, signal);
+}
+
+/// Sends `signal` to `child` (through `kill`, the tool a scheduler's operator would use).
+#[cfg(unix)]
+fn send(child: &std::process::Child, signal: &str) {
+    let killed = Command::new("sh")
+        .args(["-c", &format!("kill -{signal} {}", child.id())])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+}
+
+/// `assess -` to standard output, with `TMPDIR` set to `tmp`, given ten generated records on a
+/// standard input that stays open until the returned handle is dropped.
+fn assess_standard_input(tmp: &Path) -> (std::process::Child, std::process::ChildStdin) {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args(["assess", "-", "--as-of", AS_OF])
+        .env("TMPDIR", tmp)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(assay::gen::portfolio_jsonl(10, 3).as_bytes())
+        .unwrap();
+    stdin.flush().unwrap();
+    (child, stdin)
+}
+
+/// `assess -` copies standard input to a temporary file first; interrupted, the copy (the
+/// client's whole portfolio) is removed as well, and a run writing to standard output stops at
+/// once with 130 and says it was interrupted (README "Exit codes"). Standard input is left
+/// open, so the run is still copying when the signal comes: no timing is involved.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_standard_input_run_removes_its_copy() {
+    for sig in ["TERM", "INT"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut child, stdin) = assess_standard_input(tmp.path());
+        let copies = || std::fs::read_dir(tmp.path()).unwrap().count();
+        signal_once(&mut child, || copies() > 0, sig);
+        let o = child.wait_with_output().unwrap();
+        drop(stdin);
+        assert_eq!(o.status.code(), Some(130), "SIG{sig}");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains("interrupted"), "SIG{sig}: {stderr}");
+        assert!(!stderr.contains("was not written"), "SIG{sig}: {stderr}");
+        assert_eq!(copies(), 0, "SIG{sig}: the copy of standard input was left");
+    }
+}
+
+/// A run that is not interrupted removes its copy of standard input too: README "Portfolios at
+/// scale" says standard input is copied to a temporary file, which is the run's own.
+#[test]
+fn a_standard_input_run_removes_its_copy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (child, stdin) = assess_standard_input(tmp.path());
+    drop(stdin);
+    let o = child.wait_with_output().unwrap();
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{o:?}");
+    assert_eq!(records(&o.stdout).len(), 10);
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+/// `assay report --out DIR`, interrupted while it writes pages, says that the report in DIR is
+/// incomplete and exits with 130 (README "Exit codes").
+#[cfg(unix)]
+#[test]
+fn an_interrupted_report_says_it_is_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    // Large enough that pages are still being written when the signal comes.
+    let file = generated(dir.path(), 20_000, 5);
+    let site = dir.path().join("site");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args(["report", file.to_str().unwrap(), "--as-of", AS_OF, "--out"])
+        .arg(&site)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until pages are being written: the folder exists.
+    signal_once(&mut child, || site.exists(), "TERM");
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains(&format!("the report in `{}` is incomplete", site.display())),
+        "{stderr}"
+    );
 }
 
 /// A NACE column formatted as numbers in a workbook: the cell holds 1.11 for `01.11` (Excel

@@ -406,7 +406,10 @@ impl NaceTable {
             })
             .collect();
         let fix = "correct it from the business register, or remove it and declare `activities`";
-        let neither = format!("`{raw}` is neither a NACE Rev. 2 nor a NACE Rev. 2.1 code");
+        let neither = format!(
+            "`{}` is neither a NACE Rev. 2 nor a NACE Rev. 2.1 code",
+            clip(raw)
+        );
         Some(match list.as_slice() {
             [] => format!("{neither}: {fix}"),
             [one] => format!("{neither}; did you mean {one}? If not, {fix}"),
@@ -544,6 +547,17 @@ impl NaceTable {
 /// for them, listing what the codes suggest; with declared activities it points out a code that
 /// surely suggests a type not declared. A code whose two revisions suggest different types is
 /// named, with the question of which revision the register uses.
+/// The longest code echoed whole in a message; a longer one is cut, with `…`.
+const ECHOED: usize = 40;
+
+/// `code` as a message shows it: a 5,000-character cell would bury the note it appears in.
+pub fn clip(code: &str) -> String {
+    match code.char_indices().nth(ECHOED) {
+        Some((end, _)) => format!("{}…", &code[..end]),
+        None => code.to_string(),
+    }
+}
+
 pub fn note(table: &NaceTable, codes: &[String], declared: Option<&[String]>) -> Option<String> {
     let list = |hints: &[&Hint]| {
         hints
@@ -568,7 +582,7 @@ pub fn note(table: &NaceTable, codes: &[String], declared: Option<&[String]>) ->
             " (not NACE codes: {}; write them like `C28.11` or `28.11`)",
             unreadable
                 .iter()
-                .map(|c| format!("`{c}`"))
+                .map(|c| format!("`{}`", clip(c)))
                 .collect::<Vec<_>>()
                 .join(", ")
         )
@@ -638,6 +652,14 @@ pub fn note(table: &NaceTable, codes: &[String], declared: Option<&[String]>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An echoed code is cut at 40 characters, not bytes (a cell of accented text), with `…`.
+    #[test]
+    fn an_echoed_code_is_cut_at_forty_characters() {
+        assert_eq!(clip("C28.11"), "C28.11");
+        assert_eq!(clip(&"é".repeat(40)), "é".repeat(40));
+        assert_eq!(clip(&"é".repeat(41)), format!("{}…", "é".repeat(40)));
+    }
 
     // Spellings from reference/users-inputs-scaling.md §1.1 (WZ 2008, NACE-BEL, UK SIC 2007).
     #[test]

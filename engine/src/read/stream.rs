@@ -150,8 +150,29 @@ pub struct Input {
 enum Source {
     File(PathBuf),
     /// Standard input, copied to a file that is removed when the input is dropped.
-    Spooled(tempfile::TempPath),
+    Spooled(Spool),
     Memory(Vec<Record>),
+}
+
+/// Standard input's copy: the client's whole portfolio, so an interrupt removes it too
+/// ([`crate::interrupt`]); dropped, it is removed and forgotten in one step.
+struct Spool(Option<tempfile::TempPath>);
+
+impl std::ops::Deref for Spool {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        self.0.as_deref().unwrap_or(Path::new(""))
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        if let Some(temp) = self.0.take() {
+            let path = temp.to_path_buf();
+            crate::interrupt::RUN.drop_scratch(&path, || drop(temp));
+        }
+    }
 }
 
 impl Input {
@@ -165,13 +186,19 @@ impl Input {
     ) -> Result<Input, String> {
         let mut standard_input_sha256 = None;
         let source = if path == "-" {
-            let mut spool = tempfile::NamedTempFile::new()
+            // The copy is the client's whole portfolio: an interrupt removes it too.
+            let (mut file, spool) = crate::interrupt::RUN
+                .scratch(|| {
+                    let (file, temp) = tempfile::NamedTempFile::new()?.into_parts();
+                    let path = temp.to_path_buf();
+                    Ok::<_, std::io::Error>(((file, Spool(Some(temp))), path))
+                })
                 .map_err(|e| format!("cannot spool standard input to a temporary file: {e}"))?;
             let mut stdin = crate::shard::Fingerprinted::new(std::io::stdin().lock());
-            std::io::copy(&mut stdin, &mut spool)
+            std::io::copy(&mut stdin, &mut file)
                 .map_err(|e| format!("cannot read standard input: {e}"))?;
             standard_input_sha256 = Some(stdin.sha256());
-            Source::Spooled(spool.into_temp_path())
+            Source::Spooled(spool)
         } else {
             Source::File(PathBuf::from(path))
         };
