@@ -45,6 +45,9 @@ pub struct Member {
     /// `essential`, `important`, `registration_only`, `out_of_scope`, `undetermined`, or `error`.
     pub classification: String,
     pub size_class: Option<&'static str>,
+    /// When the size class is open: the classes it could be.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub size_possible: Vec<&'static str>,
     pub own_class: Option<&'static str>,
     pub jurisdiction: Vec<String>,
     /// The classification on the entity's own figures under the recital 16 carve-out.
@@ -173,7 +176,11 @@ impl GroupReport {
                     cell(&m.id),
                     cell(m.name.as_deref().unwrap_or("")),
                     cell(&held.join(", ")),
-                    m.size_class.unwrap_or("?"),
+                    match (m.size_class, m.size_possible.as_slice()) {
+                        (Some(c), _) => c.to_string(),
+                        (None, []) => "?".to_string(),
+                        (None, open) => open.join(" or "),
+                    },
                     m.own_class.unwrap_or("?"),
                     m.jurisdiction.join(", ")
                 );
@@ -278,6 +285,7 @@ fn member(v: &Value, line: usize, a: &Assessment) -> Option<Member> {
             owners,
             classification: n.classification.as_str().into(),
             size_class: n.size.class,
+            size_possible: n.size.possible.clone(),
             own_class: n.size.own_class,
             jurisdiction: n.jurisdiction.clone(),
             carve_out: n.carve_out.as_ref().map(|c| c.classification.as_str()),
@@ -290,6 +298,7 @@ fn member(v: &Value, line: usize, a: &Assessment) -> Option<Member> {
             owners,
             classification: "error".into(),
             size_class: None,
+            size_possible: Vec::new(),
             own_class: None,
             jurisdiction: Vec::new(),
             carve_out: None,

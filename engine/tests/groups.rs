@@ -1285,3 +1285,16 @@ fn a_class_kept_from_the_previous_period_says_so_with_its_at_least_totals() {
         300.0
     );
 }
+
+// The group report gives an open size as the classes it could be (P: medium or large, as in
+// `an_invalid_subsidiary_leaves_its_parents_size_open`), not as `?`.
+#[test]
+fn group_report_gives_an_open_size_as_its_range() {
+    let records = parent_with_invalid_subsidiary(org("P", Some(DSO), (200.0, 40e6, 40e6)));
+    let text: String = records.iter().map(|r| format!("{r}\n")).collect();
+    let out = assess(&text, Format::Jsonl);
+    let report =
+        assay::group_report::GroupReport::build(&assay::read::read(&text, Format::Jsonl), &out);
+    let md = report.to_markdown();
+    assert!(md.contains("| undetermined | medium or large |"), "{md}");
+}

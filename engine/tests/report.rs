@@ -443,3 +443,24 @@ fn an_entity_under_dora_is_not_told_it_has_a_nis2_fine() {
     assert!(org.contains("DORA displaces the NIS2 duties such a fine would enforce"));
     assert!(!org.contains("this classification has none"));
 }
+
+/// A member left open by an error record in its group (README "Error records in a group"): the
+/// page asks for the error record's figures in the words of the assessment, shows the at-least
+/// totals, and, as it is in scope either way (essential or important, NIS2 Art. 3), says the
+/// duties the two classes share apply now.
+#[test]
+fn a_member_left_open_by_an_error_record_reads_well() {
+    let parent = json!({"id": "p", "established_in": ["NL"], "provides_services_in": ["NL"],
+        "public_or_private": "private", "employees": 200, "annual_turnover_eur": 40_000_000,
+        "balance_sheet_eur": 40_000_000,
+        "activities": [{"entity_type": "electricity_distribution_system_operator"}]});
+    let subsidiary = json!({"id": "s", "established_in": ["NL"], "employees": "many",
+        "owners": [{"id": "p", "share_pct": 60}]});
+    let inputs = assessed(&[parent, subsidiary]);
+    let dir = render(&inputs, &Templates::embedded().unwrap());
+    let org = page(dir.path(), "org-p.html");
+    assert!(org.contains("The figures of `s` (line 2)"), "{org}");
+    assert!(!org.contains("What is `the figures"), "{org}");
+    assert!(org.contains("At least (the known figures"), "{org}");
+    assert!(org.contains("In scope whichever way"), "{org}");
+}
