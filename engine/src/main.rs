@@ -590,8 +590,13 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
             .records()
             .map_err(|e| format!("cannot read the input again: {e}"))?;
         let report = GroupReport::build(&records, &kept);
-        std::fs::write(path, report.render(report_format))
+        // Under a temporary name until whole, as `--out`: an interrupt or a full disk leaves
+        // what the name held.
+        let file = OutputFile::create(path)?;
+        file.writer()?
+            .write_all(report.render(report_format).as_bytes())
             .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        file.commit()?;
     }
 
     if let (Some(shard), Some(path), Some(input_sha256)) = (args.shard, &args.out, input_sha256) {
