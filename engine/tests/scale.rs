@@ -698,14 +698,23 @@ fn a_nace_code_of_the_wrong_type_says_how_to_write_it() {
     }
 }
 
-/// Tester finding 4b: an unreadable code is named in the notes cut to 40 characters and `…`,
-/// not copied whole (a 5,000-character cell would bury the note).
+/// Tester findings 7 and 4b: text in no spelling of a NACE code is an error on its field, as a
+/// code no revision has is (DESIGN.md "Behaviour on bad input": unknown ids are errors), and it
+/// is named cut to 40 characters and `…`, not copied whole (a 5,000-character cell would bury
+/// the message).
 #[test]
-fn a_long_unreadable_nace_code_is_cut_in_the_notes() {
+fn an_unreadable_nace_code_is_an_error_named_cut_short() {
     let code = "x".repeat(5_000);
-    let notes = nace_notes(&known_by_codes(&[&code]));
-    assert!(notes.contains(&format!("`{}…`", "x".repeat(40))), "{notes}");
-    assert!(notes.len() < 1_000, "{notes}");
+    let a = known_by_codes(&[&code]);
+    assert_eq!(a.errors.len(), 1, "{:?}", a.errors);
+    assert_eq!(a.errors[0].field.as_deref(), Some("/nace_codes/0"));
+    let message = &a.errors[0].message;
+    assert!(
+        message.contains(&format!("`{}…`", "x".repeat(40))),
+        "{message}"
+    );
+    assert!(message.contains("is not a NACE code"), "{message}");
+    assert!(message.len() < 1_000, "{message}");
 }
 
 /// User test, gap 2: Rev. 2.1 codes (Del. Reg. (EU) 2023/137) are recognised and suggest like

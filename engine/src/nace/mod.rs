@@ -388,10 +388,21 @@ impl NaceTable {
         }
     }
 
-    /// The message for a code of NACE's shape that no revision has, with the nearest codes;
-    /// `None` for a code that exists or is not of NACE's shape.
+    /// The message for a code that no revision has (with the nearest codes, when it has NACE's
+    /// shape) or that is in no spelling of a NACE code; `None` for a code that exists.
     pub fn unknown(&self, raw: &str) -> Option<String> {
-        let written = parse(raw)?;
+        if self.rows.is_empty() && self.classifications.is_empty() {
+            // A pack without NACE tables reads no codes, so none is wrong.
+            return None;
+        }
+        let Some(written) = parse(raw) else {
+            // Not in any spelling of a NACE code: a typo as much as a code no revision has.
+            return Some(format!(
+                "`{}` is not a NACE code: write it like `C28.11`, `28.11` or `2811`, or remove \
+                 it and declare `activities`",
+                clip(raw)
+            ));
+        };
         let exists = |c: &Classification| c.has(written.letter, &written.digits);
         if self.classifications.is_empty() || self.classifications.iter().any(exists) {
             return None;
@@ -804,7 +815,15 @@ mod tests {
             assert!(t.unknown(unknown).is_some(), "{unknown}");
         }
         assert_eq!(t.readings("ABC"), Lookup::Unreadable);
-        assert_eq!(t.unknown("ABC"), None);
+        // Text in no spelling of a NACE code is refused too (DESIGN.md: unknown ids are errors;
+        // helper test run of session 4), as is an empty code.
+        for unreadable in ["ABC", "", "３５.１１"] {
+            let message = t.unknown(unreadable).unwrap_or_default();
+            assert!(
+                message.contains("is not a NACE code"),
+                "{unreadable}: {message}"
+            );
+        }
         assert_eq!(t.unknown("C28.11"), None);
     }
 
