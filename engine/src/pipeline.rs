@@ -268,7 +268,10 @@ impl State<'_> {
                 let (id, name, facts, warnings, owners) = match item.into_value() {
                     Ok(v) => {
                         let facts = validator.validate(&v, line, vocabulary);
-                        let owners = facts.is_err().then(|| readable_owners(&v)).flatten();
+                        let owners = facts
+                            .is_err()
+                            .then(|| readable_owners(v.get("owners")))
+                            .flatten();
                         (
                             text(&v, "id"),
                             text(&v, "name"),
@@ -301,20 +304,17 @@ impl State<'_> {
         let mut ready_after = 0;
         for v in &mut validated {
             let component = scan.component_of(v.ordinal);
-            let member = |v: &Validated| ErrorMember {
+            // An error record of a component, for the group step to count (owners are read
+            // only for records whose facts are not valid).
+            let member = |v: &mut Validated, repeats_id| ErrorMember {
                 id: v.id.clone(),
                 line: v.line,
-                owners: None,
-                repeats_id: false,
+                owners: v.owners.take(),
+                repeats_id,
             };
             let Ok(facts) = &v.facts else {
                 if let Some(c) = component {
-                    let owners = v.owners.take();
-                    let error = ErrorMember {
-                        owners,
-                        ..member(v)
-                    };
-                    self.failed.entry(c).or_default().push(error);
+                    self.failed.entry(c).or_default().push(member(v, false));
                 }
                 continue;
             };
@@ -332,11 +332,7 @@ impl State<'_> {
                             ),
                         ));
                         if let Some(c) = component {
-                            let error = ErrorMember {
-                                repeats_id: true,
-                                ..member(v)
-                            };
-                            self.failed.entry(c).or_default().push(error);
+                            self.failed.entry(c).or_default().push(member(v, true));
                         }
                         continue;
                     }

@@ -1521,10 +1521,10 @@ mod tests {
             employees: Some(120.0),
             ..Figures::default()
         };
-        let r = t.range(&f);
+        let r = t.range(&f, &Figures::default());
         assert_eq!((r.min, r.max), (SizeClass::Medium, SizeClass::Large));
         assert_eq!(
-            t.settling_figures(&f),
+            t.settling_figures(&f, &Figures::default()),
             vec!["annual_turnover_eur", "balance_sheet_eur"]
         );
         // Turnover known at or below EUR 10 m: headcount alone settles it.
@@ -1533,14 +1533,17 @@ mod tests {
             ..Figures::default()
         };
         assert_eq!(
-            t.settling_figures(&f),
+            t.settling_figures(&f, &Figures::default()),
             vec!["employees", "balance_sheet_eur"]
         );
         let f = Figures {
             employees: Some(300.0),
             ..Figures::default()
         };
-        assert_eq!(t.range(&f).known(), Some(SizeClass::Large));
+        assert_eq!(
+            t.range(&f, &Figures::default()).known(),
+            Some(SizeClass::Large)
+        );
     }
 
     // A group total with an unknown part is at least its known parts (Rec. 2003/361/EC Annex
@@ -1556,9 +1559,9 @@ mod tests {
             annual_turnover_eur: Some(40e6),
             balance_sheet_eur: Some(40e6),
         };
-        let r = t.range_at_least(&unknown, &floor(200.0));
+        let r = t.range(&unknown, &floor(200.0));
         assert_eq!((r.min, r.max), (SizeClass::Medium, SizeClass::Large));
-        let r = t.range_at_least(&unknown, &floor(300.0));
+        let r = t.range(&unknown, &floor(300.0));
         assert_eq!(r.known(), Some(SizeClass::Large));
         let at_least = AtLeast {
             now: floor(300.0),
@@ -1566,7 +1569,7 @@ mod tests {
         };
         assert!(t.sizing(&unknown, None, &at_least, true).settle.is_empty());
         // With no lower bound the same unknown figures could be any class.
-        let r = t.range(&unknown);
+        let r = t.range(&unknown, &Figures::default());
         assert_eq!((r.min, r.max), (SizeClass::Micro, SizeClass::Large));
     }
 }

@@ -154,13 +154,9 @@ impl SizeTable {
             .unwrap_or(self.above.class)
     }
 
-    /// The classes possible when some figures are unknown.
-    pub fn range(&self, figures: &Figures) -> SizeRange {
-        self.range_at_least(figures, &Figures::default())
-    }
-
-    /// The classes possible when some figures are unknown but at least `floor`.
-    pub fn range_at_least(&self, figures: &Figures, floor: &Figures) -> SizeRange {
+    /// The classes possible when some figures are unknown but at least `floor` (an
+    /// enterprise's own unknown figure: `Figures::default()`, anything from zero).
+    pub fn range(&self, figures: &Figures, floor: &Figures) -> SizeRange {
         let low = |v: Option<f64>, f: Option<f64>| v.or(f).unwrap_or(0.0);
         let high = |v: Option<f64>| v.unwrap_or(f64::INFINITY);
         SizeRange {
@@ -177,15 +173,10 @@ impl SizeTable {
         }
     }
 
-    /// The absent figures whose value could narrow the range: knowing the figure at either
-    /// extreme would exclude a class.
-    pub fn settling_figures(&self, figures: &Figures) -> Vec<&'static str> {
-        self.settling_figures_at_least(figures, &Figures::default())
-    }
-
-    /// As [`SizeTable::settling_figures`], for unknown figures that are at least `floor`.
-    fn settling_figures_at_least(&self, figures: &Figures, floor: &Figures) -> Vec<&'static str> {
-        let range = self.range_at_least(figures, floor);
+    /// The absent figures whose value could narrow the range, for unknown figures that are at
+    /// least `floor`: knowing the figure at either extreme would exclude a class.
+    pub fn settling_figures(&self, figures: &Figures, floor: &Figures) -> Vec<&'static str> {
+        let range = self.range(figures, floor);
         if range.known().is_some() {
             return Vec::new();
         }
@@ -202,9 +193,9 @@ impl SizeTable {
             }
             let mut lowest = *floor;
             *field(&mut probe) = Some(field(&mut lowest).unwrap_or(0.0));
-            let at_floor = self.range_at_least(&probe, floor);
+            let at_floor = self.range(&probe, floor);
             *field(&mut probe) = Some(f64::MAX);
-            let at_max = self.range_at_least(&probe, floor);
+            let at_max = self.range(&probe, floor);
             if at_floor != range || at_max != range {
                 names.push(name);
             }
@@ -226,11 +217,11 @@ impl SizeTable {
         two_period_rule: bool,
     ) -> Sizing {
         let current = Sizing {
-            range: self.range_at_least(now, &at_least.now),
+            range: self.range(now, &at_least.now),
             figures: *now,
             at_least: at_least.now,
             settle: self
-                .settling_figures_at_least(now, &at_least.now)
+                .settling_figures(now, &at_least.now)
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
@@ -258,7 +249,7 @@ impl SizeTable {
                 ..current
             };
         }
-        let before = self.range_at_least(previous, &at_least.previous);
+        let before = self.range(previous, &at_least.previous);
         let name = |r: SizeRange| match r.known() {
             Some(c) => c.as_str().to_string(),
             None => r
@@ -294,7 +285,7 @@ impl SizeTable {
             figures: *previous,
             at_least: at_least.previous,
             settle: self
-                .settling_figures_at_least(previous, &at_least.previous)
+                .settling_figures(previous, &at_least.previous)
                 .iter()
                 .map(|s| format!("previous_period.{s}"))
                 .collect(),

@@ -164,10 +164,11 @@ pub struct GroupSum {
 
 /// Aggregates figures for every entity of a batch that has linked or partner enterprises.
 /// `records` are the valid records, in input order, with their line; both maps are keyed by
-/// position in `records`. `failed` are the error records of the same ownership group: every
-/// entity counts them with unknown figures. Entities with no link and no such error record get
-/// no entry (they are sized on their own figures); entities whose ownership is broken get an
-/// error and no entry.
+/// position in `records`. `failed` are the error records of the same ownership group, counted
+/// with unknown figures: where their owners can be read, as the holdings make them linked or
+/// partners; otherwise by every entity. Entities with no link and no such error record get no
+/// entry (they are sized on their own figures); entities whose ownership is broken get an error
+/// and no entry.
 pub fn aggregate(
     records: &[(usize, &Facts)],
     failed: &[ErrorMember],
@@ -178,10 +179,14 @@ pub fn aggregate(
     // others (no id, an id another record has, owners that cannot be read) are counted by every
     // member, unknown, since how they are held is not known.
     let valid = records.len();
-    let mut ids: HashMap<&str, usize> = records.iter().map(|(_, f)| (f.id.as_str(), 1)).collect();
-    for f in failed {
-        if let Some(id) = &f.id {
-            *ids.entry(id.as_str()).or_default() += 1;
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    if !failed.is_empty() {
+        for id in records
+            .iter()
+            .map(|(_, f)| f.id.as_str())
+            .chain(failed.iter().filter_map(|f| f.id.as_deref()))
+        {
+            *ids.entry(id).or_default() += 1;
         }
     }
     let (placed, unplaced): (Vec<&ErrorMember>, Vec<&ErrorMember>) = failed
@@ -206,7 +211,6 @@ pub fn aggregate(
         )
         .collect();
     let records = all.as_slice();
-    let error_member = |m: usize| m.checked_sub(valid).map(|k| placed[k]);
 
     let mut links = Links::build(records);
     // The error records have their own errors already.
@@ -247,12 +251,7 @@ pub fn aggregate(
             .entry(root)
             .or_insert_with(|| {
                 Arc::new(group_sum(
-                    members,
-                    records,
-                    &links,
-                    &outside,
-                    &error_member,
-                    &unplaced,
+                    members, records, &links, &outside, &placed, &unplaced,
                 ))
             })
             .clone();
@@ -323,15 +322,18 @@ fn error_members_warning(named: &[String]) -> String {
 
 /// What a linked group counts: its members in full (in input order), their linked enterprises
 /// outside the batch in full, the partners of every member pro rata, and the error records of
-/// its ownership group with unknown figures.
-fn group_sum<'a>(
+/// its ownership group with unknown figures. `placed` are the error records that stand, in
+/// this order, at the end of `records`; `unplaced` those every group counts.
+fn group_sum(
     members: &[usize],
     records: &[(usize, &Facts)],
     links: &Links,
     outside: &[Vec<Outside>],
-    error_member: &dyn Fn(usize) -> Option<&'a ErrorMember>,
+    placed: &[&ErrorMember],
     unplaced: &[&ErrorMember],
 ) -> GroupSum {
+    let first_placed = records.len() - placed.len();
+    let error_member = |m: usize| m.checked_sub(first_placed).map(|k| placed[k]);
     let mut sum = Sum::default();
     for &m in members {
         let id = records[m].1.id.as_str();

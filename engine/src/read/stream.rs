@@ -53,11 +53,11 @@ pub struct Salvaged {
     pub owners: Option<Vec<crate::facts::Owner>>,
 }
 
-/// The owners of a record whose facts are not valid, when its `owners` can be read as the
-/// facts schema states them (absent is none): its ownership group counts it at those holdings,
-/// with unknown figures.
-pub fn readable_owners(record: &Value) -> Option<Vec<crate::facts::Owner>> {
-    match record.get("owners") {
+/// The owners of a record whose facts are not valid, from its `owners` field, when they can be
+/// read as the facts schema states them (absent is none): its ownership group counts it at
+/// those holdings, with unknown figures.
+pub fn readable_owners(owners: Option<&Value>) -> Option<Vec<crate::facts::Owner>> {
+    match owners {
         None | Some(Value::Null) => Some(Vec::new()),
         Some(owners) => serde_json::from_value(owners.clone()).ok(),
     }
@@ -414,7 +414,7 @@ fn salvage_json(bytes: &[u8]) -> Salvaged {
             .filter(|s| !s.contains(char::REPLACEMENT_CHARACTER))
             .map(String::from)
     };
-    let owners = readable_owners(&Value::Object(fields.clone())).filter(|owners| {
+    let owners = readable_owners(fields.get("owners")).filter(|owners| {
         owners
             .iter()
             .all(|o| !o.id.contains(char::REPLACEMENT_CHARACTER))
