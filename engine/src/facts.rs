@@ -44,6 +44,7 @@ pub struct Facts {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MainEstablishment {
     pub cyber_decisions_in: Option<String>,
     pub cyber_operations_in: Option<String>,
@@ -52,6 +53,7 @@ pub struct MainEstablishment {
 
 /// Headcount and financial figures of one accounting period (Rec. 2003/361/EC Annex Art. 4).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Figures {
     pub employees: Option<f64>,
     pub annual_turnover_eur: Option<f64>,
@@ -59,6 +61,7 @@ pub struct Figures {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Activity {
     pub sector: Option<String>,
     pub subsector: Option<String>,
@@ -66,6 +69,7 @@ pub struct Activity {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Owner {
     pub id: String,
     pub share_pct: Option<f64>,
@@ -79,6 +83,7 @@ pub struct Owner {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LinkedEnterprise {
     pub name: Option<String>,
     pub relation: String,
@@ -90,6 +95,7 @@ pub struct LinkedEnterprise {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Designations {
     pub nis1_operator_of_essential_services: Option<bool>,
     pub cer_critical_entity: Option<bool>,
@@ -97,12 +103,14 @@ pub struct Designations {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CustomerDemands {
     pub soc2: Option<String>,
     pub iso27001: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Certification {
     pub scheme: String,
     pub edition: Option<String>,
@@ -116,14 +124,40 @@ pub struct Certification {
 
 /// Controls in place: either a map of control id to maturity, or a list of ids that each mean
 /// maturity 3, documented.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum Controls {
     List(Vec<String>),
     Map(BTreeMap<String, ControlState>),
 }
 
+/// The shape decides which: a list or a map (the schema's `oneOf`). Read by shape rather than
+/// by serde's `untagged`, which would first copy the value to try each in turn.
+impl<'de> Deserialize<'de> for Controls {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Shape;
+        impl<'de> serde::de::Visitor<'de> for Shape {
+            type Value = Controls;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of control ids or a map of control id to its state")
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Controls, A::Error> {
+                Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(Controls::List)
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Controls, A::Error> {
+                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(Controls::Map)
+            }
+        }
+        deserializer.deserialize_any(Shape)
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ControlState {
     pub maturity: Option<u8>,
     pub documented: Option<bool>,

@@ -15,7 +15,7 @@ use crate::evaluate::Evaluator;
 use crate::facts::Facts;
 use crate::group::{self, Aggregate, ErrorMember};
 use crate::prescan::{self, Prescan};
-use crate::read::stream::{readable_owners, Input, Item};
+use crate::read::stream::{readable_owners, Body, Input, Item};
 use crate::read::Format;
 use crate::shard::Shard;
 use crate::validate::Validator;
@@ -265,28 +265,43 @@ impl State<'_> {
                 let line = item.line;
                 let salvaged = std::mem::take(&mut item.salvaged);
                 let text = |v: &serde_json::Value, key| v.get(key)?.as_str().map(String::from);
-                let (id, name, facts, warnings, owners) = match item.into_value() {
-                    Ok(v) => {
-                        let facts = validator.validate(&v, line, vocabulary);
-                        let owners = facts
-                            .is_err()
-                            .then(|| readable_owners(v.get("owners")))
-                            .flatten();
-                        (
-                            text(&v, "id"),
-                            text(&v, "name"),
-                            facts,
-                            validator.likely_typos(&v),
-                            owners,
-                        )
-                    }
-                    Err(e) => (
-                        salvaged.id,
-                        salvaged.name,
-                        Err(vec![e]),
-                        Vec::new(),
-                        salvaged.owners,
+                // A valid JSON line goes the short way; any other record is read into a JSON
+                // value, for the schema to find and word its problems.
+                let short = match &item.body {
+                    Ok(Body::Json(json)) => validator.validate_json(json, line, vocabulary),
+                    _ => None,
+                };
+                let (id, name, facts, warnings, owners) = match short {
+                    Some((facts, warnings)) => (
+                        Some(facts.id.clone()),
+                        facts.name.clone(),
+                        Ok(facts),
+                        warnings,
+                        None,
                     ),
+                    None => match item.into_value() {
+                        Ok(v) => {
+                            let facts = validator.validate(&v, line, vocabulary);
+                            let owners = facts
+                                .is_err()
+                                .then(|| readable_owners(v.get("owners")))
+                                .flatten();
+                            (
+                                text(&v, "id"),
+                                text(&v, "name"),
+                                facts,
+                                validator.likely_typos(&v),
+                                owners,
+                            )
+                        }
+                        Err(e) => (
+                            salvaged.id,
+                            salvaged.name,
+                            Err(vec![e]),
+                            Vec::new(),
+                            salvaged.owners,
+                        ),
+                    },
                 };
                 Validated {
                     ordinal: base + i,

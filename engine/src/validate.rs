@@ -14,6 +14,8 @@ use crate::nace::clip;
 use serde::Deserialize;
 use serde_json::Value;
 
+mod typed;
+
 const FACTS_SCHEMA: &str = include_str!("../../schemas/facts.schema.json");
 const COUNTRIES: &str = include_str!("../../schemas/countries.json");
 
@@ -28,6 +30,8 @@ pub struct Validator {
     /// The same, sorted: suggestions are tried in this order, so that a tie between two goes
     /// the same way on every run.
     field_list: Vec<String>,
+    /// The schema's enumerations, for the short way of [`Validator::validate_json`].
+    enums: typed::Enums,
 }
 
 impl Validator {
@@ -42,6 +46,7 @@ impl Validator {
             .unwrap_or_default();
         field_list.sort_unstable();
         let fields = field_list.iter().cloned().collect();
+        let enums = typed::Enums::from_schema(&schema);
         let schema = jsonschema::options()
             .with_pattern_options(jsonschema::PatternOptions::regex())
             .build(&schema)
@@ -61,7 +66,23 @@ impl Validator {
             countries,
             fields,
             field_list,
+            enums,
         }
+    }
+
+    /// Validates one record given as the text of a JSON object, the short way: its facts and
+    /// its warnings when it is valid, `None` when it is not or may not be. A `None` record is
+    /// then read into a JSON value and given to [`Validator::validate`], which finds and words
+    /// its problems; for a record both accept, the facts and warnings are the same.
+    pub fn validate_json(
+        &self,
+        text: &str,
+        line: usize,
+        vocabulary: &Vocabulary,
+    ) -> Option<(Facts, Vec<String>)> {
+        let (facts, unknown) = typed::parse(text, &self.enums)?;
+        let facts = self.check_semantics(facts, line, vocabulary).ok()?;
+        Some((facts, self.typos(unknown.iter().map(String::as_str))))
     }
 
     /// Validates one record read from line `line`; returns its facts or every problem found.
@@ -192,6 +213,17 @@ impl Validator {
                 return Err(vec![RecordError::new("schema", line, None, e.to_string())]);
             }
         };
+        self.check_semantics(facts, line, vocabulary)
+    }
+
+    /// The checks a schema cannot express, on facts the schema has accepted.
+    fn check_semantics(
+        &self,
+        facts: Facts,
+        line: usize,
+        vocabulary: &Vocabulary,
+    ) -> Result<Facts, Vec<RecordError>> {
+        let mut errors = Vec::new();
         self.check_countries(&facts, line, &mut errors);
         check_activities(&facts, line, vocabulary, &mut errors);
         check_nace_codes(&facts, line, vocabulary, &mut errors);
@@ -207,12 +239,20 @@ impl Validator {
     /// Top-level fields that are not facts fields but look like a misspelt one: the contract
     /// lets records carry extra fields, but `employes` silently left out would change an answer.
     pub fn likely_typos(&self, value: &Value) -> Vec<String> {
-        let Some(object) = value.as_object() else {
-            return Vec::new();
-        };
-        object
-            .keys()
-            .filter(|k| !self.fields.contains(*k))
+        match value.as_object() {
+            Some(object) => self.typos(
+                object
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| !self.fields.contains(*k)),
+            ),
+            None => Vec::new(),
+        }
+    }
+
+    /// The warnings for top-level fields that are not facts fields, in the order given.
+    fn typos<'a>(&self, unknown: impl Iterator<Item = &'a str>) -> Vec<String> {
+        unknown
             .filter_map(|k| {
                 did_you_mean(k, self.field_list.iter().map(String::as_str)).map(|m| {
                     format!("`{k}` is not a facts field and was not used; did you mean `{m}`?")
