@@ -8,118 +8,192 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Facts {
-    pub id: String,
-    pub name: Option<String>,
-    pub established_in: Option<Vec<String>>,
-    pub main_establishment: Option<MainEstablishment>,
-    pub eu_representative_in: Option<String>,
-    pub provides_services_in: Option<Vec<String>>,
-    pub public_or_private: Option<String>,
-    pub public_administration_level: Option<String>,
-    pub national_security_activities: Option<bool>,
-    pub employees: Option<f64>,
-    pub annual_turnover_eur: Option<f64>,
-    pub balance_sheet_eur: Option<f64>,
-    pub previous_period: Option<Figures>,
-    pub activities: Option<Vec<Activity>>,
-    pub nace_codes: Option<Vec<String>>,
-    pub owners: Option<Vec<Owner>>,
-    pub linked_enterprises: Option<Vec<LinkedEnterprise>>,
-    /// The entity's network and information systems and services are independent of its
-    /// linked and partner enterprises (NIS2 recital 16).
-    pub nis_independent_of_group: Option<bool>,
-    pub designations: Option<Designations>,
-    pub service_organisation: Option<bool>,
-    pub service_models: Option<Vec<String>>,
-    pub customer_regions: Option<Vec<String>>,
-    pub customer_segments: Option<Vec<String>>,
-    pub customer_demands: Option<CustomerDemands>,
-    pub data_handled: Option<Vec<String>>,
-    pub availability_commitments: Option<bool>,
-    pub supplies_nis2_entities: Option<bool>,
-    pub certifications: Option<Vec<Certification>>,
-    pub controls: Option<Controls>,
+/// Declares a facts struct that is read only from a JSON object. serde would read a struct from
+/// a JSON array too, one value per field in declaration order; the facts schema takes objects
+/// only, and the short way of validation ([`crate::validate`]) must refuse what the schema
+/// refuses. `strict` objects refuse fields they do not declare (the schema's
+/// `additionalProperties: false`); the `open` facts object leaves them to the typo warnings.
+/// `pub field as "name"` reads the field from `name`.
+macro_rules! object {
+    (strict; $($item:tt)*) => {
+        object!(@declare [#[serde(deny_unknown_fields)]] $($item)*);
+    };
+    (open; $($item:tt)*) => {
+        object!(@declare [] $($item)*);
+    };
+    (@declare [$($container:tt)*]
+        $(#[$attr:meta])*
+        pub struct $name:ident {
+            $($(#[$field_attr:meta])* pub $field:ident $(as $json:literal)?: $ty:ty,)*
+        }
+    ) => {
+        $(#[$attr])*
+        pub struct $name {
+            $($(#[$field_attr])* pub $field: $ty,)*
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                #[derive(Deserialize)]
+                $($container)*
+                struct Fields {
+                    $($(#[serde(rename = $json)])? $field: $ty,)*
+                }
+                struct Object;
+                impl<'de> serde::de::Visitor<'de> for Object {
+                    type Value = Fields;
+
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("an object")
+                    }
+
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        map: A,
+                    ) -> Result<Fields, A::Error> {
+                        Fields::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    }
+                }
+                let fields = deserializer.deserialize_map(Object)?;
+                Ok($name {
+                    $($field: fields.$field,)*
+                })
+            }
+        }
+    };
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MainEstablishment {
-    pub cyber_decisions_in: Option<String>,
-    pub cyber_operations_in: Option<String>,
-    pub largest_workforce_in: Option<String>,
+object! {
+    open;
+    #[derive(Debug, Clone, Default)]
+    pub struct Facts {
+        pub id: String,
+        pub name: Option<String>,
+        pub established_in: Option<Vec<String>>,
+        pub main_establishment: Option<MainEstablishment>,
+        pub eu_representative_in: Option<String>,
+        pub provides_services_in: Option<Vec<String>>,
+        pub public_or_private: Option<String>,
+        pub public_administration_level: Option<String>,
+        pub national_security_activities: Option<bool>,
+        pub employees: Option<f64>,
+        pub annual_turnover_eur: Option<f64>,
+        pub balance_sheet_eur: Option<f64>,
+        pub previous_period: Option<Figures>,
+        pub activities: Option<Vec<Activity>>,
+        pub nace_codes: Option<Vec<String>>,
+        pub owners: Option<Vec<Owner>>,
+        pub linked_enterprises: Option<Vec<LinkedEnterprise>>,
+        /// The entity's network and information systems and services are independent of its
+        /// linked and partner enterprises (NIS2 recital 16).
+        pub nis_independent_of_group: Option<bool>,
+        pub designations: Option<Designations>,
+        pub service_organisation: Option<bool>,
+        pub service_models: Option<Vec<String>>,
+        pub customer_regions: Option<Vec<String>>,
+        pub customer_segments: Option<Vec<String>>,
+        pub customer_demands: Option<CustomerDemands>,
+        pub data_handled: Option<Vec<String>>,
+        pub availability_commitments: Option<bool>,
+        pub supplies_nis2_entities: Option<bool>,
+        pub certifications: Option<Vec<Certification>>,
+        pub controls: Option<Controls>,
+    }
 }
 
-/// Headcount and financial figures of one accounting period (Rec. 2003/361/EC Annex Art. 4).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Figures {
-    pub employees: Option<f64>,
-    pub annual_turnover_eur: Option<f64>,
-    pub balance_sheet_eur: Option<f64>,
+object! {
+    strict;
+    #[derive(Debug, Clone, Default)]
+    pub struct MainEstablishment {
+        pub cyber_decisions_in: Option<String>,
+        pub cyber_operations_in: Option<String>,
+        pub largest_workforce_in: Option<String>,
+    }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Activity {
-    pub sector: Option<String>,
-    pub subsector: Option<String>,
-    pub entity_type: String,
+object! {
+    strict;
+    /// Headcount and financial figures of one accounting period (Rec. 2003/361/EC Annex Art. 4).
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+    pub struct Figures {
+        pub employees: Option<f64>,
+        pub annual_turnover_eur: Option<f64>,
+        pub balance_sheet_eur: Option<f64>,
+    }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Owner {
-    pub id: String,
-    pub share_pct: Option<f64>,
-    pub voting_pct: Option<f64>,
-    /// The owner is one of the investors of Rec. 2003/361/EC Annex Art. 3(2) second
-    /// subparagraph, whose holding of up to 50 % makes no partnership.
-    pub investor: Option<String>,
-    /// The owner controls this entity otherwise than by a majority of the votes
-    /// (Rec. 2003/361/EC Annex Art. 3(3)(b)-(d)).
-    pub control: Option<String>,
+object! {
+    strict;
+    #[derive(Debug, Clone, Default)]
+    pub struct Activity {
+        pub sector: Option<String>,
+        pub subsector: Option<String>,
+        pub entity_type: String,
+    }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinkedEnterprise {
-    pub name: Option<String>,
-    pub relation: String,
-    pub share_pct: Option<f64>,
-    pub employees: Option<f64>,
-    pub annual_turnover_eur: Option<f64>,
-    pub balance_sheet_eur: Option<f64>,
-    pub previous_period: Option<Figures>,
+object! {
+    strict;
+    #[derive(Debug, Clone, Default)]
+    pub struct Owner {
+        pub id: String,
+        pub share_pct: Option<f64>,
+        pub voting_pct: Option<f64>,
+        /// The owner is one of the investors of Rec. 2003/361/EC Annex Art. 3(2) second
+        /// subparagraph, whose holding of up to 50 % makes no partnership.
+        pub investor: Option<String>,
+        /// The owner controls this entity otherwise than by a majority of the votes
+        /// (Rec. 2003/361/EC Annex Art. 3(3)(b)-(d)).
+        pub control: Option<String>,
+    }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Designations {
-    pub nis1_operator_of_essential_services: Option<bool>,
-    pub cer_critical_entity: Option<bool>,
-    pub member_state: Option<String>,
+object! {
+    strict;
+    #[derive(Debug, Clone, Default)]
+    pub struct LinkedEnterprise {
+        pub name: Option<String>,
+        pub relation: String,
+        pub share_pct: Option<f64>,
+        pub employees: Option<f64>,
+        pub annual_turnover_eur: Option<f64>,
+        pub balance_sheet_eur: Option<f64>,
+        pub previous_period: Option<Figures>,
+    }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomerDemands {
-    pub soc2: Option<String>,
-    pub iso27001: Option<bool>,
+object! {
+    strict;
+    #[derive(Debug, Clone, Default)]
+    pub struct Designations {
+        pub nis1_operator_of_essential_services: Option<bool>,
+        pub cer_critical_entity: Option<bool>,
+        pub member_state: Option<String>,
+    }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Certification {
-    pub scheme: String,
-    pub edition: Option<String>,
-    pub expires: Option<String>,
-    pub scope_covers_services: Option<bool>,
-    #[serde(rename = "type")]
-    pub report_type: Option<String>,
-    pub period_end: Option<String>,
-    pub criteria: Option<Vec<String>>,
+object! {
+    strict;
+    #[derive(Debug, Clone, Default)]
+    pub struct CustomerDemands {
+        pub soc2: Option<String>,
+        pub iso27001: Option<bool>,
+    }
+}
+
+object! {
+    strict;
+    #[derive(Debug, Clone, Default)]
+    pub struct Certification {
+        pub scheme: String,
+        pub edition: Option<String>,
+        pub expires: Option<String>,
+        pub scope_covers_services: Option<bool>,
+        /// `type` in the facts.
+        pub report_type as "type": Option<String>,
+        pub period_end: Option<String>,
+        pub criteria: Option<Vec<String>>,
+    }
 }
 
 /// Controls in place: either a map of control id to maturity, or a list of ids that each mean
@@ -156,11 +230,13 @@ impl<'de> Deserialize<'de> for Controls {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ControlState {
-    pub maturity: Option<u8>,
-    pub documented: Option<bool>,
+object! {
+    strict;
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct ControlState {
+        pub maturity: Option<u8>,
+        pub documented: Option<bool>,
+    }
 }
 
 impl Facts {
