@@ -4,8 +4,13 @@
 //! file access, and applied to every record. Then come the semantic checks: country codes from
 //! ISO 3166-1, activity ids from the nis2 pack's Annex table (with a "did you mean"), NACE codes
 //! from NACE Rev. 2 and Rev. 2.1 (with the nearest codes), and consistency between related
-//! fields. Every problem found in a record is reported, each naming
-//! the field as a JSON pointer.
+//! fields. Every problem found in a record is reported, each naming the field as a JSON
+//! pointer.
+//!
+//! A record that arrives as a JSON line is first tried the short way (`validate/typed.rs`):
+//! parsed straight into [`Facts`] and held to the schema's keywords in Rust. Only a record that
+//! way does not accept is read into a JSON value and put through the schema, which words its
+//! problems; both ways give a valid record the same facts and warnings.
 
 use crate::error::RecordError;
 use crate::evaluate::tables::Vocabulary;
