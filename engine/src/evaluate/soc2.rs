@@ -273,7 +273,13 @@ impl Trigger {
 /// Parses a date the schema has already checked the shape of; the validator rejects impossible
 /// dates, so `None` only comes from facts built by hand.
 pub fn date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+    // `NaiveDate::parse_from_str(s, "%Y-%m-%d")`, with the format read once rather than for
+    // every date of every record.
+    static ISO: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
+        std::sync::LazyLock::new(|| chrono::format::StrftimeItems::new("%Y-%m-%d").collect());
+    let mut parsed = chrono::format::Parsed::new();
+    chrono::format::parse(&mut parsed, s, ISO.iter()).ok()?;
+    parsed.to_naive_date().ok()
 }
 
 /// `d` plus whole calendar months (the day clamped to the month's end).
@@ -612,4 +618,36 @@ fn milestones(
     ));
     out.sort_by(|a, b| a.date.cmp(&b.date));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // `date` must read exactly what chrono's `parse_from_str(s, "%Y-%m-%d")` reads (the
+    // validator's check of certification dates uses that), impossible days included.
+    #[test]
+    fn date_reads_what_parse_from_str_reads() {
+        for s in [
+            "2026-12-04",
+            "2024-02-29",
+            "2026-02-29",
+            "2026-1-04",
+            "2026-12-4",
+            "+2026-12-04",
+            "2026-12-04 ",
+            " 2026-12-04",
+            "2026/12/04",
+            "20261204",
+            "",
+            "9999-12-31",
+            "0000-01-01",
+        ] {
+            assert_eq!(
+                date(s),
+                NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+                "{s:?}"
+            );
+        }
+    }
 }
