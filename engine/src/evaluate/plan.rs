@@ -90,6 +90,8 @@ pub struct PlanPack {
     first: Vec<Option<(u8, String)>>,
     phases: Phases,
     capacity: Capacity,
+    /// `capacity.weeks_per_phase` as the notes write it, formatted once.
+    weeks_per_phase_words: String,
     iso27001_demand_months: u32,
     supplier_terms_months: u32,
 }
@@ -201,6 +203,7 @@ impl PlanPack {
             obligation_requirements,
             first,
             phases,
+            weeks_per_phase_words: capacity.weeks_per_phase.to_string(),
             capacity,
             iso27001_demand_months: months("iso27001_demand_months")?,
             supplier_terms_months: months("supplier_terms_months")?,
@@ -904,19 +907,40 @@ pub fn evaluate(
             actions.push(action(i + 1, &g, PHASES[phase], moved));
         }
     }
+    // Many plans carry both notes. They are put together from pieces: formatting the floats
+    // each time would cost more than the rest of the plan's words.
     if late > 0 {
-        notes.push(format!(
-            "{late} action(s) do not fit before their deadline at {} person-weeks per phase: add \
-             people, or move the deadlines that can move (a SOC 2 window, a certification date)",
-            pack.capacity.weeks_per_phase
-        ));
+        notes.push(
+            [
+                itoa::Buffer::new().format(late),
+                " action(s) do not fit before their deadline at ",
+                &pack.weeks_per_phase_words,
+                " person-weeks per phase: add people, or move the deadlines that can move (a \
+                 SOC 2 window, a certification date)",
+            ]
+            .concat(),
+        );
     }
     if load[2] > pack.capacity.weeks_per_phase {
-        notes.push(format!(
-            "the work exceeds the 12-month horizon: about {:.0} person-weeks are left for the \
-             `later` phase, which holds {}",
-            load[2], pack.capacity.weeks_per_phase
-        ));
+        // Rounded to whole weeks as `{:.0}` does; a whole number (the usual sum) needs no
+        // rounding.
+        let mut digits = itoa::Buffer::new();
+        let rounded;
+        let left = if load[2].fract() == 0.0 && load[2] < 1e15 {
+            digits.format(load[2] as u64)
+        } else {
+            rounded = format!("{:.0}", load[2]);
+            &rounded
+        };
+        notes.push(
+            [
+                "the work exceeds the 12-month horizon: about ",
+                left,
+                " person-weeks are left for the `later` phase, which holds ",
+                &pack.weeks_per_phase_words,
+            ]
+            .concat(),
+        );
     }
 
     let mut cov = BTreeMap::new();
