@@ -90,6 +90,9 @@ pub struct PlanPack {
     first: Vec<Option<(u8, String)>>,
     phases: Phases,
     capacity: Capacity,
+    /// What a current ISO 27001 certificate alone evidences: its controls at target, nothing
+    /// else. The same for every certificate, so worked out once.
+    certificate_evidence: Box<Evidence>,
     /// `capacity.weeks_per_phase` as the notes write it, formatted once.
     weeks_per_phase_words: String,
     iso27001_demand_months: u32,
@@ -188,7 +191,13 @@ impl PlanPack {
                 nis2_art21.set(i);
             }
         }
+        let mut credit = vec![0u8; catalogue.controls.len()];
+        for &c in &catalogue.iso_controls {
+            credit[c] = catalogue.controls[c].target_maturity;
+        }
+        let certificate_evidence = Box::new(Evidence::of(&catalogue, &credit));
         Ok(PlanPack {
+            certificate_evidence,
             nis2_art21,
             nis2_all: catalogue.framework("nis2", None),
             supplier: catalogue.framework("supplier", None),
@@ -281,8 +290,9 @@ impl RankKey {
 /// Maturity of every catalogue control, from the certificate credit and the declared controls.
 pub struct Maturity {
     pub levels: Vec<u8>,
-    /// What a current ISO 27001 certificate alone credits, if one does.
-    pub from_certificate: Option<Vec<u8>>,
+    /// Whether a current ISO 27001 certificate credits its controls. What it credits is the
+    /// same for every organisation: [`PlanPack::certificate_evidence`].
+    pub certificate: bool,
     pub notes: Vec<String>,
 }
 
@@ -298,7 +308,7 @@ pub fn maturity(
     let catalogue = &pack.catalogue;
     let mut levels = vec![0u8; catalogue.controls.len()];
     let mut notes = Vec::new();
-    let mut from_certificate = None;
+    let mut certificate = false;
 
     let iso = facts
         .certifications
@@ -340,11 +350,8 @@ pub fn maturity(
         match problem {
             Some(p) => notes.push(format!("ISO 27001 certificate not credited: {p}")),
             None => {
-                let mut credit = vec![0u8; levels.len()];
                 for &c in &catalogue.iso_controls {
-                    let target = catalogue.controls[c].target_maturity;
-                    levels[c] = levels[c].max(target);
-                    credit[c] = target;
+                    levels[c] = levels[c].max(catalogue.controls[c].target_maturity);
                 }
                 notes.push(format!(
                     "a current ISO 27001:2022 certificate covering the services credits its \
@@ -363,7 +370,7 @@ pub fn maturity(
                          planned within the plan's horizon"
                     ));
                 }
-                from_certificate = Some(credit);
+                certificate = true;
                 break;
             }
         }
@@ -438,7 +445,7 @@ pub fn maturity(
     if errors.is_empty() {
         Ok(Maturity {
             levels,
-            from_certificate,
+            certificate,
             notes,
         })
     } else {
@@ -692,6 +699,7 @@ fn effort_word(effort: u8) -> &'static str {
 
 /// What one maturity vector evidences, per requirement: the coverage figures of every framework
 /// are read from it, so the catalogue is walked once per vector, not once per framework.
+#[derive(Debug, Clone)]
 struct Evidence {
     /// Requirements a control at target fully meets (a `full` row).
     met: Bits,
@@ -762,18 +770,10 @@ pub fn evaluate(
     let catalogue = &pack.catalogue;
     let Maturity {
         levels,
-        from_certificate,
+        certificate,
         mut notes,
     } = maturity;
-    let applies = frameworks(
-        pack,
-        facts,
-        nis2,
-        soc2,
-        from_certificate.is_some(),
-        as_of,
-        &mut notes,
-    );
+    let applies = frameworks(pack, facts, nis2, soc2, certificate, as_of, &mut notes);
     let mut all = Bits::default();
     for a in &applies {
         all.union_with(&a.requirements);
@@ -945,9 +945,7 @@ pub fn evaluate(
 
     let mut cov = BTreeMap::new();
     let evidence = Evidence::of(catalogue, &levels);
-    let from_certificate = from_certificate
-        .as_ref()
-        .map(|credit| Evidence::of(catalogue, credit));
+    let from_certificate = certificate.then_some(&pack.certificate_evidence);
     let art21 = applies.iter().find(|a| a.framework == "nis2").map(|a| {
         let mut bits = a.requirements;
         bits.intersect_with(&pack.nis2_art21);
@@ -962,9 +960,8 @@ pub fn evaluate(
         if met + partial + open == 0 {
             continue;
         }
-        let from_certificate_pct = from_certificate
-            .as_ref()
-            .map(|credit| coverage(pack, &requirements, credit).3);
+        let from_certificate_pct =
+            from_certificate.map(|credit| coverage(pack, &requirements, credit).3);
         cov.insert(
             name,
             Coverage {
