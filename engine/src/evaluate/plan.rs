@@ -7,7 +7,7 @@
 //! the control serves, then gap size, then effort (smaller first), then control id. Phases come
 //! from the deadline. All of it is set work on small bit sets, done here in Rust.
 
-use super::controls::{Bits, Catalogue};
+use super::controls::{Bits, Catalogue, MATURITY_MAX, MAX_REQUIREMENTS};
 use super::soc2::{date, plus, CATEGORIES};
 use crate::assessment::{
     Action, Classification, Coverage, FrameworkBasis, Nis2, Plan as PlanOut, PlanSummary, Soc2,
@@ -17,7 +17,8 @@ use crate::facts::{Controls, Facts};
 use crate::pack::Pack;
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::fmt::Write;
 
 /// Why a framework applies, strongest first: the order of the first ranking criterion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -73,8 +74,9 @@ pub struct PlanPack {
     pub catalogue: Catalogue,
     nis2_in_force: NaiveDate,
     nis2_in_force_cites: String,
-    /// NIS2 obligation id → the requirements it brings into the plan.
-    obligation_requirements: HashMap<String, Bits>,
+    /// NIS2 obligation id → the requirements it brings into the plan, sorted by id: a dozen
+    /// entries, searched by halving faster than a hash map hashes the id.
+    obligation_requirements: Vec<(String, Bits)>,
     nis2_all: Bits,
     /// NIS2 Art. 21 alone, for the coverage figure users ask for most.
     nis2_art21: Bits,
@@ -88,6 +90,11 @@ pub struct PlanPack {
     first: Vec<Option<(u8, String)>>,
     phases: Phases,
     capacity: Capacity,
+    /// What a current ISO 27001 certificate alone evidences: its controls at target, nothing
+    /// else. The same for every certificate, so worked out once.
+    certificate_evidence: Box<Evidence>,
+    /// `capacity.weeks_per_phase` as the notes write it, formatted once.
+    weeks_per_phase_words: String,
     iso27001_demand_months: u32,
     supplier_terms_months: u32,
 }
@@ -119,13 +126,14 @@ impl PlanPack {
                 ))
             })
         };
-        let mut obligation_requirements = HashMap::new();
+        // In the map's order, which is the ids' order, as the search relies on.
+        let mut obligation_requirements = Vec::new();
         for (obligation, reqs) in &f.obligation_requirements {
             let mut bits = Bits::default();
             for r in reqs {
                 bits.set(requirement(r)?);
             }
-            obligation_requirements.insert(obligation.clone(), bits);
+            obligation_requirements.push((obligation.clone(), bits));
         }
         let mut first = vec![None; catalogue.controls.len()];
         for (position, u) in f.first.iter().enumerate() {
@@ -183,7 +191,13 @@ impl PlanPack {
                 nis2_art21.set(i);
             }
         }
+        let mut credit = vec![0u8; catalogue.controls.len()];
+        for &c in &catalogue.iso_controls {
+            credit[c] = catalogue.controls[c].target_maturity;
+        }
+        let certificate_evidence = Box::new(Evidence::of(&catalogue, &credit));
         Ok(PlanPack {
+            certificate_evidence,
             nis2_art21,
             nis2_all: catalogue.framework("nis2", None),
             supplier: catalogue.framework("supplier", None),
@@ -198,6 +212,7 @@ impl PlanPack {
             obligation_requirements,
             first,
             phases,
+            weeks_per_phase_words: capacity.weeks_per_phase.to_string(),
             capacity,
             iso27001_demand_months: months("iso27001_demand_months")?,
             supplier_terms_months: months("supplier_terms_months")?,
@@ -211,6 +226,9 @@ struct Applies {
     requirements: Bits,
     basis: Basis,
     deadline: NaiveDate,
+    /// How many of the frameworks have an earlier deadline: a small number that sorts as the
+    /// deadline does, for the rank key. Set once all frameworks are known.
+    deadline_rank: u8,
     /// The deadline as the plan says it: a date, or since when it has been due.
     due: String,
     says: String,
@@ -220,7 +238,8 @@ struct Applies {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct RankKey {
     basis: Basis,
-    deadline: NaiveDate,
+    /// The deadline's [`Applies::deadline_rank`].
+    deadline: u8,
     /// The control's place in the plan pack's `first` list (an event clock or a precondition),
     /// `u8::MAX` when it is not listed.
     first: u8,
@@ -231,26 +250,49 @@ struct RankKey {
     control: usize,
 }
 
+// The widths of the packed key: at most MAX_REQUIREMENTS requirements served (9 bits), a gap
+// of at most MATURITY_MAX (3 bits), effort 1 to 3 (2 bits, checked by `Catalogue::load`).
+const _: () = assert!(MAX_REQUIREMENTS < 1 << 9 && (MATURITY_MAX as usize) < 1 << 3);
+
 impl RankKey {
     /// The fields in rank order packed into one number that sorts the same way, so that sorting
-    /// a plan's hundred-odd gaps compares integers, not seven fields.
-    fn packed(&self) -> u128 {
-        let days = u128::from(self.deadline.num_days_from_ce().wrapping_sub(i32::MIN) as u32);
-        (self.basis as u128) << 120
-            | days << 88
-            | u128::from(self.first) << 80
-            | (u128::from(u32::MAX) - self.serves.0.min(u32::MAX as usize) as u128) << 48
-            | u128::from(u8::MAX - self.gap.0) << 40
-            | u128::from(self.effort) << 32
-            | self.control.min(u32::MAX as usize) as u128
+    /// a plan's hundred-odd gaps moves and compares single words, not seven fields. The control
+    /// takes the low 32 bits: a catalogue holds a few hundred.
+    fn packed(&self) -> u64 {
+        (self.basis as u64) << 62
+            | u64::from(self.deadline) << 54
+            | u64::from(self.first) << 46
+            | ((MAX_REQUIREMENTS - self.serves.0) as u64) << 37
+            | u64::from(MATURITY_MAX - self.gap.0) << 34
+            | u64::from(self.effort) << 32
+            | self.control as u64 & u64::from(u32::MAX)
+    }
+
+    /// The key [`RankKey::packed`] was made from.
+    fn unpacked(key: u64) -> RankKey {
+        let field = |shift: u32, bits: u32| (key >> shift) & ((1 << bits) - 1);
+        RankKey {
+            basis: match field(62, 2) {
+                0 => Basis::Legal,
+                1 => Basis::Contractual,
+                _ => Basis::Voluntary,
+            },
+            deadline: field(54, 8) as u8,
+            first: field(46, 8) as u8,
+            serves: std::cmp::Reverse(MAX_REQUIREMENTS - field(37, 9) as usize),
+            gap: std::cmp::Reverse(MATURITY_MAX - field(34, 3) as u8),
+            effort: field(32, 2) as u8,
+            control: field(0, 32) as usize,
+        }
     }
 }
 
 /// Maturity of every catalogue control, from the certificate credit and the declared controls.
 pub struct Maturity {
     pub levels: Vec<u8>,
-    /// What a current ISO 27001 certificate alone credits, if one does.
-    pub from_certificate: Option<Vec<u8>>,
+    /// Whether a current ISO 27001 certificate credits its controls. What it credits is the
+    /// same for every organisation: [`PlanPack::certificate_evidence`].
+    pub certificate: bool,
     pub notes: Vec<String>,
 }
 
@@ -266,16 +308,16 @@ pub fn maturity(
     let catalogue = &pack.catalogue;
     let mut levels = vec![0u8; catalogue.controls.len()];
     let mut notes = Vec::new();
-    let mut from_certificate = None;
+    let mut certificate = false;
 
     let iso = facts
         .certifications
         .iter()
         .flatten()
         .filter(|c| c.scheme == "iso27001");
-    let last_2013 = date(ISO_2013_LAST_DAY).unwrap_or(as_of);
+    let last_2013 = parse_date(ISO_2013_LAST_DAY).unwrap_or(as_of);
     for cert in iso {
-        let expires = cert.expires.as_deref().and_then(date);
+        let expires = cert.expires.as_deref().and_then(parse_date);
         let edition = cert.edition.as_deref().map(str::trim);
         let problem = match edition {
             Some(e) if e.contains("2013") => Some(if as_of > last_2013 {
@@ -308,11 +350,8 @@ pub fn maturity(
         match problem {
             Some(p) => notes.push(format!("ISO 27001 certificate not credited: {p}")),
             None => {
-                let mut credit = vec![0u8; levels.len()];
                 for &c in &catalogue.iso_controls {
-                    let target = catalogue.controls[c].target_maturity;
-                    levels[c] = levels[c].max(target);
-                    credit[c] = target;
+                    levels[c] = levels[c].max(catalogue.controls[c].target_maturity);
                 }
                 notes.push(format!(
                     "a current ISO 27001:2022 certificate covering the services credits its \
@@ -331,7 +370,7 @@ pub fn maturity(
                          planned within the plan's horizon"
                     ));
                 }
-                from_certificate = Some(credit);
+                certificate = true;
                 break;
             }
         }
@@ -406,7 +445,7 @@ pub fn maturity(
     if errors.is_empty() {
         Ok(Maturity {
             levels,
-            from_certificate,
+            certificate,
             notes,
         })
     } else {
@@ -431,16 +470,24 @@ fn frameworks(
         // or undetermined; lex specialis has already removed what a sector act displaces).
         let mut requirements = Bits::default();
         for o in &n.obligations {
-            if let Some(bits) = pack.obligation_requirements.get(&*o.id) {
-                requirements.union_with(bits);
+            let found = pack
+                .obligation_requirements
+                .binary_search_by(|(id, _)| id.as_str().cmp(&o.id));
+            if let Ok(i) = found {
+                requirements.union_with(&pack.obligation_requirements[i].1);
             }
         }
         let says = match n.classification {
-            Classification::Essential | Classification::Important => format!(
-                "{} entity ({})",
-                n.classification.as_str(),
-                pack.nis2_in_force_cites
-            ),
+            Classification::Essential | Classification::Important => {
+                let class = n.classification.as_str();
+                let cites = &pack.nis2_in_force_cites;
+                let mut says = String::with_capacity(class.len() + cites.len() + 10);
+                says.push_str(class);
+                says.push_str(" entity (");
+                says.push_str(cites);
+                says.push(')');
+                says
+            }
             Classification::RegistrationOnly => "registration duties only".into(),
             Classification::Undetermined => {
                 requirements = pack.nis2_all;
@@ -459,10 +506,11 @@ fn frameworks(
                 requirements,
                 basis: Basis::Legal,
                 deadline: nis2_deadline,
+                deadline_rank: 0,
                 due: if pack.nis2_in_force < as_of {
-                    format!("due since {}", pack.nis2_in_force)
+                    dated("due since ", pack.nis2_in_force, "")
                 } else {
-                    format!("due {}", pack.nis2_in_force)
+                    dated("due ", pack.nis2_in_force, "")
                 },
                 says,
             });
@@ -473,7 +521,8 @@ fn frameworks(
                 requirements: pack.supplier,
                 basis: Basis::Contractual,
                 deadline: plus(as_of, pack.supplier_terms_months),
-                due: format!("by {}", plus(as_of, pack.supplier_terms_months)),
+                deadline_rank: 0,
+                due: dated("by ", plus(as_of, pack.supplier_terms_months), ""),
                 says: "terms NIS2 customers pass down (NIS2 Art. 21(2)(d), 21(3); for digital \
                        infrastructure and digital provider customers Reg. (EU) 2024/2690 Annex \
                        5.1.4, for others the national law)"
@@ -503,7 +552,7 @@ fn frameworks(
                             "first_window_start" | "type1_report_date" | "next_window_start"
                         )
                     })
-                    .and_then(|m| date(&m.date))
+                    .and_then(|m| parse_date(&m.date))
                     .unwrap_or(as_of)
                     .max(as_of);
                 out.push(Applies {
@@ -515,8 +564,9 @@ fn frameworks(
                         Basis::Voluntary
                     },
                     deadline: start,
+                    deadline_rank: 0,
                     due: if start > as_of {
-                        format!("by {start} (window start)")
+                        dated("by ", start, " (window start)")
                     } else {
                         "now (a window is under way)".into()
                     },
@@ -560,13 +610,20 @@ fn frameworks(
                 Basis::Voluntary
             },
             deadline,
-            due: format!("by {deadline}"),
+            deadline_rank: 0,
+            due: dated("by ", deadline, ""),
             says: if iso_demanded {
                 "customers demand ISO 27001 certification".into()
             } else {
                 "current ISO 27001 certificate: keep it".into()
             },
         });
+    }
+    // Counting earlier deadlines gives equal deadlines the same rank, and a later one a
+    // higher rank.
+    for i in 0..out.len() {
+        let earlier = out.iter().filter(|a| a.deadline < out[i].deadline).count();
+        out[i].deadline_rank = u8::try_from(earlier).unwrap_or(u8::MAX);
     }
     out
 }
@@ -578,8 +635,58 @@ fn iso_expiry(facts: &Facts) -> Option<NaiveDate> {
         .iter()
         .flatten()
         .filter(|c| c.scheme == "iso27001")
-        .filter_map(|c| date(c.expires.as_deref()?))
+        .filter_map(|c| parse_date(c.expires.as_deref()?))
         .max()
+}
+
+/// A date of the facts, as [`date`] reads it. The usual `YYYY-MM-DD` is read here directly:
+/// chrono's parser interprets its format string on every call, and the plan reads a few dates
+/// per organisation. Anything else goes to [`date`].
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let digits = [0, 1, 2, 3, 5, 6, 8, 9];
+    if b.len() != 10
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !digits.iter().all(|&i| b[i].is_ascii_digit())
+    {
+        return date(s);
+    }
+    let number = |from: usize, to: usize| {
+        b[from..to]
+            .iter()
+            .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
+    };
+    NaiveDate::from_ymd_opt(number(0, 4) as i32, number(5, 7), number(8, 10))
+}
+
+/// Appends a date as chrono writes it (`YYYY-MM-DD`, a signed year outside 0-9999), without
+/// the formatting machinery, which costs more than the rest of a framework's due words.
+fn push_date(out: &mut String, d: NaiveDate) {
+    let year = d.year();
+    if !(0..=9999).contains(&year) {
+        let _ = write!(out, "{d}");
+        return;
+    }
+    let two_digits = |out: &mut String, n: u32| {
+        out.push(char::from(b'0' + (n / 10 % 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+    };
+    two_digits(out, year as u32 / 100);
+    two_digits(out, year as u32 % 100);
+    out.push('-');
+    two_digits(out, d.month());
+    out.push('-');
+    two_digits(out, d.day());
+}
+
+/// `before`, the date, `after`: how the plan says a deadline.
+fn dated(before: &str, d: NaiveDate, after: &str) -> String {
+    let mut out = String::with_capacity(before.len() + 10 + after.len());
+    out.push_str(before);
+    push_date(&mut out, d);
+    out.push_str(after);
+    out
 }
 
 fn effort_word(effort: u8) -> &'static str {
@@ -590,37 +697,64 @@ fn effort_word(effort: u8) -> &'static str {
     }
 }
 
-/// Coverage of one set of requirements by a maturity vector: met when a control that fully
-/// meets the requirement is at target; partial when only evidence towards it is (a `partial`
-/// row); the score is the share of mapped controls at target, averaged over requirements.
-fn coverage(pack: &PlanPack, requirements: &Bits, levels: &[u8]) -> (usize, usize, usize, f64) {
-    let catalogue = &pack.catalogue;
-    let (mut met, mut partial, mut open, mut sum, mut n) = (0, 0, 0, 0.0, 0);
-    let at_target = |c: usize| levels[c] >= catalogue.controls[c].target_maturity;
-    for r in requirements.and_iter(requirements) {
-        let by = &catalogue.served_by[r];
-        n += 1;
-        let done = by.iter().filter(|&&c| at_target(c)).count();
-        if !by.is_empty() {
-            sum += done as f64 / by.len() as f64;
+/// What one maturity vector evidences, per requirement: the coverage figures of every framework
+/// are read from it, so the catalogue is walked once per vector, not once per framework.
+#[derive(Debug, Clone)]
+struct Evidence {
+    /// Requirements a control at target fully meets (a `full` row).
+    met: Bits,
+    /// Requirements with some mapped control at target; `met` is within it, as a `full` row is
+    /// also a mapping row.
+    evidenced: Bits,
+    /// Per requirement: how many of its mapped controls are at target.
+    at_target: [u32; MAX_REQUIREMENTS],
+}
+
+impl Evidence {
+    fn of(catalogue: &Catalogue, levels: &[u8]) -> Evidence {
+        let mut evidence = Evidence {
+            met: Bits::default(),
+            evidenced: Bits::default(),
+            at_target: [0; MAX_REQUIREMENTS],
+        };
+        for (c, control) in catalogue.controls.iter().enumerate() {
+            if levels[c] < control.target_maturity {
+                continue;
+            }
+            let served = &catalogue.serves[c];
+            evidence.met.union_with(&catalogue.fully_serves[c]);
+            evidence.evidenced.union_with(served);
+            for r in served.and_iter(served) {
+                evidence.at_target[r] += 1;
+            }
         }
-        if by
-            .iter()
-            .any(|&c| at_target(c) && catalogue.fully_serves[c].get(r))
-        {
-            met += 1;
-        } else if done > 0 {
-            partial += 1;
-        } else {
-            open += 1;
-        }
+        evidence
+    }
+}
+
+/// Coverage of one set of requirements: met when a control that fully meets the requirement is
+/// at target; partial when only evidence towards it is (a `partial` row); the score is the share
+/// of mapped controls at target, averaged over requirements.
+fn coverage(
+    pack: &PlanPack,
+    requirements: &Bits,
+    evidence: &Evidence,
+) -> (usize, usize, usize, f64) {
+    let n = requirements.and_count(requirements);
+    let met = requirements.and_count(&evidence.met);
+    let evidenced = requirements.and_count(&evidence.evidenced);
+    // Summed in requirement order; a requirement without evidence adds a share of 0, which
+    // leaves the sum as it is.
+    let mut sum = 0.0;
+    for r in requirements.and_iter(&evidence.evidenced) {
+        sum += f64::from(evidence.at_target[r]) / pack.catalogue.served_by[r].len() as f64;
     }
     let pct = if n == 0 {
         0.0
     } else {
         (sum / n as f64 * 1000.0).round() / 10.0
     };
-    (met, partial, open, pct)
+    (met, evidenced - met, n - evidenced, pct)
 }
 
 /// Builds the plan. `limit` caps the actions listed (0 = all); the summary counts them all.
@@ -636,39 +770,33 @@ pub fn evaluate(
     let catalogue = &pack.catalogue;
     let Maturity {
         levels,
-        from_certificate,
+        certificate,
         mut notes,
     } = maturity;
-    let applies = frameworks(
-        pack,
-        facts,
-        nis2,
-        soc2,
-        from_certificate.is_some(),
-        as_of,
-        &mut notes,
-    );
+    let applies = frameworks(pack, facts, nis2, soc2, certificate, as_of, &mut notes);
     let mut all = Bits::default();
     for a in &applies {
         all.union_with(&a.requirements);
     }
 
-    let mut gaps: Vec<RankKey> = Vec::new();
+    // Every gap as its packed rank key; the key ends with the control, so it is unique and an
+    // unstable sort is exact.
+    let mut gaps: Vec<u64> = Vec::with_capacity(catalogue.controls.len());
     for (c, control) in catalogue.controls.iter().enumerate() {
         if levels[c] >= control.target_maturity || !catalogue.serves[c].intersects(&all) {
             continue;
         }
         let served = &catalogue.serves[c];
         let mut basis = Basis::Voluntary;
-        let mut deadline = NaiveDate::MAX;
+        let mut deadline = u8::MAX;
         for a in applies
             .iter()
             .filter(|a| served.intersects(&a.requirements))
         {
             basis = basis.min(a.basis);
-            deadline = deadline.min(a.deadline);
+            deadline = deadline.min(a.deadline_rank);
         }
-        gaps.push(RankKey {
+        let key = RankKey {
             basis,
             deadline,
             first: pack.first[c].as_ref().map_or(u8::MAX, |f| f.0),
@@ -676,134 +804,148 @@ pub fn evaluate(
             gap: std::cmp::Reverse(control.target_maturity - levels[c]),
             effort: control.effort,
             control: c,
-        });
+        };
+        gaps.push(key.packed());
     }
-    // Sorted by the packed keys, computed once each; the key ends with the control, so it is
-    // unique and an unstable sort is exact.
-    let mut keyed: Vec<(u128, RankKey)> = gaps.into_iter().map(|g| (g.packed(), g)).collect();
-    keyed.sort_unstable_by_key(|k| k.0);
-    let gaps: Vec<RankKey> = keyed.into_iter().map(|k| k.1).collect();
+    gaps.sort_unstable();
+
+    let listed = if limit == 0 {
+        gaps.len()
+    } else {
+        limit.min(gaps.len())
+    };
+    // One listed action: the deadline as said by the framework that sets it (the first with
+    // that deadline), and every framework the action serves.
+    let action = |rank: usize, g: &RankKey, phase: &'static str, moved: bool| {
+        let control = &catalogue.controls[g.control];
+        let served = &catalogue.serves[g.control];
+        let mut closes = Vec::with_capacity(g.serves.0);
+        for r in served.and_iter(&all) {
+            closes.push(catalogue.requirements[r].id.clone());
+        }
+        let urgent = pack.first[g.control]
+            .as_ref()
+            .map_or("", |(_, words)| words.as_str());
+        let moved = if moved {
+            "; later than its deadline: earlier phases are full"
+        } else {
+            ""
+        };
+        // "nis2+soc2 due since 2024-10-18; serves 6 requirement(s); effort weeks", written
+        // piece by piece: this runs for every listed action of every record.
+        let mut why = String::with_capacity(96 + urgent.len() + moved.len());
+        let mut due = None;
+        let serving = applies
+            .iter()
+            .filter(|a| served.intersects(&a.requirements));
+        for (k, a) in serving.enumerate() {
+            if k > 0 {
+                why.push('+');
+            }
+            why.push_str(a.framework);
+            if due.is_none() && a.deadline_rank == g.deadline {
+                due = Some(a.due.as_str());
+            }
+        }
+        why.push(' ');
+        why.push_str(due.unwrap_or_default());
+        why.push_str(urgent);
+        why.push_str("; serves ");
+        why.push_str(itoa::Buffer::new().format(closes.len()));
+        why.push_str(" requirement(s); effort ");
+        why.push_str(effort_word(control.effort));
+        why.push_str(moved);
+        Action {
+            rank,
+            control: control.id.clone(),
+            title: control.title.clone(),
+            closes,
+            phase,
+            basis: g.basis.as_str(),
+            maturity: levels[g.control],
+            target: control.target_maturity,
+            why,
+        }
+    };
 
     // Phase: the first one that is on time for the deadline and still has room, in rank order.
     let now = plus(as_of, pack.phases.now);
     let next = plus(as_of, pack.phases.next);
     let later = plus(as_of, pack.phases.later);
     let phase_end = [now, next, later];
-    let mut load = [0.0f64; 3];
-    let phases: Vec<(usize, bool)> = gaps
-        .iter()
-        .map(|g| {
-            let weeks = pack.capacity.effort_weeks[usize::from(g.effort.clamp(1, 3)) - 1];
-            let mut phase = 0;
-            while phase < 2 && load[phase] + weeks > pack.capacity.weeks_per_phase {
-                phase += 1;
-            }
-            load[phase] += weeks;
-            // Late: the phase it fits in ends after its deadline (an overdue one is late
-            // unless it is done now).
-            let late = phase_end[phase] > g.deadline.max(now);
-            (phase, late)
-        })
-        .collect();
     const PHASES: [&str; 3] = ["now", "next", "later"];
-    let late = phases.iter().filter(|(_, late)| *late).count();
-    if late > 0 {
-        notes.push(format!(
-            "{late} action(s) do not fit before their deadline at {} person-weeks per phase: add \
-             people, or move the deadlines that can move (a SOC 2 window, a certification date)",
-            pack.capacity.weeks_per_phase
-        ));
-    }
-    if load[2] > pack.capacity.weeks_per_phase {
-        notes.push(format!(
-            "the work exceeds the 12-month horizon: about {:.0} person-weeks are left for the \
-             `later` phase, which holds {}",
-            load[2], pack.capacity.weeks_per_phase
-        ));
-    }
+    let mut load = [0.0f64; 3];
+    let mut late = 0;
     let mut summary = PlanSummary {
         actions: gaps.len(),
+        listed,
         ..PlanSummary::default()
     };
-    for (p, _) in &phases {
-        match p {
+    let mut actions = Vec::with_capacity(listed);
+    for (i, &key) in gaps.iter().enumerate() {
+        let g = RankKey::unpacked(key);
+        let weeks = pack.capacity.effort_weeks[usize::from(g.effort.clamp(1, 3)) - 1];
+        let mut phase = 0;
+        while phase < 2 && load[phase] + weeks > pack.capacity.weeks_per_phase {
+            phase += 1;
+        }
+        load[phase] += weeks;
+        match phase {
             0 => summary.now += 1,
             1 => summary.next += 1,
             _ => summary.later += 1,
         }
+        // Late: the phase it fits in ends after its deadline (an overdue one is late unless it
+        // is done now).
+        let deadline = applies
+            .iter()
+            .find(|a| a.deadline_rank == g.deadline)
+            .map_or(NaiveDate::MAX, |a| a.deadline);
+        let moved = phase_end[phase] > deadline.max(now);
+        late += usize::from(moved);
+        if i < listed {
+            actions.push(action(i + 1, &g, PHASES[phase], moved));
+        }
     }
-    let listed = if limit == 0 {
-        gaps.len()
-    } else {
-        limit.min(gaps.len())
-    };
-    summary.listed = listed;
-
-    // The deadline as said by the framework that sets it, and every framework the action serves.
-    let frameworks_of = |served: &Bits, key: &RankKey| -> (String, Vec<&'static str>) {
-        let serving: Vec<&Applies> = applies
-            .iter()
-            .filter(|a| served.intersects(&a.requirements))
-            .collect();
-        let due = serving
-            .iter()
-            .find(|a| a.deadline == key.deadline)
-            .map(|a| a.due.clone())
-            .unwrap_or_default();
-        (due, serving.iter().map(|a| a.framework).collect())
-    };
-    let actions = gaps[..listed]
-        .iter()
-        .zip(&phases)
-        .enumerate()
-        .map(|(i, (g, &(phase, moved)))| {
-            let control = &catalogue.controls[g.control];
-            let served = &catalogue.serves[g.control];
-            let closes: Vec<String> = served
-                .and_iter(&all)
-                .map(|r| catalogue.requirements[r].id.clone())
-                .collect();
-            let urgent = pack.first[g.control]
-                .as_ref()
-                .map_or("", |(_, words)| words.as_str());
-            let (due, serving) = frameworks_of(served, g);
-            let moved = if moved {
-                "; later than its deadline: earlier phases are full"
-            } else {
-                ""
-            };
-            // "nis2+soc2 due since 2024-10-18; serves 6 requirement(s); effort weeks", written
-            // piece by piece: this runs for every listed action of every record.
-            let mut why = String::with_capacity(96 + urgent.len() + moved.len());
-            for (k, f) in serving.iter().enumerate() {
-                if k > 0 {
-                    why.push('+');
-                }
-                why.push_str(f);
-            }
-            why.push(' ');
-            why.push_str(&due);
-            why.push_str(urgent);
-            why.push_str("; serves ");
-            why.push_str(itoa::Buffer::new().format(closes.len()));
-            why.push_str(" requirement(s); effort ");
-            why.push_str(effort_word(control.effort));
-            why.push_str(moved);
-            Action {
-                rank: i + 1,
-                control: control.id.clone(),
-                title: control.title.clone(),
-                closes,
-                phase: PHASES[phase],
-                basis: g.basis.as_str(),
-                maturity: levels[g.control],
-                target: control.target_maturity,
-                why,
-            }
-        })
-        .collect();
+    // Many plans carry both notes. They are put together from pieces: formatting the floats
+    // each time would cost more than the rest of the plan's words.
+    if late > 0 {
+        notes.push(
+            [
+                itoa::Buffer::new().format(late),
+                " action(s) do not fit before their deadline at ",
+                &pack.weeks_per_phase_words,
+                " person-weeks per phase: add people, or move the deadlines that can move (a \
+                 SOC 2 window, a certification date)",
+            ]
+            .concat(),
+        );
+    }
+    if load[2] > pack.capacity.weeks_per_phase {
+        // Rounded to whole weeks as `{:.0}` does; a whole number (the usual sum) needs no
+        // rounding.
+        let mut digits = itoa::Buffer::new();
+        let rounded;
+        let left = if load[2].fract() == 0.0 && load[2] < 1e15 {
+            digits.format(load[2] as u64)
+        } else {
+            rounded = format!("{:.0}", load[2]);
+            &rounded
+        };
+        notes.push(
+            [
+                "the work exceeds the 12-month horizon: about ",
+                left,
+                " person-weeks are left for the `later` phase, which holds ",
+                &pack.weeks_per_phase_words,
+            ]
+            .concat(),
+        );
+    }
 
     let mut cov = BTreeMap::new();
+    let evidence = Evidence::of(catalogue, &levels);
+    let from_certificate = certificate.then_some(&pack.certificate_evidence);
     let art21 = applies.iter().find(|a| a.framework == "nis2").map(|a| {
         let mut bits = a.requirements;
         bits.intersect_with(&pack.nis2_art21);
@@ -814,13 +956,12 @@ pub fn evaluate(
         .map(|a| (a.framework, a.requirements))
         .chain(art21);
     for (name, requirements) in sets {
-        let (met, partial, open, pct) = coverage(pack, &requirements, &levels);
+        let (met, partial, open, pct) = coverage(pack, &requirements, &evidence);
         if met + partial + open == 0 {
             continue;
         }
-        let from_certificate_pct = from_certificate
-            .as_ref()
-            .map(|credit| coverage(pack, &requirements, credit).3);
+        let from_certificate_pct =
+            from_certificate.map(|credit| coverage(pack, &requirements, credit).3);
         cov.insert(
             name,
             Coverage {
@@ -835,13 +976,13 @@ pub fn evaluate(
     }
     PlanOut {
         frameworks: applies
-            .iter()
+            .into_iter()
             .map(|a| FrameworkBasis {
                 framework: a.framework,
                 basis: a.basis.as_str(),
-                deadline: a.deadline.to_string(),
-                due: a.due.clone(),
-                says: a.says.clone(),
+                deadline: dated("", a.deadline, ""),
+                due: a.due,
+                says: a.says,
             })
             .collect(),
         actions,
@@ -853,8 +994,8 @@ pub fn evaluate(
 
 #[cfg(test)]
 mod tests {
-    use super::{Basis, RankKey};
-    use chrono::NaiveDate;
+    use super::{date, parse_date, push_date, Basis, RankKey, MATURITY_MAX, MAX_REQUIREMENTS};
+    use chrono::{Datelike, NaiveDate};
     use proptest::prelude::*;
 
     fn key() -> impl Strategy<Value = RankKey> {
@@ -862,35 +1003,53 @@ mod tests {
         // the later ones decide.
         (
             0..3u8,
-            prop_oneof![Just(i32::MAX), Just(1), 738_000..738_003i32],
             prop_oneof![Just(u8::MAX), 0..3u8],
-            prop_oneof![Just(usize::MAX), 0..3usize],
-            0..3u8,
+            prop_oneof![Just(u8::MAX), 0..3u8],
+            prop_oneof![Just(0), Just(MAX_REQUIREMENTS), 1..4usize],
+            prop_oneof![Just(MATURITY_MAX), 1..3u8],
             1..4u8,
-            prop_oneof![Just(usize::MAX), 0..3usize],
+            prop_oneof![Just(u32::MAX as usize), 0..3usize],
         )
-            .prop_map(|(b, days, first, serves, gap, effort, control)| RankKey {
-                basis: [Basis::Legal, Basis::Contractual, Basis::Voluntary][usize::from(b)],
-                deadline: if days == i32::MAX {
-                    NaiveDate::MAX
-                } else {
-                    NaiveDate::from_num_days_from_ce_opt(days).unwrap()
+            .prop_map(
+                |(b, deadline, first, serves, gap, effort, control)| RankKey {
+                    basis: [Basis::Legal, Basis::Contractual, Basis::Voluntary][usize::from(b)],
+                    deadline,
+                    first,
+                    serves: std::cmp::Reverse(serves),
+                    gap: std::cmp::Reverse(gap),
+                    effort,
+                    control,
                 },
-                first,
-                serves: std::cmp::Reverse(serves),
-                gap: std::cmp::Reverse(gap),
-                effort,
-                control,
-            })
+            )
     }
 
     proptest! {
         /// The packed key sorts gaps exactly as the ranking of DESIGN.md "Remediation plan"
         /// (basis, deadline, first-at-deadline, requirements served, gap, effort), written as
-        /// the field order of `RankKey`, does.
+        /// the field order of `RankKey`, does, and unpacks to the key it was made from.
         #[test]
         fn packed_key_sorts_as_the_ranking(a in key(), b in key()) {
             prop_assert_eq!(a.packed().cmp(&b.packed()), a.cmp(&b));
+            prop_assert_eq!(RankKey::unpacked(a.packed()), a);
+        }
+
+        /// The plan reads and writes dates as chrono's `%Y-%m-%d` and `Display` do, on
+        /// well-formed, impossible and oddly written dates alike.
+        #[test]
+        fn dates_read_and_write_as_chrono_does(
+            text in "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])|[0-9]{4}-[0-9]{2}-[0-9]{2}\
+                     | ?[+-]?[0-9]{1,5}-[0-9]{1,2}-[0-9]{1,3}",
+            days in prop_oneof![
+                Just(NaiveDate::MIN.num_days_from_ce()),
+                Just(NaiveDate::MAX.num_days_from_ce()),
+                -800_000..4_000_000i32,
+            ],
+        ) {
+            prop_assert_eq!(parse_date(&text), date(&text));
+            let d = NaiveDate::from_num_days_from_ce_opt(days).unwrap();
+            let mut written = String::new();
+            push_date(&mut written, d);
+            prop_assert_eq!(written, d.to_string());
         }
     }
 }
