@@ -323,15 +323,6 @@ impl Nis2Pack {
         })
     }
 
-    fn rule(&self, id: &str, scripts: &Scripts) -> Result<&Rule, PackError> {
-        self.rules.get(id).ok_or_else(|| PackError::Table {
-            pack: scripts.pack.clone(),
-            file: "rules".into(),
-            line: 0,
-            message: format!("no rule `{id}` in tables/rules.json"),
-        })
-    }
-
     /// Asks the pack for one decision and checks that the rule it returns exists.
     fn decide(
         &self,
@@ -488,12 +479,36 @@ impl<T: Clone> Dimension<T> {
     }
 }
 
-/// Jurisdiction of one activity under Art. 26.
-struct Jurisdiction {
-    rule: String,
-    countries: BTreeSet<String>,
+/// Jurisdiction of one activity under Art. 26. It follows from the jurisdiction rule and the
+/// facts alone, so activities decided by the same rule share one.
+struct Jurisdiction<'a> {
+    rule: &'a Rule,
+    /// Member states, sorted, each once.
+    countries: Vec<&'a str>,
     missing: Vec<String>,
     notes: Vec<String>,
+}
+
+/// The jurisdictions of an organisation's candidate activities: one per jurisdiction rule
+/// decided, and which one each entity type has (an organisation of unknown activities has
+/// every type of the vocabulary as a candidate, and a few rules between them).
+struct Jurisdictions<'a> {
+    distinct: Vec<Jurisdiction<'a>>,
+    by_type: Vec<Option<usize>>,
+}
+
+impl<'a> Jurisdictions<'a> {
+    fn get(&self, entity_type: usize) -> Option<&Jurisdiction<'a>> {
+        let k = self.by_type.get(entity_type).copied().flatten()?;
+        self.distinct.get(k)
+    }
+}
+
+/// Member states sorted and each once, as a set would hold them.
+fn sorted(mut countries: Vec<&str>) -> Vec<&str> {
+    countries.sort_unstable();
+    countries.dedup();
+    countries
 }
 
 const PUBLIC_ADMINISTRATION_TYPES: [&str; 3] = [
@@ -584,24 +599,29 @@ pub fn evaluate(
         },
     };
 
-    let designations = facts.designations.clone().unwrap_or_default();
-    let designation = match designations.member_state.as_deref() {
+    let designations = facts.designations.as_ref();
+    let designation = match designations.and_then(|d| d.member_state.as_deref()) {
         Some("essential") => 1,
         Some("important") => 2,
         _ => 0,
     };
-    let cer = designations.cer_critical_entity.unwrap_or(false);
+    let cer = designations
+        .and_then(|d| d.cer_critical_entity)
+        .unwrap_or(false);
     let nis1_operator = designations
-        .nis1_operator_of_essential_services
+        .and_then(|d| d.nis1_operator_of_essential_services)
         .unwrap_or(false);
     let national_security = facts.national_security_activities.unwrap_or(false);
     let declared_public_administration = facts.public_or_private.as_deref() == Some("public")
         && facts.public_administration_level.is_some();
 
     // Jurisdiction of every candidate activity, independent of its classification.
-    let mut jurisdictions: foldhash::HashMap<usize, Jurisdiction> = Default::default();
+    let mut jurisdictions = Jurisdictions {
+        distinct: Vec::new(),
+        by_type: vec![None; pack.vocabulary.types.len()],
+    };
     for &t in activity_sets.iter().flatten() {
-        if jurisdictions.contains_key(&t) {
+        if jurisdictions.get(t).is_some() {
             continue;
         }
         let public_administration = declared_public_administration
@@ -620,18 +640,30 @@ pub fn evaluate(
             established_in_union: established_eu.unwrap_or(true),
         };
         let rule = pack.decide(&pack.jurisdiction, &inputs, strings, scripts, engine)?;
-        jurisdictions.insert(t, jurisdiction(pack, facts, rule));
+        let decided = &mut jurisdictions.distinct;
+        let k = match decided.iter().position(|j| std::ptr::eq(j.rule, rule)) {
+            Some(k) => k,
+            None => {
+                decided.push(jurisdiction(pack, facts, rule));
+                decided.len() - 1
+            }
+        };
+        if let Some(slot) = jurisdictions.by_type.get_mut(t) {
+            *slot = Some(k);
+        }
     }
 
     // Member-state choices, read for the member states with jurisdiction.
-    let countries: BTreeSet<String> = if activities_known {
-        activity_sets[0]
-            .iter()
-            .filter_map(|t| jurisdictions.get(t))
-            .flat_map(|j| j.countries.iter().cloned())
-            .collect()
+    let countries: Vec<&str> = if activities_known {
+        sorted(
+            activity_sets[0]
+                .iter()
+                .filter_map(|&t| jurisdictions.get(t))
+                .flat_map(|j| j.countries.iter().copied())
+                .collect(),
+        )
     } else {
-        BTreeSet::new()
+        Vec::new()
     };
     // An unknown activity list already leaves the classification open: asking about member-state
     // choices for activities the organisation may not have would only add noise.
@@ -655,11 +687,11 @@ pub fn evaluate(
     };
 
     // Ask the pack once per scenario.
-    struct Answer {
+    struct Answer<'p> {
         coords: [usize; 5],
         outcome: Classification,
         /// Every activity's rule and outcome, in the order declared.
-        activities: Vec<(usize, String, Classification)>,
+        activities: Vec<(usize, &'p Rule, Classification)>,
     }
     let mut answers: Vec<Answer> = Vec::new();
     for (ai, set) in activity_sets.iter().enumerate() {
@@ -692,7 +724,7 @@ pub fn evaluate(
                                 engine,
                             )?;
                             let outcome = outcome_of(rule, scripts)?;
-                            activities.push((t, rule.id.clone(), outcome));
+                            activities.push((t, rule, outcome));
                         }
                         // The strictest activity decides (essential > important >
                         // registration only > out of scope).
@@ -733,36 +765,44 @@ pub fn evaluate(
     let possible: Vec<Classification> = if agreed {
         Vec::new()
     } else {
-        let set: BTreeSet<Classification> = answers.iter().map(|a| a.outcome).collect();
-        set.into_iter().rev().collect()
+        let mut all: Vec<Classification> = answers.iter().map(|a| a.outcome).collect();
+        all.sort_unstable_by(|a, b| b.cmp(a));
+        all.dedup();
+        all
     };
 
     // Which unknown facts changed the answer: two answers that differ in that fact alone.
     let mut missing: Vec<String> = Vec::new();
     if !agreed {
-        let settles: [Vec<String>; 5] = [
-            if activities_known {
-                Vec::new()
-            } else {
-                vec!["activities".to_string()]
-            },
-            size.settle.clone(),
-            in_union.settle.clone(),
-            nis1_choice.settle.clone(),
-            local_choice.settle.clone(),
+        let activities = ["activities".to_string()];
+        let settles: [&[String]; 5] = [
+            if activities_known { &[] } else { &activities },
+            &size.settle,
+            &in_union.settle,
+            &nis1_choice.settle,
+            &local_choice.settle,
         ];
+        // There is an answer for every combination of values, made in the order of the
+        // dimensions: the answers that differ from answer `i` in dimension `d` alone are
+        // `stride[d]` apart, the first of them at coordinate 0.
+        let counts = [
+            activity_sets.len(),
+            size.values.len(),
+            in_union.values.len(),
+            nis1_choice.values.len(),
+            local_choice.values.len(),
+        ];
+        let mut stride = [1; 5];
+        for d in (0..4).rev() {
+            stride[d] = stride[d + 1] * counts[d + 1];
+        }
         for (d, settle) in settles.iter().enumerate() {
-            let mut seen: foldhash::HashMap<[usize; 5], Classification> = Default::default();
-            let matters = answers.iter().any(|a| {
-                let mut key = a.coords;
-                key[d] = usize::MAX;
-                match seen.insert(key, a.outcome) {
-                    Some(other) => other != a.outcome,
-                    None => false,
-                }
+            let matters = answers.iter().enumerate().any(|(i, a)| {
+                let first = i - a.coords[d] * stride[d];
+                answers.get(first).is_some_and(|f| f.outcome != a.outcome)
             });
             if matters {
-                for s in settle {
+                for s in settle.iter() {
                     if !missing.contains(s) {
                         missing.push(s.clone());
                     }
@@ -783,26 +823,22 @@ pub fn evaluate(
         says: size_says(pack, counted, &sizing),
     });
     let mut notes: Vec<String> = aggregate.map(|a| a.notes.clone()).unwrap_or_default();
-    let deciding_answers: Vec<&Answer> = if agreed {
-        vec![first]
-    } else {
-        answers.iter().collect()
-    };
-    let mut seen_rules = BTreeSet::new();
+    let deciding_answers = if agreed { &answers[..1] } else { &answers[..] };
+    let mut seen_rules: Vec<&str> = Vec::new();
     for answer in deciding_answers {
         let deciding = answer.activities.iter().filter(|a| a.2 == answer.outcome);
-        for (_, id, _) in deciding {
-            if !seen_rules.insert(id.clone()) {
+        for &(_, rule, _) in deciding {
+            if seen_rules.contains(&rule.id.as_str()) {
                 continue;
             }
-            let rule = pack.rule(id, scripts)?;
+            seen_rules.push(&rule.id);
             let says = if agreed {
                 rule.says.clone()
             } else {
                 format!("{} if {}", rule.outcome, rule.says)
             };
             grounds.push(Ground {
-                rule: id.clone(),
+                rule: rule.id.clone(),
                 cites: rule.cites.clone(),
                 says,
             });
@@ -826,48 +862,51 @@ pub fn evaluate(
             }
         }
     }
-    let mut jurisdiction_set = BTreeSet::new();
-    let mut seen_jurisdiction_rules = BTreeSet::new();
+    let mut jurisdiction_set: Vec<&str> = Vec::new();
+    let mut seen_jurisdiction_rules: Vec<&str> = Vec::new();
     if !activities_known {
         // Which activity it has is unknown: give a jurisdiction only where every candidate
         // activity would lead to the same member states.
-        let mut sets = in_scope_types.iter().filter_map(|t| jurisdictions.get(t));
+        let mut sets = in_scope_types.iter().filter_map(|&t| jurisdictions.get(t));
         if let Some(first_set) = sets.next() {
             if sets.all(|j| j.countries == first_set.countries) {
                 jurisdiction_set = first_set.countries.clone();
             }
         }
     }
-    for t in in_scope_types.iter().filter(|_| activities_known) {
+    for &t in in_scope_types.iter().filter(|_| activities_known) {
         let Some(j) = jurisdictions.get(t) else {
             continue;
         };
-        jurisdiction_set.extend(j.countries.iter().cloned());
+        jurisdiction_set.extend(j.countries.iter().copied());
         for m in &j.missing {
             if !missing.contains(m) {
                 missing.push(m.clone());
             }
         }
-        if seen_jurisdiction_rules.insert(j.rule.clone()) {
-            let rule = pack.rule(&j.rule, scripts)?;
+        if !seen_jurisdiction_rules.contains(&j.rule.id.as_str()) {
+            seen_jurisdiction_rules.push(&j.rule.id);
             grounds.push(Ground {
-                rule: j.rule.clone(),
-                cites: rule.cites.clone(),
-                says: rule.says.clone(),
+                rule: j.rule.id.clone(),
+                cites: j.rule.cites.clone(),
+                says: j.rule.says.clone(),
             });
             notes.extend(j.notes.iter().cloned());
         }
     }
+    let jurisdiction_set = sorted(jurisdiction_set);
 
     // Only declared activities name a sector act: with unknown activities, DORA is a candidate,
     // not a fact.
     let lex_specialis: Vec<String> = {
-        let set: BTreeSet<String> = in_scope_types
+        let mut acts: Vec<&String> = in_scope_types
             .iter()
             .filter(|_| activities_known)
-            .filter_map(|&t| pack.vocabulary.types[t].lex_specialis.clone())
+            .filter_map(|&t| pack.vocabulary.types[t].lex_specialis.as_ref())
             .collect();
-        set.into_iter().collect()
+        acts.sort_unstable();
+        acts.dedup();
+        acts.into_iter().cloned().collect()
     };
     let all_lex_specialis = activities_known
         && !in_scope_types.is_empty()
@@ -1018,7 +1057,7 @@ pub fn evaluate(
         },
         grounds,
         missing,
-        jurisdiction: jurisdiction_set.into_iter().collect(),
+        jurisdiction: jurisdiction_set.into_iter().map(String::from).collect(),
         lex_specialis,
         obligations,
         max_fine_eur,
@@ -1089,7 +1128,11 @@ fn size_says(pack: &Nis2Pack, counted: Option<&Aggregate>, sizing: &Sizing) -> S
         says.insert_str(0, "previous accounting period: ");
     }
     if let Some(period) = &sizing.period {
-        let _ = write!(says, "; {} ({})", period.says, period.cites);
+        says.push_str("; ");
+        says.push_str(&period.says);
+        says.push_str(" (");
+        says.push_str(period.cites);
+        says.push(')');
     }
     let Some(a) = counted else {
         return says;
@@ -1100,25 +1143,33 @@ fn size_says(pack: &Nis2Pack, counted: Option<&Aggregate>, sizing: &Sizing) -> S
         if i > 0 {
             out.push_str("; ");
         }
-        let via = |out: &mut String| {
-            if let Some(v) = &p.via {
-                let _ = write!(out, " of `{v}`");
+        // `linked `L` of `M``: the enterprise, and the one it is reached through.
+        let named = |out: &mut String, relation: &str, via: Option<&String>| {
+            out.push_str(relation);
+            out.push_str(" `");
+            out.push_str(&p.enterprise);
+            out.push('`');
+            if let Some(v) = via {
+                out.push_str(" of `");
+                out.push_str(v);
+                out.push('`');
             }
         };
         match p.relation {
             Relation::Own => out.push_str("own "),
             Relation::Linked => {
-                let _ = write!(out, "linked `{}`", p.enterprise);
-                via(&mut out);
+                named(&mut out, "linked", p.via.as_ref());
                 out.push_str(" in full: ");
             }
             Relation::Partner => {
-                let _ = write!(out, "partner `{}`", p.enterprise);
-                via(&mut out);
-                let _ = write!(out, " at {} %: ", p.share_pct);
+                named(&mut out, "partner", p.via.as_ref());
+                out.push_str(" at ");
+                super::size::push_number(&mut out, p.share_pct);
+                out.push_str(" %: ");
             }
             Relation::ErrorRecord => {
-                let _ = write!(out, "error record `{}`: ", p.enterprise);
+                named(&mut out, "error record", None);
+                out.push_str(": ");
             }
         }
         describe(&mut out, &p.figures);
@@ -1139,7 +1190,8 @@ fn size_says(pack: &Nis2Pack, counted: Option<&Aggregate>, sizing: &Sizing) -> S
 fn describe(out: &mut String, f: &Figures) {
     match f.employees {
         Some(e) => {
-            let _ = write!(out, "{e} AWU");
+            super::size::push_number(out, e);
+            out.push_str(" AWU");
         }
         None => out.push_str("unknown AWU"),
     }
@@ -1167,7 +1219,7 @@ fn carve_out(
     strings: &Strings,
     facts: &Facts,
     counted: Option<&Aggregate>,
-    jurisdiction: &BTreeSet<String>,
+    jurisdiction: &[&str],
 ) -> Result<Option<CarveOut>, PackError> {
     // A member-state choice: it applies where a member state with jurisdiction makes it (the
     // Belgian overlay for Belgium), or everywhere when the pack's default says so.
@@ -1214,7 +1266,7 @@ fn outcome_of(rule: &Rule, scripts: &Scripts) -> Result<Classification, PackErro
 
 /// A member-state choice for the member states with jurisdiction: known when the pack gives
 /// the same answer for all of them.
-fn choice(param: &Parameter, name: &str, countries: &BTreeSet<String>) -> Dimension<bool> {
+fn choice(param: &Parameter, name: &str, countries: &[&str]) -> Dimension<bool> {
     let values: Vec<Option<bool>> = if countries.is_empty() {
         vec![param.default.as_bool()]
     } else {
@@ -1226,7 +1278,7 @@ fn choice(param: &Parameter, name: &str, countries: &BTreeSet<String>) -> Dimens
             let unknown: Vec<&str> = countries
                 .iter()
                 .filter(|c| param.choice_in(c).is_none())
-                .map(String::as_str)
+                .copied()
                 .collect();
             let place = if unknown.is_empty() {
                 "the member state".into()
@@ -1268,14 +1320,20 @@ fn fine(f: Fine, turnover: Option<f64>) -> f64 {
 }
 
 /// Turns a jurisdiction rule into member states (Art. 26).
-fn jurisdiction(pack: &Nis2Pack, facts: &Facts, rule: &Rule) -> Jurisdiction {
-    let eu = |list: &Option<Vec<String>>| -> Option<BTreeSet<String>> {
-        list.as_ref()
-            .map(|l| l.iter().filter(|c| pack.is_eu(c)).cloned().collect())
+fn jurisdiction<'a>(pack: &Nis2Pack, facts: &'a Facts, rule: &'a Rule) -> Jurisdiction<'a> {
+    let eu = |list: &'a Option<Vec<String>>| -> Option<Vec<&'a str>> {
+        list.as_ref().map(|l| {
+            sorted(
+                l.iter()
+                    .map(String::as_str)
+                    .filter(|c| pack.is_eu(c))
+                    .collect(),
+            )
+        })
     };
     let mut out = Jurisdiction {
-        rule: rule.id.clone(),
-        countries: BTreeSet::new(),
+        rule,
+        countries: Vec::new(),
         missing: Vec::new(),
         notes: Vec::new(),
     };
@@ -1284,35 +1342,39 @@ fn jurisdiction(pack: &Nis2Pack, facts: &Facts, rule: &Rule) -> Jurisdiction {
         .established_in
         .as_ref()
         .and_then(|l| l.first())
-        .filter(|c| pack.is_eu(c))
-        .cloned();
+        .map(String::as_str)
+        .filter(|c| pack.is_eu(c));
     match rule.outcome.as_str() {
         "services" => match eu(&facts.provides_services_in) {
             Some(set) => out.countries = set,
             None => out.missing.push("provides_services_in".into()),
         },
         "main_establishment" => {
-            let me = facts.main_establishment.clone().unwrap_or_default();
-            let cascade = [
-                me.cyber_decisions_in,
-                me.cyber_operations_in,
-                me.largest_workforce_in,
-            ];
+            let cascade = facts
+                .main_establishment
+                .as_ref()
+                .map(|me| {
+                    [
+                        me.cyber_decisions_in.as_deref(),
+                        me.cyber_operations_in.as_deref(),
+                        me.largest_workforce_in.as_deref(),
+                    ]
+                })
+                .unwrap_or_default();
             if let Some(c) = cascade.into_iter().flatten().find(|c| pack.is_eu(c)) {
-                out.countries.insert(c);
+                out.countries.push(c);
             } else {
                 match established {
                     Some(set) if set.len() == 1 => out.countries = set,
                     Some(set) if !set.is_empty() => {
                         let office = registered_office
-                            .clone()
-                            .unwrap_or_else(|| set.iter().next().cloned().unwrap_or_default());
+                            .unwrap_or_else(|| set.first().copied().unwrap_or_default());
                         out.notes.push(format!(
                             "main establishment not declared: {office} was taken as the place \
                              where cybersecurity decisions are predominantly taken (Art. 26(2)); \
                              declare `main_establishment` to settle it"
                         ));
-                        out.countries.insert(office);
+                        out.countries.push(office);
                     }
                     Some(_) => {}
                     None => out.missing.push("established_in".into()),
@@ -1321,12 +1383,10 @@ fn jurisdiction(pack: &Nis2Pack, facts: &Facts, rule: &Rule) -> Jurisdiction {
         }
         "representative" => match facts
             .eu_representative_in
-            .as_ref()
+            .as_deref()
             .filter(|c| pack.is_eu(c))
         {
-            Some(c) => {
-                out.countries.insert(c.clone());
-            }
+            Some(c) => out.countries.push(c),
             None => {
                 out.notes.push(
                     "established outside the Union without a representative: it must designate \
@@ -1340,10 +1400,8 @@ fn jurisdiction(pack: &Nis2Pack, facts: &Facts, rule: &Rule) -> Jurisdiction {
                 }
             }
         },
-        "establishing_state" => match (&registered_office, established) {
-            (Some(c), _) => {
-                out.countries.insert(c.clone());
-            }
+        "establishing_state" => match (registered_office, established) {
+            (Some(c), _) => out.countries.push(c),
             (None, Some(set)) => out.countries = set,
             (None, None) => out.missing.push("established_in".into()),
         },
@@ -1366,7 +1424,7 @@ fn obligations(
     pack: &Nis2Pack,
     classification: Classification,
     in_scope_types: &[usize],
-    jurisdictions: &foldhash::HashMap<usize, Jurisdiction>,
+    jurisdictions: &Jurisdictions,
     lex_specialis: bool,
 ) -> Vec<ObligationRef> {
     let class = classification.as_str();
@@ -1376,10 +1434,10 @@ fn obligations(
         .collect();
     let digital_registry = in_scope_types.iter().any(|t| {
         jurisdictions
-            .get(t)
+            .get(*t)
             .map(|j| {
                 matches!(
-                    j.rule.as_str(),
+                    j.rule.id.as_str(),
                     "art26_1_b_main_establishment" | "art26_3_representative"
                 )
             })
