@@ -120,6 +120,8 @@ pub struct Nis2Pack {
     pub member_states: BTreeSet<String>,
     pub rules: foldhash::HashMap<String, Rule>,
     obligations: Vec<Obligation>,
+    /// Each obligation's conditions on the classification and entity types, read once.
+    obligation_filters: Vec<ObligationFilter>,
     nis1_choice: Parameter,
     local_choice: Parameter,
     fine_essential: (Fine, String),
@@ -131,6 +133,42 @@ pub struct Nis2Pack {
     pub recital16_carve_out: Option<Parameter>,
     classification: Call,
     jurisdiction: Call,
+}
+
+/// When an obligation applies, as indexes rather than names: every assessment asks it of every
+/// obligation.
+#[derive(Debug, Clone)]
+struct ObligationFilter {
+    /// The classifications of `applies_to`.
+    applies_to: Vec<Classification>,
+    /// Per entity type of the vocabulary, whether `only_entity_types` names it; `None` when the
+    /// list is empty (every type).
+    only: Option<Vec<bool>>,
+    /// Per entity type, whether `except_entity_types` names it; `None` when the list is empty.
+    except: Option<Vec<bool>>,
+}
+
+impl ObligationFilter {
+    fn new(o: &Obligation, vocabulary: &Vocabulary) -> ObligationFilter {
+        let named = |list: &[String]| {
+            (!list.is_empty()).then(|| {
+                vocabulary
+                    .types
+                    .iter()
+                    .map(|t| list.contains(&t.entity_type))
+                    .collect()
+            })
+        };
+        ObligationFilter {
+            applies_to: o
+                .applies_to
+                .iter()
+                .filter_map(|c| Classification::parse(c))
+                .collect(),
+            only: named(&o.only_entity_types),
+            except: named(&o.except_entity_types),
+        }
+    }
 }
 
 /// The pack's NACE table, when it has one, with the NACE revisions it lists (optional tables
@@ -249,8 +287,12 @@ impl Nis2Pack {
         let sizes = SizeTable::from_json(pack.table("size_classes")?, &id)?;
         let member_states = tables::read(pack, "member_states", "member_states")?;
         let rule_list: Vec<Rule> = tables::read(pack, "rules", "rules")?;
-        let obligations = tables::read(pack, "obligations", "obligations")?;
+        let obligations: Vec<Obligation> = tables::read(pack, "obligations", "obligations")?;
         vocabulary.nace = load_nace(pack, &vocabulary)?;
+        let obligation_filters = obligations
+            .iter()
+            .map(|o| ObligationFilter::new(o, &vocabulary))
+            .collect();
         let rules = rule_list.into_iter().map(|r| (r.id.clone(), r)).collect();
 
         let param = |name: &str| {
@@ -313,6 +355,7 @@ impl Nis2Pack {
             member_states,
             rules,
             obligations,
+            obligation_filters,
             nis1_choice: param("nis1_operators_essential")?,
             local_choice: param("local_public_administration")?,
             fine_essential: fine("fine_essential")?,
@@ -1427,11 +1470,6 @@ fn obligations(
     jurisdictions: &Jurisdictions,
     lex_specialis: bool,
 ) -> Vec<ObligationRef> {
-    let class = classification.as_str();
-    let types: Vec<&str> = in_scope_types
-        .iter()
-        .map(|&t| pack.vocabulary.types[t].entity_type.as_str())
-        .collect();
     let digital_registry = in_scope_types.iter().any(|t| {
         jurisdictions
             .get(*t)
@@ -1443,22 +1481,23 @@ fn obligations(
             })
             .unwrap_or(false)
     });
+    let named = |types: &[bool], t: usize| types.get(t).copied().unwrap_or(false);
     pack.obligations
         .iter()
-        .filter(|o| o.applies_to.iter().any(|c| c == class))
-        .filter(|o| !(lex_specialis && o.suppressed_by_lex_specialis))
-        .filter(|o| {
-            o.only_entity_types.is_empty()
-                || types
-                    .iter()
-                    .any(|t| o.only_entity_types.iter().any(|x| x == t))
+        .zip(&pack.obligation_filters)
+        .filter(|(_, f)| f.applies_to.contains(&classification))
+        .filter(|(o, _)| !(lex_specialis && o.suppressed_by_lex_specialis))
+        .filter(|(_, f)| {
+            f.only
+                .as_ref()
+                .is_none_or(|only| in_scope_types.iter().any(|&t| named(only, t)))
         })
-        .filter(|o| {
-            o.except_entity_types.is_empty()
-                || types
-                    .iter()
-                    .any(|t| !o.except_entity_types.iter().any(|x| x == t))
+        .filter(|(_, f)| {
+            f.except
+                .as_ref()
+                .is_none_or(|except| in_scope_types.iter().any(|&t| !named(except, t)))
         })
+        .map(|(o, _)| o)
         .filter(|o| match o.registry.as_deref() {
             Some("art27") => digital_registry,
             Some("art3_4") => !digital_registry,
