@@ -118,7 +118,9 @@ pub struct Nis2Pack {
     pub vocabulary: Vocabulary,
     pub sizes: SizeTable,
     pub member_states: BTreeSet<String>,
-    pub rules: foldhash::HashMap<String, Rule>,
+    /// The rules table, and each rule id's position in it (the last row, should an id repeat).
+    pub rules: Vec<Rule>,
+    rule_index: foldhash::HashMap<String, usize>,
     obligations: Vec<Obligation>,
     /// Each obligation's conditions on the classification and entity types, read once.
     obligation_filters: Vec<ObligationFilter>,
@@ -220,7 +222,7 @@ pub struct Strings {
     /// The rule each decision returned for the inputs it was given: the same as the scripts'
     /// own memo, keyed by the inputs themselves, so that a repeated decision neither prepares
     /// arguments nor writes a key.
-    decided: std::cell::RefCell<foldhash::HashMap<(usize, Inputs), String>>,
+    decided: std::cell::RefCell<foldhash::HashMap<(usize, Inputs), usize>>,
 }
 
 /// Decisions a worker keeps before it starts over.
@@ -293,7 +295,11 @@ impl Nis2Pack {
             .iter()
             .map(|o| ObligationFilter::new(o, &vocabulary))
             .collect();
-        let rules = rule_list.into_iter().map(|r| (r.id.clone(), r)).collect();
+        let rule_index = rule_list
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
 
         let param = |name: &str| {
             pack.manifest
@@ -353,7 +359,8 @@ impl Nis2Pack {
             recital16_carve_out: pack.manifest.parameters.get("recital16_carve_out").cloned(),
             sizes,
             member_states,
-            rules,
+            rules: rule_list,
+            rule_index,
             obligations,
             obligation_filters,
             nis1_choice: param("nis1_operators_essential")?,
@@ -383,7 +390,7 @@ impl Nis2Pack {
                 .decided
                 .borrow()
                 .get(&key)
-                .and_then(|id| self.rules.get(id))
+                .and_then(|&i| self.rules.get(i))
             {
                 return Ok(rule);
             }
@@ -414,13 +421,17 @@ impl Nis2Pack {
                 record: super::trace::current_record(),
             });
         }
-        if let Some(rule) = self.rules.get(&id) {
+        let found = self
+            .rule_index
+            .get(&id)
+            .and_then(|&i| Some((i, self.rules.get(i)?)));
+        if let Some((i, rule)) = found {
             if !recording {
                 let mut decided = strings.decided.borrow_mut();
                 if decided.len() >= DECIDED_CAPACITY {
                     decided.clear();
                 }
-                decided.insert(key, id);
+                decided.insert(key, i);
             }
             return Ok(rule);
         }
@@ -736,7 +747,13 @@ pub fn evaluate(
         /// Every activity's rule and outcome, in the order declared.
         activities: Vec<(usize, &'p Rule, Classification)>,
     }
-    let mut answers: Vec<Answer> = Vec::new();
+    let mut answers: Vec<Answer> = Vec::with_capacity(
+        activity_sets.len()
+            * size.values.len()
+            * in_union.values.len()
+            * nis1_choice.values.len()
+            * local_choice.values.len(),
+    );
     for (ai, set) in activity_sets.iter().enumerate() {
         for (si, &size_class) in size.values.iter().enumerate() {
             for (ui, &union) in in_union.values.iter().enumerate() {
@@ -855,7 +872,8 @@ pub fn evaluate(
     }
 
     // Grounds: the size, then the rules that decided (every distinct one when undetermined).
-    let mut grounds = Vec::new();
+    // The size, usually one rule, and a jurisdiction rule.
+    let mut grounds = Vec::with_capacity(4);
     let size_class = range.known();
     grounds.push(Ground {
         rule: "size_class".into(),
