@@ -518,16 +518,17 @@ impl Nis2Pack {
     }
 }
 
-/// What a missing fact could be, and which facts would settle it.
-struct Dimension<T> {
-    values: Vec<T>,
+/// What a missing fact could be, and which facts would settle it. The values are a few
+/// constants, so they are borrowed rather than allocated for every record.
+struct Dimension<T: 'static> {
+    values: &'static [T],
     settle: Vec<String>,
 }
 
-impl<T: Clone> Dimension<T> {
-    fn known(value: T) -> Self {
+impl Dimension<bool> {
+    fn known(value: bool) -> Self {
         Dimension {
-            values: vec![value],
+            values: if value { &[true] } else { &[false] },
             settle: Vec::new(),
         }
     }
@@ -635,7 +636,7 @@ pub fn evaluate(
         (Some(true), _) | (_, Some(true)) => Dimension::known(true),
         (Some(false), Some(false)) => Dimension::known(false),
         _ => Dimension {
-            values: vec![true, false],
+            values: &[true, false],
             settle: ["established_in", "provides_services_in"]
                 .iter()
                 .zip([established_eu, serves_eu])
@@ -646,7 +647,7 @@ pub fn evaluate(
     };
 
     let size = Dimension {
-        values: range.classes().collect(),
+        values: range.class_list(),
         settle: match counted {
             Some(a) => settling_parts(a, &sizing.settle),
             None => sizing.settle.clone(),
@@ -1334,7 +1335,7 @@ fn choice(param: &Parameter, name: &str, countries: &[&str]) -> Dimension<bool> 
         countries.iter().map(|c| param.choice_in(c)).collect()
     };
     match values.first() {
-        Some(Some(v)) if values.iter().all(|x| *x == Some(*v)) => Dimension::known(*v),
+        Some(&Some(v)) if values.iter().all(|x| *x == Some(v)) => Dimension::known(v),
         _ => {
             let unknown: Vec<&str> = countries
                 .iter()
@@ -1347,7 +1348,7 @@ fn choice(param: &Parameter, name: &str, countries: &[&str]) -> Dimension<bool> 
                 unknown.join(", ")
             };
             Dimension {
-                values: vec![true, false],
+                values: &[true, false],
                 settle: vec![format!(
                     "member-state choice `{name}` ({}) in {place}",
                     param.cites

@@ -126,6 +126,13 @@ impl SizeRange {
             .into_iter()
             .filter(|c| *c >= self.min && *c <= self.max)
     }
+
+    /// [`SizeRange::classes`] as a slice of [`SizeClass::ALL`] (which lists them in order).
+    pub fn class_list(&self) -> &'static [SizeClass] {
+        SizeClass::ALL
+            .get(self.min as usize..=self.max as usize)
+            .unwrap_or_default()
+    }
 }
 
 impl SizeTable {
@@ -310,7 +317,8 @@ impl SizeTable {
     /// One sentence saying why the figures give this class, naming the ceilings that decide.
     /// Unknown figures are said to be at least `at_least` where that is above zero.
     pub fn explain(&self, figures: &Figures, at_least: &Figures, range: SizeRange) -> String {
-        let mut out = String::with_capacity(160);
+        // Figures and the reason for a class together run to about 200 bytes.
+        let mut out = String::with_capacity(256);
         describe(&mut out, figures, at_least);
         let Some(class) = range.known() else {
             out.push_str(": could be ");
