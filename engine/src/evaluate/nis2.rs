@@ -748,13 +748,15 @@ pub fn evaluate(
         /// Every activity's rule and outcome, in the order declared.
         activities: Vec<(usize, &'p Rule, Classification)>,
     }
-    let mut answers: Vec<Answer> = Vec::with_capacity(
-        activity_sets.len()
-            * size.values.len()
-            * in_union.values.len()
-            * nis1_choice.values.len()
-            * local_choice.values.len(),
-    );
+    // How many values each dimension has, in the order the answers are made.
+    let counts = [
+        activity_sets.len(),
+        size.values.len(),
+        in_union.values.len(),
+        nis1_choice.values.len(),
+        local_choice.values.len(),
+    ];
+    let mut answers: Vec<Answer> = Vec::with_capacity(counts.iter().product());
     for (ai, set) in activity_sets.iter().enumerate() {
         for (si, &size_class) in size.values.iter().enumerate() {
             for (ui, &union) in in_union.values.iter().enumerate() {
@@ -846,13 +848,6 @@ pub fn evaluate(
         // There is an answer for every combination of values, made in the order of the
         // dimensions: the answers that differ from answer `i` in dimension `d` alone are
         // `stride[d]` apart, the first of them at coordinate 0.
-        let counts = [
-            activity_sets.len(),
-            size.values.len(),
-            in_union.values.len(),
-            nis1_choice.values.len(),
-            local_choice.values.len(),
-        ];
         let mut stride = [1; 5];
         for d in (0..4).rev() {
             stride[d] = stride[d + 1] * counts[d + 1];
