@@ -1496,7 +1496,10 @@ fn obligations(
             .unwrap_or(false)
     });
     let named = |types: &[bool], t: usize| types.get(t).copied().unwrap_or(false);
-    pack.obligations
+    // Room for every obligation, so that the list is not regrown as it fills.
+    let mut applying = Vec::with_capacity(pack.obligations.len());
+    let found = pack
+        .obligations
         .iter()
         .zip(&pack.obligation_filters)
         .filter(|(_, f)| f.applies_to.contains(&classification))
@@ -1522,8 +1525,9 @@ fn obligations(
             cites: o.cites.clone(),
             due: o.due.clone(),
             title: o.title.clone(),
-        })
-        .collect()
+        });
+    applying.extend(found);
+    applying
 }
 
 /// Indirect exposure as a supplier of essential or important entities (Art. 21(2)(d), 21(3);
