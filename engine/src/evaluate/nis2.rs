@@ -118,8 +118,12 @@ pub struct Nis2Pack {
     pub vocabulary: Vocabulary,
     pub sizes: SizeTable,
     pub member_states: BTreeSet<String>,
-    pub rules: foldhash::HashMap<String, Rule>,
+    /// The rules table, and each rule id's position in it (the last row, should an id repeat).
+    pub rules: Vec<Rule>,
+    rule_index: foldhash::HashMap<String, usize>,
     obligations: Vec<Obligation>,
+    /// Each obligation's conditions on the classification and entity types, read once.
+    obligation_filters: Vec<ObligationFilter>,
     nis1_choice: Parameter,
     local_choice: Parameter,
     fine_essential: (Fine, String),
@@ -131,6 +135,42 @@ pub struct Nis2Pack {
     pub recital16_carve_out: Option<Parameter>,
     classification: Call,
     jurisdiction: Call,
+}
+
+/// When an obligation applies, as indexes rather than names: every assessment asks it of every
+/// obligation.
+#[derive(Debug, Clone)]
+struct ObligationFilter {
+    /// The classifications of `applies_to`.
+    applies_to: Vec<Classification>,
+    /// Per entity type of the vocabulary, whether `only_entity_types` names it; `None` when the
+    /// list is empty (every type).
+    only: Option<Vec<bool>>,
+    /// Per entity type, whether `except_entity_types` names it; `None` when the list is empty.
+    except: Option<Vec<bool>>,
+}
+
+impl ObligationFilter {
+    fn new(o: &Obligation, vocabulary: &Vocabulary) -> ObligationFilter {
+        let named = |list: &[String]| {
+            (!list.is_empty()).then(|| {
+                vocabulary
+                    .types
+                    .iter()
+                    .map(|t| list.contains(&t.entity_type))
+                    .collect()
+            })
+        };
+        ObligationFilter {
+            applies_to: o
+                .applies_to
+                .iter()
+                .filter_map(|c| Classification::parse(c))
+                .collect(),
+            only: named(&o.only_entity_types),
+            except: named(&o.except_entity_types),
+        }
+    }
 }
 
 /// The pack's NACE table, when it has one, with the NACE revisions it lists (optional tables
@@ -182,7 +222,7 @@ pub struct Strings {
     /// The rule each decision returned for the inputs it was given: the same as the scripts'
     /// own memo, keyed by the inputs themselves, so that a repeated decision neither prepares
     /// arguments nor writes a key.
-    decided: std::cell::RefCell<foldhash::HashMap<(usize, Inputs), String>>,
+    decided: std::cell::RefCell<foldhash::HashMap<(usize, Inputs), usize>>,
 }
 
 /// Decisions a worker keeps before it starts over.
@@ -249,9 +289,17 @@ impl Nis2Pack {
         let sizes = SizeTable::from_json(pack.table("size_classes")?, &id)?;
         let member_states = tables::read(pack, "member_states", "member_states")?;
         let rule_list: Vec<Rule> = tables::read(pack, "rules", "rules")?;
-        let obligations = tables::read(pack, "obligations", "obligations")?;
+        let obligations: Vec<Obligation> = tables::read(pack, "obligations", "obligations")?;
         vocabulary.nace = load_nace(pack, &vocabulary)?;
-        let rules = rule_list.into_iter().map(|r| (r.id.clone(), r)).collect();
+        let obligation_filters = obligations
+            .iter()
+            .map(|o| ObligationFilter::new(o, &vocabulary))
+            .collect();
+        let rule_index = rule_list
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
 
         let param = |name: &str| {
             pack.manifest
@@ -311,8 +359,10 @@ impl Nis2Pack {
             recital16_carve_out: pack.manifest.parameters.get("recital16_carve_out").cloned(),
             sizes,
             member_states,
-            rules,
+            rules: rule_list,
+            rule_index,
             obligations,
+            obligation_filters,
             nis1_choice: param("nis1_operators_essential")?,
             local_choice: param("local_public_administration")?,
             fine_essential: fine("fine_essential")?,
@@ -320,15 +370,6 @@ impl Nis2Pack {
             classification: call("classification")?,
             jurisdiction: call("jurisdiction")?,
             vocabulary,
-        })
-    }
-
-    fn rule(&self, id: &str, scripts: &Scripts) -> Result<&Rule, PackError> {
-        self.rules.get(id).ok_or_else(|| PackError::Table {
-            pack: scripts.pack.clone(),
-            file: "rules".into(),
-            line: 0,
-            message: format!("no rule `{id}` in tables/rules.json"),
         })
     }
 
@@ -349,7 +390,7 @@ impl Nis2Pack {
                 .decided
                 .borrow()
                 .get(&key)
-                .and_then(|id| self.rules.get(id))
+                .and_then(|&i| self.rules.get(i))
             {
                 return Ok(rule);
             }
@@ -380,13 +421,17 @@ impl Nis2Pack {
                 record: super::trace::current_record(),
             });
         }
-        if let Some(rule) = self.rules.get(&id) {
+        let found = self
+            .rule_index
+            .get(&id)
+            .and_then(|&i| Some((i, self.rules.get(i)?)));
+        if let Some((i, rule)) = found {
             if !recording {
                 let mut decided = strings.decided.borrow_mut();
                 if decided.len() >= DECIDED_CAPACITY {
                     decided.clear();
                 }
-                decided.insert(key, id);
+                decided.insert(key, i);
             }
             return Ok(rule);
         }
@@ -473,27 +518,52 @@ impl Nis2Pack {
     }
 }
 
-/// What a missing fact could be, and which facts would settle it.
-struct Dimension<T> {
-    values: Vec<T>,
+/// What a missing fact could be, and which facts would settle it. The values are a few
+/// constants, so they are borrowed rather than allocated for every record.
+struct Dimension<T: 'static> {
+    values: &'static [T],
     settle: Vec<String>,
 }
 
-impl<T: Clone> Dimension<T> {
-    fn known(value: T) -> Self {
+impl Dimension<bool> {
+    fn known(value: bool) -> Self {
         Dimension {
-            values: vec![value],
+            values: if value { &[true] } else { &[false] },
             settle: Vec::new(),
         }
     }
 }
 
-/// Jurisdiction of one activity under Art. 26.
-struct Jurisdiction {
-    rule: String,
-    countries: BTreeSet<String>,
+/// Jurisdiction of one activity under Art. 26. It follows from the jurisdiction rule and the
+/// facts alone, so activities decided by the same rule share one.
+struct Jurisdiction<'a> {
+    rule: &'a Rule,
+    /// Member states, sorted, each once.
+    countries: Vec<&'a str>,
     missing: Vec<String>,
     notes: Vec<String>,
+}
+
+/// The jurisdictions of an organisation's candidate activities: one per jurisdiction rule
+/// decided, and which one each entity type has (an organisation of unknown activities has
+/// every type of the vocabulary as a candidate, and a few rules between them).
+struct Jurisdictions<'a> {
+    distinct: Vec<Jurisdiction<'a>>,
+    by_type: Vec<Option<usize>>,
+}
+
+impl<'a> Jurisdictions<'a> {
+    fn get(&self, entity_type: usize) -> Option<&Jurisdiction<'a>> {
+        let k = self.by_type.get(entity_type).copied().flatten()?;
+        self.distinct.get(k)
+    }
+}
+
+/// Member states sorted and each once, as a set would hold them.
+fn sorted(mut countries: Vec<&str>) -> Vec<&str> {
+    countries.sort_unstable();
+    countries.dedup();
+    countries
 }
 
 const PUBLIC_ADMINISTRATION_TYPES: [&str; 3] = [
@@ -566,7 +636,7 @@ pub fn evaluate(
         (Some(true), _) | (_, Some(true)) => Dimension::known(true),
         (Some(false), Some(false)) => Dimension::known(false),
         _ => Dimension {
-            values: vec![true, false],
+            values: &[true, false],
             settle: ["established_in", "provides_services_in"]
                 .iter()
                 .zip([established_eu, serves_eu])
@@ -577,31 +647,36 @@ pub fn evaluate(
     };
 
     let size = Dimension {
-        values: range.classes().collect(),
+        values: range.class_list(),
         settle: match counted {
             Some(a) => settling_parts(a, &sizing.settle),
             None => sizing.settle.clone(),
         },
     };
 
-    let designations = facts.designations.clone().unwrap_or_default();
-    let designation = match designations.member_state.as_deref() {
+    let designations = facts.designations.as_ref();
+    let designation = match designations.and_then(|d| d.member_state.as_deref()) {
         Some("essential") => 1,
         Some("important") => 2,
         _ => 0,
     };
-    let cer = designations.cer_critical_entity.unwrap_or(false);
+    let cer = designations
+        .and_then(|d| d.cer_critical_entity)
+        .unwrap_or(false);
     let nis1_operator = designations
-        .nis1_operator_of_essential_services
+        .and_then(|d| d.nis1_operator_of_essential_services)
         .unwrap_or(false);
     let national_security = facts.national_security_activities.unwrap_or(false);
     let declared_public_administration = facts.public_or_private.as_deref() == Some("public")
         && facts.public_administration_level.is_some();
 
     // Jurisdiction of every candidate activity, independent of its classification.
-    let mut jurisdictions: foldhash::HashMap<usize, Jurisdiction> = Default::default();
+    let mut jurisdictions = Jurisdictions {
+        distinct: Vec::new(),
+        by_type: vec![None; pack.vocabulary.types.len()],
+    };
     for &t in activity_sets.iter().flatten() {
-        if jurisdictions.contains_key(&t) {
+        if jurisdictions.get(t).is_some() {
             continue;
         }
         let public_administration = declared_public_administration
@@ -620,18 +695,30 @@ pub fn evaluate(
             established_in_union: established_eu.unwrap_or(true),
         };
         let rule = pack.decide(&pack.jurisdiction, &inputs, strings, scripts, engine)?;
-        jurisdictions.insert(t, jurisdiction(pack, facts, rule));
+        let decided = &mut jurisdictions.distinct;
+        let k = match decided.iter().position(|j| std::ptr::eq(j.rule, rule)) {
+            Some(k) => k,
+            None => {
+                decided.push(jurisdiction(pack, facts, rule));
+                decided.len() - 1
+            }
+        };
+        if let Some(slot) = jurisdictions.by_type.get_mut(t) {
+            *slot = Some(k);
+        }
     }
 
     // Member-state choices, read for the member states with jurisdiction.
-    let countries: BTreeSet<String> = if activities_known {
-        activity_sets[0]
-            .iter()
-            .filter_map(|t| jurisdictions.get(t))
-            .flat_map(|j| j.countries.iter().cloned())
-            .collect()
+    let countries: Vec<&str> = if activities_known {
+        sorted(
+            activity_sets[0]
+                .iter()
+                .filter_map(|&t| jurisdictions.get(t))
+                .flat_map(|j| j.countries.iter().copied())
+                .collect(),
+        )
     } else {
-        BTreeSet::new()
+        Vec::new()
     };
     // An unknown activity list already leaves the classification open: asking about member-state
     // choices for activities the organisation may not have would only add noise.
@@ -655,13 +742,21 @@ pub fn evaluate(
     };
 
     // Ask the pack once per scenario.
-    struct Answer {
+    struct Answer<'p> {
         coords: [usize; 5],
         outcome: Classification,
         /// Every activity's rule and outcome, in the order declared.
-        activities: Vec<(usize, String, Classification)>,
+        activities: Vec<(usize, &'p Rule, Classification)>,
     }
-    let mut answers: Vec<Answer> = Vec::new();
+    // How many values each dimension has, in the order the answers are made.
+    let counts = [
+        activity_sets.len(),
+        size.values.len(),
+        in_union.values.len(),
+        nis1_choice.values.len(),
+        local_choice.values.len(),
+    ];
+    let mut answers: Vec<Answer> = Vec::with_capacity(counts.iter().product());
     for (ai, set) in activity_sets.iter().enumerate() {
         for (si, &size_class) in size.values.iter().enumerate() {
             for (ui, &union) in in_union.values.iter().enumerate() {
@@ -692,7 +787,7 @@ pub fn evaluate(
                                 engine,
                             )?;
                             let outcome = outcome_of(rule, scripts)?;
-                            activities.push((t, rule.id.clone(), outcome));
+                            activities.push((t, rule, outcome));
                         }
                         // The strictest activity decides (essential > important >
                         // registration only > out of scope).
@@ -733,36 +828,37 @@ pub fn evaluate(
     let possible: Vec<Classification> = if agreed {
         Vec::new()
     } else {
-        let set: BTreeSet<Classification> = answers.iter().map(|a| a.outcome).collect();
-        set.into_iter().rev().collect()
+        let mut all: Vec<Classification> = answers.iter().map(|a| a.outcome).collect();
+        all.sort_unstable_by(|a, b| b.cmp(a));
+        all.dedup();
+        all
     };
 
     // Which unknown facts changed the answer: two answers that differ in that fact alone.
     let mut missing: Vec<String> = Vec::new();
     if !agreed {
-        let settles: [Vec<String>; 5] = [
-            if activities_known {
-                Vec::new()
-            } else {
-                vec!["activities".to_string()]
-            },
-            size.settle.clone(),
-            in_union.settle.clone(),
-            nis1_choice.settle.clone(),
-            local_choice.settle.clone(),
+        let activities = ["activities".to_string()];
+        let settles: [&[String]; 5] = [
+            if activities_known { &[] } else { &activities },
+            &size.settle,
+            &in_union.settle,
+            &nis1_choice.settle,
+            &local_choice.settle,
         ];
+        // There is an answer for every combination of values, made in the order of the
+        // dimensions: the answers that differ from answer `i` in dimension `d` alone are
+        // `stride[d]` apart, the first of them at coordinate 0.
+        let mut stride = [1; 5];
+        for d in (0..4).rev() {
+            stride[d] = stride[d + 1] * counts[d + 1];
+        }
         for (d, settle) in settles.iter().enumerate() {
-            let mut seen: foldhash::HashMap<[usize; 5], Classification> = Default::default();
-            let matters = answers.iter().any(|a| {
-                let mut key = a.coords;
-                key[d] = usize::MAX;
-                match seen.insert(key, a.outcome) {
-                    Some(other) => other != a.outcome,
-                    None => false,
-                }
+            let matters = answers.iter().enumerate().any(|(i, a)| {
+                let first = i - a.coords[d] * stride[d];
+                answers.get(first).is_some_and(|f| f.outcome != a.outcome)
             });
             if matters {
-                for s in settle {
+                for s in settle.iter() {
                     if !missing.contains(s) {
                         missing.push(s.clone());
                     }
@@ -772,7 +868,8 @@ pub fn evaluate(
     }
 
     // Grounds: the size, then the rules that decided (every distinct one when undetermined).
-    let mut grounds = Vec::new();
+    // The size, usually one rule, and a jurisdiction rule.
+    let mut grounds = Vec::with_capacity(4);
     let size_class = range.known();
     grounds.push(Ground {
         rule: "size_class".into(),
@@ -783,26 +880,22 @@ pub fn evaluate(
         says: size_says(pack, counted, &sizing),
     });
     let mut notes: Vec<String> = aggregate.map(|a| a.notes.clone()).unwrap_or_default();
-    let deciding_answers: Vec<&Answer> = if agreed {
-        vec![first]
-    } else {
-        answers.iter().collect()
-    };
-    let mut seen_rules = BTreeSet::new();
+    let deciding_answers = if agreed { &answers[..1] } else { &answers[..] };
+    let mut seen_rules: Vec<&str> = Vec::new();
     for answer in deciding_answers {
         let deciding = answer.activities.iter().filter(|a| a.2 == answer.outcome);
-        for (_, id, _) in deciding {
-            if !seen_rules.insert(id.clone()) {
+        for &(_, rule, _) in deciding {
+            if seen_rules.contains(&rule.id.as_str()) {
                 continue;
             }
-            let rule = pack.rule(id, scripts)?;
+            seen_rules.push(&rule.id);
             let says = if agreed {
                 rule.says.clone()
             } else {
                 format!("{} if {}", rule.outcome, rule.says)
             };
             grounds.push(Ground {
-                rule: id.clone(),
+                rule: rule.id.clone(),
                 cites: rule.cites.clone(),
                 says,
             });
@@ -826,48 +919,51 @@ pub fn evaluate(
             }
         }
     }
-    let mut jurisdiction_set = BTreeSet::new();
-    let mut seen_jurisdiction_rules = BTreeSet::new();
+    let mut jurisdiction_set: Vec<&str> = Vec::new();
+    let mut seen_jurisdiction_rules: Vec<&str> = Vec::new();
     if !activities_known {
         // Which activity it has is unknown: give a jurisdiction only where every candidate
         // activity would lead to the same member states.
-        let mut sets = in_scope_types.iter().filter_map(|t| jurisdictions.get(t));
+        let mut sets = in_scope_types.iter().filter_map(|&t| jurisdictions.get(t));
         if let Some(first_set) = sets.next() {
             if sets.all(|j| j.countries == first_set.countries) {
                 jurisdiction_set = first_set.countries.clone();
             }
         }
     }
-    for t in in_scope_types.iter().filter(|_| activities_known) {
+    for &t in in_scope_types.iter().filter(|_| activities_known) {
         let Some(j) = jurisdictions.get(t) else {
             continue;
         };
-        jurisdiction_set.extend(j.countries.iter().cloned());
+        jurisdiction_set.extend(j.countries.iter().copied());
         for m in &j.missing {
             if !missing.contains(m) {
                 missing.push(m.clone());
             }
         }
-        if seen_jurisdiction_rules.insert(j.rule.clone()) {
-            let rule = pack.rule(&j.rule, scripts)?;
+        if !seen_jurisdiction_rules.contains(&j.rule.id.as_str()) {
+            seen_jurisdiction_rules.push(&j.rule.id);
             grounds.push(Ground {
-                rule: j.rule.clone(),
-                cites: rule.cites.clone(),
-                says: rule.says.clone(),
+                rule: j.rule.id.clone(),
+                cites: j.rule.cites.clone(),
+                says: j.rule.says.clone(),
             });
             notes.extend(j.notes.iter().cloned());
         }
     }
+    let jurisdiction_set = sorted(jurisdiction_set);
 
     // Only declared activities name a sector act: with unknown activities, DORA is a candidate,
     // not a fact.
     let lex_specialis: Vec<String> = {
-        let set: BTreeSet<String> = in_scope_types
+        let mut acts: Vec<&String> = in_scope_types
             .iter()
             .filter(|_| activities_known)
-            .filter_map(|&t| pack.vocabulary.types[t].lex_specialis.clone())
+            .filter_map(|&t| pack.vocabulary.types[t].lex_specialis.as_ref())
             .collect();
-        set.into_iter().collect()
+        acts.sort_unstable();
+        acts.dedup();
+        acts.into_iter().cloned().collect()
     };
     let all_lex_specialis = activities_known
         && !in_scope_types.is_empty()
@@ -1018,7 +1114,7 @@ pub fn evaluate(
         },
         grounds,
         missing,
-        jurisdiction: jurisdiction_set.into_iter().collect(),
+        jurisdiction: jurisdiction_set.into_iter().map(String::from).collect(),
         lex_specialis,
         obligations,
         max_fine_eur,
@@ -1089,7 +1185,11 @@ fn size_says(pack: &Nis2Pack, counted: Option<&Aggregate>, sizing: &Sizing) -> S
         says.insert_str(0, "previous accounting period: ");
     }
     if let Some(period) = &sizing.period {
-        let _ = write!(says, "; {} ({})", period.says, period.cites);
+        says.push_str("; ");
+        says.push_str(&period.says);
+        says.push_str(" (");
+        says.push_str(period.cites);
+        says.push(')');
     }
     let Some(a) = counted else {
         return says;
@@ -1100,25 +1200,33 @@ fn size_says(pack: &Nis2Pack, counted: Option<&Aggregate>, sizing: &Sizing) -> S
         if i > 0 {
             out.push_str("; ");
         }
-        let via = |out: &mut String| {
-            if let Some(v) = &p.via {
-                let _ = write!(out, " of `{v}`");
+        // `linked `L` of `M``: the enterprise, and the one it is reached through.
+        let named = |out: &mut String, relation: &str, via: Option<&String>| {
+            out.push_str(relation);
+            out.push_str(" `");
+            out.push_str(&p.enterprise);
+            out.push('`');
+            if let Some(v) = via {
+                out.push_str(" of `");
+                out.push_str(v);
+                out.push('`');
             }
         };
         match p.relation {
             Relation::Own => out.push_str("own "),
             Relation::Linked => {
-                let _ = write!(out, "linked `{}`", p.enterprise);
-                via(&mut out);
+                named(&mut out, "linked", p.via.as_ref());
                 out.push_str(" in full: ");
             }
             Relation::Partner => {
-                let _ = write!(out, "partner `{}`", p.enterprise);
-                via(&mut out);
-                let _ = write!(out, " at {} %: ", p.share_pct);
+                named(&mut out, "partner", p.via.as_ref());
+                out.push_str(" at ");
+                super::size::push_number(&mut out, p.share_pct);
+                out.push_str(" %: ");
             }
             Relation::ErrorRecord => {
-                let _ = write!(out, "error record `{}`: ", p.enterprise);
+                named(&mut out, "error record", None);
+                out.push_str(": ");
             }
         }
         describe(&mut out, &p.figures);
@@ -1139,7 +1247,8 @@ fn size_says(pack: &Nis2Pack, counted: Option<&Aggregate>, sizing: &Sizing) -> S
 fn describe(out: &mut String, f: &Figures) {
     match f.employees {
         Some(e) => {
-            let _ = write!(out, "{e} AWU");
+            super::size::push_number(out, e);
+            out.push_str(" AWU");
         }
         None => out.push_str("unknown AWU"),
     }
@@ -1167,7 +1276,7 @@ fn carve_out(
     strings: &Strings,
     facts: &Facts,
     counted: Option<&Aggregate>,
-    jurisdiction: &BTreeSet<String>,
+    jurisdiction: &[&str],
 ) -> Result<Option<CarveOut>, PackError> {
     // A member-state choice: it applies where a member state with jurisdiction makes it (the
     // Belgian overlay for Belgium), or everywhere when the pack's default says so.
@@ -1214,19 +1323,19 @@ fn outcome_of(rule: &Rule, scripts: &Scripts) -> Result<Classification, PackErro
 
 /// A member-state choice for the member states with jurisdiction: known when the pack gives
 /// the same answer for all of them.
-fn choice(param: &Parameter, name: &str, countries: &BTreeSet<String>) -> Dimension<bool> {
+fn choice(param: &Parameter, name: &str, countries: &[&str]) -> Dimension<bool> {
     let values: Vec<Option<bool>> = if countries.is_empty() {
         vec![param.default.as_bool()]
     } else {
         countries.iter().map(|c| param.choice_in(c)).collect()
     };
     match values.first() {
-        Some(Some(v)) if values.iter().all(|x| *x == Some(*v)) => Dimension::known(*v),
+        Some(&Some(v)) if values.iter().all(|x| *x == Some(v)) => Dimension::known(v),
         _ => {
             let unknown: Vec<&str> = countries
                 .iter()
                 .filter(|c| param.choice_in(c).is_none())
-                .map(String::as_str)
+                .copied()
                 .collect();
             let place = if unknown.is_empty() {
                 "the member state".into()
@@ -1234,7 +1343,7 @@ fn choice(param: &Parameter, name: &str, countries: &BTreeSet<String>) -> Dimens
                 unknown.join(", ")
             };
             Dimension {
-                values: vec![true, false],
+                values: &[true, false],
                 settle: vec![format!(
                     "member-state choice `{name}` ({}) in {place}",
                     param.cites
@@ -1268,14 +1377,20 @@ fn fine(f: Fine, turnover: Option<f64>) -> f64 {
 }
 
 /// Turns a jurisdiction rule into member states (Art. 26).
-fn jurisdiction(pack: &Nis2Pack, facts: &Facts, rule: &Rule) -> Jurisdiction {
-    let eu = |list: &Option<Vec<String>>| -> Option<BTreeSet<String>> {
-        list.as_ref()
-            .map(|l| l.iter().filter(|c| pack.is_eu(c)).cloned().collect())
+fn jurisdiction<'a>(pack: &Nis2Pack, facts: &'a Facts, rule: &'a Rule) -> Jurisdiction<'a> {
+    let eu = |list: &'a Option<Vec<String>>| -> Option<Vec<&'a str>> {
+        list.as_ref().map(|l| {
+            sorted(
+                l.iter()
+                    .map(String::as_str)
+                    .filter(|c| pack.is_eu(c))
+                    .collect(),
+            )
+        })
     };
     let mut out = Jurisdiction {
-        rule: rule.id.clone(),
-        countries: BTreeSet::new(),
+        rule,
+        countries: Vec::new(),
         missing: Vec::new(),
         notes: Vec::new(),
     };
@@ -1284,35 +1399,39 @@ fn jurisdiction(pack: &Nis2Pack, facts: &Facts, rule: &Rule) -> Jurisdiction {
         .established_in
         .as_ref()
         .and_then(|l| l.first())
-        .filter(|c| pack.is_eu(c))
-        .cloned();
+        .map(String::as_str)
+        .filter(|c| pack.is_eu(c));
     match rule.outcome.as_str() {
         "services" => match eu(&facts.provides_services_in) {
             Some(set) => out.countries = set,
             None => out.missing.push("provides_services_in".into()),
         },
         "main_establishment" => {
-            let me = facts.main_establishment.clone().unwrap_or_default();
-            let cascade = [
-                me.cyber_decisions_in,
-                me.cyber_operations_in,
-                me.largest_workforce_in,
-            ];
+            let cascade = facts
+                .main_establishment
+                .as_ref()
+                .map(|me| {
+                    [
+                        me.cyber_decisions_in.as_deref(),
+                        me.cyber_operations_in.as_deref(),
+                        me.largest_workforce_in.as_deref(),
+                    ]
+                })
+                .unwrap_or_default();
             if let Some(c) = cascade.into_iter().flatten().find(|c| pack.is_eu(c)) {
-                out.countries.insert(c);
+                out.countries.push(c);
             } else {
                 match established {
                     Some(set) if set.len() == 1 => out.countries = set,
                     Some(set) if !set.is_empty() => {
                         let office = registered_office
-                            .clone()
-                            .unwrap_or_else(|| set.iter().next().cloned().unwrap_or_default());
+                            .unwrap_or_else(|| set.first().copied().unwrap_or_default());
                         out.notes.push(format!(
                             "main establishment not declared: {office} was taken as the place \
                              where cybersecurity decisions are predominantly taken (Art. 26(2)); \
                              declare `main_establishment` to settle it"
                         ));
-                        out.countries.insert(office);
+                        out.countries.push(office);
                     }
                     Some(_) => {}
                     None => out.missing.push("established_in".into()),
@@ -1321,12 +1440,10 @@ fn jurisdiction(pack: &Nis2Pack, facts: &Facts, rule: &Rule) -> Jurisdiction {
         }
         "representative" => match facts
             .eu_representative_in
-            .as_ref()
+            .as_deref()
             .filter(|c| pack.is_eu(c))
         {
-            Some(c) => {
-                out.countries.insert(c.clone());
-            }
+            Some(c) => out.countries.push(c),
             None => {
                 out.notes.push(
                     "established outside the Union without a representative: it must designate \
@@ -1340,10 +1457,8 @@ fn jurisdiction(pack: &Nis2Pack, facts: &Facts, rule: &Rule) -> Jurisdiction {
                 }
             }
         },
-        "establishing_state" => match (&registered_office, established) {
-            (Some(c), _) => {
-                out.countries.insert(c.clone());
-            }
+        "establishing_state" => match (registered_office, established) {
+            (Some(c), _) => out.countries.push(c),
             (None, Some(set)) => out.countries = set,
             (None, None) => out.missing.push("established_in".into()),
         },
@@ -1366,41 +1481,40 @@ fn obligations(
     pack: &Nis2Pack,
     classification: Classification,
     in_scope_types: &[usize],
-    jurisdictions: &foldhash::HashMap<usize, Jurisdiction>,
+    jurisdictions: &Jurisdictions,
     lex_specialis: bool,
 ) -> Vec<ObligationRef> {
-    let class = classification.as_str();
-    let types: Vec<&str> = in_scope_types
-        .iter()
-        .map(|&t| pack.vocabulary.types[t].entity_type.as_str())
-        .collect();
     let digital_registry = in_scope_types.iter().any(|t| {
         jurisdictions
-            .get(t)
+            .get(*t)
             .map(|j| {
                 matches!(
-                    j.rule.as_str(),
+                    j.rule.id.as_str(),
                     "art26_1_b_main_establishment" | "art26_3_representative"
                 )
             })
             .unwrap_or(false)
     });
-    pack.obligations
+    let named = |types: &[bool], t: usize| types.get(t).copied().unwrap_or(false);
+    // Room for every obligation, so that the list is not regrown as it fills.
+    let mut applying = Vec::with_capacity(pack.obligations.len());
+    let found = pack
+        .obligations
         .iter()
-        .filter(|o| o.applies_to.iter().any(|c| c == class))
-        .filter(|o| !(lex_specialis && o.suppressed_by_lex_specialis))
-        .filter(|o| {
-            o.only_entity_types.is_empty()
-                || types
-                    .iter()
-                    .any(|t| o.only_entity_types.iter().any(|x| x == t))
+        .zip(&pack.obligation_filters)
+        .filter(|(_, f)| f.applies_to.contains(&classification))
+        .filter(|(o, _)| !(lex_specialis && o.suppressed_by_lex_specialis))
+        .filter(|(_, f)| {
+            f.only
+                .as_ref()
+                .is_none_or(|only| in_scope_types.iter().any(|&t| named(only, t)))
         })
-        .filter(|o| {
-            o.except_entity_types.is_empty()
-                || types
-                    .iter()
-                    .any(|t| !o.except_entity_types.iter().any(|x| x == t))
+        .filter(|(_, f)| {
+            f.except
+                .as_ref()
+                .is_none_or(|except| in_scope_types.iter().any(|&t| !named(except, t)))
         })
+        .map(|(o, _)| o)
         .filter(|o| match o.registry.as_deref() {
             Some("art27") => digital_registry,
             Some("art3_4") => !digital_registry,
@@ -1411,8 +1525,9 @@ fn obligations(
             cites: o.cites.clone(),
             due: o.due.clone(),
             title: o.title.clone(),
-        })
-        .collect()
+        });
+    applying.extend(found);
+    applying
 }
 
 /// Indirect exposure as a supplier of essential or important entities (Art. 21(2)(d), 21(3);

@@ -126,6 +126,13 @@ impl SizeRange {
             .into_iter()
             .filter(|c| *c >= self.min && *c <= self.max)
     }
+
+    /// [`SizeRange::classes`] as a slice of [`SizeClass::ALL`] (which lists them in order).
+    pub fn class_list(&self) -> &'static [SizeClass] {
+        SizeClass::ALL
+            .get(self.min as usize..=self.max as usize)
+            .unwrap_or_default()
+    }
 }
 
 impl SizeTable {
@@ -310,7 +317,8 @@ impl SizeTable {
     /// One sentence saying why the figures give this class, naming the ceilings that decide.
     /// Unknown figures are said to be at least `at_least` where that is above zero.
     pub fn explain(&self, figures: &Figures, at_least: &Figures, range: SizeRange) -> String {
-        let mut out = String::with_capacity(160);
+        // Figures and the reason for a class together run to about 200 bytes.
+        let mut out = String::with_capacity(256);
         describe(&mut out, figures, at_least);
         let Some(class) = range.known() else {
             out.push_str(": could be ");
@@ -322,12 +330,11 @@ impl SizeTable {
             }
             return out;
         };
-        let _ = write!(
-            out,
-            ": {} ({})",
-            class.as_str(),
-            self.reasons[class as usize]
-        );
+        out.push_str(": ");
+        out.push_str(class.as_str());
+        out.push_str(" (");
+        out.push_str(&self.reasons[class as usize]);
+        out.push(')');
         out
     }
 
@@ -377,7 +384,8 @@ fn describe(out: &mut String, figures: &Figures, at_least: &Figures) {
             out.push_str("EUR ");
             push_money(out, v);
         } else {
-            let _ = write!(out, "{v} AWU");
+            push_number(out, v);
+            out.push_str(" AWU");
         }
     };
     for (i, (value, floor, what, eur)) in parts.into_iter().enumerate() {
@@ -387,20 +395,51 @@ fn describe(out: &mut String, figures: &Figures, at_least: &Figures) {
         match (value, floor) {
             (Some(v), _) => {
                 if eur {
-                    let _ = write!(out, "{what} ");
+                    out.push_str(what);
+                    out.push(' ');
                 }
                 amount(out, v, eur);
             }
             (None, Some(f)) if f > 0.0 => {
-                let _ = write!(out, "{what} unknown (at least ");
+                out.push_str(what);
+                out.push_str(" unknown (at least ");
                 amount(out, f, eur);
                 out.push(')');
             }
             (None, _) => {
-                let _ = write!(out, "{what} unknown");
+                out.push_str(what);
+                out.push_str(" unknown");
             }
         }
     }
+}
+
+/// `v` as `{v}` writes it, appended to `out`. Headcounts are nearly always whole, and a whole
+/// number below 10^15 prints as its integer digits, which are written here without the float
+/// formatter (every assessment's size ground prints one or more).
+pub fn push_number(out: &mut String, v: f64) {
+    // Minus zero prints as `-0`: it goes to the formatter, as does anything not whole.
+    let whole = v.fract() == 0.0 && v.abs() < 1e15 && !(v == 0.0 && v.is_sign_negative());
+    if !whole {
+        let _ = write!(out, "{v}");
+        return;
+    }
+    let n = v as i64;
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push('-');
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
 }
 
 /// Euros with thousands separators, whole euros.
@@ -413,32 +452,35 @@ pub fn money(v: f64) -> String {
 /// Euros with thousands separators, whole euros, appended to `out`.
 pub fn push_money(out: &mut String, v: f64) {
     let whole = v.round() as i64;
-    if whole < 0 {
-        out.push('-');
-    }
-    let mut digits = [0u8; 20];
+    // Written from the units up into a buffer and appended at once. The largest magnitude
+    // (19 digits, 6 separators and a sign) takes 26 bytes.
+    let mut text = [0u8; 32];
+    let mut at = text.len();
     let mut n = whole.unsigned_abs();
-    let mut len = 0;
+    let mut written = 0;
     loop {
-        digits[len] = b'0' + (n % 10) as u8;
+        if written > 0 && written % 3 == 0 {
+            at -= 1;
+            text[at] = b',';
+        }
+        at -= 1;
+        text[at] = b'0' + (n % 10) as u8;
         n /= 10;
-        len += 1;
+        written += 1;
         if n == 0 {
             break;
         }
     }
-    // `digits` holds the number units first; `i` counts positions from the units.
-    for i in (0..len).rev() {
-        out.push(char::from(digits[i]));
-        if i > 0 && i % 3 == 0 {
-            out.push(',');
-        }
+    if whole < 0 {
+        at -= 1;
+        text[at] = b'-';
     }
+    out.push_str(std::str::from_utf8(&text[at..]).unwrap_or_default());
 }
 
 #[cfg(test)]
 mod tests {
-    use super::money;
+    use super::{money, push_number};
 
     /// Whole euros with a comma every three digits, as the grounds print them (e.g. the
     /// EUR 50,000,000 turnover ceiling of Annex Art. 2(1)).
@@ -451,5 +493,34 @@ mod tests {
         assert_eq!(money(43_566_454.05), "43,566,454");
         assert_eq!(money(999.5), "1,000");
         assert_eq!(money(-1_234.0), "-1,234");
+        assert_eq!(money(-9.3e18), "-9,223,372,036,854,775,808");
+    }
+
+    /// Headcounts print as `{v}` prints them, whole or not.
+    #[test]
+    fn numbers_print_as_the_formatter_prints_them() {
+        for v in [
+            0.0,
+            -0.0,
+            1.0,
+            65.0,
+            -5.0,
+            49.99,
+            0.5,
+            1e14,
+            1e15,
+            1e16,
+            1e300,
+            -1e20,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+            999_999_999_999_999.0,
+        ] {
+            let mut out = String::new();
+            push_number(&mut out, v);
+            assert_eq!(out, format!("{v}"), "{v:?}");
+        }
     }
 }

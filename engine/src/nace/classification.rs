@@ -241,8 +241,19 @@ pub fn did_you_mean(
 
 /// `6201` → `62.01`; `62` stays.
 pub fn dotted(digits: &str) -> String {
-    match digits.len() {
-        0..=2 => digits.to_string(),
-        _ => format!("{}.{}", &digits[..2], &digits[2..]),
+    let mut out = String::with_capacity(digits.len() + 1);
+    push_dotted(&mut out, digits);
+    out
+}
+
+/// [`dotted`], appended to `out`.
+pub fn push_dotted(out: &mut String, digits: &str) {
+    match digits.split_at_checked(2) {
+        Some((division, rest)) if !rest.is_empty() => {
+            out.push_str(division);
+            out.push('.');
+            out.push_str(rest);
+        }
+        _ => out.push_str(digits),
     }
 }

@@ -39,7 +39,10 @@ pub struct Code {
 impl Code {
     /// The usual spelling: `C28`, `C28.1`, `C28.11`.
     pub fn dotted(&self) -> String {
-        format!("{}{}", self.section, classification::dotted(&self.digits))
+        let mut out = String::with_capacity(self.digits.len() + 2);
+        out.push(self.section);
+        classification::push_dotted(&mut out, &self.digits);
+        out
     }
 }
 
@@ -514,7 +517,8 @@ impl NaceTable {
         // digits) or a finer one (its digits are a prefix), in table order.
         let index = &self.by_digits[reading.revision as usize];
         let digits = code.digits.as_str();
-        let mut matching: Vec<usize> = (0..digits.len())
+        // Every row's code has two digits or more: shorter prefixes find none.
+        let mut matching: Vec<usize> = (2..digits.len())
             .filter_map(|len| index.get(&digits[..len]))
             .flatten()
             .copied()
@@ -585,31 +589,34 @@ pub fn note(table: &NaceTable, codes: &[String], declared: Option<&[String]>) ->
             .collect::<Vec<_>>()
             .join("; ")
     };
-    let (all_hints, unreadable, ambiguous) = table.hints_and_ambiguities(codes);
-    let unreadable = if unreadable.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " (not NACE codes: {}; write them like `C28.11` or `28.11`)",
-            unreadable
-                .iter()
-                .map(|c| format!("`{}`", clip(c)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-    let ambiguous = ambiguous
-        .iter()
-        .map(|a| {
+    let unreadable_text = |unreadable: &[String]| {
+        if unreadable.is_empty() {
+            String::new()
+        } else {
             format!(
-                "; {}, so both readings are shown one level less surely: which revision does \
-                 the register use?",
-                a.says()
+                " (not NACE codes: {}; write them like `C28.11` or `28.11`)",
+                unreadable
+                    .iter()
+                    .map(|c| format!("`{}`", clip(c)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
-        })
-        .collect::<String>();
+        }
+    };
     match declared {
         None => {
+            let (all_hints, unreadable, ambiguous) = table.hints_and_ambiguities(codes);
+            let unreadable = unreadable_text(&unreadable);
+            let ambiguous = ambiguous
+                .iter()
+                .map(|a| {
+                    format!(
+                        "; {}, so both readings are shown one level less surely: which \
+                         revision does the register use?",
+                        a.says()
+                    )
+                })
+                .collect::<String>();
             let all: Vec<&Hint> = all_hints.iter().collect();
             let suggests = if all.is_empty() {
                 "suggest no NIS2 entity type".to_string()
@@ -626,10 +633,14 @@ pub fn note(table: &NaceTable, codes: &[String], declared: Option<&[String]>) ->
             // A code is pointed out only when none of the types it suggests is declared (J61.10
             // suggests both network and service providers: declaring one settles it).
             // An ambiguous code none of whose readings is declared is asked about too.
+            // Each code is looked up once, on its own: the codes that cannot be read are the
+            // ones read as none.
             let mut per_code: Vec<Hint> = Vec::new();
             let mut unsettled = String::new();
+            let mut unreadable = Vec::new();
             for c in codes {
-                let (hints, _, ambiguous) = table.hints_and_ambiguities(std::slice::from_ref(c));
+                let (hints, bad, ambiguous) = table.hints_and_ambiguities(std::slice::from_ref(c));
+                unreadable.extend(bad);
                 if hints.iter().any(|h| declared.contains(&h.entity_type)) {
                     continue;
                 }
@@ -642,6 +653,7 @@ pub fn note(table: &NaceTable, codes: &[String], declared: Option<&[String]>) ->
                     ));
                 }
             }
+            let unreadable = unreadable_text(&unreadable);
             let missed: Vec<&Hint> = per_code.iter().collect();
             if missed.is_empty() && unreadable.is_empty() && unsettled.is_empty() {
                 return None;
