@@ -93,14 +93,15 @@ fn output_is_byte_identical_for_any_jobs() {
 
 /// The JSON Lines writer (sonic-rs, chosen for speed: BENCHMARKS.md) writes exactly the bytes
 /// serde_json writes for the same record, so that the output contract does not depend on which
-/// of the two wrote it: every generated organisation, every scenario case of ../shared/cases,
+/// of the two wrote it: every generated organisation, every scenario case of fixtures/cases
+/// (copied unchanged from ../shared/cases, which a checkout does not carry),
 /// error records, and text that must be escaped (quotes, backslashes, control characters,
 /// non-ASCII letters).
 #[test]
 fn json_lines_are_the_bytes_serde_json_writes() {
     let mut text = assay::gen::portfolio_jsonl(3000, 5);
     for case in ["nis2-scope", "nis2-special", "soc2", "groups", "supplier"] {
-        let cases = std::fs::read_to_string(root().join(format!("../shared/cases/{case}.jsonl")))
+        let cases = std::fs::read_to_string(root().join(format!("fixtures/cases/{case}.jsonl")))
             .expect("case file");
         for line in cases.lines().filter(|l| !l.trim().is_empty()) {
             let case: Value = serde_json::from_str(line).expect("case line is JSON");
