@@ -8,20 +8,14 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Declares a facts struct that is read only from a JSON object. serde would read a struct from
-/// a JSON array too, one value per field in declaration order; the facts schema takes objects
-/// only, and the short way of validation ([`crate::validate`]) must refuse what the schema
-/// refuses. `strict` objects refuse fields they do not declare (the schema's
-/// `additionalProperties: false`); the `open` facts object leaves them to the typo warnings.
+/// Declares a facts struct that is read only from a JSON object with no field it does not
+/// declare. serde would read a struct from a JSON array too, one value per field in declaration
+/// order, and would pass over fields it does not know; the facts schema takes objects only, and
+/// the short way of validation ([`crate::validate`]) must refuse what the schema refuses (a
+/// record's own extra fields are taken off by the long way before it reads the facts).
 /// `pub field as "name"` reads the field from `name`.
 macro_rules! object {
-    (strict; $($item:tt)*) => {
-        object!(@declare [#[serde(deny_unknown_fields)]] $($item)*);
-    };
-    (open; $($item:tt)*) => {
-        object!(@declare [] $($item)*);
-    };
-    (@declare [$($container:tt)*]
+    (
         $(#[$attr:meta])*
         pub struct $name:ident {
             $($(#[$field_attr:meta])* pub $field:ident $(as $json:literal)?: $ty:ty,)*
@@ -35,7 +29,7 @@ macro_rules! object {
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 #[derive(Deserialize)]
-                $($container)*
+                #[serde(deny_unknown_fields)]
                 struct Fields {
                     $($(#[serde(rename = $json)])? $field: $ty,)*
                 }
@@ -64,7 +58,6 @@ macro_rules! object {
 }
 
 object! {
-    open;
     #[derive(Debug, Clone, Default)]
     pub struct Facts {
         pub id: String,
@@ -102,7 +95,6 @@ object! {
 }
 
 object! {
-    strict;
     #[derive(Debug, Clone, Default)]
     pub struct MainEstablishment {
         pub cyber_decisions_in: Option<String>,
@@ -112,7 +104,6 @@ object! {
 }
 
 object! {
-    strict;
     /// Headcount and financial figures of one accounting period (Rec. 2003/361/EC Annex Art. 4).
     #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
     pub struct Figures {
@@ -123,7 +114,6 @@ object! {
 }
 
 object! {
-    strict;
     #[derive(Debug, Clone, Default)]
     pub struct Activity {
         pub sector: Option<String>,
@@ -133,7 +123,6 @@ object! {
 }
 
 object! {
-    strict;
     #[derive(Debug, Clone, Default)]
     pub struct Owner {
         pub id: String,
@@ -149,7 +138,6 @@ object! {
 }
 
 object! {
-    strict;
     #[derive(Debug, Clone, Default)]
     pub struct LinkedEnterprise {
         pub name: Option<String>,
@@ -163,7 +151,6 @@ object! {
 }
 
 object! {
-    strict;
     #[derive(Debug, Clone, Default)]
     pub struct Designations {
         pub nis1_operator_of_essential_services: Option<bool>,
@@ -173,7 +160,6 @@ object! {
 }
 
 object! {
-    strict;
     #[derive(Debug, Clone, Default)]
     pub struct CustomerDemands {
         pub soc2: Option<String>,
@@ -182,7 +168,6 @@ object! {
 }
 
 object! {
-    strict;
     #[derive(Debug, Clone, Default)]
     pub struct Certification {
         pub scheme: String,
@@ -231,7 +216,6 @@ impl<'de> Deserialize<'de> for Controls {
 }
 
 object! {
-    strict;
     #[derive(Debug, Clone, Copy, Default)]
     pub struct ControlState {
         pub maturity: Option<u8>,

@@ -265,18 +265,19 @@ impl State<'_> {
                 let line = item.line;
                 let salvaged = std::mem::take(&mut item.salvaged);
                 let text = |v: &serde_json::Value, key| v.get(key)?.as_str().map(String::from);
-                // A valid JSON line goes the short way; any other record is read into a JSON
-                // value, for the schema to find and word its problems.
+                // A valid JSON line with only facts fields goes the short way; any other record
+                // is read into a JSON value, for the schema to find and word its problems and
+                // for its own fields to be checked for typos.
                 let short = match &item.body {
                     Ok(Body::Json(json)) => validator.validate_json(json, line, vocabulary),
                     _ => None,
                 };
                 let (id, name, facts, warnings, owners) = match short {
-                    Some((facts, warnings)) => (
+                    Some(facts) => (
                         Some(facts.id.clone()),
                         facts.name.clone(),
                         Ok(facts),
-                        warnings,
+                        Vec::new(),
                         None,
                     ),
                     None => match item.into_value() {

@@ -9,8 +9,9 @@
 //!
 //! A record that arrives as a JSON line is first tried the short way (`validate/typed.rs`):
 //! parsed straight into [`Facts`] and held to the schema's keywords in Rust. Only a record that
-//! way does not accept is read into a JSON value and put through the schema, which words its
-//! problems; both ways give a valid record the same facts and warnings.
+//! way does not accept (one with a problem, or with fields of its own) is read into a JSON
+//! value and put through the schema, which words its problems; both ways give a valid record
+//! the same facts.
 
 use crate::error::RecordError;
 use crate::evaluate::tables::Vocabulary;
@@ -75,19 +76,14 @@ impl Validator {
         }
     }
 
-    /// Validates one record given as the text of a JSON object, the short way: its facts and
-    /// its warnings when it is valid, `None` when it is not or may not be. A `None` record is
+    /// Validates one record given as the text of a JSON object, the short way: its facts when it
+    /// is valid and has no field besides the facts fields, `None` otherwise. A `None` record is
     /// then read into a JSON value and given to [`Validator::validate`], which finds and words
-    /// its problems; for a record both accept, the facts and warnings are the same.
-    pub fn validate_json(
-        &self,
-        text: &str,
-        line: usize,
-        vocabulary: &Vocabulary,
-    ) -> Option<(Facts, Vec<String>)> {
-        let (facts, unknown) = typed::parse(text, &self.enums)?;
-        let facts = self.check_semantics(facts, line, vocabulary).ok()?;
-        Some((facts, self.typos(unknown.iter().map(String::as_str))))
+    /// its problems and warns about fields that look misspelt; for a record both accept, the
+    /// facts are the same.
+    pub fn validate_json(&self, text: &str, line: usize, vocabulary: &Vocabulary) -> Option<Facts> {
+        let facts = typed::parse(text, &self.enums)?;
+        self.check_semantics(facts, line, vocabulary).ok()
     }
 
     /// Validates one record read from line `line`; returns its facts or every problem found.
@@ -211,7 +207,22 @@ impl Validator {
         if !errors.is_empty() {
             return Err(errors);
         }
-        // Deserialised from the borrowed value: no copy of the record is made.
+        // The facts are read from the borrowed value (no copy is made), without the record's
+        // own fields, which the contract lets it carry and `Facts` does not take.
+        let facts_only;
+        let value = match value.as_object() {
+            Some(object) if object.keys().any(|k| !self.fields.contains(k)) => {
+                facts_only = Value::Object(
+                    object
+                        .iter()
+                        .filter(|(k, _)| self.fields.contains(*k))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                );
+                &facts_only
+            }
+            _ => value,
+        };
         let facts: Facts = match Facts::deserialize(value) {
             Ok(f) => f,
             Err(e) => {
@@ -244,20 +255,12 @@ impl Validator {
     /// Top-level fields that are not facts fields but look like a misspelt one: the contract
     /// lets records carry extra fields, but `employes` silently left out would change an answer.
     pub fn likely_typos(&self, value: &Value) -> Vec<String> {
-        match value.as_object() {
-            Some(object) => self.typos(
-                object
-                    .keys()
-                    .map(String::as_str)
-                    .filter(|k| !self.fields.contains(*k)),
-            ),
-            None => Vec::new(),
-        }
-    }
-
-    /// The warnings for top-level fields that are not facts fields, in the order given.
-    fn typos<'a>(&self, unknown: impl Iterator<Item = &'a str>) -> Vec<String> {
-        unknown
+        let Some(object) = value.as_object() else {
+            return Vec::new();
+        };
+        object
+            .keys()
+            .filter(|k| !self.fields.contains(*k))
             .filter_map(|k| {
                 did_you_mean(k, self.field_list.iter().map(String::as_str)).map(|m| {
                     format!("`{k}` is not a facts field and was not used; did you mean `{m}`?")

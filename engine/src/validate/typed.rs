@@ -4,9 +4,9 @@
 //! Most records of a portfolio are valid, and for them building a `serde_json::Value` only to
 //! hand it to the schema and then to `Facts` is most of the cost of reading. This path accepts a
 //! record only when it is sure the schema would: the allowed values of every enumeration are
-//! read from the schema itself, the rest (types, required fields, no unknown fields in nested
-//! objects, bounds, patterns) is stated here once, beside the schema keyword it stands for. Any
-//! doubt (a type the parse refuses, a value out of bounds, a nested field it does not know)
+//! read from the schema itself, the rest (types, required fields, objects only, no field the
+//! facts do not name, bounds, patterns) is stated here once, beside the schema keyword it stands
+//! for. Any doubt (a type the parse refuses, a value out of bounds, a field it does not know)
 //! sends the record the long way, through the schema, which writes the messages; so the two
 //! paths can differ in speed only, never in verdict or wording. The differential test in
 //! `engine/tests/typed_validation.rs` holds them to that on every case, fixture and generated
@@ -77,29 +77,17 @@ impl Enums {
     }
 }
 
-/// The facts of a JSON object and the names of its top-level fields that are not facts fields
-/// (in the order written, each once), when the facts schema surely accepts the object; `None`
-/// when it might not, or when the text is not one JSON object.
-pub(super) fn parse(text: &str, enums: &Enums) -> Option<(Facts, Vec<String>)> {
+/// The facts of a JSON object when the facts schema surely accepts it and it has no field
+/// besides the facts fields; `None` otherwise, or when the text is not one JSON object.
+///
+/// A record's own fields go the long way: they may hold anything, nested to any depth (the long
+/// way refuses JSON nested deeper than 128 levels, which serde_json passes over when it skips a
+/// field), and the long way warns about those that look like a misspelt facts field.
+pub(super) fn parse(text: &str, enums: &Enums) -> Option<Facts> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let mut unknown: Vec<String> = Vec::new();
-    let mut nested_unknown = false;
-    let facts: Facts = serde_ignored::deserialize(&mut de, |path| match path {
-        // The facts object may carry fields of its own; nested objects may not (their
-        // `additionalProperties: false`), so one there is the schema's to report.
-        serde_ignored::Path::Map {
-            parent: serde_ignored::Path::Root,
-            key,
-        } => {
-            if !unknown.contains(&key) {
-                unknown.push(key);
-            }
-        }
-        _ => nested_unknown = true,
-    })
-    .ok()?;
+    let facts = <Facts as serde::Deserialize>::deserialize(&mut de).ok()?;
     de.end().ok()?;
-    (!nested_unknown && conforms(&facts, enums)).then_some((facts, unknown))
+    conforms(&facts, enums).then_some(facts)
 }
 
 /// What the schema states beyond the types the parse has already enforced.
