@@ -13,12 +13,13 @@ use std::collections::BTreeMap;
 /// order, and would pass over fields it does not know; the facts schema takes objects only, and
 /// the short way of validation ([`crate::validate`]) must refuse what the schema refuses (a
 /// record's own extra fields are taken off by the long way before it reads the facts).
-/// `pub field as "name"` reads the field from `name`.
+/// `pub field as "name"` reads the field from `name`; `pub field with "path"` reads it with the
+/// function at `path`.
 macro_rules! object {
     (
         $(#[$attr:meta])*
         pub struct $name:ident {
-            $($(#[$field_attr:meta])* pub $field:ident $(as $json:literal)?: $ty:ty,)*
+            $($(#[$field_attr:meta])* pub $field:ident $(as $json:literal)? $(with $with:literal)?: $ty:ty,)*
         }
     ) => {
         $(#[$attr])*
@@ -31,7 +32,7 @@ macro_rules! object {
                 #[derive(Deserialize)]
                 #[serde(deny_unknown_fields)]
                 struct Fields {
-                    $($(#[serde(rename = $json)])? $field: $ty,)*
+                    $($(#[serde(rename = $json)])? $(#[serde(default, deserialize_with = $with)])? $field: $ty,)*
                 }
                 struct Object;
                 impl<'de> serde::de::Visitor<'de> for Object {
@@ -218,8 +219,23 @@ impl<'de> Deserialize<'de> for Controls {
 object! {
     #[derive(Debug, Clone, Copy, Default)]
     pub struct ControlState {
-        pub maturity: Option<u8>,
+        pub maturity with "whole_number": Option<u8>,
         pub documented: Option<bool>,
+    }
+}
+
+/// A number the facts schema states as an `integer`, which JSON Schema takes written `3` or
+/// `3.0` alike.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u8>, D::Error> {
+    let Some(n) = Option::<f64>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    if n.fract() == 0.0 && (0.0..=f64::from(u8::MAX)).contains(&n) {
+        Ok(Some(n as u8))
+    } else {
+        Err(serde::de::Error::custom(format_args!(
+            "{n} is not a whole number from 0 to 255"
+        )))
     }
 }
 

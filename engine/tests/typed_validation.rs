@@ -300,6 +300,8 @@ fn variants(record: &Value) -> Vec<String> {
         json!(0),
         json!(3),
         json!(3.5),
+        // JSON Schema's `integer` takes 3.0 as it takes 3.
+        json!(3.0),
         json!(5),
         json!(100),
         json!(100.5),
@@ -428,4 +430,24 @@ fn broken_variants_are_never_accepted_the_short_way() {
         total.short_accepts,
         total.long_accepts
     );
+}
+
+// JSON Schema 2020-12 (Validation, section 6.1.1): `integer` matches any number with a zero
+// fractional part, so a maturity written 3.0 is valid and is read as 3, both ways.
+#[test]
+fn a_maturity_written_with_a_zero_fraction_is_that_whole_number() {
+    let both = Both::new();
+    let mut record = every_field()[0].clone();
+    record["controls"] = json!({"C.5": {"maturity": 3.0}});
+    let text = record.to_string();
+    assert!(text.contains("3.0"), "{text}");
+    assert_eq!(both.check(&text), (true, true));
+    let facts = both
+        .validator
+        .validate_json(&text, 1, &both.evaluator.nis2.vocabulary)
+        .expect("valid");
+    let Some(assay::facts::Controls::Map(states)) = facts.controls else {
+        panic!("controls as a map");
+    };
+    assert_eq!(states["C.5"].maturity, Some(3));
 }
