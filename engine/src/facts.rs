@@ -19,7 +19,10 @@ macro_rules! object {
     (
         $(#[$attr:meta])*
         pub struct $name:ident {
-            $($(#[$field_attr:meta])* pub $field:ident $(as $json:literal)? $(with $with:literal)?: $ty:ty,)*
+            $(
+                $(#[$field_attr:meta])*
+                pub $field:ident $(as $json:literal)? $(with $with:literal)?: $ty:ty,
+            )*
         }
     ) => {
         $(#[$attr])*
@@ -32,7 +35,11 @@ macro_rules! object {
                 #[derive(Deserialize)]
                 #[serde(deny_unknown_fields)]
                 struct Fields {
-                    $($(#[serde(rename = $json)])? $(#[serde(default, deserialize_with = $with)])? $field: $ty,)*
+                    $(
+                        $(#[serde(rename = $json)])?
+                        $(#[serde(default, deserialize_with = $with)])?
+                        $field: $ty,
+                    )*
                 }
                 struct Object;
                 impl<'de> serde::de::Visitor<'de> for Object {

@@ -371,8 +371,14 @@ fn every_field() -> [Value; 2] {
         "employees": 120,
         "annual_turnover_eur": 30000000,
         "balance_sheet_eur": 20000000.5,
-        "previous_period": {"employees": 110, "annual_turnover_eur": 28000000, "balance_sheet_eur": 19000000},
-        "activities": [{"sector": "digital_infrastructure", "subsector": "digital_infrastructure", "entity_type": "cloud_computing_service_provider"}],
+        "previous_period": {
+            "employees": 110, "annual_turnover_eur": 28000000, "balance_sheet_eur": 19000000
+        },
+        "activities": [{
+            "sector": "digital_infrastructure",
+            "subsector": "digital_infrastructure",
+            "entity_type": "cloud_computing_service_provider"
+        }],
         "nace_codes": ["63.11"],
         "owners": [
             {"id": "all-0", "share_pct": 30, "voting_pct": 30, "investor": "business_angel"},
@@ -384,7 +390,11 @@ fn every_field() -> [Value; 2] {
             "previous_period": {"employees": 9}
         }],
         "nis_independent_of_group": true,
-        "designations": {"nis1_operator_of_essential_services": false, "cer_critical_entity": false, "member_state": "important"},
+        "designations": {
+            "nis1_operator_of_essential_services": false,
+            "cer_critical_entity": false,
+            "member_state": "important"
+        },
         "service_organisation": true,
         "service_models": ["saas", "hosting"],
         "customer_regions": ["EU", "US"],
@@ -394,8 +404,14 @@ fn every_field() -> [Value; 2] {
         "availability_commitments": true,
         "supplies_nis2_entities": true,
         "certifications": [
-            {"scheme": "iso27001", "edition": "2022", "expires": "2027-06-30", "scope_covers_services": true},
-            {"scheme": "soc2", "type": "type1", "period_end": "2026-03-31", "criteria": ["security", "availability"]}
+            {
+                "scheme": "iso27001", "edition": "2022", "expires": "2027-06-30",
+                "scope_covers_services": true
+            },
+            {
+                "scheme": "soc2", "type": "type1", "period_end": "2026-03-31",
+                "criteria": ["security", "availability"]
+            }
         ],
         "controls": {"C.5": {"maturity": 2, "documented": true}, "C.6": {"maturity": 4}}
     });
