@@ -3,7 +3,8 @@
 //! Every field is optional except `id`. For the core facts (`established_in`, `employees`,
 //! `activities`, ...) `None` means *unknown*, never false or zero. For the declared statuses
 //! (`designations`, `owners`, `controls`, ...) `None` means none declared. Records reach this type
-//! only after the facts schema has accepted them, so the types here can be strict.
+//! only once the facts schema has accepted them, or the short way of [`crate::validate`] has
+//! found that it would, so the types here can be strict.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -141,8 +141,8 @@ pub enum Stop {
 struct Validated {
     ordinal: usize,
     line: usize,
-    /// The id and name, when they could be read, so that even an error record names its
-    /// organisation.
+    /// For a record whose facts are not valid: its id and name, when they could be read, so
+    /// that its error record still names the organisation (valid facts carry their own).
     id: Option<String>,
     name: Option<String>,
     facts: Result<Facts, Vec<RecordError>>,
@@ -273,27 +273,20 @@ impl State<'_> {
                     _ => None,
                 };
                 let (id, name, facts, warnings, owners) = match short {
-                    Some(facts) => (
-                        Some(facts.id.clone()),
-                        facts.name.clone(),
-                        Ok(facts),
-                        Vec::new(),
-                        None,
-                    ),
+                    Some(facts) => (None, None, Ok(facts), Vec::new(), None),
                     None => match item.into_value() {
                         Ok(v) => {
                             let facts = validator.validate(&v, line, vocabulary);
-                            let owners = facts
-                                .is_err()
-                                .then(|| readable_owners(v.get("owners")))
-                                .flatten();
-                            (
-                                text(&v, "id"),
-                                text(&v, "name"),
-                                facts,
-                                validator.likely_typos(&v),
-                                owners,
-                            )
+                            let (id, name, owners) = if facts.is_err() {
+                                (
+                                    text(&v, "id"),
+                                    text(&v, "name"),
+                                    readable_owners(v.get("owners")),
+                                )
+                            } else {
+                                (None, None, None)
+                            };
+                            (id, name, facts, validator.likely_typos(&v), owners)
                         }
                         Err(e) => (
                             salvaged.id,
@@ -322,15 +315,16 @@ impl State<'_> {
             let component = scan.component_of(v.ordinal);
             // An error record of a component, for the group step to count (owners are read
             // only for records whose facts are not valid).
-            let member = |v: &mut Validated, repeats_id| ErrorMember {
-                id: v.id.clone(),
+            let member = |v: &mut Validated, id, repeats_id| ErrorMember {
+                id,
                 line: v.line,
                 owners: v.owners.take(),
                 repeats_id,
             };
             let Ok(facts) = &v.facts else {
                 if let Some(c) = component {
-                    self.failed.entry(c).or_default().push(member(v, false));
+                    let id = v.id.clone();
+                    self.failed.entry(c).or_default().push(member(v, id, false));
                 }
                 continue;
             };
@@ -348,7 +342,8 @@ impl State<'_> {
                             ),
                         ));
                         if let Some(c) = component {
-                            self.failed.entry(c).or_default().push(member(v, true));
+                            let id = Some(facts.id.clone());
+                            self.failed.entry(c).or_default().push(member(v, id, true));
                         }
                         continue;
                     }
@@ -441,9 +436,9 @@ impl State<'_> {
         };
         let mut assessment = match (&v.facts, errors) {
             (Ok(f), None) => evaluator.assess(f, v.line, self.aggregates.get(&v.ordinal), as_of),
-            (_, errors) => Assessment {
-                id: v.id,
-                name: v.name,
+            (facts, errors) => Assessment {
+                id: facts.as_ref().map_or(v.id, |f| Some(f.id.clone())),
+                name: facts.as_ref().map_or(v.name, |f| f.name.clone()),
                 line: v.line,
                 packs: evaluator.pack_refs(),
                 as_of: as_of.to_string(),

@@ -17,42 +17,22 @@ use assay::pack::PackSet;
 use assay::validate::Validator;
 use serde_json::{json, Value};
 
-/// The top-level fields of `schemas/facts.schema.json`.
-const FACTS_FIELDS: [&str; 29] = [
-    "id",
-    "name",
-    "established_in",
-    "main_establishment",
-    "eu_representative_in",
-    "provides_services_in",
-    "public_or_private",
-    "public_administration_level",
-    "national_security_activities",
-    "employees",
-    "annual_turnover_eur",
-    "balance_sheet_eur",
-    "previous_period",
-    "activities",
-    "nace_codes",
-    "owners",
-    "linked_enterprises",
-    "nis_independent_of_group",
-    "designations",
-    "service_organisation",
-    "service_models",
-    "customer_regions",
-    "customer_segments",
-    "customer_demands",
-    "data_handled",
-    "availability_commitments",
-    "supplies_nis2_entities",
-    "certifications",
-    "controls",
-];
+/// The top-level fields of `schemas/facts.schema.json`, the facts fields.
+fn facts_fields() -> Vec<String> {
+    let schema: Value = serde_json::from_str(include_str!("../../schemas/facts.schema.json"))
+        .expect("the facts schema is JSON");
+    schema["properties"]
+        .as_object()
+        .expect("the schema lists the facts fields")
+        .keys()
+        .cloned()
+        .collect()
+}
 
 struct Both {
     validator: Validator,
     evaluator: Evaluator,
+    facts_fields: Vec<String>,
 }
 
 /// What a check found: whether the short way accepted the record.
@@ -68,6 +48,7 @@ impl Both {
         Both {
             validator: Validator::new(),
             evaluator: Evaluator::new(PackSet::shipped().expect("packs")).expect("compile"),
+            facts_fields: facts_fields(),
         }
     }
 
@@ -100,7 +81,7 @@ impl Both {
             assert!(long_typos.is_empty(), "the long way warns: {text}");
             let own_fields = value
                 .as_object()
-                .is_some_and(|o| o.keys().any(|k| !FACTS_FIELDS.contains(&k.as_str())));
+                .is_some_and(|o| o.keys().any(|k| !self.facts_fields.contains(k)));
             assert!(
                 !own_fields,
                 "the short way took a record's own field: {text}"
@@ -151,14 +132,16 @@ fn valid_records_take_the_short_way_with_the_same_facts() {
     let mut records = case_facts();
     records.extend(assay::gen::portfolio(2_000, 5));
     records.extend(every_field());
+    let mut t = Tally::default();
     for r in &records {
         let (long, short) = both.check(&r.to_string());
         assert_eq!(
             short, long,
             "a record the schema accepts goes the short way: {r}"
         );
+        t.records += 1;
+        t.short_accepts += short as usize;
     }
-    let t = both.tally(records.iter().map(Value::to_string));
     assert!(
         t.short_accepts > 2_000,
         "{} of {}",
