@@ -190,6 +190,7 @@ pub fn run_finished<T: Send>(
         scan: &scan,
         cx,
         options,
+        finish,
         totals: Totals {
             records: scan.records,
             ..Totals::default()
@@ -213,20 +214,30 @@ pub fn run_finished<T: Send>(
     input
         .read_ahead(chunk, |items| {
             state.take(items);
-            state.release(false, finish, emit)?;
+            state.release(false, emit)?;
             progress(state.read, scan.records);
             Ok(())
         })
         .map_err(Stop::Read)??;
-    state.release(true, finish, emit)?;
+    state.release(true, emit)?;
     Ok(state.totals)
 }
 
+/// A record of a chunk on its way out.
+enum Slot<T> {
+    /// Assessed and finished on the worker that validated it: a record outside every ownership
+    /// component whose id no other record may carry needs nothing from the records around it.
+    Done(Tally, std::io::Result<T>),
+    /// Waits for the steps that look across records (duplicate ids, the group step).
+    Pending(Box<Validated>),
+}
+
 /// The assessing pass, between chunks.
-struct State<'a> {
+struct State<'a, T> {
     scan: &'a Prescan,
     cx: &'a Context<'a>,
     options: &'a Options,
+    finish: &'a (dyn Fn(Assessment) -> std::io::Result<T> + Sync),
     totals: Totals,
     /// Records read so far.
     read: usize,
@@ -243,20 +254,24 @@ struct State<'a> {
     /// Components in the order they complete.
     by_last: Vec<usize>,
     next_complete: usize,
-    /// Validated chunks, with the ordinal after which they can be evaluated.
-    waiting: VecDeque<(Vec<Validated>, usize)>,
+    /// Chunks read, with the ordinal after which their pending records can be evaluated.
+    waiting: VecDeque<(Vec<Slot<T>>, usize)>,
 }
 
-impl State<'_> {
-    /// Validates a chunk and keeps aside the facts its components need.
+impl<T: Send> State<'_, T> {
+    /// Validates a chunk, assesses at once the records that need no other record, and keeps
+    /// aside the facts the components of the others need.
     fn take(&mut self, items: Vec<Item>) {
         let base = self.read;
         self.read += items.len();
         let scan = self.scan;
         let shard = self.options.shard;
-        let vocabulary = &self.cx.evaluator.nis2.vocabulary;
-        let validator = self.cx.validator;
-        let mut validated: Vec<Validated> = items
+        let cx = self.cx;
+        let as_of = self.options.as_of.as_str();
+        let finish = self.finish;
+        let vocabulary = &cx.evaluator.nis2.vocabulary;
+        let validator = cx.validator;
+        let mut slots: Vec<Slot<T>> = items
             .into_par_iter()
             .with_max_len(LEAF)
             .enumerate()
@@ -297,8 +312,12 @@ impl State<'_> {
                         ),
                     },
                 };
-                Validated {
-                    ordinal: base + i,
+                let ordinal = base + i;
+                let component = scan.component_of(ordinal);
+                let alone = component.is_none()
+                    && !facts.as_ref().is_ok_and(|f| scan.maybe_duplicate(&f.id));
+                let v = Validated {
+                    ordinal,
                     line,
                     id,
                     name,
@@ -306,12 +325,21 @@ impl State<'_> {
                     warnings,
                     owners,
                     duplicate: None,
+                };
+                if alone {
+                    let a = assess(cx, as_of, v, None, None);
+                    Slot::Done(tally(&a), finish(a))
+                } else {
+                    Slot::Pending(Box::new(v))
                 }
             })
             .collect();
 
         let mut ready_after = 0;
-        for v in &mut validated {
+        for slot in &mut slots {
+            let Slot::Pending(v) = slot else {
+                continue;
+            };
             let component = scan.component_of(v.ordinal);
             // An error record of a component, for the group step to count (owners are read
             // only for records whose facts are not valid).
@@ -360,7 +388,7 @@ impl State<'_> {
                 ready_after = ready_after.max(scan.components[c as usize].last);
             }
         }
-        self.waiting.push_back((validated, ready_after));
+        self.waiting.push_back((slots, ready_after));
         self.complete_components();
     }
 
@@ -389,11 +417,11 @@ impl State<'_> {
         }
     }
 
-    /// Evaluates and emits the waiting chunks whose components are complete (all, at the end).
-    fn release<T: Send>(
+    /// Evaluates the pending records of the waiting chunks whose components are complete (all,
+    /// at the end), and emits those chunks.
+    fn release(
         &mut self,
         all: bool,
-        finish: &(dyn Fn(Assessment) -> std::io::Result<T> + Sync),
         emit: &mut dyn FnMut(Vec<T>) -> std::io::Result<()>,
     ) -> Result<(), Stop> {
         while let Some((_, ready_after)) = self.waiting.front() {
@@ -403,16 +431,34 @@ impl State<'_> {
             let Some((chunk, _)) = self.waiting.pop_front() else {
                 break;
             };
-            let ordinals: Vec<usize> = chunk.iter().map(|v| v.ordinal).collect();
-            let finished: Vec<(Tally, std::io::Result<T>)> = chunk
-                .into_par_iter()
-                .with_max_len(LEAF)
-                .map(|v| {
-                    let a = self.evaluate(v);
-                    (tally(&a), finish(a))
+            let pending: Vec<usize> = chunk
+                .iter()
+                .filter_map(|s| match s {
+                    Slot::Pending(v) => Some(v.ordinal),
+                    Slot::Done(..) => None,
                 })
                 .collect();
-            for o in ordinals {
+            let (cx, as_of, finish) = (self.cx, self.options.as_of.as_str(), self.finish);
+            let (aggregates, group_errors) = (&self.aggregates, &self.group_errors);
+            let settle = |slot| match slot {
+                Slot::Done(t, r) => (t, r),
+                Slot::Pending(v) => {
+                    let (aggregate, group_error) =
+                        (aggregates.get(&v.ordinal), group_errors.get(&v.ordinal));
+                    let a = assess(cx, as_of, *v, aggregate, group_error);
+                    (tally(&a), finish(a))
+                }
+            };
+            let finished: Vec<(Tally, std::io::Result<T>)> = if pending.is_empty() {
+                chunk.into_iter().map(settle).collect()
+            } else {
+                chunk
+                    .into_par_iter()
+                    .with_max_len(LEAF)
+                    .map(settle)
+                    .collect()
+            };
+            for o in pending {
                 self.aggregates.remove(&o);
                 self.group_errors.remove(&o);
             }
@@ -425,34 +471,41 @@ impl State<'_> {
         }
         Ok(())
     }
+}
 
-    fn evaluate(&self, v: Validated) -> Assessment {
-        let evaluator = self.cx.evaluator;
-        let as_of = self.options.as_of.as_str();
-        let errors = match (&v.facts, &v.duplicate, self.group_errors.get(&v.ordinal)) {
-            (Err(errors), _, _) => Some(errors.clone()),
-            (Ok(_), Some(e), _) | (Ok(_), None, Some(e)) => Some(vec![e.clone()]),
-            _ => None,
-        };
-        let mut assessment = match (&v.facts, errors) {
-            (Ok(f), None) => evaluator.assess(f, v.line, self.aggregates.get(&v.ordinal), as_of),
-            (facts, errors) => Assessment {
-                id: facts.as_ref().map_or(v.id, |f| Some(f.id.clone())),
-                name: facts.as_ref().map_or(v.name, |f| f.name.clone()),
-                line: v.line,
-                packs: evaluator.pack_refs(),
-                as_of: as_of.to_string(),
-                nis2: None,
-                soc2: None,
-                plan: None,
-                errors: errors.unwrap_or_default(),
-                warnings: Vec::new(),
-            },
-        };
-        // The reader's warnings first, then those of the group step.
-        assessment.warnings.splice(0..0, v.warnings);
-        assessment
-    }
+/// Assesses a validated record with what the group step found for it: its aggregate, or the
+/// error that stops its group.
+fn assess(
+    cx: &Context,
+    as_of: &str,
+    v: Validated,
+    aggregate: Option<&Aggregate>,
+    group_error: Option<&RecordError>,
+) -> Assessment {
+    let evaluator = cx.evaluator;
+    let errors = match (&v.facts, &v.duplicate, group_error) {
+        (Err(errors), _, _) => Some(errors.clone()),
+        (Ok(_), Some(e), _) | (Ok(_), None, Some(e)) => Some(vec![e.clone()]),
+        _ => None,
+    };
+    let mut assessment = match (&v.facts, errors) {
+        (Ok(f), None) => evaluator.assess(f, v.line, aggregate, as_of),
+        (facts, errors) => Assessment {
+            id: facts.as_ref().map_or(v.id, |f| Some(f.id.clone())),
+            name: facts.as_ref().map_or(v.name, |f| f.name.clone()),
+            line: v.line,
+            packs: evaluator.pack_refs(),
+            as_of: as_of.to_string(),
+            nis2: None,
+            soc2: None,
+            plan: None,
+            errors: errors.unwrap_or_default(),
+            warnings: Vec::new(),
+        },
+    };
+    // The reader's warnings first, then those of the group step.
+    assessment.warnings.splice(0..0, v.warnings);
+    assessment
 }
 
 /// Assesses every record of `text`, one assessment per record, in order: the whole batch in
