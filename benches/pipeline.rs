@@ -25,7 +25,7 @@ const AS_OF: &str = "2026-12-04";
 
 /// The allocator `assay` itself runs with (engine/src/main.rs), for the engine and the floor.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: assay::allocator::Allocator = assay::allocator::Allocator;
 
 /// The NIS2 class in plain Rust for the types the generator draws: the logic floor.
 fn floor_classify(f: &Facts) -> &'static str {

@@ -15,6 +15,7 @@
 //! that ownership ties together; [`shard`] splits a batch over machines and merges the parts;
 //! [`group_report`] rolls the assessments up per group; `main.rs` is the command line.
 
+pub mod allocator;
 pub mod assessment;
 pub mod author;
 pub mod error;

@@ -205,11 +205,10 @@ enum InputFormat {
     Xlsx,
 }
 
-/// mimalloc: a batch allocates and frees on every worker and frees on the writer what the
-/// workers allocated, where glibc's allocator takes a lock (BENCHMARKS.md: about 30 % of the
-/// wall time). Built without transparent huge pages, which doubled the resident memory.
+/// mimalloc (engine/src/allocator.rs says why), built without transparent huge pages, which
+/// doubled the resident memory.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: assay::allocator::Allocator = assay::allocator::Allocator;
 
 /// Hands the memory freed so far back to the system, on every thread of the current pool:
 /// mimalloc keeps freed pages for reuse by the thread that freed them, and between the two
