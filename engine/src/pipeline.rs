@@ -2,11 +2,14 @@
 //! that does not grow with the portfolio.
 //!
 //! [`run`] first reads the input once for ids and ownership ([`crate::prescan`]), then reads it
-//! again a chunk of records at a time. A reader thread keeps at most one chunk ready ahead;
-//! each chunk is validated in parallel, its records that take part in ownership are kept aside
-//! until their component is complete and aggregated ([`crate::group::aggregate`]), and the
-//! chunk is evaluated in parallel and handed to the writer once every component it touches has
-//! been aggregated. Chunks leave in the order they came, and within a chunk rayon's indexed
+//! again a chunk of records at a time. A reader thread keeps at most one chunk ready ahead.
+//! Each chunk is validated in parallel, and in the same step a record that needs no other
+//! record (outside every ownership component, with an id no other record may carry) is
+//! assessed and finished on its worker. The others wait: those that take part in ownership
+//! until their component is complete and aggregated ([`crate::group::aggregate`]), those whose
+//! id may repeat until the records before them have been seen. A chunk's waiting records are
+//! evaluated in parallel and the chunk handed to the writer once every component it touches
+//! has been aggregated. Chunks leave in the order they came, and within a chunk rayon's indexed
 //! `collect` keeps record order, so the output is the same at any thread count.
 
 use crate::assessment::{Assessment, Classification};
