@@ -3,6 +3,8 @@
 use crate::error::RecordError;
 use serde::Serialize;
 
+/// JSON Lines are written field by field in this order (`write::json_line`): a field added
+/// here goes there too (engine/tests/scale.rs fails until it does).
 #[derive(Debug, Clone, Serialize)]
 pub struct Assessment {
     /// The record's id; null only when the record could not be read far enough to find one.

@@ -115,9 +115,15 @@ fn json_lines_are_the_bytes_serde_json_writes() {
     text.push('\n');
     text.push_str("{\"id\": \"broken\", \"employees\": \"many\"}\n");
     text.push_str("not json at all\n");
+    // A field name that looks misspelt: the record is assessed, with a warning.
+    text.push_str("{\"id\": \"typo\", \"established_in\": [\"FR\"], \"employes\": 12}\n");
     let assessments = assess(&text, Format::Jsonl);
     assert!(assessments.len() > 3000);
     assert!(assessments.iter().any(|a| !a.errors.is_empty()));
+    assert!(assessments.iter().any(|a| a.id.is_none()));
+    assert!(assessments
+        .iter()
+        .any(|a| !a.warnings.is_empty() && a.errors.is_empty()));
     for a in &assessments {
         let assay::write::Piece::Line(line) = assay::write::OutputFormat::Jsonl
             .prepare(a.clone())
@@ -134,6 +140,39 @@ fn json_lines_are_the_bytes_serde_json_writes() {
             String::from_utf8_lossy(&line),
             String::from_utf8_lossy(&expected)
         );
+    }
+}
+
+/// The JSON Lines writer keeps the last packs list it wrote on each thread: records of two
+/// evaluators with different packs (the directive as written, and the Belgian overlay), written
+/// in turn on one thread, each carry their own packs, as serde_json writes them.
+#[test]
+fn json_lines_carry_the_packs_of_their_own_evaluator() {
+    let text = assay::gen::portfolio_jsonl(4, 11);
+    let shipped = || assay::pack::PackSet::shipped().unwrap();
+    let belgian =
+        assay::evaluate::Evaluator::with_overlays(shipped(), &["nis2-be".to_string()]).unwrap();
+    let plain = assay::evaluate::Evaluator::new(shipped()).unwrap();
+    let [a, b] = [&plain, &belgian]
+        .map(|e| assay::pipeline::assess_text(&text, Format::Jsonl, e, validator(), AS_OF));
+    assert_ne!(
+        serde_json::to_value(&*a[0].packs).unwrap(),
+        serde_json::to_value(&*b[0].packs).unwrap()
+    );
+    for (x, y) in a.iter().zip(&b) {
+        for record in [x, y] {
+            let Ok(assay::write::Piece::Line(line)) =
+                assay::write::OutputFormat::Jsonl.prepare(record.clone())
+            else {
+                panic!("JSON Lines records are written on the workers");
+            };
+            let mut expected = serde_json::to_vec(record).unwrap();
+            expected.push(b'\n');
+            assert_eq!(
+                String::from_utf8(line).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
     }
 }
 
