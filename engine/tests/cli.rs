@@ -144,6 +144,44 @@ fn bad_records_yield_error_records_and_exit_code_1() {
         .contains("already used by the record on line 1"));
 }
 
+/// DESIGN.md "Behaviour on bad input" and the batch's rule that ids are unique: a record whose
+/// `id` key is written twice is read with the last value (RFC 8259 §4 leaves duplicate names to
+/// the reader; serde_json keeps the last), and when that value is an earlier record's id it is
+/// a duplicate like any other, whichever spelling comes first.
+#[test]
+fn an_id_written_twice_is_checked_under_the_value_it_is_read_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("twice.jsonl");
+    let records = assay::gen::portfolio_jsonl(3, 9);
+    let lines: Vec<&str> = records.lines().collect();
+    let first: Value = serde_json::from_str(lines[0]).unwrap();
+    let id = first["id"].as_str().unwrap();
+    // The generator writes the id first: the line after it, with the id written twice.
+    let again = |line: &str, before: &str, after: &str| {
+        assert!(line.starts_with("{\"id\":"), "{line}");
+        let rest = line.split_once(',').unwrap().1;
+        format!("{{\"id\":\"{before}\",\"id\":\"{after}\",{rest}")
+    };
+    let text = format!(
+        "{}\n{}\n{}\n",
+        lines[0],
+        again(lines[1], "other-id", id),
+        again(lines[2], id, "a-new-id"),
+    );
+    std::fs::write(&path, text).unwrap();
+    let (code, out, _) = assay(&["assess", path.to_str().unwrap(), "--as-of", AS_OF]);
+    assert_eq!(code, 1);
+    assert!(out[0]["errors"].is_null(), "{}", out[0]);
+    assert_eq!(out[1]["id"], id);
+    let message = out[1]["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("already used by the record on line 1"),
+        "{message}"
+    );
+    assert_eq!(out[2]["id"], "a-new-id");
+    assert!(out[2]["errors"].is_null(), "{}", out[2]);
+}
+
 #[test]
 fn broken_csv_quoting_loses_only_its_own_record() {
     let (code, records, _) = assay(&["assess", "fixtures/bad-quoting.csv", "--as-of", AS_OF]);

@@ -77,15 +77,14 @@ impl Item {
     /// error record when it is validated.
     pub fn head(&self) -> Head {
         match &self.body {
+            // A key written twice makes the three-field read fail, where the record itself is
+            // read with the last value (a JSON object read whole keeps the last): read whole
+            // then, so that the pass sees the id the record is assessed under.
             Ok(Body::Json(text)) => serde_json::from_str::<RawHead>(text)
+                .or_else(|_| serde_json::from_str::<Value>(text).map(|v| RawHead::of(&v)))
                 .map(RawHead::into_head)
                 .unwrap_or_default(),
-            Ok(Body::Value(v)) => RawHead {
-                id: v.get("id").cloned(),
-                owners: v.get("owners").cloned(),
-                linked_enterprises: v.get("linked_enterprises").cloned(),
-            }
-            .into_head(),
+            Ok(Body::Value(v)) => RawHead::of(v).into_head(),
             Err(_) => Head {
                 id: self.salvaged.id.clone(),
                 owners: self
@@ -119,6 +118,14 @@ struct RawHead {
 }
 
 impl RawHead {
+    fn of(v: &Value) -> RawHead {
+        RawHead {
+            id: v.get("id").cloned(),
+            owners: v.get("owners").cloned(),
+            linked_enterprises: v.get("linked_enterprises").cloned(),
+        }
+    }
+
     fn into_head(self) -> Head {
         let owners = match &self.owners {
             Some(Value::Array(items)) => items
