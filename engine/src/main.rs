@@ -465,9 +465,14 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         return Err("--format xlsx writes a workbook: name the file with --out".into());
     }
     if args.shard.is_some() && args.format != OutputFormat::Jsonl {
+        // Rows carry the record's portfolio line; documents and arrays do not.
+        let by = match args.format {
+            OutputFormat::Csv | OutputFormat::Xlsx => " by their `line` column",
+            _ => "",
+        };
         eprintln!(
-            "warning: `assay merge` joins JSON Lines shards only: write shards as jsonl (the \
-             default) and convert the merged file, or join these {} parts yourself",
+            "warning: `assay merge` joins JSON Lines shards only: write the shards as jsonl \
+             (the default) to merge them, or join these {} parts yourself{by}",
             format!("{:?}", args.format).to_lowercase()
         );
     }

@@ -445,6 +445,14 @@ fn a_shard_in_another_format_is_warned_about() {
         stderr.contains("joins JSON Lines shards only") && stderr.contains("these md parts"),
         "{stderr}"
     );
+    // CSV rows carry the portfolio line the parts can be joined by.
+    let csv = dir.path().join("part-0.csv");
+    let (code, _, stderr) = shard(&["--format", "csv", "--out", csv.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("these csv parts yourself by their `line` column"),
+        "{stderr}"
+    );
     let (_, _, stderr) = shard(&[]);
     assert!(!stderr.contains("joins JSON Lines"), "{stderr}");
 }
