@@ -182,6 +182,38 @@ fn an_id_written_twice_is_checked_under_the_value_it_is_read_with() {
     assert!(out[2]["errors"].is_null(), "{}", out[2]);
 }
 
+/// DESIGN.md "Behaviour on bad input": a line that is a JSON array, not an object, is an error
+/// record and nothing else; its values name no organisation, so it joins no ownership group,
+/// even when its first value is a group member's id (serde reads a struct from an array, a
+/// value per field, which the ownership pass used to do).
+#[test]
+fn an_array_line_joins_no_ownership_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = assay::gen::portfolio_jsonl(2, 9);
+    let mut lines = records
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap());
+    let (mut parent, mut child) = (lines.next().unwrap(), lines.next().unwrap());
+    parent["id"] = "parent".into();
+    child["id"] = "child".into();
+    child["owners"] = serde_json::json!([{"id": "parent", "share_pct": 60}]);
+    let run = |third: &str| {
+        let path = dir.path().join("group.jsonl");
+        std::fs::write(&path, format!("{parent}\n{child}\n{third}\n")).unwrap();
+        assay(&["assess", path.to_str().unwrap(), "--as-of", AS_OF]).1
+    };
+    let (with_array, with_other) = (run(r#"["parent"]"#), run(r#"["nobody"]"#));
+    for out in [&with_array, &with_other] {
+        assert_eq!(out[0]["nis2"]["size"]["basis"], "aggregated", "{}", out[0]);
+        assert!(out[2]["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("found an array"));
+    }
+    assert_eq!(with_array[..2], with_other[..2]);
+    assert!(with_array[0]["warnings"].is_null(), "{}", with_array[0]);
+}
+
 #[test]
 fn broken_csv_quoting_loses_only_its_own_record() {
     let (code, records, _) = assay(&["assess", "fixtures/bad-quoting.csv", "--as-of", AS_OF]);

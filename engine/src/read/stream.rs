@@ -80,6 +80,11 @@ impl Item {
             // A key written twice makes the three-field read fail, where the record itself is
             // read with the last value (a JSON object read whole keeps the last): read whole
             // then, so that the pass sees the id the record is assessed under.
+            // serde reads a struct from an array too, a value per field: a line that is not an
+            // object is an error record and names nothing.
+            Ok(Body::Json(text)) if !text.trim_start_matches(JSON_SPACE).starts_with('{') => {
+                Head::default()
+            }
             Ok(Body::Json(text)) => serde_json::from_str::<RawHead>(text)
                 .or_else(|_| serde_json::from_str::<Value>(text).map(|v| RawHead::of(&v)))
                 .map(RawHead::into_head)
@@ -99,6 +104,9 @@ impl Item {
         }
     }
 }
+
+/// The white space JSON allows around a value (RFC 8259 §2).
+const JSON_SPACE: [char; 4] = [' ', '\t', '\n', '\r'];
 
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Head {
