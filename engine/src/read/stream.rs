@@ -77,14 +77,14 @@ impl Item {
     /// error record when it is validated.
     pub fn head(&self) -> Head {
         match &self.body {
-            // A key written twice makes the three-field read fail, where the record itself is
-            // read with the last value (a JSON object read whole keeps the last): read whole
-            // then, so that the pass sees the id the record is assessed under.
             // serde reads a struct from an array too, a value per field: a line that is not an
             // object is an error record and names nothing.
             Ok(Body::Json(text)) if !text.trim_start_matches(JSON_SPACE).starts_with('{') => {
                 Head::default()
             }
+            // A key written twice makes the three-field read fail, where the record itself is
+            // read with the last value (a JSON object read whole keeps the last): read whole
+            // then, so that the pass sees the id the record is assessed under.
             Ok(Body::Json(text)) => serde_json::from_str::<RawHead>(text)
                 .or_else(|_| serde_json::from_str::<Value>(text).map(|v| RawHead::of(&v)))
                 .map(RawHead::into_head)
