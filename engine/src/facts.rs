@@ -42,28 +42,35 @@ macro_rules! object {
                         $field: $ty,
                     )*
                 }
-                struct Object;
-                impl<'de> serde::de::Visitor<'de> for Object {
-                    type Value = Fields;
-
-                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                        f.write_str("an object")
-                    }
-
-                    fn visit_map<A: serde::de::MapAccess<'de>>(
-                        self,
-                        map: A,
-                    ) -> Result<Fields, A::Error> {
-                        Fields::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    }
-                }
-                let fields = deserializer.deserialize_map(Object)?;
+                let fields: Fields = from_object(deserializer)?;
                 Ok($name {
                     $($field: fields.$field,)*
                 })
             }
         }
     };
+}
+
+/// Reads `T` from a JSON object only: serde reads a struct from a JSON array too, one value
+/// per field in declaration order, which no reader of facts should take for a record.
+pub fn from_object<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    struct Object<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Object<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    deserializer.deserialize_map(Object(std::marker::PhantomData))
 }
 
 object! {

@@ -154,6 +154,8 @@ struct Validated {
     owners: Option<Vec<crate::facts::Owner>>,
     /// Set when another record before it has the same id.
     duplicate: Option<RecordError>,
+    /// Its ownership component, if it is in one.
+    component: Option<u32>,
 }
 
 /// Everything a batch needs besides its input.
@@ -272,9 +274,9 @@ impl<T: Send> State<'_, T> {
         // that must wait for a group ending far ahead (or queues behind one that does) keeps
         // its validated facts instead, which take about half as much, and is assessed when it
         // leaves; any other is finished at once.
-        let group_ends = (base..self.read)
-            .filter_map(|o| scan.component_of(o))
-            .map(|c| scan.components[c as usize].last);
+        let components: Vec<Option<u32>> =
+            (base..self.read).map(|o| scan.component_of(o)).collect();
+        let group_ends = (components.iter().flatten()).map(|&c| scan.components[c as usize].last);
         let leaves_after = (self.waiting.iter().map(|w| w.1))
             .chain(group_ends)
             .max()
@@ -328,7 +330,7 @@ impl<T: Send> State<'_, T> {
                     },
                 };
                 let ordinal = base + i;
-                let component = scan.component_of(ordinal);
+                let component = components[i];
                 let alone = early
                     && component.is_none()
                     && !facts.as_ref().is_ok_and(|f| scan.maybe_duplicate(&f.id));
@@ -341,6 +343,7 @@ impl<T: Send> State<'_, T> {
                     warnings,
                     owners,
                     duplicate: None,
+                    component,
                 };
                 if alone {
                     let a = assess(cx, as_of, v, None, None);
@@ -356,7 +359,7 @@ impl<T: Send> State<'_, T> {
             let Slot::Pending(v) = slot else {
                 continue;
             };
-            let component = scan.component_of(v.ordinal);
+            let component = v.component;
             // An error record of a component, for the group step to count (owners are read
             // only for records whose facts are not valid).
             let member = |v: &mut Validated, id, repeats_id| ErrorMember {

@@ -204,6 +204,8 @@ fn an_array_line_joins_no_ownership_group() {
     };
     let (with_array, with_other) = (run(r#"["parent"]"#), run(r#"["nobody"]"#));
     for out in [&with_array, &with_other] {
+        // 60 % of the votes make the two linked enterprises (Rec. 2003/361/EC Annex
+        // Art. 3(3)(a)), sized together (Art. 6(2)).
         assert_eq!(out[0]["nis2"]["size"]["basis"], "aggregated", "{}", out[0]);
         assert!(out[2]["errors"][0]["message"]
             .as_str()

@@ -77,15 +77,11 @@ impl Item {
     /// error record when it is validated.
     pub fn head(&self) -> Head {
         match &self.body {
-            // serde reads a struct from an array too, a value per field: a line that is not an
-            // object is an error record and names nothing.
-            Ok(Body::Json(text)) if !text.trim_start_matches(JSON_SPACE).starts_with('{') => {
-                Head::default()
-            }
             // A key written twice makes the three-field read fail, where the record itself is
             // read with the last value (a JSON object read whole keeps the last): read whole
-            // then, so that the pass sees the id the record is assessed under.
-            Ok(Body::Json(text)) => serde_json::from_str::<RawHead>(text)
+            // then, so that the pass sees the id the record is assessed under. A line that is
+            // not an object is an error record and names nothing.
+            Ok(Body::Json(text)) => RawHead::read(text)
                 .or_else(|_| serde_json::from_str::<Value>(text).map(|v| RawHead::of(&v)))
                 .map(RawHead::into_head)
                 .unwrap_or_default(),
@@ -105,9 +101,6 @@ impl Item {
     }
 }
 
-/// The white space JSON allows around a value (RFC 8259 §2).
-const JSON_SPACE: [char; 4] = [' ', '\t', '\n', '\r'];
-
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Head {
     pub id: Option<String>,
@@ -126,6 +119,14 @@ struct RawHead {
 }
 
 impl RawHead {
+    /// The three fields of a JSON object (from an object only: see [`crate::facts::from_object`]).
+    fn read(text: &str) -> serde_json::Result<RawHead> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let head = crate::facts::from_object(&mut de)?;
+        de.end()?;
+        Ok(head)
+    }
+
     fn of(v: &Value) -> RawHead {
         RawHead {
             id: v.get("id").cloned(),
