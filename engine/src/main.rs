@@ -37,7 +37,8 @@ enum Command {
     /// Reports to hand to clients and boards: one HTML page for the portfolio, one per
     /// organisation and one per group, from assessments or from a portfolio assessed first.
     Report(ReportArgs),
-    /// Join the JSON Lines outputs of `assess --shard K/N` back into one, in input order.
+    /// Join the outputs of `assess --shard K/N` (JSON Lines, CSV or XLSX) back into one, in
+    /// input order, in the format they were written in.
     Merge {
         /// The shards' outputs, in any order.
         #[arg(required = true)]
@@ -464,15 +465,12 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     if args.format == OutputFormat::Xlsx && args.out.is_none() {
         return Err("--format xlsx writes a workbook: name the file with --out".into());
     }
-    if args.shard.is_some() && args.format != OutputFormat::Jsonl {
-        // Rows carry the record's portfolio line; documents and arrays do not.
-        let by = match args.format {
-            OutputFormat::Csv | OutputFormat::Xlsx => " by their `line` column",
-            _ => "",
-        };
+    if args.shard.is_some() && matches!(args.format, OutputFormat::Json | OutputFormat::Md) {
+        // JSON Lines records and CSV and workbook rows carry their portfolio line; documents
+        // and arrays do not.
         eprintln!(
-            "warning: `assay merge` joins JSON Lines shards only: write the shards as jsonl \
-             (the default) to merge them, or join these {} parts yourself{by}",
+            "warning: `assay merge` joins JSON Lines, CSV and XLSX shards, not {} parts: write \
+             the shards as jsonl (the default), csv or xlsx to merge them",
             format!("{:?}", args.format).to_lowercase()
         );
     }
@@ -611,6 +609,7 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
             assessed: Some(totals.assessed),
             input_sha256: Some(input_sha256),
             as_of: as_of.clone(),
+            packs: serde_json::to_value(&*evaluator.pack_refs()).ok(),
         };
         assay::shard::write_receipt(path, &receipt)?;
     }
@@ -627,14 +626,22 @@ fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
         let parts: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
         refuse_overwriting(out, &parts, "the part")?;
     }
+    let format = assay::shard::PartFormat::of_parts(parts)?;
+    if format == assay::shard::PartFormat::Xlsx && out.is_none() {
+        return Err("the parts are workbooks: name the merged workbook with --out".into());
+    }
     // Every shard must be here and whole: a retried pod that never wrote its part, or a part
     // cut short, must not pass unseen.
-    match assay::shard::check_parts(parts)? {
-        true => {}
-        false => eprintln!(
-            "warning: cannot check that every shard is here and whole: shards written with --out \
-             leave a `.shard.json` receipt beside their output, and these parts have none"
-        ),
+    let as_of = assay::shard::check_parts(parts, format)?;
+    if as_of.is_none() {
+        let rows = match format {
+            assay::shard::PartFormat::Jsonl => "",
+            _ => ", nor that they were assessed with the same packs and --as-of (rows do not say)",
+        };
+        eprintln!(
+            "warning: cannot check that every shard is here and whole{rows}: shards written with \
+             --out leave a `.shard.json` receipt beside their output, and these parts have none"
+        );
     }
 
     let out_file = out.map(|p| OutputFile::create(p)).transpose()?;
@@ -642,7 +649,7 @@ fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
         Some(file) => Box::new(std::io::BufWriter::new(file.writer()?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let totals = match assay::shard::merge(parts, &mut sink) {
+    let totals = match assay::shard::merge(parts, format, as_of.as_deref(), &mut sink) {
         Ok(totals) => totals,
         Err(stop) => return stopped(stop),
     };

@@ -3,8 +3,9 @@
 //! `--shard K/N` (K from 0 to N-1, as a Kubernetes indexed Job numbers its pods) assesses only
 //! the records of shard K; which shard a record is in is decided by [`crate::prescan`], from its
 //! id, and a whole ownership group always goes to one shard. Every assessment carries its input
-//! `line`, and each shard writes its records in input order, so [`merge`] only has to take the
-//! smallest line among the shards' next records. Merged shards are byte-identical to one run.
+//! `line` (a JSON line, a CSV or workbook row), and each shard writes its records in input
+//! order, so [`merge`] only has to take the smallest line among the shards' next records, and
+//! write it in the parts' format. Merged shards are byte-identical to one run.
 //!
 //! A shard written with `--out` leaves a [`Receipt`] beside its output: which shard of how many,
 //! how many assessments it wrote and the SHA-256 of its input. [`check_parts`] holds the parts
@@ -14,6 +15,7 @@
 
 use crate::assessment::Classification;
 use crate::pipeline::{Stop, Totals};
+use crate::write::{OutputFormat, Piece, Writer};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::fs::File;
@@ -71,69 +73,240 @@ struct Nis2Stamp {
     classification: Classification,
 }
 
+/// The format a shard's output was written in; merge writes the merged output in the same one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartFormat {
+    /// JSON Lines: every record carries its packs and `--as-of`.
+    Jsonl,
+    /// CSV rows (`--format csv`), joined by their `line` column.
+    Csv,
+    /// A workbook (`--format xlsx`): its sheet's rows, joined by their `line` column.
+    Xlsx,
+}
+
+impl PartFormat {
+    /// A part's format, known by content as `assess` writes it: a workbook is a zip archive, a
+    /// CSV part begins with the header row of [`crate::write::CSV_HEADER`], JSON Lines with an
+    /// object (and is checked line by line); anything else is refused.
+    fn of(path: &Path) -> Result<PartFormat, String> {
+        let header = crate::write::CSV_HEADER.join(",");
+        let mut head = Vec::with_capacity(header.len() + 1);
+        File::open(path)
+            .and_then(|f| f.take(header.len() as u64 + 1).read_to_end(&mut head))
+            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        Ok(if head.starts_with(b"PK\x03\x04") {
+            PartFormat::Xlsx
+        } else if head.starts_with(header.as_bytes())
+            && matches!(head.get(header.len()), Some(b'\n' | b'\r'))
+        {
+            PartFormat::Csv
+        } else if head
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_none_or(|b| *b == b'{')
+        {
+            // An empty part is a shard's JSON Lines without a record.
+            PartFormat::Jsonl
+        } else {
+            return Err(format!(
+                "`{}` is not the output of `assay assess`: it is neither JSON Lines, nor CSV \
+                 beginning with assess's header row, nor a workbook",
+                path.display()
+            ));
+        })
+    }
+
+    /// The one format all the parts were written in; parts in different formats are refused.
+    pub fn of_parts(paths: &[PathBuf]) -> Result<PartFormat, String> {
+        let mut first: Option<(PartFormat, &PathBuf)> = None;
+        for path in paths {
+            let format = PartFormat::of(path)?;
+            match first {
+                None => first = Some((format, path)),
+                Some((f, p)) if f != format => {
+                    return Err(format!(
+                        "`{}` is {} and `{}` {}: the shards of one run are written in one format; \
+                         assess them again with the same --format",
+                        display(p),
+                        f.name(),
+                        display(path),
+                        format.name()
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(first.map_or(PartFormat::Jsonl, |(f, _)| f))
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            PartFormat::Jsonl => "JSON Lines",
+            PartFormat::Csv => "CSV",
+            PartFormat::Xlsx => "a workbook",
+        }
+    }
+
+    /// The output format that writes parts of this format.
+    fn output(self) -> OutputFormat {
+        match self {
+            PartFormat::Jsonl => OutputFormat::Jsonl,
+            PartFormat::Csv => OutputFormat::Csv,
+            PartFormat::Xlsx => OutputFormat::Xlsx,
+        }
+    }
+
+    /// What a record's place in a part is called: for messages.
+    fn place(self) -> &'static str {
+        match self {
+            PartFormat::Jsonl | PartFormat::Csv => "line",
+            PartFormat::Xlsx => "row",
+        }
+    }
+
+    /// What a part holds one record per: for messages.
+    fn unit(self) -> &'static str {
+        match self {
+            PartFormat::Jsonl => "lines",
+            PartFormat::Csv | PartFormat::Xlsx => "rows",
+        }
+    }
+}
+
+/// Where a part's records come from.
+enum Source {
+    /// JSON Lines, and the lines read so far from the file (blank ones too), for messages.
+    Lines(Box<dyn BufRead>, usize),
+    Csv(Box<csv::Reader<File>>),
+    /// A workbook's rows after its header row, with their row numbers (read whole, as
+    /// `assess` reads a workbook: a sheet holds at most 1,048,576 rows).
+    Rows(std::vec::IntoIter<(usize, Vec<String>)>),
+}
+
 /// One shard's output, read a record at a time.
 struct Part {
     path: PathBuf,
-    reader: Box<dyn BufRead>,
-    /// Lines read so far from this file (blank ones too), for messages.
-    lines_read: usize,
+    format: PartFormat,
+    source: Source,
     next: Option<Next>,
 }
 
-/// A part's next record: its text, its portfolio line and its line in the part's file.
+/// A part's next record: as it was written, its portfolio line and where it is in the part.
 struct Next {
-    text: String,
+    record: Written,
     line: usize,
+    /// The record's line in the part's file (its row in a workbook).
     file_line: usize,
     /// An error record.
     error: bool,
     classification: Option<Classification>,
 }
 
+/// A record as a part holds it.
+enum Written {
+    /// A JSON line, its end included when it has one.
+    Line(String),
+    /// A row's cells, as `assess` wrote them (a CSV part's already defused).
+    Cells(Vec<String>),
+}
+
 impl Part {
+    fn open(path: &Path, format: PartFormat) -> Result<Part, String> {
+        let cannot = |e: &dyn fmt::Display| format!("cannot read `{}`: {e}", path.display());
+        let source = match format {
+            PartFormat::Jsonl => {
+                let file = File::open(path).map_err(|e| cannot(&e))?;
+                Source::Lines(Box::new(BufReader::new(file)), 0)
+            }
+            PartFormat::Csv => {
+                let mut reader = csv::Reader::from_path(path).map_err(|e| cannot(&e))?;
+                let header = reader.headers().map_err(|e| cannot(&e))?;
+                if header.iter().ne(crate::write::CSV_HEADER) {
+                    return Err(not_assessed(
+                        path,
+                        PartFormat::Csv,
+                        1,
+                        "its header row differs",
+                    ));
+                }
+                Source::Csv(Box::new(reader))
+            }
+            PartFormat::Xlsx => Source::Rows(sheet_rows(path)?.into_iter()),
+        };
+        Ok(Part {
+            path: path.to_path_buf(),
+            format,
+            source,
+            next: None,
+        })
+    }
+
     /// "line 1 of `part-2.jsonl` (portfolio line 5)": a part's own line is what an editor
     /// shows, the portfolio line is what the records and the other parts speak of.
     fn at(&self, file_line: usize, line: usize) -> String {
         format!(
-            "line {file_line} of `{}` (portfolio line {line})",
+            "{} {file_line} of `{}` (portfolio line {line})",
+            self.format.place(),
             self.path.display()
         )
     }
 
     fn advance(&mut self, first: &mut Option<Stamp>) -> Result<(), String> {
-        let mut text = String::new();
-        loop {
-            text.clear();
-            let n = self
-                .reader
-                .read_line(&mut text)
-                .map_err(|e| format!("cannot read `{}`: {e}", self.path.display()))?;
-            if n == 0 {
-                self.next = None;
-                return Ok(());
+        let next = match &mut self.source {
+            Source::Lines(..) => self.next_line(first)?,
+            Source::Csv(reader) => {
+                let mut record = csv::StringRecord::new();
+                let read = reader
+                    .read_record(&mut record)
+                    .map_err(|e| not_assessed(&self.path, PartFormat::Csv, 0, &e.to_string()))?;
+                let file_line = record.position().map_or(0, |p| p.line() as usize);
+                read.then(|| {
+                    let cells = record.iter().map(String::from).collect();
+                    row(&self.path, PartFormat::Csv, file_line, cells)
+                })
+                .transpose()?
             }
-            self.lines_read += 1;
-            if !text.trim().is_empty() {
-                break;
-            }
-        }
-        let file_line = self.lines_read;
-        let stamp: Stamp = serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "line {file_line} of `{}` is not the JSON Lines output of `assay assess`: {e}",
-                self.path.display()
-            )
-        })?;
-        if let Some(previous) = &self.next {
-            if stamp.line <= previous.line {
+            Source::Rows(rows) => rows
+                .next()
+                .map(|(row_number, cells)| row(&self.path, PartFormat::Xlsx, row_number, cells))
+                .transpose()?,
+        };
+        if let (Some(previous), Some(next)) = (&self.next, &next) {
+            if next.line <= previous.line {
                 return Err(format!(
                     "{} comes after portfolio line {}: a shard's output must be in input order, \
                      as `assay assess` writes it",
-                    self.at(file_line, stamp.line),
+                    self.at(next.file_line, next.line),
                     previous.line
                 ));
             }
         }
+        self.next = next;
+        Ok(())
+    }
+
+    /// The next JSON line, checked against the first record's packs and date.
+    fn next_line(&mut self, first: &mut Option<Stamp>) -> Result<Option<Next>, String> {
+        let Source::Lines(reader, lines_read) = &mut self.source else {
+            return Ok(None);
+        };
+        let mut text = String::new();
+        loop {
+            text.clear();
+            let n = reader
+                .read_line(&mut text)
+                .map_err(|e| format!("cannot read `{}`: {e}", self.path.display()))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            *lines_read += 1;
+            if !text.trim().is_empty() {
+                break;
+            }
+        }
+        let file_line = *lines_read;
+        let stamp: Stamp = serde_json::from_str(&text)
+            .map_err(|e| not_assessed(&self.path, PartFormat::Jsonl, file_line, &e.to_string()))?;
         match first {
             None => {
                 *first = Some(Stamp {
@@ -153,15 +326,111 @@ impl Part {
             }
             Some(_) => {}
         }
-        self.next = Some(Next {
-            text,
+        Ok(Some(Next {
+            record: Written::Line(text),
             line: stamp.line,
             file_line,
             error: !stamp.errors.is_empty(),
             classification: stamp.nis2.map(|n| n.classification),
-        });
-        Ok(())
+        }))
     }
+}
+
+/// A CSV or workbook row as [`crate::write`] lays it out: its portfolio line from the `line`
+/// column, its class from `nis2.classification`, an error record when `errors` is not empty.
+fn row(
+    path: &Path,
+    format: PartFormat,
+    file_line: usize,
+    cells: Vec<String>,
+) -> Result<Next, String> {
+    let header = &crate::write::CSV_HEADER;
+    let cell = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .and_then(|i| cells.get(i))
+            .map_or("", String::as_str)
+    };
+    if cells.len() != header.len() {
+        return Err(not_assessed(
+            path,
+            format,
+            file_line,
+            &format!("{} cells where assess writes {}", cells.len(), header.len()),
+        ));
+    }
+    let line = cell("line").parse::<usize>().map_err(|_| {
+        not_assessed(
+            path,
+            format,
+            file_line,
+            &format!("its `line` cell `{}` is not a portfolio line", cell("line")),
+        )
+    })?;
+    Ok(Next {
+        line,
+        file_line,
+        error: !cell("errors").is_empty(),
+        classification: Classification::parse(cell("nis2.classification")),
+        record: Written::Cells(cells),
+    })
+}
+
+/// The rows of a workbook's first sheet after its header row, with their row numbers, the
+/// header checked against [`crate::write::CSV_HEADER`]. Numbers are written back as the
+/// shortest text that reads as the same number, so the merged workbook holds the same cells.
+fn sheet_rows(path: &Path) -> Result<Vec<(usize, Vec<String>)>, String> {
+    use calamine::{Data, Reader};
+    let cannot =
+        |e: &dyn fmt::Display| format!("cannot read the workbook `{}`: {e}", path.display());
+    let mut book = calamine::open_workbook_auto(path).map_err(|e| cannot(&e))?;
+    let range = match book.worksheet_range_at(0) {
+        Some(Ok(range)) => range,
+        Some(Err(e)) => return Err(cannot(&e)),
+        None => return Err(cannot(&"it has no sheet")),
+    };
+    let text = |c: &Data| match c {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Float(f) => f.to_string(),
+        other => other.to_string(),
+    };
+    let first = range.start().map_or(1, |(row, _)| row as usize + 1);
+    let mut rows = range.rows();
+    let header: Vec<String> = rows
+        .next()
+        .map(|r| r.iter().map(text).collect())
+        .unwrap_or_default();
+    if first != 1 || header.iter().ne(crate::write::CSV_HEADER) {
+        return Err(not_assessed(
+            path,
+            PartFormat::Xlsx,
+            first,
+            "its header row differs",
+        ));
+    }
+    Ok(rows
+        .enumerate()
+        .map(|(i, cells)| (i + 2, cells.iter().map(text).collect()))
+        .collect())
+}
+
+/// A part that is not what `assay assess` writes, at `file_line` (0 when not known).
+fn not_assessed(path: &Path, format: PartFormat, file_line: usize, why: &str) -> String {
+    let at = match file_line {
+        0 => String::new(),
+        n => format!("{} {n} of ", format.place()),
+    };
+    let what = match format {
+        PartFormat::Jsonl => "JSON Lines output",
+        PartFormat::Csv => "CSV output (`--format csv`)",
+        PartFormat::Xlsx => "workbook (`--format xlsx`)",
+    };
+    format!(
+        "{at}`{}` is not the {what} of `assay assess`: {why}",
+        path.display()
+    )
 }
 
 /// The receipt a shard leaves beside its output (`FILE.shard.json`), for [`check_parts`].
@@ -180,6 +449,11 @@ pub struct Receipt {
     #[serde(default)]
     pub input_sha256: Option<String>,
     pub as_of: String,
+    /// The packs the shard was assessed with, as its records name them: CSV rows and workbooks
+    /// do not carry them, so merge holds the parts to one another by their receipts. Receipts
+    /// written before assay recorded it have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packs: Option<serde_json::Value>,
 }
 
 fn receipt_path(output: &Path) -> PathBuf {
@@ -240,11 +514,12 @@ pub fn file_sha256(path: &Path) -> Result<String, String> {
 }
 
 /// Checks, from the receipts beside the parts, that the parts are every shard of one run, each
-/// once, of one input, and whole: each part has as many lines as its receipt says its shard
-/// wrote, so a part cut short (a copy, a disk that filled, a run killed with an earlier run's
-/// receipt still beside it) is refused. `Ok(false)` when no part has a receipt (written to
-/// standard output), so nothing can be checked; an error names the part and what to do.
-pub fn check_parts(paths: &[PathBuf]) -> Result<bool, String> {
+/// once, of one input, packs and date, and whole: each part has as many records as its receipt
+/// says its shard wrote, so a part cut short (a copy, a disk that filled, a run killed with an
+/// earlier run's receipt still beside it) is refused. Returns the run's `--as-of`, `None` when no
+/// part has a receipt (written to standard output), so nothing can be checked; an error names
+/// the part and what to do.
+pub fn check_parts(paths: &[PathBuf], format: PartFormat) -> Result<Option<String>, String> {
     let mut seen: Vec<(Receipt, &PathBuf)> = Vec::new();
     let mut without = Vec::new();
     for path in paths {
@@ -254,7 +529,7 @@ pub fn check_parts(paths: &[PathBuf]) -> Result<bool, String> {
         }
     }
     if seen.is_empty() {
-        return Ok(false);
+        return Ok(None);
     }
     if !without.is_empty() {
         return Err(format!(
@@ -263,17 +538,18 @@ pub fn check_parts(paths: &[PathBuf]) -> Result<bool, String> {
             without.join(", ")
         ));
     }
-    check_one_input(&seen)?;
+    check_one_run(&seen)?;
     check_every_shard(&seen)?;
     for (receipt, path) in &seen {
-        let lines = count_lines(path)?;
+        let records = count_records(path, format)?;
         let assessed = receipt.assessed.unwrap_or_default();
-        if lines != assessed {
+        if records != assessed {
             return Err(format!(
-                "`{}` has {lines} lines but its shard {}/{} wrote {assessed} assessments \
+                "`{}` has {records} {} but its shard {}/{} wrote {assessed} assessments \
                  (`{}`): the part is cut short or not the output its receipt describes; run \
                  `assess --shard {}/{}` again for it",
                 display(path),
+                format.unit(),
                 receipt.shard,
                 receipt.of,
                 receipt_path(path).display(),
@@ -282,7 +558,7 @@ pub fn check_parts(paths: &[PathBuf]) -> Result<bool, String> {
             ));
         }
     }
-    Ok(true)
+    Ok(Some(seen[0].0.as_of.clone()))
 }
 
 /// A part's receipt, `None` when it has none; a receipt without the counts and fingerprint
@@ -310,16 +586,24 @@ fn read_receipt(part: &Path) -> Result<Option<Receipt>, String> {
     Ok(Some(receipt))
 }
 
-fn check_one_input(seen: &[(Receipt, &PathBuf)]) -> Result<(), String> {
+/// One input, one date, one set of packs: the receipts of the shards of one run agree.
+fn check_one_run(seen: &[(Receipt, &PathBuf)]) -> Result<(), String> {
     let (first, first_path) = &seen[0];
     for (receipt, path) in &seen[1..] {
+        let (path, first_path) = (display(path), display(first_path));
         if receipt.input_sha256 != first.input_sha256 {
             return Err(format!(
-                "`{}` was assessed from another input than `{}` (their receipts name different \
-                 SHA-256 fingerprints): these are not shards of one portfolio; assess every \
-                 shard from the same file",
-                display(path),
-                display(first_path)
+                "`{path}` was assessed from another input than `{first_path}` (their receipts \
+                 name different SHA-256 fingerprints): these are not shards of one portfolio; \
+                 assess every shard from the same file"
+            ));
+        }
+        let other_packs = matches!((&receipt.packs, &first.packs), (Some(a), Some(b)) if a != b);
+        if receipt.as_of != first.as_of || other_packs {
+            return Err(format!(
+                "`{path}` was assessed with other packs or another --as-of than `{first_path}` \
+                 (their receipts say so): shards of one run must use the same packs and date; \
+                 assess the shard again with the others' --as-of and packs"
             ));
         }
     }
@@ -354,14 +638,36 @@ fn check_every_shard(seen: &[(Receipt, &PathBuf)]) -> Result<(), String> {
     }
 }
 
-/// Lines in a part, as a writer leaves them: a last line without its newline (a writer killed
-/// mid-record) counts as one.
-fn count_lines(path: &Path) -> Result<usize, String> {
-    let cannot = |e: std::io::Error| format!("cannot read `{}`: {e}", path.display());
-    let mut reader = BufReader::with_capacity(1 << 16, File::open(path).map_err(cannot)?);
+/// Records in a part, as a writer leaves them: JSON lines (a last line without its newline, a
+/// writer killed mid-record, counts as one), CSV rows after the header (a part that does not
+/// end with a row's end is cut short, and counts one more than it holds, so that its receipt
+/// refuses it), a workbook's rows after the header.
+fn count_records(path: &Path, format: PartFormat) -> Result<usize, String> {
+    let cannot = |e: &dyn fmt::Display| format!("cannot read `{}`: {e}", path.display());
+    match format {
+        PartFormat::Jsonl => count_lines(path).map_err(|e| cannot(&e)),
+        PartFormat::Csv => {
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(true)
+                .from_path(path)
+                .map_err(|e| cannot(&e))?;
+            let mut rows = 0;
+            for record in reader.byte_records() {
+                record.map_err(|e| cannot(&e))?;
+                rows += 1;
+            }
+            let ends = ends_with_newline(path).map_err(|e| cannot(&e))?;
+            Ok(rows + usize::from(!ends))
+        }
+        PartFormat::Xlsx => Ok(sheet_rows(path)?.len()),
+    }
+}
+
+fn count_lines(path: &Path) -> std::io::Result<usize> {
+    let mut reader = BufReader::with_capacity(1 << 16, File::open(path)?);
     let (mut lines, mut last) = (0, b'\n');
     loop {
-        let buf = reader.fill_buf().map_err(cannot)?;
+        let buf = reader.fill_buf()?;
         let Some(&end) = buf.last() else { break };
         lines += buf.iter().filter(|b| **b == b'\n').count();
         last = end;
@@ -371,24 +677,38 @@ fn count_lines(path: &Path) -> Result<usize, String> {
     Ok(lines + usize::from(last != b'\n'))
 }
 
-/// Merges shard outputs (JSON Lines) into one, in input order; returns the records written.
-/// Merges the parts into `out` in input order; what they hold is counted as `assess` counts it.
-pub fn merge(paths: &[PathBuf], out: &mut dyn Write) -> Result<Totals, Stop> {
+/// Whether a file is empty or ends with a line's end.
+fn ends_with_newline(path: &Path) -> std::io::Result<bool> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(path)?;
+    if file.seek(SeekFrom::End(0))? == 0 {
+        return Ok(true);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0];
+    file.read_exact(&mut last)?;
+    Ok(last[0] == b'\n')
+}
+
+/// Merges the parts into `out` in input order, in the format they were written in (a
+/// workbook dated `as_of`, as `assess` dates it); what they hold is counted as `assess` counts
+/// it.
+pub fn merge(
+    paths: &[PathBuf],
+    format: PartFormat,
+    as_of: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<Totals, Stop> {
     let mut first = None;
     let mut parts = Vec::new();
     for path in paths {
-        let reader: Box<dyn BufRead> =
-            Box::new(BufReader::new(File::open(path).map_err(|e| {
-                Stop::Read(format!("cannot read `{}`: {e}", path.display()))
-            })?));
-        let mut part = Part {
-            path: path.clone(),
-            reader,
-            lines_read: 0,
-            next: None,
-        };
+        let mut part = Part::open(path, format).map_err(Stop::Read)?;
         part.advance(&mut first).map_err(Stop::Read)?;
         parts.push(part);
+    }
+    let mut writer = Writer::new(out, format.output());
+    if let (PartFormat::Xlsx, Some(date)) = (format, as_of) {
+        writer = writer.dated(date).map_err(Stop::Write)?;
     }
     let mut totals = Totals::default();
     loop {
@@ -399,12 +719,14 @@ pub fn merge(paths: &[PathBuf], out: &mut dyn Write) -> Result<Totals, Stop> {
             match least {
                 Some((s, n)) if n.line == next.line => {
                     return Err(Stop::Read(format!(
-                        "portfolio line {} is in both `{}` (its line {}) and `{}` (its line {}): \
+                        "portfolio line {} is in both `{}` (its {} {}) and `{}` (its {} {}): \
                          these are not shards of one run",
                         next.line,
                         display(&parts[s].path),
+                        format.place(),
                         n.file_line,
                         display(&p.path),
+                        format.place(),
                         next.file_line
                     )))
                 }
@@ -413,16 +735,27 @@ pub fn merge(paths: &[PathBuf], out: &mut dyn Write) -> Result<Totals, Stop> {
             }
         }
         let Some(i) = smallest else { break };
-        if let Some(next) = &parts[i].next {
-            out.write_all(next.text.as_bytes()).map_err(Stop::Write)?;
-            if !next.text.ends_with('\n') {
-                out.write_all(b"\n").map_err(Stop::Write)?;
+        if let Some(next) = parts[i].next.take() {
+            match next.record {
+                Written::Line(mut text) => {
+                    if !text.ends_with('\n') {
+                        text.push('\n');
+                    }
+                    writer.write_pieces(&[Piece::Line(text.into_bytes())])
+                }
+                Written::Cells(cells) => writer.write_row(cells),
             }
+            .map_err(Stop::Write)?;
             totals.count_record(next.error, next.classification);
+            // Kept for the order check of the part's next record.
+            parts[i].next = Some(Next {
+                record: Written::Cells(Vec::new()),
+                ..next
+            });
         }
         parts[i].advance(&mut first).map_err(Stop::Read)?;
     }
-    out.flush().map_err(Stop::Write)?;
+    writer.finish().map_err(Stop::Write)?;
     totals.records = totals.assessed;
     Ok(totals)
 }

@@ -126,7 +126,8 @@ enum Sink<W: Write> {
     Xlsx(W, Box<rust_xlsxwriter::Workbook>),
 }
 
-const CSV_HEADER: [&str; 25] = [
+/// The columns of a CSV row and of a workbook's sheet, in order.
+pub const CSV_HEADER: [&str; 25] = [
     "id",
     "name",
     "line",
@@ -206,18 +207,34 @@ impl<W: Write> Writer<W> {
                 out.write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
                 serde_json::to_writer(&mut *out, a)?;
             }
+            Sink::Csv(_) => return self.write_row(csv_row(a).into_iter().map(defuse).collect()),
+            Sink::Xlsx(..) => return self.write_row(csv_row(a)),
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// A row in CSV or a workbook, its cells as they are written (a CSV row's defused):
+    /// [`Writer::write`] writes an assessment's row with it, `assay merge` the rows of shards.
+    pub fn write_row(&mut self, cells: Vec<String>) -> io::Result<()> {
+        match &mut self.sink {
             Sink::Csv(w) => {
                 if self.written == 0 {
                     w.write_record(CSV_HEADER).map_err(csv_error)?;
                 }
-                w.write_record(csv_row(a).into_iter().map(defuse))
-                    .map_err(csv_error)?;
+                w.write_record(cells).map_err(csv_error)?;
             }
             Sink::Xlsx(_, book) => {
                 if self.written == 0 {
                     xlsx_row(book, 0, CSV_HEADER.iter().map(|h| h.to_string()).collect())?;
                 }
-                xlsx_row(book, self.written + 1, csv_row(a))?;
+                xlsx_row(book, self.written + 1, cells)?;
+            }
+            Sink::Plain(_) => {
+                return Err(io::Error::other(format!(
+                    "a row reached the {:?} writer",
+                    self.format
+                )))
             }
         }
         self.written += 1;

@@ -901,14 +901,21 @@ fn readme_workbook_with_own_headers_is_assessed() {
 
 /// `portfolio` assessed in `n` shards with `--out`, each leaving its receipt; the parts' paths.
 fn sharded(dir: &Path, portfolio: &Path, n: usize, as_of: &str) -> Vec<PathBuf> {
+    sharded_as(dir, portfolio, n, as_of, "jsonl")
+}
+
+/// As [`sharded`], the parts written in `format`.
+fn sharded_as(dir: &Path, portfolio: &Path, n: usize, as_of: &str, format: &str) -> Vec<PathBuf> {
     (0..n)
         .map(|k| {
-            let part = dir.join(format!("part-{k}.jsonl"));
+            let part = dir.join(format!("part-{k}.{format}"));
             let o = run(&[
                 "assess",
                 portfolio.to_str().unwrap(),
                 "--as-of",
                 as_of,
+                "--format",
+                format,
                 "--shard",
                 &format!("{k}/{n}"),
                 "--out",
@@ -1122,6 +1129,11 @@ fn merge_names_the_line_of_the_part_and_of_the_portfolio() {
         .as_u64()
         .unwrap();
     assert!(first > 1);
+    // With their receipts, the parts are refused before any record is read, the receipts
+    // naming other dates (`merge_checks_csv_and_xlsx_parts`); without, by their records.
+    for part in [&parts[0], &later[1]] {
+        std::fs::remove_file(format!("{}.shard.json", part.display())).unwrap();
+    }
 
     let (code, stderr) = merge(&[&parts[0], &later[1]], None);
     assert_eq!(code, Some(2), "{stderr}");
@@ -1484,4 +1496,133 @@ fn csv_rows_carry_what_an_open_record_could_be() {
     assert_eq!(cell("nis2.possible"), "essential;important");
     assert_eq!(cell("nis2.size.class"), "");
     assert_eq!(cell("nis2.size.possible"), "medium;large");
+}
+
+/// Issue 6 item 4 ("`assay merge` joins shard outputs back in input order"), for the formats a
+/// consultant shards into a spreadsheet: CSV and XLSX parts, given in any order, merge into the
+/// bytes of one run in that format, and are counted and exit as `assess` does (README,
+/// "Shards"). The portfolio holds error records (fixtures/bad-records.jsonl), so the merge must
+/// carry them and exit with 1 as the single run does.
+#[test]
+fn csv_and_xlsx_shards_merged_equal_a_single_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = generated(dir.path(), 1500, 8);
+    let mut portfolio = std::fs::read_to_string(&generated).unwrap();
+    portfolio
+        .push_str(&std::fs::read_to_string(root().join("fixtures/bad-records.jsonl")).unwrap());
+    let portfolio_path = dir.path().join("with-errors.jsonl");
+    std::fs::write(&portfolio_path, portfolio).unwrap();
+    for format in ["csv", "xlsx"] {
+        let single = dir.path().join(format!("single.{format}"));
+        let whole = run(&[
+            "assess",
+            portfolio_path.to_str().unwrap(),
+            "--as-of",
+            AS_OF,
+            "--format",
+            format,
+            "--out",
+            single.to_str().unwrap(),
+        ]);
+        assert_eq!(whole.status.code(), Some(1), "{format}");
+        let shards = dir.path().join(format);
+        std::fs::create_dir(&shards).unwrap();
+        let parts = sharded_as(&shards, &portfolio_path, 3, AS_OF, format);
+        let merged = dir.path().join(format!("merged.{format}"));
+        let parts: Vec<&Path> = parts.iter().rev().map(PathBuf::as_path).collect();
+        let (code, stderr) = merge(&parts, Some(&merged));
+        assert_eq!(code, Some(1), "{format}: {stderr}");
+        assert!(
+            std::fs::read(&merged).unwrap() == std::fs::read(&single).unwrap(),
+            "{format}: merged shards differ from one run"
+        );
+        let tail = |text: &str| text[text.find("assessed").unwrap()..].to_string();
+        assert_eq!(tail(&stderr), tail(&String::from_utf8_lossy(&whole.stderr)));
+    }
+}
+
+/// The checks `merge` makes of JSON Lines parts (README, "Shards") hold for CSV and XLSX parts:
+/// a part cut short is refused by its receipt, naming its rows; rows say nothing of the packs
+/// and date, so shards assessed at another `--as-of` are refused by their receipts; parts in
+/// different formats, a file that is none of them, and a merged workbook without `--out` are
+/// refused; CSV parts without receipts are merged with a warning that says what went unchecked.
+#[test]
+fn merge_checks_csv_and_xlsx_parts() {
+    let (dir, portfolio, _) = sharded_portfolio(600, 23, 2);
+    let csv = sharded_as(dir.path(), &portfolio, 2, AS_OF, "csv");
+    let xlsx = sharded_as(dir.path(), &portfolio, 2, AS_OF, "xlsx");
+    let receipt = |p: &Path| PathBuf::from(format!("{}.shard.json", p.display()));
+
+    let cut = dir.path().join("cut");
+    std::fs::create_dir(&cut).unwrap();
+    let short = cut.join("part-1.csv");
+    let whole = std::fs::read_to_string(&csv[1]).unwrap();
+    let rows = whole.lines().count() - 1;
+    std::fs::write(
+        &short,
+        whole.lines().take(101).collect::<Vec<_>>().join("\n") + "\n",
+    )
+    .unwrap();
+    std::fs::copy(receipt(&csv[1]), receipt(&short)).unwrap();
+    let (code, stderr) = merge(&[&csv[0], &short], None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("`{}` has 100 rows", short.display()))
+            && stderr.contains(&format!("wrote {rows} assessments")),
+        "{stderr}"
+    );
+    // Killed mid-row: the part does not end with a row's end.
+    std::fs::write(&short, &whole[..whole.len() - 3]).unwrap();
+    let (code, stderr) = merge(&[&csv[0], &short], None);
+    assert_eq!(code, Some(2), "{stderr}");
+
+    let later = cut.join("later.csv");
+    let o = run(&[
+        "assess",
+        portfolio.to_str().unwrap(),
+        "--as-of",
+        "2027-01-04",
+        "--format",
+        "csv",
+        "--shard",
+        "1/2",
+        "--out",
+        later.to_str().unwrap(),
+    ]);
+    assert!(o.status.code() == Some(0) || o.status.code() == Some(1));
+    let (code, stderr) = merge(&[&csv[0], &later], None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("another --as-of"), "{stderr}");
+
+    let (code, stderr) = merge(&[&csv[0], &xlsx[1]], None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("written in one format"), "{stderr}");
+    let (code, stderr) = merge(&[&xlsx[0], &xlsx[1]], None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("with --out"), "{stderr}");
+    let renamed = cut.join("renamed.csv");
+    std::fs::write(&renamed, whole.replacen("id,name", "ident,name", 1)).unwrap();
+    let (code, stderr) = merge(&[&csv[0], &renamed], None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is not the output of `assay assess`"),
+        "{stderr}"
+    );
+
+    let bare = dir.path().join("bare");
+    std::fs::create_dir(&bare).unwrap();
+    let copies: Vec<PathBuf> = csv
+        .iter()
+        .map(|p| {
+            let copy = bare.join(p.file_name().unwrap());
+            std::fs::copy(p, &copy).unwrap();
+            copy
+        })
+        .collect();
+    let (code, stderr) = merge(&[&copies[1], &copies[0]], None);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("nor that they were assessed with the same packs"),
+        "{stderr}"
+    );
 }
