@@ -623,8 +623,14 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
 
 fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
     if let Some(out) = out {
-        let parts: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
-        refuse_overwriting(out, &parts, "the part")?;
+        let paths: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+        refuse_overwriting(out, &paths, "the part")?;
+        let receipts: Vec<PathBuf> = parts
+            .iter()
+            .map(|p| assay::shard::receipt_path(p))
+            .collect();
+        let receipts: Vec<&Path> = receipts.iter().map(PathBuf::as_path).collect();
+        refuse_overwriting(out, &receipts, "the receipt")?;
     }
     let format = assay::shard::PartFormat::of_parts(parts)?;
     if format == assay::shard::PartFormat::Xlsx && out.is_none() {
@@ -634,13 +640,22 @@ fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
     // cut short, must not pass unseen.
     let as_of = assay::shard::check_parts(parts, format)?;
     if as_of.is_none() {
-        let rows = match format {
-            assay::shard::PartFormat::Jsonl => "",
-            _ => ", nor that they were assessed with the same packs and --as-of (rows do not say)",
+        let (rows, dated) = match format {
+            assay::shard::PartFormat::Jsonl => ("", ""),
+            _ => (
+                ", nor that they were assessed with the same packs and --as-of (rows do not say)",
+                match format {
+                    assay::shard::PartFormat::Xlsx => {
+                        "; the merged workbook is dated today, not by their --as-of"
+                    }
+                    _ => "",
+                },
+            ),
         };
         eprintln!(
             "warning: cannot check that every shard is here and whole{rows}: shards written with \
-             --out leave a `.shard.json` receipt beside their output, and these parts have none"
+             --out leave a `.shard.json` receipt beside their output, and these parts have none\
+             {dated}"
         );
     }
 

@@ -88,13 +88,14 @@ impl PartFormat {
     /// A part's format, known by content as `assess` writes it: a workbook is a zip archive, a
     /// CSV part begins with the header row of [`crate::write::CSV_HEADER`], JSON Lines with an
     /// object (and is checked line by line); anything else is refused.
-    fn of(path: &Path) -> Result<PartFormat, String> {
+    fn of(path: &Path) -> Result<(PartFormat, bool), String> {
         let header = crate::write::CSV_HEADER.join(",");
         let mut head = Vec::with_capacity(header.len() + 1);
         File::open(path)
             .and_then(|f| f.take(header.len() as u64 + 1).read_to_end(&mut head))
             .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-        Ok(if head.starts_with(b"PK\x03\x04") {
+        let empty = head.iter().all(u8::is_ascii_whitespace);
+        let format = if head.starts_with(b"PK\x03\x04") {
             PartFormat::Xlsx
         } else if head.starts_with(header.as_bytes())
             && matches!(head.get(header.len()), Some(b'\n' | b'\r'))
@@ -110,17 +111,25 @@ impl PartFormat {
         } else {
             return Err(format!(
                 "`{}` is not the output of `assay assess`: it is neither JSON Lines, nor CSV \
-                 beginning with assess's header row, nor a workbook",
+                 beginning with assess's header row, nor a workbook; pass the parts as `assess \
+                 --shard K/N` wrote them",
                 path.display()
             ));
-        })
+        };
+        Ok((format, empty))
     }
 
     /// The one format all the parts were written in; parts in different formats are refused.
     pub fn of_parts(paths: &[PathBuf]) -> Result<PartFormat, String> {
         let mut first: Option<(PartFormat, &PathBuf)> = None;
+        let mut empty: Option<&PathBuf> = None;
         for path in paths {
-            let format = PartFormat::of(path)?;
+            let (format, is_empty) = PartFormat::of(path)?;
+            if is_empty {
+                // A shard without a record in JSON Lines; in CSV or a workbook, a header row.
+                empty.get_or_insert(path);
+                continue;
+            }
             match first {
                 None => first = Some((format, path)),
                 Some((f, p)) if f != format => {
@@ -136,7 +145,16 @@ impl PartFormat {
                 Some(_) => {}
             }
         }
-        Ok(first.map_or(PartFormat::Jsonl, |(f, _)| f))
+        match (first, empty) {
+            (Some((format, p)), Some(e)) if format != PartFormat::Jsonl => Err(format!(
+                "`{}` is empty while `{}` is {}, which always has its header row: the part was \
+                 cut short or never written; run its shard again",
+                display(e),
+                display(p),
+                format.name()
+            )),
+            (first, _) => Ok(first.map_or(PartFormat::Jsonl, |(f, _)| f)),
+        }
     }
 
     fn name(self) -> &'static str {
@@ -382,8 +400,13 @@ fn row(
 /// shortest text that reads as the same number, so the merged workbook holds the same cells.
 fn sheet_rows(path: &Path) -> Result<Vec<(usize, Vec<String>)>, String> {
     use calamine::{Data, Reader};
-    let cannot =
-        |e: &dyn fmt::Display| format!("cannot read the workbook `{}`: {e}", path.display());
+    let cannot = |e: &dyn fmt::Display| {
+        format!(
+            "cannot read the workbook `{}`: {e}; pass the workbook `assess --shard K/N` \
+                 wrote, whole, or run that shard again",
+            path.display()
+        )
+    };
     let mut book = calamine::open_workbook_auto(path).map_err(|e| cannot(&e))?;
     let range = match book.worksheet_range_at(0) {
         Some(Ok(range)) => range,
@@ -456,7 +479,8 @@ pub struct Receipt {
     pub packs: Option<serde_json::Value>,
 }
 
-fn receipt_path(output: &Path) -> PathBuf {
+/// Where the receipt of the part `output` is.
+pub fn receipt_path(output: &Path) -> PathBuf {
     let mut name = output.as_os_str().to_owned();
     name.push(".shard.json");
     PathBuf::from(name)
@@ -541,7 +565,27 @@ pub fn check_parts(paths: &[PathBuf], format: PartFormat) -> Result<Option<Strin
     check_one_run(&seen)?;
     check_every_shard(&seen)?;
     for (receipt, path) in &seen {
-        let records = count_records(path, format)?;
+        let again = format!(
+            "run `assess --shard {}/{}` again for it",
+            receipt.shard, receipt.of
+        );
+        if format != PartFormat::Jsonl && receipt.packs.is_none() {
+            // CSV rows and workbooks do not carry the packs; only the receipt can say.
+            return Err(format!(
+                "`{}` does not name the packs its shard was assessed with (an earlier assay \
+                 wrote it), and CSV and workbook rows do not carry them, so `{}` cannot be \
+                 checked: {again}",
+                receipt_path(path).display(),
+                display(path)
+            ));
+        }
+        let Some(records) = count_records(path, format)? else {
+            return Err(format!(
+                "`{}` ends in the middle of a row: the part is cut short (a copy, a full disk, \
+                 a run killed); {again}",
+                display(path)
+            ));
+        };
         let assessed = receipt.assessed.unwrap_or_default();
         if records != assessed {
             return Err(format!(
@@ -624,7 +668,17 @@ fn check_every_shard(seen: &[(Receipt, &PathBuf)]) -> Result<(), String> {
         match seen.iter().filter(|(r, _)| r.shard == k).count() {
             0 => missing.push(format!("{k}/{count}")),
             1 => {}
-            _ => return Err(format!("shard {k}/{count} is given more than once")),
+            _ => {
+                let parts: Vec<String> = seen
+                    .iter()
+                    .filter(|(r, _)| r.shard == k)
+                    .map(|(_, p)| format!("`{}`", display(p)))
+                    .collect();
+                return Err(format!(
+                    "shard {k}/{count} is given more than once ({}): pass each shard's output once",
+                    parts.join(", ")
+                ));
+            }
         }
     }
     if missing.is_empty() {
@@ -639,28 +693,47 @@ fn check_every_shard(seen: &[(Receipt, &PathBuf)]) -> Result<(), String> {
 }
 
 /// Records in a part, as a writer leaves them: JSON lines (a last line without its newline, a
-/// writer killed mid-record, counts as one), CSV rows after the header (a part that does not
-/// end with a row's end is cut short, and counts one more than it holds, so that its receipt
-/// refuses it), a workbook's rows after the header.
-fn count_records(path: &Path, format: PartFormat) -> Result<usize, String> {
+/// writer killed mid-record, counts as one), CSV rows after the header, a workbook's rows after
+/// the header. `None` for a CSV part that does not end where its last row ends (cut inside a
+/// quoted cell, the csv reader would close the quote and read a whole row).
+fn count_records(path: &Path, format: PartFormat) -> Result<Option<usize>, String> {
     let cannot = |e: &dyn fmt::Display| format!("cannot read `{}`: {e}", path.display());
     match format {
-        PartFormat::Jsonl => count_lines(path).map_err(|e| cannot(&e)),
+        PartFormat::Jsonl => count_lines(path).map(Some).map_err(|e| cannot(&e)),
         PartFormat::Csv => {
             let mut reader = csv::ReaderBuilder::new()
                 .flexible(true)
                 .from_path(path)
                 .map_err(|e| cannot(&e))?;
-            let mut rows = 0;
+            let (mut rows, mut last) = (0, None);
             for record in reader.byte_records() {
-                record.map_err(|e| cannot(&e))?;
+                let record = record.map_err(|e| cannot(&e))?;
                 rows += 1;
+                last = Some(record);
             }
-            let ends = ends_with_newline(path).map_err(|e| cannot(&e))?;
-            Ok(rows + usize::from(!ends))
+            let whole = match last {
+                Some(row) => ends_with_row(path, &row).map_err(|e| cannot(&e))?,
+                None => ends_with_newline(path).map_err(|e| cannot(&e))?,
+            };
+            Ok(whole.then_some(rows))
         }
-        PartFormat::Xlsx => Ok(sheet_rows(path)?.len()),
+        PartFormat::Xlsx => Ok(Some(sheet_rows(path)?.len())),
     }
+}
+
+/// Whether the file ends with `row` as the csv writer writes it (as `assess` wrote it): a part
+/// cut inside the row's last quoted cell ends otherwise, though the reader reads a whole row.
+fn ends_with_row(path: &Path, row: &csv::ByteRecord) -> std::io::Result<bool> {
+    use std::io::{Seek, SeekFrom};
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_byte_record(row)?;
+    let written = writer.into_inner().map_err(|e| e.into_error())?;
+    let start = row.position().map_or(0, |p| p.byte());
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(start))?;
+    let mut tail = Vec::with_capacity(written.len());
+    file.take(written.len() as u64 + 1).read_to_end(&mut tail)?;
+    Ok(tail == written)
 }
 
 fn count_lines(path: &Path) -> std::io::Result<usize> {

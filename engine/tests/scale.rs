@@ -1626,3 +1626,55 @@ fn merge_checks_csv_and_xlsx_parts() {
         "{stderr}"
     );
 }
+
+/// Adversarial findings on CSV merge. (1) An error message repeats the client's text, newline
+/// included, so the `errors` cell is quoted over two lines: a part cut after that newline still
+/// ends with a newline and the csv reader closes the quote at the end, reading a whole row, so
+/// the row count matched the receipt and the cut row was merged. README ("Shards"): "a part
+/// cut short … is refused". (2) A receipt without the packs (written before receipts named
+/// them) cannot vouch for CSV rows, which do not carry them: README, "A receipt written by an
+/// assay older than these checks … is refused rather than trusted".
+#[test]
+fn merge_refuses_a_csv_part_cut_inside_a_cell_and_a_receipt_without_packs() {
+    let dir = tempfile::tempdir().unwrap();
+    let portfolio = write(
+        dir.path(),
+        "p.jsonl",
+        concat!(
+            r#"{"id":"a","established_in":["FR"],"provides_services_in":["FR"],"employees":120,"#,
+            r#""activities":[{"entity_type":"cloud_computing_service_provider"}]}"#,
+            "\n",
+            r#"{"id":"b","established_in":["FR"],"provides_services_in":["FR"],"employees":120,"#,
+            r#""activities":[{"entity_type":"x\nyz"}]}"#,
+            "\n"
+        )
+        .as_bytes(),
+    );
+    let parts = sharded_as(dir.path(), Path::new(&portfolio), 2, AS_OF, "csv");
+    let with_b = parts
+        .iter()
+        .find(|p| std::fs::read_to_string(p).unwrap().contains("\nb,"))
+        .unwrap();
+    let whole = std::fs::read_to_string(with_b).unwrap();
+    // The last cell, quoted, runs over two lines.
+    assert!(whole.contains("`x\nyz`") && whole.ends_with("\"\n"), "{whole}");
+    let paths: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+    let (code, stderr) = merge(&paths, None);
+    assert_eq!(code, Some(1), "{stderr}");
+
+    let cut = &whole[..whole.rfind('\n').unwrap()];
+    let cut = &cut[..=cut.rfind('\n').unwrap()];
+    std::fs::write(with_b, cut).unwrap();
+    let (code, stderr) = merge(&paths, None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("ends in the middle of a row"), "{stderr}");
+    std::fs::write(with_b, &whole).unwrap();
+
+    let receipt = PathBuf::from(format!("{}.shard.json", parts[0].display()));
+    let mut fields: Value = serde_json::from_slice(&std::fs::read(&receipt).unwrap()).unwrap();
+    fields.as_object_mut().unwrap().remove("packs");
+    std::fs::write(&receipt, fields.to_string()).unwrap();
+    let (code, stderr) = merge(&paths, None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("does not name the packs"), "{stderr}");
+}
