@@ -3,8 +3,9 @@
 use crate::error::RecordError;
 use serde::Serialize;
 
-/// JSON Lines are written field by field in this order (`write::json_line`): a field added
-/// here goes there too (engine/tests/scale.rs fails until it does).
+/// JSON Lines are written field by field in this order (`json_line`): a field added here, or to
+/// the parts it writes itself, goes there too: it does not compile until it does, and
+/// engine/tests/scale.rs holds it to serde_json's bytes, order included.
 #[derive(Debug, Clone, Serialize)]
 pub struct Assessment {
     /// The record's id; null only when the record could not be read far enough to find one.

@@ -25,6 +25,7 @@ pub mod gen;
 pub mod group;
 pub mod group_report;
 pub mod interrupt;
+mod json_line;
 pub mod markdown;
 pub mod nace;
 pub mod pack;

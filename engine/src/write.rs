@@ -5,12 +5,11 @@
 //! `md` writes a readable document per record. CSV and XLSX have their header row even when
 //! there is no record, so that a shard with none still opens.
 
-use crate::assessment::{Assessment, PackRef};
+use crate::assessment::Assessment;
 use rayon::prelude::*;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -44,71 +43,11 @@ impl OutputFormat {
     /// Markdown document); `None` for the formats written in one place.
     pub fn encode(self, a: &Assessment) -> Option<io::Result<Vec<u8>>> {
         match self {
-            OutputFormat::Jsonl => Some(json_line(a).map_err(io::Error::from)),
+            OutputFormat::Jsonl => Some(crate::json_line::json_line(a).map_err(io::Error::from)),
             OutputFormat::Md => Some(Ok(crate::markdown::render(a).into_bytes())),
             _ => None,
         }
     }
-}
-
-/// A record as one JSON line, with the bytes serde_json writes for it (engine/tests/scale.rs
-/// holds it to that): sonic-rs writes each part, faster, and the list of packs, the same on
-/// every record of a batch, is written once per thread and copied (it is a tenth of a record's
-/// keys and strings). The fields, their order and when they are left out follow
-/// [`Assessment`]'s declaration.
-fn json_line(a: &Assessment) -> sonic_rs::Result<Vec<u8>> {
-    /// A packs list and its bytes.
-    type Written = (Arc<Vec<PackRef>>, Vec<u8>);
-    thread_local! {
-        /// The packs list last written on this thread, and its bytes. Holding the list keeps
-        /// its address from being reused by another list while it is here.
-        static PACKS: std::cell::RefCell<Option<Written>> = const { std::cell::RefCell::new(None) };
-    }
-    let mut line = Vec::with_capacity(8192);
-    line.extend_from_slice(b"{\"id\":");
-    sonic_rs::to_writer(&mut line, &a.id)?;
-    if let Some(name) = &a.name {
-        line.extend_from_slice(b",\"name\":");
-        sonic_rs::to_writer(&mut line, name)?;
-    }
-    line.extend_from_slice(b",\"line\":");
-    line.extend_from_slice(itoa::Buffer::new().format(a.line).as_bytes());
-    line.extend_from_slice(b",\"packs\":");
-    PACKS.with_borrow_mut(|packs| {
-        match packs {
-            Some((list, bytes)) if Arc::ptr_eq(list, &a.packs) => line.extend_from_slice(bytes),
-            _ => {
-                let bytes = sonic_rs::to_vec(&*a.packs)?;
-                line.extend_from_slice(&bytes);
-                *packs = Some((a.packs.clone(), bytes));
-            }
-        }
-        Ok::<(), sonic_rs::Error>(())
-    })?;
-    line.extend_from_slice(b",\"as_of\":");
-    sonic_rs::to_writer(&mut line, &a.as_of)?;
-    if let Some(nis2) = &a.nis2 {
-        line.extend_from_slice(b",\"nis2\":");
-        sonic_rs::to_writer(&mut line, nis2)?;
-    }
-    if let Some(soc2) = &a.soc2 {
-        line.extend_from_slice(b",\"soc2\":");
-        sonic_rs::to_writer(&mut line, soc2)?;
-    }
-    if let Some(plan) = &a.plan {
-        line.extend_from_slice(b",\"plan\":");
-        sonic_rs::to_writer(&mut line, plan)?;
-    }
-    if !a.errors.is_empty() {
-        line.extend_from_slice(b",\"errors\":");
-        sonic_rs::to_writer(&mut line, &a.errors)?;
-    }
-    if !a.warnings.is_empty() {
-        line.extend_from_slice(b",\"warnings\":");
-        sonic_rs::to_writer(&mut line, &a.warnings)?;
-    }
-    line.extend_from_slice(b"}\n");
-    Ok(line)
 }
 
 /// Writes records one after another; `finish` closes what the format needs closed.

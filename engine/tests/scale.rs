@@ -124,6 +124,39 @@ fn json_lines_are_the_bytes_serde_json_writes() {
     assert!(assessments
         .iter()
         .any(|a| !a.warnings.is_empty() && a.errors.is_empty()));
+    // Every part `json_line` writes itself, and each field it may leave out, both ways (the
+    // Belgian overlay's `carve_out`: `json_lines_carry_the_packs_of_their_own_evaluator`).
+    let record = |a: &assay::assessment::Assessment| serde_json::to_value(a).unwrap();
+    let records: Vec<Value> = assessments.iter().map(record).collect();
+    for field in [
+        "/name",
+        "/nis2/possible",
+        "/nis2/missing",
+        "/nis2/lex_specialis",
+        "/nis2/obligations",
+        "/nis2/max_fine_eur",
+        "/nis2/supplier_exposure",
+        "/nis2/notes",
+        "/soc2/missing",
+        "/soc2/instead",
+        "/soc2/if_needed",
+        "/soc2/current_report",
+        "/soc2/milestones",
+        "/plan/notes",
+        "/plan/actions/0",
+        "/plan/frameworks/0",
+        "/errors",
+        "/warnings",
+    ] {
+        let with = records
+            .iter()
+            .filter(|r| r.pointer(field).is_some())
+            .count();
+        assert!(
+            with > 0 && with < records.len(),
+            "{field}: in {with} records"
+        );
+    }
     for a in &assessments {
         let assay::write::Piece::Line(line) = assay::write::OutputFormat::Jsonl
             .prepare(a.clone())
@@ -148,7 +181,18 @@ fn json_lines_are_the_bytes_serde_json_writes() {
 /// in turn on one thread, each carry their own packs, as serde_json writes them.
 #[test]
 fn json_lines_carry_the_packs_of_their_own_evaluator() {
-    let text = assay::gen::portfolio_jsonl(4, 11);
+    let mut text = assay::gen::portfolio_jsonl(4, 11);
+    // The Belgian pack's own tests: with its recital 16 choice, a record carries `carve_out`.
+    let belgium = std::fs::read_to_string(root().join("rules/nis2-be/tests/belgium.jsonl"));
+    for line in belgium.unwrap().lines().filter(|l| !l.trim().is_empty()) {
+        let test: Value = serde_json::from_str(line).unwrap();
+        // A test's `batch` holds the other enterprises of its group.
+        let batch = test["batch"].as_array().cloned().unwrap_or_default();
+        for f in batch.into_iter().chain([test["facts"].clone()]) {
+            text.push_str(&f.to_string());
+            text.push('\n');
+        }
+    }
     let shipped = || assay::pack::PackSet::shipped().unwrap();
     let belgian =
         assay::evaluate::Evaluator::with_overlays(shipped(), &["nis2-be".to_string()]).unwrap();
@@ -159,6 +203,9 @@ fn json_lines_carry_the_packs_of_their_own_evaluator() {
         serde_json::to_value(&*a[0].packs).unwrap(),
         serde_json::to_value(&*b[0].packs).unwrap()
     );
+    assert!(b
+        .iter()
+        .any(|r| r.nis2.as_ref().is_some_and(|n| n.carve_out.is_some())));
     for (x, y) in a.iter().zip(&b) {
         for record in [x, y] {
             let Ok(assay::write::Piece::Line(line)) =
@@ -1657,7 +1704,10 @@ fn merge_refuses_a_csv_part_cut_inside_a_cell_and_a_receipt_without_packs() {
         .unwrap();
     let whole = std::fs::read_to_string(with_b).unwrap();
     // The last cell, quoted, runs over two lines.
-    assert!(whole.contains("`x\nyz`") && whole.ends_with("\"\n"), "{whole}");
+    assert!(
+        whole.contains("`x\nyz`") && whole.ends_with("\"\n"),
+        "{whole}"
+    );
     let paths: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
     let (code, stderr) = merge(&paths, None);
     assert_eq!(code, Some(1), "{stderr}");
