@@ -1,8 +1,8 @@
 //! A record as one JSON line, with the bytes serde_json writes for it (engine/tests/scale.rs
 //! holds it to that), written faster.
 //!
-//! The field names of the record and of its most frequent parts (grounds, obligations, plan
-//! actions, frameworks, milestones) are written as the constants they are: through serde, each
+//! The field names of the record and of its most frequent parts (size, grounds, obligations,
+//! plan actions, frameworks, milestones, coverage) are written as the constants they are: through serde, each
 //! of a record's hundred-odd names went through sonic-rs's set-up for vector escaping (about
 //! 110 instructions a name). Values, and the rarer parts, are written by sonic-rs. The list of
 //! packs, the same on every record of a batch, is written once per thread and copied.
@@ -12,8 +12,8 @@
 //! its declared order and with its declared rule for being left out.
 
 use crate::assessment::{
-    Action, Assessment, FrameworkBasis, Ground, Milestone, Nis2, ObligationRef, PackRef, Plan,
-    PlanSummary, Soc2,
+    Action, Assessment, Coverage, FrameworkBasis, Ground, Milestone, Nis2, ObligationRef, PackRef,
+    Plan, PlanSummary, Size, Soc2,
 };
 use serde::Serialize;
 use std::sync::Arc;
@@ -136,7 +136,7 @@ fn write_nis2(out: &mut Vec<u8>, n: &Nis2) -> Result {
         value(out, possible)?;
     }
     out.extend_from_slice(b",\"size\":");
-    value(out, size)?;
+    write_size(out, size)?;
     out.extend_from_slice(b",\"grounds\":");
     list(out, grounds, write_ground)?;
     if !missing.is_empty() {
@@ -168,6 +168,46 @@ fn write_nis2(out: &mut Vec<u8>, n: &Nis2) -> Result {
     if let Some(carve_out) = carve_out {
         out.extend_from_slice(b",\"carve_out\":");
         value(out, carve_out)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+fn write_size(out: &mut Vec<u8>, s: &Size) -> Result {
+    let Size {
+        class,
+        possible,
+        basis,
+        employees,
+        annual_turnover_eur,
+        balance_sheet_eur,
+        own_class,
+        aggregation,
+        period,
+    } = s;
+    out.extend_from_slice(b"{\"class\":");
+    value(out, class)?;
+    if !possible.is_empty() {
+        out.extend_from_slice(b",\"possible\":");
+        value(out, possible)?;
+    }
+    out.extend_from_slice(b",\"basis\":");
+    value(out, basis)?;
+    out.extend_from_slice(b",\"employees\":");
+    value(out, employees)?;
+    out.extend_from_slice(b",\"annual_turnover_eur\":");
+    value(out, annual_turnover_eur)?;
+    out.extend_from_slice(b",\"balance_sheet_eur\":");
+    value(out, balance_sheet_eur)?;
+    out.extend_from_slice(b",\"own_class\":");
+    value(out, own_class)?;
+    if let Some(aggregation) = aggregation {
+        out.extend_from_slice(b",\"aggregation\":");
+        value(out, aggregation)?;
+    }
+    if let Some(period) = period {
+        out.extend_from_slice(b",\"period\":");
+        value(out, period)?;
     }
     out.push(b'}');
     Ok(())
@@ -273,8 +313,16 @@ fn write_plan(out: &mut Vec<u8>, p: &Plan) -> Result {
     list(out, actions, write_action)?;
     out.extend_from_slice(b",\"summary\":");
     write_summary(out, summary);
-    out.extend_from_slice(b",\"coverage\":");
-    value(out, coverage)?;
+    out.extend_from_slice(b",\"coverage\":{");
+    for (i, (framework, c)) in coverage.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        value(out, framework)?;
+        out.push(b':');
+        write_coverage(out, c)?;
+    }
+    out.push(b'}');
     if !notes.is_empty() {
         out.extend_from_slice(b",\"notes\":");
         value(out, notes)?;
@@ -358,4 +406,31 @@ fn write_summary(out: &mut Vec<u8>, s: &PlanSummary) {
     out.extend_from_slice(b",\"listed\":");
     number(out, *listed);
     out.push(b'}');
+}
+
+fn write_coverage(out: &mut Vec<u8>, c: &Coverage) -> Result {
+    let Coverage {
+        requirements,
+        met,
+        partial,
+        open,
+        evidence_pct,
+        from_certificate_evidence_pct,
+    } = c;
+    out.extend_from_slice(b"{\"requirements\":");
+    number(out, *requirements);
+    out.extend_from_slice(b",\"met\":");
+    number(out, *met);
+    out.extend_from_slice(b",\"partial\":");
+    number(out, *partial);
+    out.extend_from_slice(b",\"open\":");
+    number(out, *open);
+    out.extend_from_slice(b",\"evidence_pct\":");
+    value(out, evidence_pct)?;
+    if let Some(pct) = from_certificate_evidence_pct {
+        out.extend_from_slice(b",\"from_certificate_evidence_pct\":");
+        value(out, pct)?;
+    }
+    out.push(b'}');
+    Ok(())
 }

@@ -113,6 +113,12 @@ fn json_lines_are_the_bytes_serde_json_writes() {
         r#"{"id":"q\"uote\\back\u0001ctl","name":"Société Générale «ø» \t日本","established_in":["FR"],"employees":12.5,"annual_turnover_eur":1e7,"activities":[]}"#,
     );
     text.push('\n');
+    // Figures of the previous accounting period (Rec. 2003/361/EC Annex Art. 4(2)): the size
+    // says which periods decided.
+    text.push_str(
+        r#"{"id":"two-periods","established_in":["FR"],"provides_services_in":["FR"],"employees":300,"annual_turnover_eur":6e7,"balance_sheet_eur":5e7,"previous_period":{"employees":40,"annual_turnover_eur":8e6,"balance_sheet_eur":5e6},"activities":[{"entity_type":"air_carrier"}]}"#,
+    );
+    text.push('\n');
     text.push_str("{\"id\": \"broken\", \"employees\": \"many\"}\n");
     text.push_str("not json at all\n");
     // A field name that looks misspelt: the record is assessed, with a warning.
@@ -131,6 +137,9 @@ fn json_lines_are_the_bytes_serde_json_writes() {
     for field in [
         "/name",
         "/nis2/possible",
+        "/nis2/size/possible",
+        "/nis2/size/aggregation",
+        "/nis2/size/period",
         "/nis2/missing",
         "/nis2/lex_specialis",
         "/nis2/obligations",
@@ -143,6 +152,7 @@ fn json_lines_are_the_bytes_serde_json_writes() {
         "/soc2/current_report",
         "/soc2/milestones",
         "/plan/notes",
+        "/plan/coverage/iso27001/from_certificate_evidence_pct",
         "/plan/actions/0",
         "/plan/frameworks/0",
         "/errors",
