@@ -378,14 +378,19 @@ fn row(
             &format!("{} cells where assess writes {}", cells.len(), header.len()),
         ));
     }
-    let line = cell("line").parse::<usize>().map_err(|_| {
-        not_assessed(
-            path,
-            format,
-            file_line,
-            &format!("its `line` cell `{}` is not a portfolio line", cell("line")),
-        )
-    })?;
+    // As assess writes it: `07` or `+7` would read as line 7 but be copied as written.
+    let line = cell("line")
+        .parse::<usize>()
+        .ok()
+        .filter(|n| n.to_string() == cell("line"))
+        .ok_or_else(|| {
+            not_assessed(
+                path,
+                format,
+                file_line,
+                &format!("its `line` cell `{}` is not a portfolio line", cell("line")),
+            )
+        })?;
     Ok(Next {
         line,
         file_line,
@@ -408,6 +413,11 @@ fn sheet_rows(path: &Path) -> Result<Vec<(usize, Vec<String>)>, String> {
         )
     };
     let mut book = calamine::open_workbook_auto(path).map_err(|e| cannot(&e))?;
+    let sheets = book.sheet_names().len();
+    if sheets != 1 {
+        let why = format!("it has {sheets} sheets, where assess writes one");
+        return Err(not_assessed(path, PartFormat::Xlsx, 0, &why));
+    }
     let range = match book.worksheet_range_at(0) {
         Some(Ok(range)) => range,
         Some(Err(e)) => return Err(cannot(&e)),

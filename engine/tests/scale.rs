@@ -1666,6 +1666,35 @@ fn merge_checks_csv_and_xlsx_parts() {
         "{stderr}"
     );
 
+    // A `line` cell that reads as the same number but is not written as assess writes it
+    // (adversarial finding: it was copied into the merged file as edited).
+    let padded = cut.join("padded.csv");
+    let mut rows: Vec<String> = whole.lines().map(String::from).collect();
+    let mut cells: Vec<String> = rows[1].split(',').map(String::from).collect();
+    cells[2] = format!("0{}", cells[2]);
+    rows[1] = cells.join(",");
+    std::fs::write(&padded, rows.join("\n") + "\n").unwrap();
+    std::fs::copy(receipt(&csv[1]), receipt(&padded)).unwrap();
+    let (code, stderr) = merge(&[&csv[0], &padded], None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("is not a portfolio line"), "{stderr}");
+
+    // A workbook of two sheets: assess writes one, and merge would read only the first.
+    let two_sheets = cut.join("part-1.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for _ in 0..2 {
+        let sheet = book.add_worksheet();
+        for (col, header) in assay::write::CSV_HEADER.iter().enumerate() {
+            sheet.write_string(0, col as u16, *header).unwrap();
+        }
+    }
+    book.save(&two_sheets).unwrap();
+    std::fs::copy(receipt(&xlsx[1]), receipt(&two_sheets)).unwrap();
+    let merged = cut.join("merged.xlsx");
+    let (code, stderr) = merge(&[&xlsx[0], &two_sheets], Some(&merged));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("it has 2 sheets"), "{stderr}");
+
     let bare = dir.path().join("bare");
     std::fs::create_dir(&bare).unwrap();
     let copies: Vec<PathBuf> = csv
