@@ -640,17 +640,16 @@ fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
     // cut short, must not pass unseen.
     let as_of = assay::shard::check_parts(parts, format)?;
     if as_of.is_none() {
-        let (rows, dated) = match format {
-            assay::shard::PartFormat::Jsonl => ("", ""),
-            _ => (
-                ", nor that they were assessed with the same packs and --as-of (rows do not say)",
-                match format {
-                    assay::shard::PartFormat::Xlsx => {
-                        "; the merged workbook is dated today, not by their --as-of"
-                    }
-                    _ => "",
-                },
-            ),
+        use assay::shard::PartFormat;
+        let rows = match format {
+            PartFormat::Jsonl => "",
+            PartFormat::Csv | PartFormat::Xlsx => {
+                ", nor that they were assessed with the same packs and --as-of (rows do not say)"
+            }
+        };
+        let dated = match format {
+            PartFormat::Xlsx => "; the merged workbook is dated today, not by their --as-of",
+            PartFormat::Jsonl | PartFormat::Csv => "",
         };
         eprintln!(
             "warning: cannot check that every shard is here and whole{rows}: shards written with \
