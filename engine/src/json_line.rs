@@ -2,14 +2,16 @@
 //! holds it to that), written faster.
 //!
 //! The field names of the record and of its most frequent parts (size, grounds, obligations,
-//! plan actions, frameworks, milestones, coverage) are written as the constants they are: through serde, each
-//! of a record's hundred-odd names went through sonic-rs's set-up for vector escaping (about
-//! 110 instructions a name). Values, and the rarer parts, are written by sonic-rs. The list of
-//! packs, the same on every record of a batch, is written once per thread and copied.
+//! plan actions, frameworks, milestones, coverage) are written as the constants they are:
+//! through serde, each of a record's hundred-odd names went through sonic-rs's set-up for
+//! vector escaping (about 110 instructions a name). Values, and the rarer parts, are written by
+//! sonic-rs. The list of packs, the same on every record of a batch, is written once per thread
+//! and copied.
 //!
 //! Each part is taken apart field by field with nothing left over (`let Nis2 { .. } = n`), so
-//! that a field added to [`crate::assessment`] does not compile until it is written here, in
-//! its declared order and with its declared rule for being left out.
+//! that a field added to [`crate::assessment`] does not compile until it is written here; its
+//! place and its rule for being left out follow the declaration, and the test that compares
+//! these lines with serde_json's requires every field that may be left out both ways.
 
 use crate::assessment::{
     Action, Assessment, Coverage, FrameworkBasis, Ground, Milestone, Nis2, ObligationRef, PackRef,
