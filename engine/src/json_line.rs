@@ -36,41 +36,36 @@ pub fn json_line(a: &Assessment) -> sonic_rs::Result<Vec<u8>> {
         errors,
         warnings,
     } = a;
-    let mut out = Vec::with_capacity(8192);
-    out.extend_from_slice(b"{\"id\":");
-    value(&mut out, id)?;
+    let mut bytes = Vec::with_capacity(8192);
+    let out = &mut bytes;
+    field(out, b"{\"id\":", id)?;
     if let Some(name) = name {
-        out.extend_from_slice(b",\"name\":");
-        value(&mut out, name)?;
+        field(out, b",\"name\":", name)?;
     }
-    out.extend_from_slice(b",\"line\":");
-    number(&mut out, *line);
+    number_field(out, b",\"line\":", *line);
     out.extend_from_slice(b",\"packs\":");
-    packs_list(&mut out, packs)?;
-    out.extend_from_slice(b",\"as_of\":");
-    value(&mut out, as_of)?;
+    packs_list(out, packs)?;
+    field(out, b",\"as_of\":", as_of)?;
     if let Some(n) = nis2 {
         out.extend_from_slice(b",\"nis2\":");
-        write_nis2(&mut out, n)?;
+        write_nis2(out, n)?;
     }
     if let Some(s) = soc2 {
         out.extend_from_slice(b",\"soc2\":");
-        write_soc2(&mut out, s)?;
+        write_soc2(out, s)?;
     }
     if let Some(p) = plan {
         out.extend_from_slice(b",\"plan\":");
-        write_plan(&mut out, p)?;
+        write_plan(out, p)?;
     }
     if !errors.is_empty() {
-        out.extend_from_slice(b",\"errors\":");
-        value(&mut out, errors)?;
+        field(out, b",\"errors\":", errors)?;
     }
     if !warnings.is_empty() {
-        out.extend_from_slice(b",\"warnings\":");
-        value(&mut out, warnings)?;
+        field(out, b",\"warnings\":", warnings)?;
     }
     out.extend_from_slice(b"}\n");
-    Ok(out)
+    Ok(bytes)
 }
 
 /// Any value, as serde_json writes it.
@@ -78,7 +73,16 @@ fn value<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) -> Result {
     sonic_rs::to_writer(out, v)
 }
 
-fn number(out: &mut Vec<u8>, n: impl itoa::Integer) {
+/// A field: `key` is its name as written, with the comma before it when it is not the first
+/// and the colon after it (`b",\"rule\":"`).
+fn field<T: Serialize + ?Sized>(out: &mut Vec<u8>, key: &[u8], v: &T) -> Result {
+    out.extend_from_slice(key);
+    value(out, v)
+}
+
+/// A field whose value is a whole number.
+fn number_field(out: &mut Vec<u8>, key: &[u8], n: impl itoa::Integer) {
+    out.extend_from_slice(key);
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
@@ -131,45 +135,36 @@ fn write_nis2(out: &mut Vec<u8>, n: &Nis2) -> Result {
         notes,
         carve_out,
     } = n;
-    out.extend_from_slice(b"{\"classification\":");
-    value(out, classification)?;
+    field(out, b"{\"classification\":", classification)?;
     if !possible.is_empty() {
-        out.extend_from_slice(b",\"possible\":");
-        value(out, possible)?;
+        field(out, b",\"possible\":", possible)?;
     }
     out.extend_from_slice(b",\"size\":");
     write_size(out, size)?;
     out.extend_from_slice(b",\"grounds\":");
     list(out, grounds, write_ground)?;
     if !missing.is_empty() {
-        out.extend_from_slice(b",\"missing\":");
-        value(out, missing)?;
+        field(out, b",\"missing\":", missing)?;
     }
-    out.extend_from_slice(b",\"jurisdiction\":");
-    value(out, jurisdiction)?;
+    field(out, b",\"jurisdiction\":", jurisdiction)?;
     if !lex_specialis.is_empty() {
-        out.extend_from_slice(b",\"lex_specialis\":");
-        value(out, lex_specialis)?;
+        field(out, b",\"lex_specialis\":", lex_specialis)?;
     }
     if !obligations.is_empty() {
         out.extend_from_slice(b",\"obligations\":");
         list(out, obligations, write_obligation)?;
     }
     if let Some(fine) = max_fine_eur {
-        out.extend_from_slice(b",\"max_fine_eur\":");
-        value(out, fine)?;
+        field(out, b",\"max_fine_eur\":", fine)?;
     }
     if let Some(exposure) = supplier_exposure {
-        out.extend_from_slice(b",\"supplier_exposure\":");
-        value(out, exposure)?;
+        field(out, b",\"supplier_exposure\":", exposure)?;
     }
     if !notes.is_empty() {
-        out.extend_from_slice(b",\"notes\":");
-        value(out, notes)?;
+        field(out, b",\"notes\":", notes)?;
     }
     if let Some(carve_out) = carve_out {
-        out.extend_from_slice(b",\"carve_out\":");
-        value(out, carve_out)?;
+        field(out, b",\"carve_out\":", carve_out)?;
     }
     out.push(b'}');
     Ok(())
@@ -187,29 +182,20 @@ fn write_size(out: &mut Vec<u8>, s: &Size) -> Result {
         aggregation,
         period,
     } = s;
-    out.extend_from_slice(b"{\"class\":");
-    value(out, class)?;
+    field(out, b"{\"class\":", class)?;
     if !possible.is_empty() {
-        out.extend_from_slice(b",\"possible\":");
-        value(out, possible)?;
+        field(out, b",\"possible\":", possible)?;
     }
-    out.extend_from_slice(b",\"basis\":");
-    value(out, basis)?;
-    out.extend_from_slice(b",\"employees\":");
-    value(out, employees)?;
-    out.extend_from_slice(b",\"annual_turnover_eur\":");
-    value(out, annual_turnover_eur)?;
-    out.extend_from_slice(b",\"balance_sheet_eur\":");
-    value(out, balance_sheet_eur)?;
-    out.extend_from_slice(b",\"own_class\":");
-    value(out, own_class)?;
+    field(out, b",\"basis\":", basis)?;
+    field(out, b",\"employees\":", employees)?;
+    field(out, b",\"annual_turnover_eur\":", annual_turnover_eur)?;
+    field(out, b",\"balance_sheet_eur\":", balance_sheet_eur)?;
+    field(out, b",\"own_class\":", own_class)?;
     if let Some(aggregation) = aggregation {
-        out.extend_from_slice(b",\"aggregation\":");
-        value(out, aggregation)?;
+        field(out, b",\"aggregation\":", aggregation)?;
     }
     if let Some(period) = period {
-        out.extend_from_slice(b",\"period\":");
-        value(out, period)?;
+        field(out, b",\"period\":", period)?;
     }
     out.push(b'}');
     Ok(())
@@ -217,12 +203,9 @@ fn write_size(out: &mut Vec<u8>, s: &Size) -> Result {
 
 fn write_ground(out: &mut Vec<u8>, g: &Ground) -> Result {
     let Ground { rule, cites, says } = g;
-    out.extend_from_slice(b"{\"rule\":");
-    value(out, rule)?;
-    out.extend_from_slice(b",\"cites\":");
-    value(out, cites)?;
-    out.extend_from_slice(b",\"says\":");
-    value(out, says)?;
+    field(out, b"{\"rule\":", rule)?;
+    field(out, b",\"cites\":", cites)?;
+    field(out, b",\"says\":", says)?;
     out.push(b'}');
     Ok(())
 }
@@ -235,12 +218,9 @@ fn write_obligation(out: &mut Vec<u8>, o: &ObligationRef) -> Result {
         due,
         title: _,
     } = o;
-    out.extend_from_slice(b"{\"id\":");
-    value(out, &**id)?;
-    out.extend_from_slice(b",\"cites\":");
-    value(out, &**cites)?;
-    out.extend_from_slice(b",\"due\":");
-    value(out, &**due)?;
+    field(out, b"{\"id\":", &**id)?;
+    field(out, b",\"cites\":", &**cites)?;
+    field(out, b",\"due\":", &**due)?;
     out.push(b'}');
     Ok(())
 }
@@ -257,29 +237,22 @@ fn write_soc2(out: &mut Vec<u8>, s: &Soc2) -> Result {
         current_report,
         milestones,
     } = s;
-    out.extend_from_slice(b"{\"needed\":");
-    value(out, needed)?;
-    out.extend_from_slice(b",\"type\":");
-    value(out, report_type)?;
-    out.extend_from_slice(b",\"criteria\":");
-    value(out, criteria)?;
+    field(out, b"{\"needed\":", needed)?;
+    field(out, b",\"type\":", report_type)?;
+    field(out, b",\"criteria\":", criteria)?;
     out.extend_from_slice(b",\"why\":");
     list(out, why, write_ground)?;
     if !missing.is_empty() {
-        out.extend_from_slice(b",\"missing\":");
-        value(out, missing)?;
+        field(out, b",\"missing\":", missing)?;
     }
     if let Some(instead) = instead {
-        out.extend_from_slice(b",\"instead\":");
-        value(out, instead)?;
+        field(out, b",\"instead\":", instead)?;
     }
     if let Some(if_needed) = if_needed {
-        out.extend_from_slice(b",\"if_needed\":");
-        value(out, if_needed)?;
+        field(out, b",\"if_needed\":", if_needed)?;
     }
     if let Some(report) = current_report {
-        out.extend_from_slice(b",\"current_report\":");
-        value(out, report)?;
+        field(out, b",\"current_report\":", report)?;
     }
     if !milestones.is_empty() {
         out.extend_from_slice(b",\"milestones\":");
@@ -291,12 +264,9 @@ fn write_soc2(out: &mut Vec<u8>, s: &Soc2) -> Result {
 
 fn write_milestone(out: &mut Vec<u8>, m: &Milestone) -> Result {
     let Milestone { id, date, says } = m;
-    out.extend_from_slice(b"{\"id\":");
-    value(out, id)?;
-    out.extend_from_slice(b",\"date\":");
-    value(out, date)?;
-    out.extend_from_slice(b",\"says\":");
-    value(out, says)?;
+    field(out, b"{\"id\":", id)?;
+    field(out, b",\"date\":", date)?;
+    field(out, b",\"says\":", says)?;
     out.push(b'}');
     Ok(())
 }
@@ -326,8 +296,7 @@ fn write_plan(out: &mut Vec<u8>, p: &Plan) -> Result {
     }
     out.push(b'}');
     if !notes.is_empty() {
-        out.extend_from_slice(b",\"notes\":");
-        value(out, notes)?;
+        field(out, b",\"notes\":", notes)?;
     }
     out.push(b'}');
     Ok(())
@@ -341,16 +310,11 @@ fn write_framework(out: &mut Vec<u8>, f: &FrameworkBasis) -> Result {
         due,
         says,
     } = f;
-    out.extend_from_slice(b"{\"framework\":");
-    value(out, framework)?;
-    out.extend_from_slice(b",\"basis\":");
-    value(out, basis)?;
-    out.extend_from_slice(b",\"deadline\":");
-    value(out, deadline)?;
-    out.extend_from_slice(b",\"due\":");
-    value(out, due)?;
-    out.extend_from_slice(b",\"says\":");
-    value(out, says)?;
+    field(out, b"{\"framework\":", framework)?;
+    field(out, b",\"basis\":", basis)?;
+    field(out, b",\"deadline\":", deadline)?;
+    field(out, b",\"due\":", due)?;
+    field(out, b",\"says\":", says)?;
     out.push(b'}');
     Ok(())
 }
@@ -367,24 +331,15 @@ fn write_action(out: &mut Vec<u8>, a: &Action) -> Result {
         target,
         why,
     } = a;
-    out.extend_from_slice(b"{\"rank\":");
-    number(out, *rank);
-    out.extend_from_slice(b",\"control\":");
-    value(out, control)?;
-    out.extend_from_slice(b",\"title\":");
-    value(out, title)?;
-    out.extend_from_slice(b",\"closes\":");
-    value(out, closes)?;
-    out.extend_from_slice(b",\"phase\":");
-    value(out, phase)?;
-    out.extend_from_slice(b",\"basis\":");
-    value(out, basis)?;
-    out.extend_from_slice(b",\"maturity\":");
-    number(out, *maturity);
-    out.extend_from_slice(b",\"target\":");
-    number(out, *target);
-    out.extend_from_slice(b",\"why\":");
-    value(out, why)?;
+    number_field(out, b"{\"rank\":", *rank);
+    field(out, b",\"control\":", control)?;
+    field(out, b",\"title\":", title)?;
+    field(out, b",\"closes\":", closes)?;
+    field(out, b",\"phase\":", phase)?;
+    field(out, b",\"basis\":", basis)?;
+    number_field(out, b",\"maturity\":", *maturity);
+    number_field(out, b",\"target\":", *target);
+    field(out, b",\"why\":", why)?;
     out.push(b'}');
     Ok(())
 }
@@ -397,16 +352,11 @@ fn write_summary(out: &mut Vec<u8>, s: &PlanSummary) {
         later,
         listed,
     } = s;
-    out.extend_from_slice(b"{\"actions\":");
-    number(out, *actions);
-    out.extend_from_slice(b",\"now\":");
-    number(out, *now);
-    out.extend_from_slice(b",\"next\":");
-    number(out, *next);
-    out.extend_from_slice(b",\"later\":");
-    number(out, *later);
-    out.extend_from_slice(b",\"listed\":");
-    number(out, *listed);
+    number_field(out, b"{\"actions\":", *actions);
+    number_field(out, b",\"now\":", *now);
+    number_field(out, b",\"next\":", *next);
+    number_field(out, b",\"later\":", *later);
+    number_field(out, b",\"listed\":", *listed);
     out.push(b'}');
 }
 
@@ -419,19 +369,13 @@ fn write_coverage(out: &mut Vec<u8>, c: &Coverage) -> Result {
         evidence_pct,
         from_certificate_evidence_pct,
     } = c;
-    out.extend_from_slice(b"{\"requirements\":");
-    number(out, *requirements);
-    out.extend_from_slice(b",\"met\":");
-    number(out, *met);
-    out.extend_from_slice(b",\"partial\":");
-    number(out, *partial);
-    out.extend_from_slice(b",\"open\":");
-    number(out, *open);
-    out.extend_from_slice(b",\"evidence_pct\":");
-    value(out, evidence_pct)?;
+    number_field(out, b"{\"requirements\":", *requirements);
+    number_field(out, b",\"met\":", *met);
+    number_field(out, b",\"partial\":", *partial);
+    number_field(out, b",\"open\":", *open);
+    field(out, b",\"evidence_pct\":", evidence_pct)?;
     if let Some(pct) = from_certificate_evidence_pct {
-        out.extend_from_slice(b",\"from_certificate_evidence_pct\":");
-        value(out, pct)?;
+        field(out, b",\"from_certificate_evidence_pct\":", pct)?;
     }
     out.push(b'}');
     Ok(())

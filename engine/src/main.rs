@@ -638,7 +638,9 @@ fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
     }
     // Every shard must be here and whole: a retried pod that never wrote its part, or a part
     // cut short, must not pass unseen.
-    let as_of = assay::shard::check_parts(parts, format)?;
+    let count = parts.len();
+    let parts = assay::shard::Parts::open(parts, format)?;
+    let as_of = assay::shard::check_parts(&parts)?;
     if as_of.is_none() {
         use assay::shard::PartFormat;
         let rows = match format {
@@ -663,7 +665,7 @@ fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
         Some(file) => Box::new(std::io::BufWriter::new(file.writer()?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let totals = match assay::shard::merge(parts, format, as_of.as_deref(), &mut sink) {
+    let totals = match assay::shard::merge(parts, as_of.as_deref(), &mut sink) {
         Ok(totals) => totals,
         Err(stop) => return stopped(stop),
     };
@@ -673,8 +675,7 @@ fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
     }
     eprintln!(
         "merged {} assessments from {} shards",
-        totals.assessed,
-        parts.len()
+        totals.assessed, count
     );
     console::summary(&totals, None);
     // As `assess`: 1 when some records are error records, the output being complete.

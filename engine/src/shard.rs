@@ -191,6 +191,35 @@ impl PartFormat {
     }
 }
 
+/// A workbook row after the header: its row number and its cells.
+type SheetRow = (usize, Vec<String>);
+
+/// The parts of one merge, in their one format. A workbook is read whole once, here, for both
+/// the check against its receipt and the merge.
+pub struct Parts {
+    paths: Vec<PathBuf>,
+    format: PartFormat,
+    /// Each part's rows when the parts are workbooks.
+    sheets: Vec<Option<Vec<SheetRow>>>,
+}
+
+impl Parts {
+    pub fn open(paths: &[PathBuf], format: PartFormat) -> Result<Parts, String> {
+        let sheets = paths
+            .iter()
+            .map(|p| match format {
+                PartFormat::Xlsx => sheet_rows(p).map(Some),
+                PartFormat::Jsonl | PartFormat::Csv => Ok(None),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Parts {
+            paths: paths.to_vec(),
+            format,
+            sheets,
+        })
+    }
+}
+
 /// Where a part's records come from.
 enum Source {
     /// JSON Lines, and the lines read so far from the file (blank ones too), for messages.
@@ -198,7 +227,7 @@ enum Source {
     Csv(Box<csv::Reader<File>>),
     /// A workbook's rows after its header row, with their row numbers (read whole, as
     /// `assess` reads a workbook: a sheet holds at most 1,048,576 rows).
-    Rows(std::vec::IntoIter<(usize, Vec<String>)>),
+    Rows(std::vec::IntoIter<SheetRow>),
 }
 
 /// One shard's output, read a record at a time.
@@ -229,7 +258,8 @@ enum Written {
 }
 
 impl Part {
-    fn open(path: &Path, format: PartFormat) -> Result<Part, String> {
+    /// A part to read; a workbook's rows are given, read by [`Parts::open`].
+    fn open(path: &Path, format: PartFormat, sheet: Option<Vec<SheetRow>>) -> Result<Part, String> {
         let cannot = |e: &dyn fmt::Display| format!("cannot read `{}`: {e}", path.display());
         let source = match format {
             PartFormat::Jsonl => {
@@ -249,7 +279,7 @@ impl Part {
                 }
                 Source::Csv(Box::new(reader))
             }
-            PartFormat::Xlsx => Source::Rows(sheet_rows(path)?.into_iter()),
+            PartFormat::Xlsx => Source::Rows(sheet.unwrap_or_default().into_iter()),
         };
         Ok(Part {
             path: path.to_path_buf(),
@@ -403,7 +433,7 @@ fn row(
 /// The rows of a workbook's first sheet after its header row, with their row numbers, the
 /// header checked against [`crate::write::CSV_HEADER`]. Numbers are written back as the
 /// shortest text that reads as the same number, so the merged workbook holds the same cells.
-fn sheet_rows(path: &Path) -> Result<Vec<(usize, Vec<String>)>, String> {
+fn sheet_rows(path: &Path) -> Result<Vec<SheetRow>, String> {
     use calamine::{Data, Reader};
     let cannot = |e: &dyn fmt::Display| {
         format!(
@@ -553,10 +583,11 @@ pub fn file_sha256(path: &Path) -> Result<String, String> {
 /// earlier run's receipt still beside it) is refused. Returns the run's `--as-of`, `None` when no
 /// part has a receipt (written to standard output), so nothing can be checked; an error names
 /// the part and what to do.
-pub fn check_parts(paths: &[PathBuf], format: PartFormat) -> Result<Option<String>, String> {
+pub fn check_parts(parts: &Parts) -> Result<Option<String>, String> {
+    let format = parts.format;
     let mut seen: Vec<(Receipt, &PathBuf)> = Vec::new();
     let mut without = Vec::new();
-    for path in paths {
+    for path in &parts.paths {
         match read_receipt(path)? {
             Some(receipt) => seen.push((receipt, path)),
             None => without.push(format!("`{}`", display(path))),
@@ -574,7 +605,8 @@ pub fn check_parts(paths: &[PathBuf], format: PartFormat) -> Result<Option<Strin
     }
     check_one_run(&seen)?;
     check_every_shard(&seen)?;
-    for (receipt, path) in &seen {
+    // Every part has its receipt here, so `seen` is in the parts' order.
+    for ((receipt, path), sheet) in seen.iter().zip(&parts.sheets) {
         let again = format!(
             "run `assess --shard {}/{}` again for it",
             receipt.shard, receipt.of
@@ -589,7 +621,7 @@ pub fn check_parts(paths: &[PathBuf], format: PartFormat) -> Result<Option<Strin
                 display(path)
             ));
         }
-        let Some(records) = count_records(path, format)? else {
+        let Some(records) = count_records(path, format, sheet.as_deref())? else {
             return Err(format!(
                 "`{}` ends in the middle of a row: the part is cut short (a copy, a full disk, \
                  a run killed); {again}",
@@ -704,9 +736,13 @@ fn check_every_shard(seen: &[(Receipt, &PathBuf)]) -> Result<(), String> {
 
 /// Records in a part, as a writer leaves them: JSON lines (a last line without its newline, a
 /// writer killed mid-record, counts as one), CSV rows after the header, a workbook's rows after
-/// the header. `None` for a CSV part that does not end where its last row ends (cut inside a
+/// the header (read by [`Parts::open`]). `None` for a CSV part that does not end where its last row ends (cut inside a
 /// quoted cell, the csv reader would close the quote and read a whole row).
-fn count_records(path: &Path, format: PartFormat) -> Result<Option<usize>, String> {
+fn count_records(
+    path: &Path,
+    format: PartFormat,
+    sheet: Option<&[SheetRow]>,
+) -> Result<Option<usize>, String> {
     let cannot = |e: &dyn fmt::Display| format!("cannot read `{}`: {e}", path.display());
     match format {
         PartFormat::Jsonl => count_lines(path).map(Some).map_err(|e| cannot(&e)),
@@ -727,7 +763,7 @@ fn count_records(path: &Path, format: PartFormat) -> Result<Option<usize>, Strin
             };
             Ok(whole.then_some(rows))
         }
-        PartFormat::Xlsx => Ok(Some(sheet_rows(path)?.len())),
+        PartFormat::Xlsx => Ok(Some(sheet.map_or(0, <[SheetRow]>::len))),
     }
 }
 
@@ -776,16 +812,12 @@ fn ends_with_newline(path: &Path) -> std::io::Result<bool> {
 /// Merges the parts into `out` in input order, in the format they were written in (a
 /// workbook dated `as_of`, as `assess` dates it); what they hold is counted as `assess` counts
 /// it.
-pub fn merge(
-    paths: &[PathBuf],
-    format: PartFormat,
-    as_of: Option<&str>,
-    out: &mut dyn Write,
-) -> Result<Totals, Stop> {
+pub fn merge(given: Parts, as_of: Option<&str>, out: &mut dyn Write) -> Result<Totals, Stop> {
+    let format = given.format;
     let mut first = None;
     let mut parts = Vec::new();
-    for path in paths {
-        let mut part = Part::open(path, format).map_err(Stop::Read)?;
+    for (path, sheet) in given.paths.iter().zip(given.sheets) {
+        let mut part = Part::open(path, format, sheet).map_err(Stop::Read)?;
         part.advance(&mut first).map_err(Stop::Read)?;
         parts.push(part);
     }
