@@ -5,10 +5,10 @@
 //!
 //! The floor is what the same work costs without the rule packs: `floor_classify` below decides
 //! the NIS2 class of the common cases in hand-written Rust (no jurisdiction, no explanation),
-//! `Floor::full` adds the SOC 2 need, type and criteria and the count of gaps over the control
-//! catalogue (a bit mask per control), and the I/O floor parses each line and writes a result
-//! line. Run with `cargo bench`; results and the machine they were measured on go in
-//! BENCHMARKS.md.
+//! `floor_decide` adds the SOC 2 need and criteria (not the type), `Floor::full` the count of
+//! gaps over the control catalogue (a bit mask per control), and the I/O floor parses each line
+//! and writes a result line. Run with `cargo bench`; results and the machine they were measured
+//! on go in BENCHMARKS.md.
 
 use assay::evaluate::Evaluator;
 use assay::facts::Facts;
@@ -76,6 +76,24 @@ fn floor_classify(f: &Facts) -> &'static str {
     ["out_of_scope", "out_of_scope", "important", "essential"][best]
 }
 
+/// The decisions the floors write, in plain Rust: the NIS2 class, whether a SOC 2 report is
+/// needed (a service organisation with customer demands or US customers) and its criteria as
+/// bits (1 security, always; 2 availability; 4 confidentiality).
+fn floor_decide(f: &Facts) -> (&'static str, bool, u8) {
+    let class = floor_classify(f);
+    let has = |l: &Option<Vec<String>>, v: &str| l.iter().flatten().any(|x| x == v);
+    let needed = f.service_organisation == Some(true)
+        && (f.customer_demands.is_some() || has(&f.customer_regions, "US"));
+    let mut criteria = 1u8;
+    if f.availability_commitments == Some(true) || has(&f.service_models, "iaas") {
+        criteria |= 2;
+    }
+    if has(&f.data_handled, "confidential_business") {
+        criteria |= 4;
+    }
+    (class, needed, criteria)
+}
+
 /// The SOC 2 and plan work in plain Rust: the logic floor for the full decision.
 struct Floor {
     /// Control id -> (index, requirements it serves as a bit mask, target maturity).
@@ -131,19 +149,9 @@ impl Floor {
         }
     }
 
-    /// NIS2 class, SOC 2 need/type/criteria and the number of gaps, in plain Rust.
+    /// NIS2 class, SOC 2 need and criteria and the number of gaps, in plain Rust.
     fn full(&self, f: &Facts) -> (&'static str, bool, u8, usize) {
-        let class = floor_classify(f);
-        let has = |l: &Option<Vec<String>>, v: &str| l.iter().flatten().any(|x| x == v);
-        let needed = f.service_organisation == Some(true)
-            && (f.customer_demands.is_some() || has(&f.customer_regions, "US"));
-        let mut criteria = 1u8;
-        if f.availability_commitments == Some(true) || has(&f.service_models, "iaas") {
-            criteria |= 2;
-        }
-        if has(&f.data_handled, "confidential_business") {
-            criteria |= 4;
-        }
+        let (class, needed, criteria) = floor_decide(f);
         let mut applies = [0u64; 3];
         if class != "out_of_scope" {
             applies = self.nis2;
