@@ -10,6 +10,10 @@
 //! and writes a result line. Run with `cargo bench`; results and the machine they were measured
 //! on go in BENCHMARKS.md.
 
+use assay::assessment::{
+    Action, Assessment, Classification, Coverage, FrameworkBasis, Ground, Milestone, Nis2,
+    ObligationRef, PackRef, Plan, PlanSummary, Size, Soc2,
+};
 use assay::evaluate::Evaluator;
 use assay::facts::Facts;
 use assay::pack::PackSet;
@@ -20,6 +24,7 @@ use assay::write::{OutputFormat, Writer};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rayon::prelude::*;
 use std::hint::black_box;
+use std::sync::Arc;
 
 const AS_OF: &str = "2026-12-04";
 
@@ -76,7 +81,7 @@ fn floor_classify(f: &Facts) -> &'static str {
     ["out_of_scope", "out_of_scope", "important", "essential"][best]
 }
 
-/// The decisions the floors write, in plain Rust: the NIS2 class, whether a SOC 2 report is
+/// The decisions both floors write, in plain Rust: the NIS2 class, whether a SOC 2 report is
 /// needed (a service organisation with customer demands or US customers) and its criteria as
 /// bits (1 security, always; 2 availability; 4 confidentiality).
 fn floor_decide(f: &Facts) -> (&'static str, bool, u8) {
@@ -94,24 +99,156 @@ fn floor_decide(f: &Facts) -> (&'static str, bool, u8) {
     (class, needed, criteria)
 }
 
-/// The SOC 2 and plan work in plain Rust: the logic floor for the full decision.
+/// Requirements of the controls catalogue as a bit set (184 fit in three words).
+type Bits = [u64; 3];
+
+fn bit(b: &mut Bits, i: usize) {
+    b[i / 64] |= 1 << (i % 64);
+}
+
+fn and(a: &Bits, b: &Bits) -> Bits {
+    [a[0] & b[0], a[1] & b[1], a[2] & b[2]]
+}
+
+/// The set bits of a requirement set, in requirement order.
+fn ones(b: Bits) -> impl Iterator<Item = usize> {
+    (0..3).flat_map(move |w| {
+        let mut x = b[w];
+        std::iter::from_fn(move || {
+            (x != 0).then(|| {
+                let i = x.trailing_zeros() as usize;
+                x &= x - 1;
+                w * 64 + i
+            })
+        })
+    })
+}
+
+fn count(b: &Bits) -> usize {
+    b.iter().map(|w| w.count_ones() as usize).sum()
+}
+
+/// A control of the catalogue as the floor's record names it.
+struct Control {
+    id: String,
+    title: String,
+    /// 1 = days, 2 = weeks, 3 = months (the plan pack's effort grades).
+    effort: u8,
+    target: u8,
+}
+
+/// The Rec. 2003/361/EC Annex Art. 2 classes, smallest first, with their cites and ceilings in
+/// words, as the size ground says them.
+struct SizeClass {
+    class: &'static str,
+    cites: String,
+    reason: String,
+}
+
+/// The SOC 2 timeline in months (soc2 pack parameters), and the plan's phases in months and
+/// capacity in person-weeks (plan pack parameters).
+struct Timeline {
+    readiness: u32,
+    type1_after: u32,
+    first_window: u32,
+    first_window_demanded: u32,
+    steady_window: u32,
+    current: u32,
+    report_after_window: u32,
+    phases: [u32; 3],
+    weeks_per_phase: f64,
+    effort_weeks: [f64; 3],
+}
+
+/// The SOC 2 and plan work in plain Rust: the logic floor for the full decision, and the tables
+/// the floor's output record is written from.
 struct Floor {
-    /// Control id -> (index, requirements it serves as a bit mask, target maturity).
+    /// Control id -> index in the catalogue.
     controls: std::collections::HashMap<String, usize>,
-    serves: Vec<[u64; 3]>,
-    nis2: [u64; 3],
-    soc2_security: [u64; 3],
+    /// Per control: the requirements it serves, as a bit mask.
+    serves: Vec<Bits>,
+    nis2: Bits,
+    soc2_security: Bits,
+    // What `Floor::record` needs besides, all read once here.
+    catalogue: Vec<Control>,
+    requirement_ids: Vec<String>,
+    /// Per control: the requirements a `full` mapping row says it meets.
+    fully_serves: Vec<Bits>,
+    /// Per requirement: how many controls map to it.
+    served_by: Vec<u32>,
+    /// NIS2 Art. 21 requirements (the `nis2_art21` coverage).
+    nis2_art21: Bits,
+    /// SOC 2 requirements of the security, availability and confidentiality categories: the
+    /// criteria bits of `floor_decide`.
+    soc2_by_criterion: [Bits; 3],
+    /// Obligations of an essential and of an important entity (obligations.json), shared with
+    /// the table as the pipeline shares them, and the NIS2 requirements they bring into a plan.
+    obligations: [Vec<ObligationRef>; 2],
+    nis2_by_class: [Bits; 2],
+    /// Per control: its place among the controls ranked first, and the words it adds to `why`.
+    first: Vec<Option<(u8, String)>>,
+    member_states: Vec<String>,
+    nis2_in_force: String,
+    nis2_in_force_cites: String,
+    sizes: Vec<SizeClass>,
+    /// Rule id -> its ground and, for NIS2 rules, its note; for SOC 2 rules, what serves instead.
+    rules: std::collections::HashMap<String, (Ground, Option<String>)>,
+    /// Grounds of the security, availability and confidentiality criteria.
+    criteria: [Ground; 3],
+    timeline: Timeline,
+}
+
+/// A number as the size ground writes it: whole numbers without a fraction.
+fn push_number(out: &mut String, v: f64) {
+    use std::fmt::Write;
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        let _ = write!(out, "{}", v as i64);
+    } else {
+        let _ = write!(out, "{v}");
+    }
+}
+
+/// An amount in euros rounded to the euro, with thousands separators: `18,291,331`.
+fn push_money(out: &mut String, v: f64) {
+    let digits = (v.round().max(0.0) as u64).to_string();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+}
+
+/// `YYYY-MM-DD` plus whole months, the day kept where the month has it, else its last day.
+fn plus_months(date: (i32, u32, u32), months: u32) -> String {
+    let (y, m, d) = date;
+    let total = y * 12 + (m as i32 - 1) + months as i32;
+    let (y, m) = (total / 12, total as u32 % 12 + 1);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let last = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    format!("{y:04}-{m:02}-{:02}", d.min(last))
+}
+
+fn parse_date(s: &str) -> (i32, u32, u32) {
+    let n = |r: std::ops::Range<usize>| s[r].parse().expect("a date YYYY-MM-DD");
+    (n(0..4) as i32, n(5..7), n(8..10))
 }
 
 impl Floor {
     fn new() -> Floor {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/controls/tables");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
         let read = |f: &str| -> serde_json::Value {
             serde_json::from_str(&std::fs::read_to_string(root.join(f)).unwrap()).unwrap()
         };
-        let catalogue = read("catalogue.json");
-        let requirements = read("requirements.json");
-        let mapping = read("mapping.json");
+        let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+        let catalogue = read("controls/tables/catalogue.json");
+        let requirements = read("controls/tables/requirements.json");
+        let mapping = read("controls/tables/mapping.json");
         let controls: std::collections::HashMap<String, usize> = catalogue
             .as_array()
             .unwrap()
@@ -127,23 +264,216 @@ impl Floor {
             .map(|(i, r)| (r["id"].as_str().unwrap(), i))
             .collect();
         let mut serves = vec![[0u64; 3]; controls.len()];
+        let mut fully_serves = vec![[0u64; 3]; controls.len()];
+        let mut served_by = vec![0u32; reqs.len()];
         for m in mapping.as_array().unwrap() {
             let c = controls[m["control"].as_str().unwrap()];
             let r = reqs[m["requirement"].as_str().unwrap()];
-            serves[c][r / 64] |= 1 << (r % 64);
+            bit(&mut serves[c], r);
+            served_by[r] += 1;
+            if m["strength"] == "full" {
+                bit(&mut fully_serves[c], r);
+            }
         }
         let mask = |pick: &dyn Fn(&serde_json::Value) -> bool| {
             let mut m = [0u64; 3];
             for (i, r) in requirements.as_array().unwrap().iter().enumerate() {
                 if pick(r) {
-                    m[i / 64] |= 1 << (i % 64);
+                    bit(&mut m, i);
                 }
             }
             m
         };
+        let soc2 = |category: &'static str| {
+            mask(&move |r: &serde_json::Value| {
+                r["framework"] == "soc2" && r["category"] == category
+            })
+        };
+
+        // NIS2: obligations by class (Art. 20, 21, 23, 27, 32, 33), leaving out those the table
+        // restricts to some entity types and the Art. 27 register (digital providers), which
+        // the floor does not tell apart; the requirements each brings into a plan.
+        let frameworks = read("plan/tables/frameworks.json");
+        let obligations_table = read("nis2/tables/obligations.json");
+        let mut obligations: [Vec<ObligationRef>; 2] = Default::default();
+        let mut nis2_by_class = [[0u64; 3]; 2];
+        for o in obligations_table["obligations"].as_array().unwrap() {
+            if o.get("only_entity_types").is_some() || o["registry"] == "art27" {
+                continue;
+            }
+            let shared = |k: &str| -> Arc<str> { Arc::from(o[k].as_str().unwrap_or_default()) };
+            let obligation = ObligationRef {
+                id: shared("id"),
+                cites: shared("cites"),
+                due: shared("due"),
+                title: shared("title"),
+            };
+            let requirements = frameworks["obligation_requirements"][&*obligation.id]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for (k, class) in ["essential", "important"].into_iter().enumerate() {
+                let applies = o["applies_to"].as_array().unwrap();
+                if applies.iter().any(|c| c == class) {
+                    obligations[k].push(obligation.clone());
+                    for r in &requirements {
+                        bit(&mut nis2_by_class[k], reqs[r.as_str().unwrap()]);
+                    }
+                }
+            }
+        }
+        let mut first = vec![None; controls.len()];
+        for (k, u) in frameworks["first"].as_array().unwrap().iter().enumerate() {
+            let words = format!(
+                "; first at that date: {} ({})",
+                text(&u["says"]),
+                text(&u["cites"])
+            );
+            first[controls[u["control"].as_str().unwrap()]] = Some((k as u8, words));
+        }
+
+        // Rec. 2003/361/EC Annex Art. 2: headcount "fewer than", money "not exceeding".
+        let size_table = read("nis2/tables/size-classes.json");
+        let classes = size_table["classes"].as_array().unwrap();
+        let ceilings = |c: &serde_json::Value| {
+            let mut t = String::new();
+            let mut b = String::new();
+            push_money(&mut t, c["turnover_not_exceeding"].as_f64().unwrap());
+            push_money(&mut b, c["balance_sheet_not_exceeding"].as_f64().unwrap());
+            (c["employees_below"].as_u64().unwrap(), t, b)
+        };
+        let mut sizes: Vec<SizeClass> = ["micro", "small", "medium"]
+            .into_iter()
+            .zip(classes)
+            .map(|(class, c)| {
+                let (e, t, b) = ceilings(c);
+                SizeClass {
+                    class,
+                    cites: text(&c["cites"]),
+                    reason: format!(
+                        "fewer than {e} AWU and turnover not exceeding EUR {t} or balance sheet \
+                         not exceeding EUR {b}"
+                    ),
+                }
+            })
+            .collect();
+        let (e, t, b) = ceilings(classes.last().unwrap());
+        sizes.push(SizeClass {
+            class: "large",
+            cites: text(&size_table["above"]["cites"]),
+            reason: format!(
+                "{e} AWU or more, or turnover above EUR {t} and balance sheet above EUR {b}"
+            ),
+        });
+
+        let mut rules = std::collections::HashMap::new();
+        for (table, extra) in [
+            ("nis2/tables/rules.json", "note"),
+            ("soc2/tables/rules.json", "instead"),
+        ] {
+            for r in read(table)["rules"].as_array().unwrap() {
+                let ground = Ground {
+                    rule: text(&r["id"]),
+                    cites: text(&r["cites"]),
+                    says: text(&r["says"]),
+                };
+                rules.insert(ground.rule.clone(), (ground, r.get(extra).map(text)));
+            }
+        }
+        let criteria_table = read("soc2/tables/criteria.json");
+        let criterion = |category: &str| {
+            let c = criteria_table["criteria"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["category"] == category)
+                .unwrap();
+            Ground {
+                rule: format!("criteria_{category}"),
+                cites: text(&c["cites"]),
+                says: text(&c["says"]),
+            }
+        };
+        let soc2_pack = read("soc2/pack.json");
+        let plan_pack = read("plan/pack.json");
+        let months =
+            |p: &serde_json::Value, k: &str| p["parameters"][k]["default"].as_u64().unwrap();
+        let phase = |k: &str| {
+            plan_pack["parameters"]["phase_months"]["default"][k]
+                .as_u64()
+                .unwrap()
+        };
+        let capacity = &plan_pack["parameters"]["capacity"]["default"];
+        let weeks: Vec<f64> = capacity["effort_weeks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_f64().unwrap())
+            .collect();
+        let timeline = Timeline {
+            readiness: months(&soc2_pack, "readiness_months") as u32,
+            type1_after: months(&soc2_pack, "type1_after_months") as u32,
+            first_window: months(&soc2_pack, "first_window_months") as u32,
+            first_window_demanded: months(&soc2_pack, "first_window_months_demanded") as u32,
+            steady_window: months(&soc2_pack, "steady_window_months") as u32,
+            current: months(&soc2_pack, "current_months") as u32,
+            report_after_window: months(&soc2_pack, "report_after_window_months") as u32,
+            phases: [
+                phase("now") as u32,
+                phase("next") as u32,
+                phase("later") as u32,
+            ],
+            weeks_per_phase: capacity["weeks_per_phase"].as_f64().unwrap(),
+            effort_weeks: [weeks[0], weeks[1], weeks[2]],
+        };
+
         Floor {
             nis2: mask(&|r| r["framework"] == "nis2"),
-            soc2_security: mask(&|r| r["framework"] == "soc2" && r["category"] == "security"),
+            soc2_security: soc2("security"),
+            catalogue: catalogue
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| Control {
+                    id: text(&c["id"]),
+                    title: text(&c["title"]),
+                    effort: c["effort"].as_u64().unwrap() as u8,
+                    target: c["target_maturity"].as_u64().unwrap() as u8,
+                })
+                .collect(),
+            requirement_ids: requirements
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| text(&r["id"]))
+                .collect(),
+            nis2_art21: mask(&|r| r["id"].as_str().unwrap().starts_with("nis2:art21")),
+            soc2_by_criterion: [
+                soc2("security"),
+                soc2("availability"),
+                soc2("confidentiality"),
+            ],
+            fully_serves,
+            served_by,
+            obligations,
+            nis2_by_class,
+            first,
+            member_states: read("nis2/tables/member-states.json")["member_states"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(text)
+                .collect(),
+            nis2_in_force: text(&frameworks["nis2_in_force"]),
+            nis2_in_force_cites: text(&frameworks["nis2_in_force_cites"]),
+            sizes,
+            rules,
+            criteria: [
+                criterion("security"),
+                criterion("availability"),
+                criterion("confidentiality"),
+            ],
+            timeline,
             controls,
             serves,
         }
@@ -176,6 +506,482 @@ impl Floor {
             .filter(|(s, m)| **m < 3 && s.iter().zip(&applies).any(|(a, b)| a & b != 0))
             .count();
         (class, needed, criteria, gaps)
+    }
+
+    /// The record the pipeline writes for these facts, in plain Rust: the decisions of
+    /// `floor_decide` (those of `Floor::full`, whose gap count the plan below redoes with the
+    /// actions) with their grounds, obligations, SOC 2 timeline and a plan of the gaps,
+    /// worded from the packs' tables. It leaves out what the floor does not decide (group
+    /// aggregation, jurisdiction beyond the first member state of establishment, lex specialis,
+    /// designations, supplier terms, certificates and reports already held).
+    fn record(&self, f: &Facts, line: usize, packs: &Arc<Vec<PackRef>>, as_of: &str) -> Assessment {
+        let (class, needed, criteria_bits) = floor_decide(f);
+        let date = parse_date(as_of);
+        let has = |l: &Option<Vec<String>>, v: &str| l.iter().flatten().any(|x| x == v);
+
+        // NIS2. The size class on the entity's own figures (Rec. 2003/361/EC Annex Art. 2),
+        // with the same missing-as-zero reading as `floor_classify`.
+        let e = f.employees.unwrap_or(0.0);
+        let t = f.annual_turnover_eur.unwrap_or(0.0);
+        let b = f.balance_sheet_eur.unwrap_or(0.0);
+        let size = if e < 10.0 && (t <= 2e6 || b <= 2e6) {
+            0
+        } else if e < 50.0 && (t <= 10e6 || b <= 10e6) {
+            1
+        } else if e < 250.0 && (t <= 50e6 || b <= 43e6) {
+            2
+        } else {
+            3
+        };
+        let s = &self.sizes[size];
+        let mut says = String::with_capacity(96 + s.reason.len());
+        push_number(&mut says, e);
+        says.push_str(" AWU, turnover EUR ");
+        push_money(&mut says, t);
+        says.push_str(", balance sheet EUR ");
+        push_money(&mut says, b);
+        says.push_str(": ");
+        says.push_str(s.class);
+        says.push_str(" (");
+        says.push_str(&s.reason);
+        says.push(')');
+        let mut grounds = vec![Ground {
+            rule: "size_class".into(),
+            cites: s.cites.clone(),
+            says,
+        }];
+        // The rule behind the floor's class: Art. 3(1)(b), (c) or (a) for essential, Art. 3(2)
+        // for important, Art. 2(1) (no Annex type, or below the size cap) for out of scope.
+        let is = |kind: &str| f.activities.iter().flatten().any(|a| a.entity_type == kind);
+        let comms = "publicly_available_electronic_communications_service_provider";
+        let rule = match class {
+            "essential" if is("dns_service_provider") => "art3_1_b_dns_service",
+            "essential" if is(comms) => "art3_1_c_medium_electronic_communications",
+            "essential" => "art3_1_a_large_annex_i",
+            "important" if size < 2 && is(comms) => "art3_2_small_electronic_communications",
+            "important" => "art3_2_medium_or_large",
+            _ if f
+                .activities
+                .iter()
+                .flatten()
+                .all(|a| a.entity_type == "other") =>
+            {
+                "art2_1_not_annex_type"
+            }
+            _ => "art2_1_size_cap",
+        };
+        let (ground, note) = &self.rules[rule];
+        grounds.push(ground.clone());
+        let in_scope = match class {
+            "essential" => Some(0),
+            "important" => Some(1),
+            _ => None,
+        };
+        // Art. 26(1): the first member state it is established in.
+        let mut jurisdiction = Vec::new();
+        if in_scope.is_some() {
+            let established = f.established_in.iter().flatten();
+            if let Some(ms) = established
+                .into_iter()
+                .find(|c| self.member_states.contains(c))
+            {
+                jurisdiction.push(ms.clone());
+                grounds.push(self.rules["art26_1_establishment"].0.clone());
+            }
+        }
+        let nis2 = Nis2 {
+            classification: Classification::parse(class).expect("a class"),
+            possible: Vec::new(),
+            size: Size {
+                class: Some(s.class),
+                possible: Vec::new(),
+                basis: "own",
+                employees: f.employees,
+                annual_turnover_eur: f.annual_turnover_eur,
+                balance_sheet_eur: f.balance_sheet_eur,
+                own_class: Some(s.class),
+                aggregation: None,
+                period: None,
+            },
+            grounds,
+            missing: Vec::new(),
+            jurisdiction,
+            lex_specialis: Vec::new(),
+            obligations: in_scope
+                .map(|k| self.obligations[k].clone())
+                .unwrap_or_default(),
+            // Art. 34(4): essential, at least EUR 10 M or 2 % of turnover; Art. 34(5):
+            // important, at least EUR 7 M or 1.4 %.
+            max_fine_eur: in_scope.map(|k| match k {
+                0 => (0.02 * t).max(10e6),
+                _ => (0.014 * t).max(7e6),
+            }),
+            supplier_exposure: None,
+            notes: note.iter().cloned().collect(),
+            carve_out: None,
+        };
+
+        // SOC 2: the need, the type (Type 2 when a customer demands it or serves enterprise or
+        // regulated customers, else a Type 1 first), the criteria and the report timeline.
+        let demanded = f.customer_demands.as_ref().and_then(|d| d.soc2.as_deref());
+        let timeline = &self.timeline;
+        let mut why = Vec::with_capacity(5);
+        let mut instead = None;
+        let mut report_type = None;
+        let mut criteria = Vec::with_capacity(3);
+        let mut milestones = Vec::with_capacity(6);
+        let mut window_start = None;
+        if needed {
+            let need = if demanded.is_some() {
+                "need_customer_demand"
+            } else {
+                "need_north_american_customers"
+            };
+            let kind = if demanded == Some("type2") {
+                "type2_customer_demand"
+            } else if has(&f.customer_segments, "enterprise")
+                || has(&f.customer_segments, "regulated")
+            {
+                "type2_enterprise_or_regulated"
+            } else {
+                "type1_first"
+            };
+            why.push(self.rules[need].0.clone());
+            why.push(self.rules[kind].0.clone());
+            for (i, ground) in self.criteria.iter().enumerate() {
+                if criteria_bits & (1 << i) != 0 {
+                    why.push(ground.clone());
+                }
+            }
+            // Sorted by name: availability, confidentiality, security.
+            for (bit, name) in [(2, "availability"), (4, "confidentiality"), (1, "security")] {
+                if criteria_bits & bit != 0 {
+                    criteria.push(name);
+                }
+            }
+            let (start, first_len, because) = if kind == "type1_first" {
+                report_type = Some("type1");
+                milestones.push(Milestone {
+                    id: "type1_report_date",
+                    date: plus_months(date, timeline.type1_after),
+                    says: "Type 1: the auditor examines the design of the controls at this date"
+                        .into(),
+                });
+                (
+                    timeline.type1_after,
+                    timeline.first_window,
+                    "no customer demands a Type 2 now",
+                )
+            } else if demanded == Some("type2") {
+                report_type = Some("type2");
+                (
+                    timeline.readiness,
+                    timeline.first_window_demanded,
+                    "a customer demands a Type 2 now",
+                )
+            } else {
+                report_type = Some("type2");
+                (
+                    timeline.readiness,
+                    timeline.first_window,
+                    "no customer demands a Type 2 now",
+                )
+            };
+            let end = start + first_len;
+            let start = plus_months(date, start);
+            window_start = Some(start.clone());
+            milestones.extend([
+                Milestone {
+                    id: "first_window_start",
+                    date: start,
+                    says: "the first Type 2 observation window starts: controls must operate \
+                           from this day"
+                        .into(),
+                },
+                Milestone {
+                    id: "first_window_end",
+                    date: plus_months(date, end),
+                    says: format!(
+                        "the first Type 2 observation window ends: {first_len} months, as \
+                         {because}"
+                    ),
+                },
+                Milestone {
+                    id: "type2_report_expected",
+                    date: plus_months(date, end + timeline.report_after_window),
+                    says: "the Type 2 report is expected after fieldwork and writing".into(),
+                },
+                Milestone {
+                    id: "report_current_until",
+                    date: plus_months(date, end + timeline.current),
+                    says: format!(
+                        "that report stays current for {} months after its period end",
+                        timeline.current
+                    ),
+                },
+                Milestone {
+                    id: "following_window_end",
+                    date: plus_months(date, end + timeline.steady_window),
+                    says: format!(
+                        "the following window, back to back, is {} months long",
+                        timeline.steady_window
+                    ),
+                },
+            ]);
+        } else {
+            let rule = if f.service_organisation != Some(true) {
+                "need_not_service_organisation"
+            } else {
+                "need_no_demand_outside_north_america"
+            };
+            let (ground, serves_instead) = &self.rules[rule];
+            why.push(ground.clone());
+            instead = serves_instead.clone();
+        }
+
+        // The plan: frameworks (NIS2 by law, SOC 2 by contract or choice), each with its
+        // requirements and deadline (0 = legal, 1 = contractual, 2 = voluntary first).
+        let mut frameworks = Vec::with_capacity(2);
+        let mut applies: Vec<(Bits, u8)> = Vec::with_capacity(2);
+        if let Some(k) = in_scope {
+            let since = self.nis2_in_force.as_str() < as_of;
+            frameworks.push(FrameworkBasis {
+                framework: "nis2",
+                basis: "legal",
+                deadline: if since { as_of } else { &self.nis2_in_force }.to_string(),
+                due: format!(
+                    "due {}{}",
+                    if since { "since " } else { "" },
+                    self.nis2_in_force
+                ),
+                says: format!("{class} entity ({})", self.nis2_in_force_cites),
+            });
+            applies.push((self.nis2_by_class[k], 0));
+        }
+        if let (Some(start), Some(kind)) = (window_start, report_type) {
+            let mut requirements = [0u64; 3];
+            for (i, category) in self.soc2_by_criterion.iter().enumerate() {
+                if criteria_bits & (1 << i) != 0 {
+                    for (r, c) in requirements.iter_mut().zip(category) {
+                        *r |= c;
+                    }
+                }
+            }
+            let contractual = demanded.is_some();
+            frameworks.push(FrameworkBasis {
+                framework: "soc2",
+                basis: if contractual {
+                    "contractual"
+                } else {
+                    "voluntary"
+                },
+                due: format!("by {start} (window start)"),
+                deadline: start,
+                says: format!(
+                    "SOC 2 {} on {}",
+                    if kind == "type1" { "Type 1" } else { "Type 2" },
+                    criteria.join(", ")
+                ),
+            });
+            applies.push((requirements, if contractual { 1 } else { 2 }));
+        }
+        let mut all = [0u64; 3];
+        for (requirements, _) in &applies {
+            for (a, r) in all.iter_mut().zip(requirements) {
+                *a |= r;
+            }
+        }
+        let mut maturity = vec![0u8; self.catalogue.len()];
+        match &f.controls {
+            Some(assay::facts::Controls::Map(m)) => {
+                for (id, state) in m {
+                    if let Some(&i) = self.controls.get(id) {
+                        maturity[i] = state.maturity.unwrap_or(0);
+                    }
+                }
+            }
+            Some(assay::facts::Controls::List(ids)) => {
+                for id in ids {
+                    if let Some(&i) = self.controls.get(id) {
+                        maturity[i] = 3;
+                    }
+                }
+            }
+            None => {}
+        }
+
+        // Gaps: controls below target serving an applicable requirement, ranked by the
+        // strongest basis they serve, then the table's controls ranked first, then catalogue
+        // order.
+        let applied = &applies;
+        let serving = move |c: usize| {
+            (0..applied.len()).filter(move |&j| and(&self.serves[c], &applied[j].0) != [0; 3])
+        };
+        let mut gaps: Vec<(u8, u8, usize)> = Vec::with_capacity(self.catalogue.len());
+        for (c, control) in self.catalogue.iter().enumerate() {
+            if maturity[c] >= control.target || and(&self.serves[c], &all) == [0; 3] {
+                continue;
+            }
+            let basis = serving(c).map(|j| applies[j].1).min().unwrap_or(2);
+            let first = self.first[c].as_ref().map_or(u8::MAX, |u| u.0);
+            gaps.push((basis, first, c));
+        }
+        gaps.sort_unstable();
+
+        // Phases: the first of now (0-3 months), next (3-6) and later (6-12) with room for the
+        // action's effort; late when that phase ends after its deadline.
+        let ends = timeline.phases.map(|m| plus_months(date, m));
+        let listed = gaps.len().min(assay::evaluate::DEFAULT_PLAN_ACTIONS);
+        let mut summary = PlanSummary {
+            actions: gaps.len(),
+            listed,
+            ..PlanSummary::default()
+        };
+        let mut load = [0.0f64; 3];
+        let mut late = 0;
+        let mut actions = Vec::with_capacity(listed);
+        for (rank, &(basis, _, c)) in gaps.iter().enumerate() {
+            let control = &self.catalogue[c];
+            let weeks = timeline.effort_weeks[usize::from(control.effort.clamp(1, 3)) - 1];
+            let mut phase = 0;
+            while phase < 2 && load[phase] + weeks > timeline.weeks_per_phase {
+                phase += 1;
+            }
+            load[phase] += weeks;
+            match phase {
+                0 => summary.now += 1,
+                1 => summary.next += 1,
+                _ => summary.later += 1,
+            }
+            let sets =
+                serving(c).min_by(|&a, &b| frameworks[a].deadline.cmp(&frameworks[b].deadline));
+            let deadline = sets.map_or(as_of, |j| frameworks[j].deadline.as_str());
+            let moved = ends[phase].as_str() > deadline.max(ends[0].as_str());
+            late += usize::from(moved);
+            if rank >= listed {
+                continue;
+            }
+            let closes: Vec<String> = ones(and(&self.serves[c], &all))
+                .map(|r| self.requirement_ids[r].clone())
+                .collect();
+            let names: Vec<&str> = serving(c).map(|j| frameworks[j].framework).collect();
+            let why = format!(
+                "{} {}{}; serves {} requirement(s); effort {}{}",
+                names.join("+"),
+                sets.map_or("", |j| frameworks[j].due.as_str()),
+                self.first[c].as_ref().map_or("", |u| u.1.as_str()),
+                closes.len(),
+                ["days", "weeks", "months"][usize::from(control.effort.clamp(1, 3)) - 1],
+                if moved {
+                    "; later than its deadline: earlier phases are full"
+                } else {
+                    ""
+                }
+            );
+            actions.push(Action {
+                rank: rank + 1,
+                control: control.id.clone(),
+                title: control.title.clone(),
+                closes,
+                phase: ["now", "next", "later"][phase],
+                basis: ["legal", "contractual", "voluntary"][usize::from(basis)],
+                maturity: maturity[c],
+                target: control.target,
+                why,
+            });
+        }
+        let mut notes = Vec::new();
+        let mut per_phase = String::new();
+        push_number(&mut per_phase, timeline.weeks_per_phase);
+        if late > 0 {
+            notes.push(format!(
+                "{late} action(s) do not fit before their deadline at {per_phase} person-weeks \
+                 per phase: add people, or move the deadlines that can move (a SOC 2 window, a \
+                 certification date)"
+            ));
+        }
+        if load[2] > timeline.weeks_per_phase {
+            notes.push(format!(
+                "the work exceeds the 12-month horizon: about {:.0} person-weeks are left for \
+                 the `later` phase, which holds {per_phase}",
+                load[2]
+            ));
+        }
+
+        // Coverage: met where a control at target fully meets the requirement, partial where
+        // only evidence towards it is at target; the share of mapped controls at target.
+        let mut met = [0u64; 3];
+        let mut evidenced = [0u64; 3];
+        let mut at_target = vec![0u32; self.requirement_ids.len()];
+        for (c, control) in self.catalogue.iter().enumerate() {
+            if maturity[c] < control.target {
+                continue;
+            }
+            for w in 0..3 {
+                met[w] |= self.fully_serves[c][w];
+                evidenced[w] |= self.serves[c][w];
+            }
+            for r in ones(self.serves[c]) {
+                at_target[r] += 1;
+            }
+        }
+        let cover = |requirements: &Bits| {
+            let n = count(requirements);
+            let full = count(&and(requirements, &met));
+            let some = count(&and(requirements, &evidenced));
+            // Summed from +0.0: `Sum` for f64 starts at -0.0, which would write `-0.0`.
+            let sum = ones(and(requirements, &evidenced))
+                .map(|r| f64::from(at_target[r]) / f64::from(self.served_by[r]))
+                .fold(0.0, |s, x| s + x);
+            Coverage {
+                requirements: n,
+                met: full,
+                partial: some - full,
+                open: n - some,
+                evidence_pct: if n == 0 {
+                    0.0
+                } else {
+                    (sum / n as f64 * 1000.0).round() / 10.0
+                },
+                from_certificate_evidence_pct: None,
+            }
+        };
+        let mut coverage = std::collections::BTreeMap::new();
+        for (fw, (requirements, _)) in frameworks.iter().zip(&applies) {
+            coverage.insert(fw.framework, cover(requirements));
+            if fw.framework == "nis2" {
+                coverage.insert("nis2_art21", cover(&and(requirements, &self.nis2_art21)));
+            }
+        }
+
+        Assessment {
+            id: Some(f.id.clone()),
+            name: f.name.clone(),
+            line,
+            packs: packs.clone(),
+            as_of: as_of.to_string(),
+            nis2: Some(nis2),
+            soc2: Some(Soc2 {
+                needed: Some(needed),
+                report_type,
+                criteria,
+                why,
+                missing: Vec::new(),
+                instead,
+                if_needed: None,
+                current_report: None,
+                milestones,
+            }),
+            plan: Some(Plan {
+                frameworks,
+                actions,
+                summary,
+                coverage,
+                notes,
+            }),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
     }
 }
 
@@ -283,6 +1089,54 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // The floor's record against the pipeline's, in bytes, on the 1,000-organisation sample,
+    // overall and by classification: the record floor is only a fair floor if it writes about
+    // as much. Printed once, outside any measurement.
+    let packs = evaluator.pack_refs();
+    let encoded = |a: &Assessment| match OutputFormat::Jsonl.encode(a) {
+        Some(Ok(bytes)) => bytes.len(),
+        _ => 0,
+    };
+    let class_of = |a: &Assessment| {
+        a.nis2
+            .as_ref()
+            .map_or("error", |n| n.classification.as_str())
+    };
+    let mut sizes: std::collections::BTreeMap<&str, [(usize, usize); 2]> = Default::default();
+    for (i, f) in facts.iter().enumerate() {
+        let a = floor.record(f, i + 1, &packs, AS_OF);
+        let entry = &mut sizes.entry(class_of(&a)).or_default()[0];
+        *entry = (entry.0 + 1, entry.1 + encoded(&a));
+    }
+    let sample_text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let format = assay::read::Format::Jsonl;
+    for a in assay::pipeline::assess_text(&sample_text, format, &evaluator, &validator, AS_OF) {
+        let entry = &mut sizes.entry(class_of(&a)).or_default()[1];
+        *entry = (entry.0 + 1, entry.1 + encoded(&a));
+    }
+    let mean = |(n, bytes): (usize, usize)| bytes as f64 / n.max(1) as f64;
+    let total = |k: usize| {
+        sizes
+            .values()
+            .fold((0, 0), |(n, b), s| (n + s[k].0, b + s[k].1))
+    };
+    let (floor_mean, pipeline_mean) = (mean(total(0)), mean(total(1)));
+    eprintln!(
+        "record bytes per organisation ({} sample): floor {floor_mean:.0}, pipeline \
+         {pipeline_mean:.0} ({:+.1} %)",
+        facts.len(),
+        (floor_mean / pipeline_mean - 1.0) * 100.0
+    );
+    for (class, [f, p]) in &sizes {
+        eprintln!(
+            "  {class:<13} floor {:>5} records {:>6.0} B   pipeline {:>5} records {:>6.0} B",
+            f.0,
+            mean(*f),
+            p.0,
+            mean(*p)
+        );
+    }
 
     // A batch from a file, end to end as `assay assess` runs it (two passes, streaming, in
     // chunks on all the pool's threads), against the floor doing the same work in plain Rust
