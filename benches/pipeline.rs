@@ -22,7 +22,10 @@
 //!   jurisdiction other than the first member state of establishment, lex specialis,
 //!   designations, NACE hints, supplier terms, ISO 27001 certificates and SOC 2 reports already
 //!   held, undetermined cases and obligations limited to some entity types, and ranks gaps by
-//!   basis, the plan's controls-first list and catalogue order only.
+//!   basis, the plan's controls-first list and catalogue order only. It is written as a
+//!   plain-Rust engine would be written for speed: tables and every date that depends only on
+//!   `--as-of` worked out once, gaps sorted as packed keys, dates compared as day numbers, text
+//!   put together with `push_str` rather than `format!`.
 //!
 //! Run with `cargo bench`; results and the machine they were measured on go in BENCHMARKS.md.
 
@@ -176,11 +179,130 @@ struct Timeline {
     effort_weeks: [f64; 3],
 }
 
+/// What depends only on the assessment date, worked out once per run as a plain-Rust engine
+/// would: the SOC 2 timelines of the three paths (a Type 1 first; a Type 2 a customer demands;
+/// a Type 2 for enterprise or regulated customers), the NIS2 framework line of an essential and
+/// of an important entity, and the ends of the plan's phases.
+struct Dated {
+    as_of: String,
+    milestones: [Vec<Milestone>; 3],
+    window_start: [String; 3],
+    window_start_due: [String; 3],
+    nis2: [FrameworkBasis; 2],
+    /// The same dates as day numbers, for comparing (`day`).
+    as_of_day: u32,
+    nis2_deadline: u32,
+    window_start_day: [u32; 3],
+    phase_end_days: [u32; 3],
+}
+
+/// A `YYYY-MM-DD` date as a number that orders as the dates do.
+fn day(date: &str) -> u32 {
+    let (y, m, d) = parse_date(date);
+    (y as u32 * 12 + m) * 31 + d
+}
+
+impl Dated {
+    fn new(as_of: &str, timeline: &Timeline, in_force: &str, in_force_cites: &str) -> Dated {
+        let date = parse_date(as_of);
+        let path = |path: usize| {
+            let (start, first_len, because) = match path {
+                0 => (
+                    timeline.type1_after,
+                    timeline.first_window,
+                    "no customer demands a Type 2 now",
+                ),
+                1 => (
+                    timeline.readiness,
+                    timeline.first_window_demanded,
+                    "a customer demands a Type 2 now",
+                ),
+                _ => (
+                    timeline.readiness,
+                    timeline.first_window,
+                    "no customer demands a Type 2 now",
+                ),
+            };
+            let mut milestones = Vec::with_capacity(6);
+            if path == 0 {
+                milestones.push(Milestone {
+                    id: "type1_report_date",
+                    date: plus_months(date, timeline.type1_after),
+                    says: "Type 1: the auditor examines the design of the controls at this date"
+                        .into(),
+                });
+            }
+            let end = start + first_len;
+            let start = plus_months(date, start);
+            milestones.extend([
+                Milestone {
+                    id: "first_window_start",
+                    date: start.clone(),
+                    says: "the first Type 2 observation window starts: controls must operate \
+                           from this day"
+                        .into(),
+                },
+                Milestone {
+                    id: "first_window_end",
+                    date: plus_months(date, end),
+                    says: format!(
+                        "the first Type 2 observation window ends: {first_len} months, as \
+                         {because}"
+                    ),
+                },
+                Milestone {
+                    id: "type2_report_expected",
+                    date: plus_months(date, end + timeline.report_after_window),
+                    says: "the Type 2 report is expected after fieldwork and writing".into(),
+                },
+                Milestone {
+                    id: "report_current_until",
+                    date: plus_months(date, end + timeline.current),
+                    says: format!(
+                        "that report stays current for {} months after its period end",
+                        timeline.current
+                    ),
+                },
+                Milestone {
+                    id: "following_window_end",
+                    date: plus_months(date, end + timeline.steady_window),
+                    says: format!(
+                        "the following window, back to back, is {} months long",
+                        timeline.steady_window
+                    ),
+                },
+            ]);
+            (milestones, start)
+        };
+        let paths = [path(0), path(1), path(2)];
+        let since = in_force < as_of;
+        let nis2 = |class: &str| FrameworkBasis {
+            framework: "nis2",
+            basis: "legal",
+            deadline: if since { as_of } else { in_force }.to_string(),
+            due: format!("due {}{in_force}", if since { "since " } else { "" }),
+            says: format!("{class} entity ({in_force_cites})"),
+        };
+        let nis2 = [nis2("essential"), nis2("important")];
+        Dated {
+            as_of: as_of.to_string(),
+            as_of_day: day(as_of),
+            nis2_deadline: day(&nis2[0].deadline),
+            window_start_day: paths.clone().map(|p| day(&p.1)),
+            window_start: paths.clone().map(|p| p.1),
+            window_start_due: paths.clone().map(|p| format!("by {} (window start)", p.1)),
+            milestones: paths.map(|p| p.0),
+            nis2,
+            phase_end_days: timeline.phases.map(|m| day(&plus_months(date, m))),
+        }
+    }
+}
+
 /// The SOC 2 and plan work in plain Rust: the logic floor for the full decision, and the tables
 /// the floor's output record is written from.
 struct Floor {
     /// Control id -> index in the catalogue.
-    controls: std::collections::HashMap<String, usize>,
+    controls: foldhash::HashMap<String, usize>,
     /// Per control: the requirements it serves, as a bit mask.
     serves: Vec<Bits>,
     nis2: Bits,
@@ -204,34 +326,36 @@ struct Floor {
     /// Per control: its place among the controls ranked first, and the words it adds to `why`.
     first: Vec<Option<(u8, String)>>,
     member_states: Vec<String>,
-    nis2_in_force: String,
-    nis2_in_force_cites: String,
     sizes: Vec<SizeClass>,
     /// Rule id -> its ground and, for NIS2 rules, its note; for SOC 2 rules, what serves instead.
-    rules: std::collections::HashMap<String, (Ground, Option<String>)>,
+    rules: foldhash::HashMap<String, (Ground, Option<String>)>,
     /// Grounds of the security, availability and confidentiality criteria.
     criteria: [Ground; 3],
     timeline: Timeline,
+    /// The capacity per phase as the plan's notes write it.
+    weeks_per_phase_words: String,
+    dated: Dated,
 }
 
 /// A number as the size ground writes it: whole numbers without a fraction.
 fn push_number(out: &mut String, v: f64) {
-    use std::fmt::Write;
     if v.fract() == 0.0 && v.abs() < 1e15 {
-        let _ = write!(out, "{}", v as i64);
+        out.push_str(itoa::Buffer::new().format(v as i64));
     } else {
+        use std::fmt::Write;
         let _ = write!(out, "{v}");
     }
 }
 
 /// An amount in euros rounded to the euro, with thousands separators: `18,291,331`.
 fn push_money(out: &mut String, v: f64) {
-    let digits = (v.round().max(0.0) as u64).to_string();
-    for (i, d) in digits.chars().enumerate() {
+    let mut buffer = itoa::Buffer::new();
+    let digits = buffer.format(v.round().max(0.0) as u64).as_bytes();
+    for (i, d) in digits.iter().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
             out.push(',');
         }
-        out.push(d);
+        out.push(char::from(*d));
     }
 }
 
@@ -256,7 +380,7 @@ fn parse_date(s: &str) -> (i32, u32, u32) {
 }
 
 impl Floor {
-    fn new() -> Floor {
+    fn new(as_of: &str) -> Floor {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
         let read = |f: &str| -> serde_json::Value {
             serde_json::from_str(&std::fs::read_to_string(root.join(f)).unwrap()).unwrap()
@@ -265,7 +389,7 @@ impl Floor {
         let catalogue = read("controls/tables/catalogue.json");
         let requirements = read("controls/tables/requirements.json");
         let mapping = read("controls/tables/mapping.json");
-        let controls: std::collections::HashMap<String, usize> = catalogue
+        let controls: foldhash::HashMap<String, usize> = catalogue
             .as_array()
             .unwrap()
             .iter()
@@ -382,7 +506,7 @@ impl Floor {
             ),
         });
 
-        let mut rules = std::collections::HashMap::new();
+        let mut rules = foldhash::HashMap::default();
         for (table, extra) in [
             ("nis2/tables/rules.json", "note"),
             ("soc2/tables/rules.json", "instead"),
@@ -480,8 +604,6 @@ impl Floor {
                 .iter()
                 .map(text)
                 .collect(),
-            nis2_in_force: text(&frameworks["nis2_in_force"]),
-            nis2_in_force_cites: text(&frameworks["nis2_in_force_cites"]),
             sizes,
             rules,
             criteria: [
@@ -489,6 +611,17 @@ impl Floor {
                 criterion("availability"),
                 criterion("confidentiality"),
             ],
+            weeks_per_phase_words: {
+                let mut words = String::new();
+                push_number(&mut words, timeline.weeks_per_phase);
+                words
+            },
+            dated: Dated::new(
+                as_of,
+                &timeline,
+                &text(&frameworks["nis2_in_force"]),
+                &text(&frameworks["nis2_in_force_cites"]),
+            ),
             timeline,
             controls,
             serves,
@@ -532,7 +665,10 @@ impl Floor {
     /// designations, supplier terms, certificates and reports already held).
     fn record(&self, f: &Facts, line: usize, packs: &Arc<Vec<PackRef>>, as_of: &str) -> Assessment {
         let (class, needed, criteria_bits) = floor_decide(f);
-        let date = parse_date(as_of);
+        debug_assert_eq!(
+            as_of, self.dated.as_of,
+            "the floor is dated once, by Floor::new"
+        );
         let has = |l: &Option<Vec<String>>, v: &str| l.iter().flatten().any(|x| x == v);
 
         // NIS2. The size class on the entity's own figures (Rec. 2003/361/EC Annex Art. 2),
@@ -645,7 +781,7 @@ impl Floor {
         let mut instead = None;
         let mut report_type = None;
         let mut criteria = Vec::with_capacity(3);
-        let mut milestones = Vec::with_capacity(6);
+        let mut milestones = Vec::new();
         let mut window_start = None;
         if needed {
             let need = if demanded.is_some() {
@@ -675,75 +811,15 @@ impl Floor {
                     criteria.push(name);
                 }
             }
-            let (start, first_len, because) = if kind == "type1_first" {
-                report_type = Some("type1");
-                milestones.push(Milestone {
-                    id: "type1_report_date",
-                    date: plus_months(date, timeline.type1_after),
-                    says: "Type 1: the auditor examines the design of the controls at this date"
-                        .into(),
-                });
-                (
-                    timeline.type1_after,
-                    timeline.first_window,
-                    "no customer demands a Type 2 now",
-                )
-            } else if demanded == Some("type2") {
-                report_type = Some("type2");
-                (
-                    timeline.readiness,
-                    timeline.first_window_demanded,
-                    "a customer demands a Type 2 now",
-                )
-            } else {
-                report_type = Some("type2");
-                (
-                    timeline.readiness,
-                    timeline.first_window,
-                    "no customer demands a Type 2 now",
-                )
+            // The timeline depends only on the path and the assessment date: worked out once.
+            let path = match kind {
+                "type1_first" => 0,
+                _ if demanded == Some("type2") => 1,
+                _ => 2,
             };
-            let end = start + first_len;
-            let start = plus_months(date, start);
-            window_start = Some(start.clone());
-            milestones.extend([
-                Milestone {
-                    id: "first_window_start",
-                    date: start,
-                    says: "the first Type 2 observation window starts: controls must operate \
-                           from this day"
-                        .into(),
-                },
-                Milestone {
-                    id: "first_window_end",
-                    date: plus_months(date, end),
-                    says: format!(
-                        "the first Type 2 observation window ends: {first_len} months, as \
-                         {because}"
-                    ),
-                },
-                Milestone {
-                    id: "type2_report_expected",
-                    date: plus_months(date, end + timeline.report_after_window),
-                    says: "the Type 2 report is expected after fieldwork and writing".into(),
-                },
-                Milestone {
-                    id: "report_current_until",
-                    date: plus_months(date, end + timeline.current),
-                    says: format!(
-                        "that report stays current for {} months after its period end",
-                        timeline.current
-                    ),
-                },
-                Milestone {
-                    id: "following_window_end",
-                    date: plus_months(date, end + timeline.steady_window),
-                    says: format!(
-                        "the following window, back to back, is {} months long",
-                        timeline.steady_window
-                    ),
-                },
-            ]);
+            report_type = Some(if path == 0 { "type1" } else { "type2" });
+            milestones = self.dated.milestones[path].clone();
+            window_start = Some(path);
         } else {
             let rule = if f.service_organisation != Some(true) {
                 "need_not_service_organisation"
@@ -758,23 +834,13 @@ impl Floor {
         // The plan: frameworks (NIS2 by law, SOC 2 by contract or choice), each with its
         // requirements and deadline (0 = legal, 1 = contractual, 2 = voluntary first).
         let mut frameworks = Vec::with_capacity(2);
-        let mut applies: Vec<(Bits, u8)> = Vec::with_capacity(2);
+        // (requirements, basis, deadline as a day number)
+        let mut applies: Vec<(Bits, u8, u32)> = Vec::with_capacity(2);
         if let Some(k) = in_scope {
-            let since = self.nis2_in_force.as_str() < as_of;
-            frameworks.push(FrameworkBasis {
-                framework: "nis2",
-                basis: "legal",
-                deadline: if since { as_of } else { &self.nis2_in_force }.to_string(),
-                due: format!(
-                    "due {}{}",
-                    if since { "since " } else { "" },
-                    self.nis2_in_force
-                ),
-                says: format!("{class} entity ({})", self.nis2_in_force_cites),
-            });
-            applies.push((self.nis2_by_class[k], 0));
+            frameworks.push(self.dated.nis2[k].clone());
+            applies.push((self.nis2_by_class[k], 0, self.dated.nis2_deadline));
         }
-        if let (Some(start), Some(kind)) = (window_start, report_type) {
+        if let (Some(path), Some(kind)) = (window_start, report_type) {
             let mut requirements = [0u64; 3];
             for (i, category) in self.soc2_by_criterion.iter().enumerate() {
                 if criteria_bits & (1 << i) != 0 {
@@ -791,18 +857,29 @@ impl Floor {
                 } else {
                     "voluntary"
                 },
-                due: format!("by {start} (window start)"),
-                deadline: start,
-                says: format!(
-                    "SOC 2 {} on {}",
-                    if kind == "type1" { "Type 1" } else { "Type 2" },
-                    criteria.join(", ")
-                ),
+                due: self.dated.window_start_due[path].clone(),
+                deadline: self.dated.window_start[path].clone(),
+                says: {
+                    let mut says = String::with_capacity(48);
+                    says.push_str(if kind == "type1" {
+                        "SOC 2 Type 1 on "
+                    } else {
+                        "SOC 2 Type 2 on "
+                    });
+                    for (i, c) in criteria.iter().enumerate() {
+                        if i > 0 {
+                            says.push_str(", ");
+                        }
+                        says.push_str(c);
+                    }
+                    says
+                },
             });
-            applies.push((requirements, if contractual { 1 } else { 2 }));
+            let deadline = self.dated.window_start_day[path];
+            applies.push((requirements, if contractual { 1 } else { 2 }, deadline));
         }
         let mut all = [0u64; 3];
-        for (requirements, _) in &applies {
+        for (requirements, _, _) in &applies {
             for (a, r) in all.iter_mut().zip(requirements) {
                 *a |= r;
             }
@@ -833,20 +910,21 @@ impl Floor {
         let serving = move |c: usize| {
             (0..applied.len()).filter(move |&j| and(&self.serves[c], &applied[j].0) != [0; 3])
         };
-        let mut gaps: Vec<(u8, u8, usize)> = Vec::with_capacity(self.catalogue.len());
+        // Each gap as one sort key: basis, place among the controls ranked first, control.
+        let mut gaps: Vec<u64> = Vec::with_capacity(self.catalogue.len());
         for (c, control) in self.catalogue.iter().enumerate() {
             if maturity[c] >= control.target || and(&self.serves[c], &all) == [0; 3] {
                 continue;
             }
             let basis = serving(c).map(|j| applies[j].1).min().unwrap_or(2);
             let first = self.first[c].as_ref().map_or(u8::MAX, |u| u.0);
-            gaps.push((basis, first, c));
+            gaps.push(u64::from(basis) << 56 | u64::from(first) << 48 | c as u64);
         }
         gaps.sort_unstable();
 
         // Phases: the first of now (0-3 months), next (3-6) and later (6-12) with room for the
         // action's effort; late when that phase ends after its deadline.
-        let ends = timeline.phases.map(|m| plus_months(date, m));
+        let ends = &self.dated.phase_end_days;
         let listed = gaps.len().min(assay::evaluate::DEFAULT_PLAN_ACTIONS);
         let mut summary = PlanSummary {
             actions: gaps.len(),
@@ -856,7 +934,8 @@ impl Floor {
         let mut load = [0.0f64; 3];
         let mut late = 0;
         let mut actions = Vec::with_capacity(listed);
-        for (rank, &(basis, _, c)) in gaps.iter().enumerate() {
+        for (rank, &key) in gaps.iter().enumerate() {
+            let (basis, c) = ((key >> 56) as u8, (key & 0xffff_ffff) as usize);
             let control = &self.catalogue[c];
             let weeks = timeline.effort_weeks[usize::from(control.effort.clamp(1, 3)) - 1];
             let mut phase = 0;
@@ -869,10 +948,10 @@ impl Floor {
                 1 => summary.next += 1,
                 _ => summary.later += 1,
             }
-            let sets =
-                serving(c).min_by(|&a, &b| frameworks[a].deadline.cmp(&frameworks[b].deadline));
-            let deadline = sets.map_or(as_of, |j| frameworks[j].deadline.as_str());
-            let moved = ends[phase].as_str() > deadline.max(ends[0].as_str());
+            // The framework that sets its deadline: the earliest, the first of equals.
+            let sets = serving(c).min_by_key(|&j| applies[j].2);
+            let deadline = sets.map_or(self.dated.as_of_day, |j| applies[j].2);
+            let moved = ends[phase] > deadline.max(ends[0]);
             late += usize::from(moved);
             if rank >= listed {
                 continue;
@@ -880,20 +959,24 @@ impl Floor {
             let closes: Vec<String> = ones(and(&self.serves[c], &all))
                 .map(|r| self.requirement_ids[r].clone())
                 .collect();
-            let names: Vec<&str> = serving(c).map(|j| frameworks[j].framework).collect();
-            let why = format!(
-                "{} {}{}; serves {} requirement(s); effort {}{}",
-                names.join("+"),
-                sets.map_or("", |j| frameworks[j].due.as_str()),
-                self.first[c].as_ref().map_or("", |u| u.1.as_str()),
-                closes.len(),
-                ["days", "weeks", "months"][usize::from(control.effort.clamp(1, 3)) - 1],
-                if moved {
-                    "; later than its deadline: earlier phases are full"
-                } else {
-                    ""
+            // "nis2+soc2 due since 2024-10-18; serves 2 requirement(s); effort weeks"
+            let mut why = String::with_capacity(160);
+            for (i, j) in serving(c).enumerate() {
+                if i > 0 {
+                    why.push('+');
                 }
-            );
+                why.push_str(frameworks[j].framework);
+            }
+            why.push(' ');
+            why.push_str(sets.map_or("", |j| frameworks[j].due.as_str()));
+            why.push_str(self.first[c].as_ref().map_or("", |u| u.1.as_str()));
+            why.push_str("; serves ");
+            why.push_str(itoa::Buffer::new().format(closes.len()));
+            why.push_str(" requirement(s); effort ");
+            why.push_str(["days", "weeks", "months"][usize::from(control.effort.clamp(1, 3)) - 1]);
+            if moved {
+                why.push_str("; later than its deadline: earlier phases are full");
+            }
             actions.push(Action {
                 rank: rank + 1,
                 control: control.id.clone(),
@@ -907,8 +990,7 @@ impl Floor {
             });
         }
         let mut notes = Vec::new();
-        let mut per_phase = String::new();
-        push_number(&mut per_phase, timeline.weeks_per_phase);
+        let per_phase = &self.weeks_per_phase_words;
         if late > 0 {
             notes.push(format!(
                 "{late} action(s) do not fit before their deadline at {per_phase} person-weeks \
@@ -963,7 +1045,7 @@ impl Floor {
             }
         };
         let mut coverage = std::collections::BTreeMap::new();
-        for (fw, (requirements, _)) in frameworks.iter().zip(&applies) {
+        for (fw, (requirements, _, _)) in frameworks.iter().zip(&applies) {
             coverage.insert(fw.framework, cover(requirements));
             if fw.framework == "nis2" {
                 coverage.insert("nis2_art21", cover(&and(requirements, &self.nis2_art21)));
@@ -1006,7 +1088,7 @@ fn bench(c: &mut Criterion) {
     let mut nis2_only = PackSet::shipped().expect("packs");
     nis2_only.packs.retain(|id, _| id == "nis2");
     let nis2_evaluator = Evaluator::new(nis2_only).expect("compile");
-    let floor = Floor::new();
+    let floor = Floor::new(AS_OF);
     let validator = Validator::new();
     let pool = assay::pipeline::pool(0).expect("pool");
 
