@@ -298,6 +298,46 @@ impl Dated {
     }
 }
 
+/// The rules whose grounds `Floor::record` writes, by their place in `Floor::rules`: each is
+/// found by its id once, in `Floor::new`, rather than hashed by name for every record.
+#[derive(Clone, Copy)]
+enum Rule {
+    Art3_1bDnsService,
+    Art3_1cMediumElectronicCommunications,
+    Art3_1aLargeAnnexI,
+    Art3_2SmallElectronicCommunications,
+    Art3_2MediumOrLarge,
+    Art2_1NotAnnexType,
+    Art2_1SizeCap,
+    Art26_1Establishment,
+    NeedCustomerDemand,
+    NeedNorthAmericanCustomers,
+    Type2CustomerDemand,
+    Type2EnterpriseOrRegulated,
+    Type1First,
+    NeedNotServiceOrganisation,
+    NeedNoDemandOutsideNorthAmerica,
+}
+
+/// The ids of the rules of [`Rule`], in its order.
+const RULE_IDS: [&str; 15] = [
+    "art3_1_b_dns_service",
+    "art3_1_c_medium_electronic_communications",
+    "art3_1_a_large_annex_i",
+    "art3_2_small_electronic_communications",
+    "art3_2_medium_or_large",
+    "art2_1_not_annex_type",
+    "art2_1_size_cap",
+    "art26_1_establishment",
+    "need_customer_demand",
+    "need_north_american_customers",
+    "type2_customer_demand",
+    "type2_enterprise_or_regulated",
+    "type1_first",
+    "need_not_service_organisation",
+    "need_no_demand_outside_north_america",
+];
+
 /// The SOC 2 and plan work in plain Rust: the logic floor for the full decision, and the tables
 /// the floor's output record is written from.
 struct Floor {
@@ -325,10 +365,12 @@ struct Floor {
     nis2_by_class: [Bits; 2],
     /// Per control: its place among the controls ranked first, and the words it adds to `why`.
     first: Vec<Option<(u8, String)>>,
+    /// Sorted, for a binary search.
     member_states: Vec<String>,
     sizes: Vec<SizeClass>,
-    /// Rule id -> its ground and, for NIS2 rules, its note; for SOC 2 rules, what serves instead.
-    rules: foldhash::HashMap<String, (Ground, Option<String>)>,
+    /// Per [`Rule`]: its ground and, for NIS2 rules, its note; for SOC 2 rules, what serves
+    /// instead.
+    rules: Vec<(Ground, Option<String>)>,
     /// Grounds of the security, availability and confidentiality criteria.
     criteria: [Ground; 3],
     timeline: Timeline,
@@ -506,7 +548,7 @@ impl Floor {
             ),
         });
 
-        let mut rules = foldhash::HashMap::default();
+        let mut rules: foldhash::HashMap<String, (Ground, Option<String>)> = Default::default();
         for (table, extra) in [
             ("nis2/tables/rules.json", "note"),
             ("soc2/tables/rules.json", "instead"),
@@ -520,6 +562,15 @@ impl Floor {
                 rules.insert(ground.rule.clone(), (ground, r.get(extra).map(text)));
             }
         }
+        let rules = RULE_IDS.iter().map(|id| rules[*id].clone()).collect();
+        let mut member_states: Vec<String> = read("nis2/tables/member-states.json")
+            ["member_states"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(text)
+            .collect();
+        member_states.sort_unstable();
         let criteria_table = read("soc2/tables/criteria.json");
         let criterion = |category: &str| {
             let c = criteria_table["criteria"]
@@ -598,12 +649,7 @@ impl Floor {
             obligations,
             nis2_by_class,
             first,
-            member_states: read("nis2/tables/member-states.json")["member_states"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(text)
-                .collect(),
+            member_states,
             sizes,
             rules,
             criteria: [
@@ -707,22 +753,22 @@ impl Floor {
         let is = |kind: &str| f.activities.iter().flatten().any(|a| a.entity_type == kind);
         let comms = "publicly_available_electronic_communications_service_provider";
         let rule = match class {
-            "essential" if is("dns_service_provider") => "art3_1_b_dns_service",
-            "essential" if is(comms) => "art3_1_c_medium_electronic_communications",
-            "essential" => "art3_1_a_large_annex_i",
-            "important" if size < 2 && is(comms) => "art3_2_small_electronic_communications",
-            "important" => "art3_2_medium_or_large",
+            "essential" if is("dns_service_provider") => Rule::Art3_1bDnsService,
+            "essential" if is(comms) => Rule::Art3_1cMediumElectronicCommunications,
+            "essential" => Rule::Art3_1aLargeAnnexI,
+            "important" if size < 2 && is(comms) => Rule::Art3_2SmallElectronicCommunications,
+            "important" => Rule::Art3_2MediumOrLarge,
             _ if f
                 .activities
                 .iter()
                 .flatten()
                 .all(|a| a.entity_type == "other") =>
             {
-                "art2_1_not_annex_type"
+                Rule::Art2_1NotAnnexType
             }
-            _ => "art2_1_size_cap",
+            _ => Rule::Art2_1SizeCap,
         };
-        let (ground, note) = &self.rules[rule];
+        let (ground, note) = &self.rules[rule as usize];
         grounds.push(ground.clone());
         let in_scope = match class {
             "essential" => Some(0),
@@ -735,10 +781,10 @@ impl Floor {
             let established = f.established_in.iter().flatten();
             if let Some(ms) = established
                 .into_iter()
-                .find(|c| self.member_states.contains(c))
+                .find(|c| self.member_states.binary_search(c).is_ok())
             {
                 jurisdiction.push(ms.clone());
-                grounds.push(self.rules["art26_1_establishment"].0.clone());
+                grounds.push(self.rules[Rule::Art26_1Establishment as usize].0.clone());
             }
         }
         let nis2 = Nis2 {
@@ -785,21 +831,21 @@ impl Floor {
         let mut window_start = None;
         if needed {
             let need = if demanded.is_some() {
-                "need_customer_demand"
+                Rule::NeedCustomerDemand
             } else {
-                "need_north_american_customers"
+                Rule::NeedNorthAmericanCustomers
             };
             let kind = if demanded == Some("type2") {
-                "type2_customer_demand"
+                Rule::Type2CustomerDemand
             } else if has(&f.customer_segments, "enterprise")
                 || has(&f.customer_segments, "regulated")
             {
-                "type2_enterprise_or_regulated"
+                Rule::Type2EnterpriseOrRegulated
             } else {
-                "type1_first"
+                Rule::Type1First
             };
-            why.push(self.rules[need].0.clone());
-            why.push(self.rules[kind].0.clone());
+            why.push(self.rules[need as usize].0.clone());
+            why.push(self.rules[kind as usize].0.clone());
             for (i, ground) in self.criteria.iter().enumerate() {
                 if criteria_bits & (1 << i) != 0 {
                     why.push(ground.clone());
@@ -813,7 +859,7 @@ impl Floor {
             }
             // The timeline depends only on the path and the assessment date: worked out once.
             let path = match kind {
-                "type1_first" => 0,
+                Rule::Type1First => 0,
                 _ if demanded == Some("type2") => 1,
                 _ => 2,
             };
@@ -822,11 +868,11 @@ impl Floor {
             window_start = Some(path);
         } else {
             let rule = if f.service_organisation != Some(true) {
-                "need_not_service_organisation"
+                Rule::NeedNotServiceOrganisation
             } else {
-                "need_no_demand_outside_north_america"
+                Rule::NeedNoDemandOutsideNorthAmerica
             };
-            let (ground, serves_instead) = &self.rules[rule];
+            let (ground, serves_instead) = &self.rules[rule as usize];
             why.push(ground.clone());
             instead = serves_instead.clone();
         }
@@ -991,19 +1037,26 @@ impl Floor {
         }
         let mut notes = Vec::new();
         let per_phase = &self.weeks_per_phase_words;
+        // Put together with push_str and itoa rather than `format!`.
         if late > 0 {
-            notes.push(format!(
-                "{late} action(s) do not fit before their deadline at {per_phase} person-weeks \
-                 per phase: add people, or move the deadlines that can move (a SOC 2 window, a \
-                 certification date)"
-            ));
+            let mut note = String::with_capacity(200);
+            note.push_str(itoa::Buffer::new().format(late));
+            note.push_str(" action(s) do not fit before their deadline at ");
+            note.push_str(per_phase);
+            note.push_str(
+                " person-weeks per phase: add people, or move the deadlines that can move (a \
+                 SOC 2 window, a certification date)",
+            );
+            notes.push(note);
         }
         if load[2] > timeline.weeks_per_phase {
-            notes.push(format!(
-                "the work exceeds the 12-month horizon: about {:.0} person-weeks are left for \
-                 the `later` phase, which holds {per_phase}",
-                load[2]
-            ));
+            let mut note = String::with_capacity(128);
+            note.push_str("the work exceeds the 12-month horizon: about ");
+            // As `{:.0}` writes it: to the nearest whole number, ties to even.
+            note.push_str(itoa::Buffer::new().format(load[2].round_ties_even() as u64));
+            note.push_str(" person-weeks are left for the `later` phase, which holds ");
+            note.push_str(per_phase);
+            notes.push(note);
         }
 
         // Coverage: met where a control at target fully meets the requirement, partial where
