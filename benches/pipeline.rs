@@ -143,6 +143,9 @@ fn ones(b: Bits) -> impl Iterator<Item = usize> {
     })
 }
 
+/// The most controls `Floor::record` holds in its fixed-size arrays and bit sets.
+const MAX_CONTROLS: usize = 192;
+
 fn count(b: &Bits) -> usize {
     b.iter().map(|w| w.count_ones() as usize).sum()
 }
@@ -352,8 +355,9 @@ struct Floor {
     requirement_ids: Vec<String>,
     /// Per control: the requirements a `full` mapping row says it meets.
     fully_serves: Vec<Bits>,
-    /// Per requirement: how many controls map to it.
+    /// Per requirement: how many controls map to it, and which.
     served_by: Vec<u32>,
+    served_by_controls: Vec<Bits>,
     /// NIS2 Art. 21 requirements (the `nis2_art21` coverage).
     nis2_art21: Bits,
     /// SOC 2 requirements of the security, availability and confidentiality categories: the
@@ -445,18 +449,28 @@ impl Floor {
             .enumerate()
             .map(|(i, r)| (r["id"].as_str().unwrap(), i))
             .collect();
+        // The record's per-record arrays and control bit sets hold the catalogue.
+        assert!(
+            controls.len() <= MAX_CONTROLS,
+            "more controls than the floor's arrays hold"
+        );
         let mut serves = vec![[0u64; 3]; controls.len()];
         let mut fully_serves = vec![[0u64; 3]; controls.len()];
         let mut served_by = vec![0u32; reqs.len()];
+        let mut served_by_controls = vec![[0u64; 3]; reqs.len()];
         for m in mapping.as_array().unwrap() {
             let c = controls[m["control"].as_str().unwrap()];
             let r = reqs[m["requirement"].as_str().unwrap()];
             bit(&mut serves[c], r);
             served_by[r] += 1;
+            bit(&mut served_by_controls[r], c);
             if m["strength"] == "full" {
                 bit(&mut fully_serves[c], r);
             }
         }
+        // A control maps to a requirement once: the count of controls at target serving a
+        // requirement is then that of its bit set.
+        assert!((0..reqs.len()).all(|r| served_by[r] as usize == count(&served_by_controls[r])));
         let mask = |pick: &dyn Fn(&serde_json::Value) -> bool| {
             let mut m = [0u64; 3];
             for (i, r) in requirements.as_array().unwrap().iter().enumerate() {
@@ -646,6 +660,7 @@ impl Floor {
             ],
             fully_serves,
             served_by,
+            served_by_controls,
             obligations,
             nis2_by_class,
             first,
@@ -880,11 +895,13 @@ impl Floor {
         // The plan: frameworks (NIS2 by law, SOC 2 by contract or choice), each with its
         // requirements and deadline (0 = legal, 1 = contractual, 2 = voluntary first).
         let mut frameworks = Vec::with_capacity(2);
-        // (requirements, basis, deadline as a day number)
-        let mut applies: Vec<(Bits, u8, u32)> = Vec::with_capacity(2);
+        // (requirements, basis, deadline as a day number), on the stack.
+        let mut applies = [([0u64; 3], 0u8, 0u32); 2];
+        let mut applying = 0;
         if let Some(k) = in_scope {
             frameworks.push(self.dated.nis2[k].clone());
-            applies.push((self.nis2_by_class[k], 0, self.dated.nis2_deadline));
+            applies[applying] = (self.nis2_by_class[k], 0, self.dated.nis2_deadline);
+            applying += 1;
         }
         if let (Some(path), Some(kind)) = (window_start, report_type) {
             let mut requirements = [0u64; 3];
@@ -922,15 +939,17 @@ impl Floor {
                 },
             });
             let deadline = self.dated.window_start_day[path];
-            applies.push((requirements, if contractual { 1 } else { 2 }, deadline));
+            applies[applying] = (requirements, if contractual { 1 } else { 2 }, deadline);
+            applying += 1;
         }
+        let applies = &applies[..applying];
         let mut all = [0u64; 3];
-        for (requirements, _, _) in &applies {
+        for (requirements, _, _) in applies {
             for (a, r) in all.iter_mut().zip(requirements) {
                 *a |= r;
             }
         }
-        let mut maturity = vec![0u8; self.catalogue.len()];
+        let mut maturity = [0u8; MAX_CONTROLS];
         match &f.controls {
             Some(assay::facts::Controls::Map(m)) => {
                 for (id, state) in m {
@@ -949,23 +968,51 @@ impl Floor {
             None => {}
         }
 
+        // Per set of frameworks a gap serves (bit j for `applies[j]`): its basis, the strongest
+        // of them, and the framework that sets its deadline, the earliest, the first of equals.
+        // Worked out once here rather than for each gap.
+        let mut basis_of = [2u8; 4];
+        let mut sets: [Option<usize>; 4] = [None; 4];
+        for m in 1..1usize << applies.len() {
+            for (j, a) in applies.iter().enumerate() {
+                if m & 1 << j != 0 {
+                    basis_of[m] = basis_of[m].min(a.1);
+                    if sets[m].is_none_or(|s| a.2 < applies[s].2) {
+                        sets[m] = Some(j);
+                    }
+                }
+            }
+        }
         // Gaps: controls below target serving an applicable requirement, ranked by the
         // strongest basis they serve, then the table's controls ranked first, then catalogue
-        // order.
-        let applied = &applies;
-        let serving = move |c: usize| {
-            (0..applied.len()).filter(move |&j| and(&self.serves[c], &applied[j].0) != [0; 3])
-        };
-        // Each gap as one sort key: basis, place among the controls ranked first, control.
-        let mut gaps: Vec<u64> = Vec::with_capacity(self.catalogue.len());
+        // order. Each gap as one sort key: basis, place among the controls ranked first,
+        // control, and in the lowest byte the frameworks it serves (which leaves the order as
+        // it is, controls being distinct). The controls at target, for the coverage below.
+        let mut gaps = [0u64; MAX_CONTROLS];
+        let mut found = 0;
+        let mut reached = [0u64; 3];
         for (c, control) in self.catalogue.iter().enumerate() {
-            if maturity[c] >= control.target || and(&self.serves[c], &all) == [0; 3] {
+            if maturity[c] >= control.target {
+                bit(&mut reached, c);
                 continue;
             }
-            let basis = serving(c).map(|j| applies[j].1).min().unwrap_or(2);
+            let mut serves = 0;
+            for (j, a) in applies.iter().enumerate() {
+                if and(&self.serves[c], &a.0) != [0; 3] {
+                    serves |= 1 << j;
+                }
+            }
+            if serves == 0 {
+                continue;
+            }
             let first = self.first[c].as_ref().map_or(u8::MAX, |u| u.0);
-            gaps.push(u64::from(basis) << 56 | u64::from(first) << 48 | c as u64);
+            gaps[found] = u64::from(basis_of[serves]) << 56
+                | u64::from(first) << 48
+                | (c as u64) << 8
+                | serves as u64;
+            found += 1;
         }
+        let gaps = &mut gaps[..found];
         gaps.sort_unstable();
 
         // Phases: the first of now (0-3 months), next (3-6) and later (6-12) with room for the
@@ -981,7 +1028,11 @@ impl Floor {
         let mut late = 0;
         let mut actions = Vec::with_capacity(listed);
         for (rank, &key) in gaps.iter().enumerate() {
-            let (basis, c) = ((key >> 56) as u8, (key & 0xffff_ffff) as usize);
+            let (basis, c, serves) = (
+                (key >> 56) as u8,
+                (key >> 8 & 0xff_ffff) as usize,
+                (key & 0xff) as usize,
+            );
             let control = &self.catalogue[c];
             let weeks = timeline.effort_weeks[usize::from(control.effort.clamp(1, 3)) - 1];
             let mut phase = 0;
@@ -995,7 +1046,7 @@ impl Floor {
                 _ => summary.later += 1,
             }
             // The framework that sets its deadline: the earliest, the first of equals.
-            let sets = serving(c).min_by_key(|&j| applies[j].2);
+            let sets = sets[serves];
             let deadline = sets.map_or(self.dated.as_of_day, |j| applies[j].2);
             let moved = ends[phase] > deadline.max(ends[0]);
             late += usize::from(moved);
@@ -1007,8 +1058,8 @@ impl Floor {
                 .collect();
             // "nis2+soc2 due since 2024-10-18; serves 2 requirement(s); effort weeks"
             let mut why = String::with_capacity(160);
-            for (i, j) in serving(c).enumerate() {
-                if i > 0 {
+            for j in (0..applies.len()).filter(|j| serves & 1 << j != 0) {
+                if !why.is_empty() {
                     why.push('+');
                 }
                 why.push_str(frameworks[j].framework);
@@ -1063,17 +1114,10 @@ impl Floor {
         // only evidence towards it is at target; the share of mapped controls at target.
         let mut met = [0u64; 3];
         let mut evidenced = [0u64; 3];
-        let mut at_target = vec![0u32; self.requirement_ids.len()];
-        for (c, control) in self.catalogue.iter().enumerate() {
-            if maturity[c] < control.target {
-                continue;
-            }
+        for c in ones(reached) {
             for w in 0..3 {
                 met[w] |= self.fully_serves[c][w];
                 evidenced[w] |= self.serves[c][w];
-            }
-            for r in ones(self.serves[c]) {
-                at_target[r] += 1;
             }
         }
         let cover = |requirements: &Bits| {
@@ -1082,7 +1126,11 @@ impl Floor {
             let some = count(&and(requirements, &evidenced));
             // Summed from +0.0: `Sum` for f64 starts at -0.0, which would write `-0.0`.
             let sum = ones(and(requirements, &evidenced))
-                .map(|r| f64::from(at_target[r]) / f64::from(self.served_by[r]))
+                .map(|r| {
+                    // How many controls at target serve it.
+                    let at_target = count(&and(&self.served_by_controls[r], &reached));
+                    f64::from(at_target as u32) / f64::from(self.served_by[r])
+                })
                 .fold(0.0, |s, x| s + x);
             Coverage {
                 requirements: n,
@@ -1098,7 +1146,7 @@ impl Floor {
             }
         };
         let mut coverage = std::collections::BTreeMap::new();
-        for (fw, (requirements, _, _)) in frameworks.iter().zip(&applies) {
+        for (fw, (requirements, _, _)) in frameworks.iter().zip(applies) {
             coverage.insert(fw.framework, cover(requirements));
             if fw.framework == "nis2" {
                 coverage.insert("nis2_art21", cover(&and(requirements, &self.nis2_art21)));
