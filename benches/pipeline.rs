@@ -396,12 +396,14 @@ fn push_number(out: &mut String, v: f64) {
 /// An amount in euros rounded to the euro, with thousands separators: `18,291,331`.
 fn push_money(out: &mut String, v: f64) {
     let mut buffer = itoa::Buffer::new();
-    let digits = buffer.format(v.round().max(0.0) as u64).as_bytes();
-    for (i, d) in digits.iter().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(char::from(*d));
+    let digits = buffer.format(v.round().max(0.0) as u64);
+    // The leading group of one to three digits, then groups of three, each pushed whole.
+    let mut at = (digits.len() - 1) % 3 + 1;
+    out.push_str(&digits[..at]);
+    while at < digits.len() {
+        out.push(',');
+        out.push_str(&digits[at..at + 3]);
+        at += 3;
     }
 }
 
