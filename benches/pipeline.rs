@@ -125,6 +125,10 @@ fn bit(b: &mut Bits, i: usize) {
     b[i / 64] |= 1 << (i % 64);
 }
 
+fn or(a: &Bits, b: &Bits) -> Bits {
+    [a[0] | b[0], a[1] | b[1], a[2] | b[2]]
+}
+
 fn and(a: &Bits, b: &Bits) -> Bits {
     [a[0] & b[0], a[1] & b[1], a[2] & b[2]]
 }
@@ -363,6 +367,12 @@ struct Floor {
     /// SOC 2 requirements of the security, availability and confidentiality categories: the
     /// criteria bits of `floor_decide`.
     soc2_by_criterion: [Bits; 3],
+    /// The controls serving a requirement of NIS2 for an essential and for an important entity,
+    /// and of SOC 2 for each set of criteria bits, as bit sets over the catalogue.
+    nis2_controls: [Bits; 2],
+    soc2_controls: [Bits; 8],
+    /// The controls at target at maturity 0 (a target of 0): at target unless declared lower.
+    at_target_undeclared: Bits,
     /// Obligations of an essential and of an important entity (obligations.json), shared with
     /// the table as the pipeline shares them, and the NIS2 requirements they bring into a plan.
     obligations: [Vec<ObligationRef>; 2],
@@ -634,7 +644,42 @@ impl Floor {
             effort_weeks: [weeks[0], weeks[1], weeks[2]],
         };
 
+        // The controls serving any of some requirements.
+        let serving = |requirements: &Bits| {
+            let mut controls = [0u64; 3];
+            for (c, s) in serves.iter().enumerate() {
+                if and(s, requirements) != [0; 3] {
+                    bit(&mut controls, c);
+                }
+            }
+            controls
+        };
+        let soc2_by_criterion = [
+            soc2("security"),
+            soc2("availability"),
+            soc2("confidentiality"),
+        ];
+        let soc2_controls = std::array::from_fn(|bits| {
+            let mut requirements = [0u64; 3];
+            for (i, category) in soc2_by_criterion.iter().enumerate() {
+                if bits & (1 << i) != 0 {
+                    requirements = or(&requirements, category);
+                }
+            }
+            serving(&requirements)
+        });
+        let nis2_controls = nis2_by_class.map(|r| serving(&r));
+        let mut at_target_undeclared = [0u64; 3];
+        for (c, control) in catalogue.as_array().unwrap().iter().enumerate() {
+            if control["target_maturity"].as_u64() == Some(0) {
+                bit(&mut at_target_undeclared, c);
+            }
+        }
+
         Floor {
+            soc2_controls,
+            nis2_controls,
+            at_target_undeclared,
             nis2: mask(&|r| r["framework"] == "nis2"),
             soc2_security: soc2("security"),
             catalogue: catalogue
@@ -655,11 +700,7 @@ impl Floor {
                 .map(|r| text(&r["id"]))
                 .collect(),
             nis2_art21: mask(&|r| r["id"].as_str().unwrap().starts_with("nis2:art21")),
-            soc2_by_criterion: [
-                soc2("security"),
-                soc2("availability"),
-                soc2("confidentiality"),
-            ],
+            soc2_by_criterion,
             fully_serves,
             served_by,
             served_by_controls,
@@ -897,12 +938,14 @@ impl Floor {
         // The plan: frameworks (NIS2 by law, SOC 2 by contract or choice), each with its
         // requirements and deadline (0 = legal, 1 = contractual, 2 = voluntary first).
         let mut frameworks = Vec::with_capacity(2);
-        // (requirements, basis, deadline as a day number), on the stack.
-        let mut applies = [([0u64; 3], 0u8, 0u32); 2];
+        // (requirements, basis, deadline as a day number, controls serving the requirements),
+        // on the stack.
+        let mut applies = [([0u64; 3], 0u8, 0u32, [0u64; 3]); 2];
         let mut applying = 0;
         if let Some(k) = in_scope {
             frameworks.push(self.dated.nis2[k].clone());
-            applies[applying] = (self.nis2_by_class[k], 0, self.dated.nis2_deadline);
+            let deadline = self.dated.nis2_deadline;
+            applies[applying] = (self.nis2_by_class[k], 0, deadline, self.nis2_controls[k]);
             applying += 1;
         }
         if let (Some(path), Some(kind)) = (window_start, report_type) {
@@ -941,29 +984,43 @@ impl Floor {
                 },
             });
             let deadline = self.dated.window_start_day[path];
-            applies[applying] = (requirements, if contractual { 1 } else { 2 }, deadline);
+            let basis = if contractual { 1 } else { 2 };
+            let controls = self.soc2_controls[usize::from(criteria_bits)];
+            applies[applying] = (requirements, basis, deadline, controls);
             applying += 1;
         }
         let applies = &applies[..applying];
         let mut all = [0u64; 3];
-        for (requirements, _, _) in applies {
+        for (requirements, _, _, _) in applies {
             for (a, r) in all.iter_mut().zip(requirements) {
                 *a |= r;
             }
         }
+        // The declared maturities, and the controls at target as a bit set, kept as they are
+        // declared: those the facts do not name are at 0.
         let mut maturity = [0u8; MAX_CONTROLS];
+        let mut reached = self.at_target_undeclared;
+        let mut declare = |i: usize, level: u8| {
+            maturity[i] = level;
+            let word = &mut reached[i / 64];
+            if level >= self.catalogue[i].target {
+                *word |= 1 << (i % 64);
+            } else {
+                *word &= !(1 << (i % 64));
+            }
+        };
         match &f.controls {
             Some(assay::facts::Controls::Map(m)) => {
                 for (id, state) in m {
                     if let Some(&i) = self.controls.get(id) {
-                        maturity[i] = state.maturity.unwrap_or(0);
+                        declare(i, state.maturity.unwrap_or(0));
                     }
                 }
             }
             Some(assay::facts::Controls::List(ids)) => {
                 for id in ids {
                     if let Some(&i) = self.controls.get(id) {
-                        maturity[i] = 3;
+                        declare(i, 3);
                     }
                 }
             }
@@ -989,23 +1046,25 @@ impl Floor {
         // strongest basis they serve, then the table's controls ranked first, then catalogue
         // order. Each gap as one sort key: basis, place among the controls ranked first,
         // control, and in the lowest byte the frameworks it serves (which leaves the order as
-        // it is, controls being distinct). The controls at target, for the coverage below.
+        // it is, controls being distinct). The gaps are the controls serving a framework's
+        // requirements (tables worked out once, in `Floor::new`) not at target.
         let mut gaps = [0u64; MAX_CONTROLS];
         let mut found = 0;
-        let mut reached = [0u64; 3];
-        for (c, control) in self.catalogue.iter().enumerate() {
-            if maturity[c] >= control.target {
-                bit(&mut reached, c);
-                continue;
+        let mut relevant = [0u64; 3];
+        for a in applies {
+            for (r, c) in relevant.iter_mut().zip(&a.3) {
+                *r |= c;
             }
+        }
+        let below = [
+            relevant[0] & !reached[0],
+            relevant[1] & !reached[1],
+            relevant[2] & !reached[2],
+        ];
+        for c in ones(below) {
             let mut serves = 0;
             for (j, a) in applies.iter().enumerate() {
-                if and(&self.serves[c], &a.0) != [0; 3] {
-                    serves |= 1 << j;
-                }
-            }
-            if serves == 0 {
-                continue;
+                serves |= ((a.3[c / 64] >> (c % 64)) as usize & 1) << j;
             }
             let first = self.first[c].as_ref().map_or(u8::MAX, |u| u.0);
             gaps[found] = u64::from(basis_of[serves]) << 56
@@ -1148,7 +1207,7 @@ impl Floor {
             }
         };
         let mut coverage = std::collections::BTreeMap::new();
-        for (fw, (requirements, _, _)) in frameworks.iter().zip(applies) {
+        for (fw, (requirements, _, _, _)) in frameworks.iter().zip(applies) {
             coverage.insert(fw.framework, cover(requirements));
             if fw.framework == "nis2" {
                 coverage.insert("nis2_art21", cover(&and(requirements, &self.nis2_art21)));
