@@ -24,8 +24,8 @@
 //!   held, undetermined cases and obligations limited to some entity types, and ranks gaps by
 //!   basis, the plan's controls-first list and catalogue order only. It is written as a
 //!   plain-Rust engine would be written for speed: tables and every date that depends only on
-//!   `--as-of` worked out once, gaps sorted as packed keys, dates compared as day numbers, text
-//!   put together with `push_str` rather than `format!`.
+//!   `--as-of` worked out once, gaps found as bit sets and sorted as packed keys, dates compared
+//!   as day numbers, text put together with `push_str` rather than `format!`.
 //!
 //! Run with `cargo bench`; results and the machine they were measured on go in BENCHMARKS.md.
 
@@ -767,8 +767,17 @@ impl Floor {
     /// worded from the packs' tables. It leaves out what the floor does not decide (group
     /// aggregation, jurisdiction beyond the first member state of establishment, lex specialis,
     /// designations, supplier terms, certificates and reports already held).
-    fn record(&self, f: &Facts, line: usize, packs: &Arc<Vec<PackRef>>, as_of: &str) -> Assessment {
-        let (class, needed, criteria_bits) = floor_decide(f);
+    ///
+    /// It takes the facts by value, as a worker that has just parsed them can give them, to
+    /// move their id, name and member state into the record rather than copy them.
+    fn record(
+        &self,
+        mut f: Facts,
+        line: usize,
+        packs: &Arc<Vec<PackRef>>,
+        as_of: &str,
+    ) -> Assessment {
+        let (class, needed, criteria_bits) = floor_decide(&f);
         debug_assert_eq!(
             as_of, self.dated.as_of,
             "the floor is dated once, by Floor::new"
@@ -836,12 +845,12 @@ impl Floor {
         // Art. 26(1): the first member state it is established in.
         let mut jurisdiction = Vec::new();
         if in_scope.is_some() {
-            let established = f.established_in.iter().flatten();
+            let established = f.established_in.iter_mut().flatten();
             if let Some(ms) = established
                 .into_iter()
                 .find(|c| self.member_states.binary_search(c).is_ok())
             {
-                jurisdiction.push(ms.clone());
+                jurisdiction.push(std::mem::take(ms));
                 grounds.push(self.rules[Rule::Art26_1Establishment as usize].0.clone());
             }
         }
@@ -1215,8 +1224,8 @@ impl Floor {
         }
 
         Assessment {
-            id: Some(f.id.clone()),
-            name: f.name.clone(),
+            id: Some(f.id),
+            name: f.name,
             line,
             packs: packs.clone(),
             as_of: as_of.to_string(),
@@ -1365,7 +1374,7 @@ fn bench(c: &mut Criterion) {
     };
     let mut sizes: std::collections::BTreeMap<&str, [(usize, usize); 2]> = Default::default();
     for (i, f) in facts.iter().enumerate() {
-        let a = floor.record(f, i + 1, &packs, AS_OF);
+        let a = floor.record(f.clone(), i + 1, &packs, AS_OF);
         let entry = &mut sizes.entry(class_of(&a)).or_default()[0];
         *entry = (entry.0 + 1, entry.1 + encoded(&a));
     }
@@ -1461,7 +1470,7 @@ fn bench(c: &mut Criterion) {
                                 for (i, line) in chunk.iter().enumerate() {
                                     let f: Facts = serde_json::from_str(line).expect("facts");
                                     let at = k * assay::pipeline::CHUNK + i + 1;
-                                    let record = floor.record(&f, at, &packs, AS_OF);
+                                    let record = floor.record(f, at, &packs, AS_OF);
                                     // The workers' encoder; its line ends with its newline.
                                     match OutputFormat::Jsonl.encode(&record) {
                                         Some(Ok(bytes)) => out.extend_from_slice(&bytes),
