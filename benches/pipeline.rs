@@ -1406,6 +1406,13 @@ fn bench(c: &mut Criterion) {
             mean(*p)
         );
     }
+    // Should the pipeline's record grow (or the floor's shrink) the ratio would flatter the
+    // pipeline: the bench refuses to measure against a floor that writes much less.
+    assert!(
+        floor_mean >= pipeline_mean * 0.85,
+        "the record floor writes {floor_mean:.0} B a record against the pipeline's \
+         {pipeline_mean:.0} B: bring Floor::record up to the pipeline's record"
+    );
 
     // A batch from a file, end to end as `assay assess` runs it (two passes, streaming, in
     // chunks on all the pool's threads), against the floor doing the same work in plain Rust
