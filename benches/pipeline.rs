@@ -18,11 +18,12 @@
 //!   and class grounds, Art. 26(1) jurisdiction, obligations, maximum fine, SOC 2 type, grounds
 //!   and timeline, the plan's frameworks, first five actions, summary, coverage and notes), and
 //!   the workers' encoder (`OutputFormat::Jsonl.encode`) writes it. Both average record sizes are
-//!   printed at set-up; the floor's is about a tenth smaller, as it leaves out group aggregation,
-//!   jurisdiction other than the first member state of establishment, lex specialis,
-//!   designations, NACE hints, supplier terms, ISO 27001 certificates and SOC 2 reports already
-//!   held, undetermined cases and obligations limited to some entity types, and ranks gaps by
-//!   basis, the plan's controls-first list and catalogue order only. It is written as a
+//!   printed at set-up, and the bench stops if the floor's is under 85 % of the pipeline's; it
+//!   is about a tenth smaller, as it leaves out group aggregation, jurisdiction other than the
+//!   first member state of establishment, lex specialis, designations, NACE hints, supplier
+//!   terms, ISO 27001 certificates and SOC 2 reports already held, undetermined cases and
+//!   obligations limited to some entity types, and ranks gaps by basis, the plan's
+//!   controls-first list and catalogue order only. It is written as a
 //!   plain-Rust engine would be written for speed: tables and every date that depends only on
 //!   `--as-of` worked out once, gaps found as bit sets and sorted as packed keys, dates compared
 //!   as day numbers, text put together with `push_str` rather than `format!`.
