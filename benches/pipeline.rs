@@ -1317,6 +1317,26 @@ fn bench(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
+    // The same `Assessment` built by the record floor, as `rule_packs` builds it with the
+    // packs; the facts it takes are copied outside the measurement.
+    let record_packs = evaluator.pack_refs();
+    group.bench_function("floor_record", |b| {
+        b.iter_batched(
+            || facts.clone(),
+            |facts| {
+                facts
+                    .into_iter()
+                    .map(|f| {
+                        floor
+                            .record(black_box(f), 1, &record_packs, AS_OF)
+                            .errors
+                            .len()
+                    })
+                    .sum::<usize>()
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
     group.finish();
 
     // Per organisation, one thread: the stages around the decisions.
