@@ -1,7 +1,8 @@
 //! Criterion benchmarks: the NIS2 decision alone, the three decisions (NIS2 + SOC 2 + plan) per
-//! organisation, the other stages per organisation (read, validate, write), and the whole
-//! streaming pipeline over a file of 100,000 generated organisations on one and two threads,
-//! each against a plain-Rust floor measured in the same run.
+//! organisation (with the record floor's `Assessment` beside the packs'), the other stages per
+//! organisation (read, validate, write), and the whole streaming pipeline over a file of 100,000
+//! generated organisations on one and two threads, each against a plain-Rust floor measured in
+//! the same run.
 //!
 //! The floor is what the same work costs without the rule packs. `floor_classify` below decides
 //! the NIS2 class of the common cases in hand-written Rust, on the entity's own figures (no group
