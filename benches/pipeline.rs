@@ -1258,6 +1258,32 @@ impl Floor {
     }
 }
 
+/// The floors' batch: the lines of `text` in chunks of the pipeline's size on `pool`'s threads,
+/// each chunk written into a buffer of its own by `write(line number, line, buffer)` (about
+/// `bytes` a record); the bytes written.
+fn by_line(
+    pool: &rayon::ThreadPool,
+    text: &str,
+    bytes: usize,
+    write: impl Fn(usize, &str, &mut Vec<u8>) + Sync,
+) -> usize {
+    pool.install(|| {
+        let lines: Vec<&str> = text.lines().collect();
+        let out: Vec<Vec<u8>> = lines
+            .par_chunks(assay::pipeline::CHUNK)
+            .enumerate()
+            .map(|(k, chunk)| {
+                let mut out = Vec::with_capacity(chunk.len() * bytes);
+                for (i, line) in chunk.iter().enumerate() {
+                    write(k * assay::pipeline::CHUNK + i + 1, line, &mut out);
+                }
+                out
+            })
+            .collect();
+        out.iter().map(Vec::len).sum()
+    })
+}
+
 fn bench(c: &mut Criterion) {
     let evaluator = Evaluator::new(PackSet::shipped().expect("packs")).expect("compile");
     let mut nis2_only = PackSet::shipped().expect("packs");
@@ -1398,10 +1424,17 @@ fn bench(c: &mut Criterion) {
             .map_or("error", |n| n.classification.as_str())
     };
     let mut sizes: std::collections::BTreeMap<&str, [(usize, usize); 2]> = Default::default();
+    // The first floor record of each set of decisions, encoded: what the bound below copies.
+    let mut copies: std::collections::HashMap<(&str, bool, u8), Vec<u8>> = Default::default();
     for (i, f) in facts.iter().enumerate() {
         let a = floor.record(f.clone(), i + 1, &packs, AS_OF);
+        let bytes = match OutputFormat::Jsonl.encode(&a) {
+            Some(Ok(bytes)) => bytes,
+            _ => panic!("the floor's record did not encode"),
+        };
         let entry = &mut sizes.entry(class_of(&a)).or_default()[0];
-        *entry = (entry.0 + 1, entry.1 + encoded(&a));
+        *entry = (entry.0 + 1, entry.1 + bytes.len());
+        copies.entry(floor_decide(f)).or_insert(bytes);
     }
     let sample_text: String = lines.iter().map(|l| format!("{l}\n")).collect();
     let format = assay::read::Format::Jsonl;
@@ -1462,14 +1495,6 @@ fn bench(c: &mut Criterion) {
     // decided as the floors do, then the encoded floor record of a sample organisation with the
     // same decisions copied out whole, as if putting together and encoding the record's
     // content cost nothing.
-    let mut copies: std::collections::HashMap<(&str, bool, u8), Vec<u8>> = Default::default();
-    for (i, f) in facts.iter().enumerate() {
-        if let Some(Ok(bytes)) =
-            OutputFormat::Jsonl.encode(&floor.record(f.clone(), i, &packs, AS_OF))
-        {
-            copies.entry(floor_decide(f)).or_insert(bytes);
-        }
-    }
     let any_copy = copies.values().next().expect("a record").clone();
     let copied: usize = facts
         .iter()
@@ -1490,21 +1515,9 @@ fn bench(c: &mut Criterion) {
             &text,
             |b, text| {
                 b.iter(|| {
-                    pool.install(|| {
-                        let lines: Vec<&str> = text.lines().collect();
-                        let out: Vec<Vec<u8>> = lines
-                            .par_chunks(assay::pipeline::CHUNK)
-                            .map(|chunk| {
-                                let mut out = Vec::with_capacity(chunk.len() * 4096);
-                                for line in chunk {
-                                    let f: Facts = serde_json::from_str(line).expect("facts");
-                                    let copy = copies.get(&floor_decide(&f)).unwrap_or(&any_copy);
-                                    out.extend_from_slice(copy);
-                                }
-                                out
-                            })
-                            .collect();
-                        out.iter().map(Vec::len).sum::<usize>()
+                    by_line(pool, text, 4096, |_, line, out| {
+                        let f: Facts = serde_json::from_str(line).expect("facts");
+                        out.extend_from_slice(copies.get(&floor_decide(&f)).unwrap_or(&any_copy));
                     })
                 })
             },
@@ -1514,25 +1527,11 @@ fn bench(c: &mut Criterion) {
             &text,
             |b, text| {
                 b.iter(|| {
-                    pool.install(|| {
-                        let lines: Vec<&str> = text.lines().collect();
-                        let out: Vec<Vec<u8>> = lines
-                            .par_chunks(assay::pipeline::CHUNK)
-                            .map(|chunk| {
-                                let mut out = Vec::with_capacity(chunk.len() * 64);
-                                for line in chunk {
-                                    let f: Facts = serde_json::from_str(line).expect("facts");
-                                    serde_json::to_writer(
-                                        &mut out,
-                                        &(f.id.as_str(), floor.full(&f)),
-                                    )
-                                    .expect("write");
-                                    out.push(b'\n');
-                                }
-                                out
-                            })
-                            .collect();
-                        out.iter().map(Vec::len).sum::<usize>()
+                    by_line(pool, text, 64, |_, line, out| {
+                        let f: Facts = serde_json::from_str(line).expect("facts");
+                        serde_json::to_writer(&mut *out, &(f.id.as_str(), floor.full(&f)))
+                            .expect("write");
+                        out.push(b'\n');
                     })
                 })
             },
@@ -1542,27 +1541,14 @@ fn bench(c: &mut Criterion) {
             &text,
             |b, text| {
                 b.iter(|| {
-                    pool.install(|| {
-                        let lines: Vec<&str> = text.lines().collect();
-                        let out: Vec<Vec<u8>> = lines
-                            .par_chunks(assay::pipeline::CHUNK)
-                            .enumerate()
-                            .map(|(k, chunk)| {
-                                let mut out = Vec::with_capacity(chunk.len() * 4096);
-                                for (i, line) in chunk.iter().enumerate() {
-                                    let f: Facts = serde_json::from_str(line).expect("facts");
-                                    let at = k * assay::pipeline::CHUNK + i + 1;
-                                    let record = floor.record(f, at, &packs, AS_OF);
-                                    // The workers' encoder; its line ends with its newline.
-                                    match OutputFormat::Jsonl.encode(&record) {
-                                        Some(Ok(bytes)) => out.extend_from_slice(&bytes),
-                                        _ => panic!("the record did not encode"),
-                                    }
-                                }
-                                out
-                            })
-                            .collect();
-                        out.iter().map(Vec::len).sum::<usize>()
+                    by_line(pool, text, 4096, |at, line, out| {
+                        let f: Facts = serde_json::from_str(line).expect("facts");
+                        let record = floor.record(f, at, &packs, AS_OF);
+                        // The workers' encoder; its line ends with its newline.
+                        match OutputFormat::Jsonl.encode(&record) {
+                            Some(Ok(bytes)) => out.extend_from_slice(&bytes),
+                            _ => panic!("the record did not encode"),
+                        }
                     })
                 })
             },
