@@ -3,8 +3,8 @@
 
 use crate::error::PackError;
 use crate::pack::Pack;
+use foldhash::HashMap;
 use serde::Deserialize;
-use std::collections::HashMap;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Control {
@@ -141,7 +141,7 @@ impl Catalogue {
         let links: Vec<Link> = serde_json::from_value(parse("mapping")?)
             .map_err(|e| table_error("mapping", e.to_string()))?;
 
-        let mut control_index = HashMap::new();
+        let mut control_index = HashMap::default();
         for (i, c) in controls.iter().enumerate() {
             if control_index.insert(c.id.clone(), i).is_some() {
                 return Err(table_error(
@@ -177,7 +177,7 @@ impl Catalogue {
                 ),
             ));
         }
-        let mut requirement_index = HashMap::new();
+        let mut requirement_index = HashMap::default();
         for (i, r) in requirements.iter().enumerate() {
             if requirement_index.insert(r.id.clone(), i).is_some() {
                 return Err(table_error(

@@ -12,9 +12,9 @@ use crate::facts::{Certification, Facts};
 use crate::pack::compiled::Scripts;
 use crate::pack::Pack;
 use chrono::{Days, Months, NaiveDate};
+use foldhash::HashMap;
 use rhai::{Dynamic, Engine};
 use serde::Deserialize;
-use std::collections::HashMap;
 
 /// The Trust Services categories, in the sorted order the output uses.
 pub const CATEGORIES: [&str; 5] = [
