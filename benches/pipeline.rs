@@ -47,7 +47,6 @@ use assay::write::{OutputFormat, Writer};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rayon::prelude::*;
 use std::hint::black_box;
-use std::sync::Arc;
 
 const AS_OF: &str = "2026-12-04";
 
@@ -160,8 +159,8 @@ fn count(b: &Bits) -> usize {
 
 /// A control of the catalogue as the floor's record names it.
 struct Control {
-    id: String,
-    title: String,
+    id: &'static str,
+    title: &'static str,
     /// 1 = days, 2 = weeks, 3 = months (the plan pack's effort grades).
     effort: u8,
     target: u8,
@@ -171,7 +170,7 @@ struct Control {
 /// words, as the size ground says them.
 struct SizeClass {
     class: &'static str,
-    cites: String,
+    cites: &'static str,
     reason: String,
 }
 
@@ -360,7 +359,7 @@ struct Floor {
     soc2_security: Bits,
     // What `Floor::record` needs besides, all read once here.
     catalogue: Vec<Control>,
-    requirement_ids: Vec<String>,
+    requirement_ids: Vec<&'static str>,
     /// Per control: the requirements a `full` mapping row says it meets.
     fully_serves: Vec<Bits>,
     /// Per requirement: how many controls map to it, and which.
@@ -448,6 +447,8 @@ impl Floor {
             serde_json::from_str(&std::fs::read_to_string(root.join(f)).unwrap()).unwrap()
         };
         let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+        // Text every record carries, kept once for the process as the engine keeps it.
+        let kept = |v: &serde_json::Value| assay::intern::text(v.as_str().unwrap_or_default());
         let catalogue = read("controls/tables/catalogue.json");
         let requirements = read("controls/tables/requirements.json");
         let mapping = read("controls/tables/mapping.json");
@@ -513,14 +514,13 @@ impl Floor {
             if o.get("only_entity_types").is_some() || o["registry"] == "art27" {
                 continue;
             }
-            let shared = |k: &str| -> Arc<str> { Arc::from(o[k].as_str().unwrap_or_default()) };
             let obligation = ObligationRef {
-                id: shared("id"),
-                cites: shared("cites"),
-                due: shared("due"),
-                title: shared("title"),
+                id: kept(&o["id"]),
+                cites: kept(&o["cites"]),
+                due: kept(&o["due"]),
+                title: kept(&o["title"]),
             };
-            let requirements = frameworks["obligation_requirements"][&*obligation.id]
+            let requirements = frameworks["obligation_requirements"][obligation.id]
                 .as_array()
                 .cloned()
                 .unwrap_or_default();
@@ -561,7 +561,7 @@ impl Floor {
                 let (e, t, b) = ceilings(c);
                 SizeClass {
                     class,
-                    cites: text(&c["cites"]),
+                    cites: kept(&c["cites"]),
                     reason: format!(
                         "fewer than {e} AWU and turnover not exceeding EUR {t} or balance sheet \
                          not exceeding EUR {b}"
@@ -572,7 +572,7 @@ impl Floor {
         let (e, t, b) = ceilings(classes.last().unwrap());
         sizes.push(SizeClass {
             class: "large",
-            cites: text(&size_table["above"]["cites"]),
+            cites: kept(&size_table["above"]["cites"]),
             reason: format!(
                 "{e} AWU or more, or turnover above EUR {t} and balance sheet above EUR {b}"
             ),
@@ -585,11 +585,11 @@ impl Floor {
         ] {
             for r in read(table)["rules"].as_array().unwrap() {
                 let ground = Ground {
-                    rule: text(&r["id"]),
-                    cites: text(&r["cites"]),
-                    says: text(&r["says"]),
+                    rule: kept(&r["id"]).into(),
+                    cites: kept(&r["cites"]).into(),
+                    says: kept(&r["says"]).into(),
                 };
-                rules.insert(ground.rule.clone(), (ground, r.get(extra).map(text)));
+                rules.insert(ground.rule.to_string(), (ground, r.get(extra).map(text)));
             }
         }
         let rules = RULE_IDS.iter().map(|id| rules[*id].clone()).collect();
@@ -610,9 +610,9 @@ impl Floor {
                 .find(|c| c["category"] == category)
                 .unwrap();
             Ground {
-                rule: format!("criteria_{category}"),
-                cites: text(&c["cites"]),
-                says: text(&c["says"]),
+                rule: assay::intern::text(&format!("criteria_{category}")).into(),
+                cites: kept(&c["cites"]).into(),
+                says: kept(&c["says"]).into(),
             }
         };
         let soc2_pack = read("soc2/pack.json");
@@ -691,8 +691,8 @@ impl Floor {
                 .unwrap()
                 .iter()
                 .map(|c| Control {
-                    id: text(&c["id"]),
-                    title: text(&c["title"]),
+                    id: kept(&c["id"]),
+                    title: kept(&c["title"]),
                     effort: c["effort"].as_u64().unwrap() as u8,
                     target: c["target_maturity"].as_u64().unwrap() as u8,
                 })
@@ -701,7 +701,7 @@ impl Floor {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|r| text(&r["id"]))
+                .map(|r| kept(&r["id"]))
                 .collect(),
             nis2_art21: mask(&|r| r["id"].as_str().unwrap().starts_with("nis2:art21")),
             soc2_by_criterion,
@@ -778,7 +778,7 @@ impl Floor {
         &self,
         mut f: Facts,
         line: usize,
-        packs: &Arc<Vec<PackRef>>,
+        packs: &'static [PackRef],
         as_of: &str,
     ) -> Assessment {
         let (class, needed, criteria_bits) = floor_decide(&f);
@@ -816,8 +816,8 @@ impl Floor {
         says.push(')');
         let mut grounds = vec![Ground {
             rule: "size_class".into(),
-            cites: s.cites.clone(),
-            says,
+            cites: s.cites.into(),
+            says: says.into(),
         }];
         // The rule behind the floor's class: Art. 3(1)(b), (c) or (a) for essential, Art. 3(2)
         // for important, Art. 2(1) (no Annex type, or below the size cap) for out of scope.
@@ -1127,8 +1127,8 @@ impl Floor {
             if rank >= listed {
                 continue;
             }
-            let closes: Vec<String> = ones(and(&self.serves[c], &all))
-                .map(|r| self.requirement_ids[r].clone())
+            let closes: Vec<&str> = ones(and(&self.serves[c], &all))
+                .map(|r| self.requirement_ids[r])
                 .collect();
             // "nis2+soc2 due since 2024-10-18; serves 2 requirement(s); effort weeks"
             let mut why = String::with_capacity(160);
@@ -1150,8 +1150,8 @@ impl Floor {
             }
             actions.push(Action {
                 rank: rank + 1,
-                control: control.id.clone(),
-                title: control.title.clone(),
+                control: control.id,
+                title: control.title,
                 closes,
                 phase: ["now", "next", "later"][phase],
                 basis: ["legal", "contractual", "voluntary"][usize::from(basis)],
@@ -1231,7 +1231,7 @@ impl Floor {
             id: Some(f.id),
             name: f.name,
             line,
-            packs: packs.clone(),
+            packs,
             as_of: as_of.to_string(),
             nis2: Some(nis2),
             soc2: Some(Soc2 {
@@ -1355,7 +1355,7 @@ fn bench(c: &mut Criterion) {
                     .into_iter()
                     .map(|f| {
                         floor
-                            .record(black_box(f), 1, &record_packs, AS_OF)
+                            .record(black_box(f), 1, record_packs, AS_OF)
                             .errors
                             .len()
                     })
@@ -1427,7 +1427,7 @@ fn bench(c: &mut Criterion) {
     // The first floor record of each set of decisions, encoded: what the bound below copies.
     let mut copies: std::collections::HashMap<(&str, bool, u8), Vec<u8>> = Default::default();
     for (i, f) in facts.iter().enumerate() {
-        let a = floor.record(f.clone(), i + 1, &packs, AS_OF);
+        let a = floor.record(f.clone(), i + 1, packs, AS_OF);
         let bytes = match OutputFormat::Jsonl.encode(&a) {
             Some(Ok(bytes)) => bytes,
             _ => panic!("the floor's record did not encode"),
@@ -1543,7 +1543,7 @@ fn bench(c: &mut Criterion) {
                 b.iter(|| {
                     by_line(pool, text, 4096, |at, line, out| {
                         let f: Facts = serde_json::from_str(line).expect("facts");
-                        let record = floor.record(f, at, &packs, AS_OF);
+                        let record = floor.record(f, at, packs, AS_OF);
                         // The workers' encoder; its line ends with its newline.
                         match OutputFormat::Jsonl.encode(&record) {
                             Some(Ok(bytes)) => out.extend_from_slice(&bytes),

@@ -15,7 +15,8 @@ pub struct Assessment {
     pub name: Option<String>,
     /// Line of the record in its source.
     pub line: usize,
-    pub packs: std::sync::Arc<Vec<PackRef>>,
+    /// The packs, as kept for the process ([`crate::intern::packs`]).
+    pub packs: &'static [PackRef],
     pub as_of: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nis2: Option<Nis2>,
@@ -169,22 +170,26 @@ pub struct Aggregation {
     pub previous_period_assumed_same: Vec<String>,
 }
 
+/// Text of a record: a pack's own, kept once for the process ([`crate::intern`]), or written
+/// for this record.
+pub type Text = std::borrow::Cow<'static, str>;
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Ground {
-    pub rule: String,
-    pub cites: String,
-    pub says: String,
+    pub rule: Text,
+    pub cites: Text,
+    pub says: Text,
 }
 
-/// An obligation that follows; its strings are shared with the pack's table, not copied.
+/// An obligation that follows; its strings are the pack table's, not copies.
 #[derive(Debug, Clone, Serialize)]
 pub struct ObligationRef {
-    pub id: std::sync::Arc<str>,
-    pub cites: std::sync::Arc<str>,
-    pub due: std::sync::Arc<str>,
+    pub id: &'static str,
+    pub cites: &'static str,
+    pub due: &'static str,
     /// The obligation in words, for documents (`--format md`); the record keeps the id.
     #[serde(skip)]
-    pub title: std::sync::Arc<str>,
+    pub title: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -280,10 +285,10 @@ pub struct FrameworkBasis {
 #[derive(Debug, Clone, Serialize)]
 pub struct Action {
     pub rank: usize,
-    pub control: String,
-    pub title: String,
+    pub control: &'static str,
+    pub title: &'static str,
     /// Requirement ids of the applicable frameworks this control serves.
-    pub closes: Vec<String>,
+    pub closes: Vec<&'static str>,
     /// `now` (0-3 months), `next` (3-6) or `later` (6-12).
     pub phase: &'static str,
     pub basis: &'static str,

@@ -18,7 +18,6 @@ use crate::assessment::{
     Plan, PlanSummary, Size, Soc2,
 };
 use serde::Serialize;
-use std::sync::Arc;
 
 type Result = sonic_rs::Result<()>;
 
@@ -99,21 +98,21 @@ fn list<T>(out: &mut Vec<u8>, items: &[T], item: fn(&mut Vec<u8>, &T) -> Result)
     Ok(())
 }
 
-/// The packs list last written on this thread is kept with its bytes; holding the list keeps
-/// its address from being reused by another list while it is here.
-fn packs_list(out: &mut Vec<u8>, packs: &Arc<Vec<PackRef>>) -> Result {
+/// The packs list last written on this thread is kept with its bytes; lists are kept for the
+/// process ([`crate::intern::packs`]), so an address is never another list's.
+fn packs_list(out: &mut Vec<u8>, packs: &'static [PackRef]) -> Result {
     /// A packs list and its bytes.
-    type Written = (Arc<Vec<PackRef>>, Vec<u8>);
+    type Written = (&'static [PackRef], Vec<u8>);
     thread_local! {
         static PACKS: std::cell::RefCell<Option<Written>> = const { std::cell::RefCell::new(None) };
     }
     PACKS.with_borrow_mut(|last| {
         match last {
-            Some((list, bytes)) if Arc::ptr_eq(list, packs) => out.extend_from_slice(bytes),
+            Some((list, bytes)) if std::ptr::eq(*list, packs) => out.extend_from_slice(bytes),
             _ => {
-                let bytes = sonic_rs::to_vec(&**packs)?;
+                let bytes = sonic_rs::to_vec(packs)?;
                 out.extend_from_slice(&bytes);
-                *last = Some((packs.clone(), bytes));
+                *last = Some((packs, bytes));
             }
         }
         Ok(())

@@ -24,6 +24,7 @@ pub mod facts;
 pub mod gen;
 pub mod group;
 pub mod group_report;
+pub mod intern;
 pub mod interrupt;
 mod json_line;
 pub mod markdown;

@@ -463,7 +463,7 @@ fn csv_row(a: &Assessment) -> Vec<String> {
             join(&n.lex_specialis),
             n.obligations
                 .iter()
-                .map(|o| o.id.clone())
+                .map(|o| o.id)
                 .collect::<Vec<_>>()
                 .join(";"),
             n.max_fine_eur.map(|f| f.to_string()).unwrap_or_default(),
@@ -496,7 +496,7 @@ fn csv_row(a: &Assessment) -> Vec<String> {
             p.actions
                 .iter()
                 .take(3)
-                .map(|x| x.control.as_str())
+                .map(|x| x.control)
                 .collect::<Vec<_>>()
                 .join(";"),
         ]),

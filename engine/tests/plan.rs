@@ -19,7 +19,7 @@ fn plan(a: &Assessment) -> &Plan {
 }
 
 fn controls(p: &Plan) -> Vec<&str> {
-    p.actions.iter().map(|a| a.control.as_str()).collect()
+    p.actions.iter().map(|a| a.control).collect()
 }
 
 /// NIS2 Art. 28 binds TLD registries and domain registration services only, so no other entity's
@@ -345,7 +345,7 @@ fn supplier_of_nis2_entities_plans_contract_terms() {
         .actions
         .iter()
         .filter(|a| a.closes.iter().any(|r| r.starts_with("supplier:")))
-        .map(|a| a.control.clone())
+        .map(|a| a.control.to_string())
         .collect();
     assert_eq!(contractual, want);
 }
@@ -407,8 +407,8 @@ proptest! {
         let old = raised.get(id).copied().unwrap_or(0);
         raised.insert(id.clone(), (old + up).min(4));
         let after = assess_full(&with_controls("prop", &raised));
-        let before: BTreeSet<String> = plan(&before).actions.iter().map(|a| a.control.clone()).collect();
-        let after: BTreeSet<String> = plan(&after).actions.iter().map(|a| a.control.clone()).collect();
+        let before: BTreeSet<String> = plan(&before).actions.iter().map(|a| a.control.to_string()).collect();
+        let after: BTreeSet<String> = plan(&after).actions.iter().map(|a| a.control.to_string()).collect();
         prop_assert!(after.is_subset(&before), "raising {} added {:?}", id, after.difference(&before).collect::<Vec<_>>());
     }
 

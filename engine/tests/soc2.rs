@@ -36,7 +36,7 @@ fn soc2(a: &Assessment) -> &Soc2 {
 }
 
 fn rules(s: &Soc2) -> Vec<&str> {
-    s.why.iter().map(|g| g.rule.as_str()).collect()
+    s.why.iter().map(|g| &*g.rule).collect()
 }
 
 fn milestone<'a>(s: &'a Soc2, id: &str) -> &'a str {

@@ -8,8 +8,10 @@ use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Control {
-    pub id: String,
-    pub title: String,
+    #[serde(deserialize_with = "crate::intern::de")]
+    pub id: crate::intern::Kept,
+    #[serde(deserialize_with = "crate::intern::de")]
+    pub title: crate::intern::Kept,
     pub theme: String,
     /// `iso27001`, `nis2` or `soc2`: where the control comes from.
     pub origin: String,
@@ -21,7 +23,8 @@ pub struct Control {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Requirement {
-    pub id: String,
+    #[serde(deserialize_with = "crate::intern::de")]
+    pub id: crate::intern::Kept,
     /// `nis2`, `soc2`, `iso27001` or `supplier`.
     pub framework: String,
     pub cites: String,
@@ -108,9 +111,9 @@ impl Bits {
 #[derive(Debug, Clone)]
 pub struct Catalogue {
     pub controls: Vec<Control>,
-    pub control_index: HashMap<String, usize>,
+    pub control_index: HashMap<&'static str, usize>,
     pub requirements: Vec<Requirement>,
-    pub requirement_index: HashMap<String, usize>,
+    pub requirement_index: HashMap<&'static str, usize>,
     /// Per control: the requirements it serves.
     pub serves: Vec<Bits>,
     /// Per control: the requirements it was written to meet exactly (`full` rows); a `partial`
@@ -143,7 +146,7 @@ impl Catalogue {
 
         let mut control_index = HashMap::default();
         for (i, c) in controls.iter().enumerate() {
-            if control_index.insert(c.id.clone(), i).is_some() {
+            if control_index.insert(c.id, i).is_some() {
                 return Err(table_error(
                     "catalogue",
                     format!("control `{}` is listed twice", c.id),
@@ -179,7 +182,7 @@ impl Catalogue {
         }
         let mut requirement_index = HashMap::default();
         for (i, r) in requirements.iter().enumerate() {
-            if requirement_index.insert(r.id.clone(), i).is_some() {
+            if requirement_index.insert(r.id, i).is_some() {
                 return Err(table_error(
                     "requirements",
                     format!("requirement `{}` is listed twice", r.id),
@@ -190,7 +193,7 @@ impl Catalogue {
         let mut fully_serves = vec![Bits::default(); controls.len()];
         let mut served_by = vec![Vec::new(); requirements.len()];
         for l in &links {
-            let c = *control_index.get(&l.control).ok_or_else(|| {
+            let c = *control_index.get(l.control.as_str()).ok_or_else(|| {
                 table_error(
                     "mapping",
                     format!(
@@ -199,15 +202,17 @@ impl Catalogue {
                     ),
                 )
             })?;
-            let r = *requirement_index.get(&l.requirement).ok_or_else(|| {
-                table_error(
-                    "mapping",
-                    format!(
-                        "row names requirement `{}`, which requirements.json lacks",
-                        l.requirement
-                    ),
-                )
-            })?;
+            let r = *requirement_index
+                .get(l.requirement.as_str())
+                .ok_or_else(|| {
+                    table_error(
+                        "mapping",
+                        format!(
+                            "row names requirement `{}`, which requirements.json lacks",
+                            l.requirement
+                        ),
+                    )
+                })?;
             if !matches!(l.strength.as_str(), "full" | "partial") {
                 return Err(table_error(
                     "mapping",

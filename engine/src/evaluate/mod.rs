@@ -21,7 +21,6 @@ use crate::pack::{sandbox, PackSet};
 use nis2::Nis2Pack;
 use plan::PlanPack;
 use soc2::Soc2Pack;
-use std::sync::Arc;
 use thread_local::ThreadLocal;
 
 /// What a worker thread keeps between records.
@@ -45,7 +44,8 @@ pub struct Evaluator {
     /// The plan, when `controls` and `plan` packs are loaded.
     pub plan: Option<PlanPack>,
     plan_actions: usize,
-    pack_refs: Arc<Vec<PackRef>>,
+    /// Kept for the process ([`crate::intern::packs`]): every record points at them.
+    pack_refs: &'static [PackRef],
     workers: ThreadLocal<Worker>,
     instrument: Option<Instrument>,
 }
@@ -94,7 +94,7 @@ impl Evaluator {
             _ => None,
         };
         let used = ["nis2", "soc2", "controls", "plan"];
-        let pack_refs = Arc::new(
+        let pack_refs = crate::intern::packs(
             used.iter()
                 .filter_map(|id| packs.get(id))
                 .flat_map(|p| {
@@ -140,8 +140,8 @@ impl Evaluator {
         self
     }
 
-    pub fn pack_refs(&self) -> Arc<Vec<PackRef>> {
-        self.pack_refs.clone()
+    pub fn pack_refs(&self) -> &'static [PackRef] {
+        self.pack_refs
     }
 
     fn worker(&self) -> &Worker {
@@ -181,7 +181,7 @@ impl Evaluator {
             id: Some(facts.id.clone()),
             name: facts.name.clone(),
             line,
-            packs: self.pack_refs.clone(),
+            packs: self.pack_refs,
             as_of: as_of.to_string(),
             nis2: None,
             soc2: None,

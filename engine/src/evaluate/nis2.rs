@@ -120,7 +120,7 @@ pub struct Nis2Pack {
     pub member_states: BTreeSet<String>,
     /// The rules table, and each rule id's position in it (the last row, should an id repeat).
     pub rules: Vec<Rule>,
-    rule_index: foldhash::HashMap<String, usize>,
+    rule_index: foldhash::HashMap<&'static str, usize>,
     obligations: Vec<Obligation>,
     /// Each obligation's conditions on the classification and entity types, read once.
     obligation_filters: Vec<ObligationFilter>,
@@ -298,7 +298,7 @@ impl Nis2Pack {
         let rule_index = rule_list
             .iter()
             .enumerate()
-            .map(|(i, r)| (r.id.clone(), i))
+            .map(|(i, r)| (r.id, i))
             .collect();
 
         let param = |name: &str| {
@@ -423,7 +423,7 @@ impl Nis2Pack {
         }
         let found = self
             .rule_index
-            .get(&id)
+            .get(id.as_str())
             .and_then(|&i| Some((i, self.rules.get(i)?)));
         if let Some((i, rule)) = found {
             if !recording {
@@ -874,10 +874,10 @@ pub fn evaluate(
     grounds.push(Ground {
         rule: "size_class".into(),
         cites: match size_class {
-            Some(c) => pack.sizes.cites(c).to_string(),
+            Some(c) => pack.sizes.cites(c).to_string().into(),
             None => "Rec. 2003/361/EC Annex Art. 2".into(),
         },
-        says: size_says(pack, counted, &sizing),
+        says: size_says(pack, counted, &sizing).into(),
     });
     let mut notes: Vec<String> = aggregate.map(|a| a.notes.clone()).unwrap_or_default();
     let deciding_answers = if agreed { &answers[..1] } else { &answers[..] };
@@ -885,18 +885,18 @@ pub fn evaluate(
     for answer in deciding_answers {
         let deciding = answer.activities.iter().filter(|a| a.2 == answer.outcome);
         for &(_, rule, _) in deciding {
-            if seen_rules.contains(&rule.id.as_str()) {
+            if seen_rules.contains(&rule.id) {
                 continue;
             }
-            seen_rules.push(&rule.id);
+            seen_rules.push(rule.id);
             let says = if agreed {
-                rule.says.clone()
+                rule.says.into()
             } else {
-                format!("{} if {}", rule.outcome, rule.says)
+                format!("{} if {}", rule.outcome, rule.says).into()
             };
             grounds.push(Ground {
-                rule: rule.id.clone(),
-                cites: rule.cites.clone(),
+                rule: rule.id.into(),
+                cites: rule.cites.into(),
                 says,
             });
             if agreed && facts.designations.is_none() {
@@ -941,12 +941,12 @@ pub fn evaluate(
                 missing.push(m.clone());
             }
         }
-        if !seen_jurisdiction_rules.contains(&j.rule.id.as_str()) {
-            seen_jurisdiction_rules.push(&j.rule.id);
+        if !seen_jurisdiction_rules.contains(&j.rule.id) {
+            seen_jurisdiction_rules.push(j.rule.id);
             grounds.push(Ground {
-                rule: j.rule.id.clone(),
-                cites: j.rule.cites.clone(),
-                says: j.rule.says.clone(),
+                rule: j.rule.id.into(),
+                cites: j.rule.cites.into(),
+                says: j.rule.says.into(),
             });
             notes.extend(j.notes.iter().cloned());
         }
@@ -978,7 +978,8 @@ pub fn evaluate(
                 "{} lays down risk-management and reporting duties of at least equivalent effect: \
                  NIS2 Arts. 20, 21, 23 and their supervision do not apply",
                 lex_specialis.join(", ")
-            ),
+            )
+            .into(),
         });
     }
 
@@ -1470,7 +1471,7 @@ fn jurisdiction<'a>(pack: &Nis2Pack, facts: &'a Facts, rule: &'a Rule) -> Jurisd
             if facts.established_in.is_none() {
                 out.missing.push("established_in".into());
             } else {
-                out.notes.push(rule.says.clone());
+                out.notes.push(rule.says.to_string());
             }
         }
     }
@@ -1489,7 +1490,7 @@ fn obligations(
             .get(*t)
             .map(|j| {
                 matches!(
-                    j.rule.id.as_str(),
+                    j.rule.id,
                     "art26_1_b_main_establishment" | "art26_3_representative"
                 )
             })
@@ -1521,10 +1522,10 @@ fn obligations(
             _ => true,
         })
         .map(|o| ObligationRef {
-            id: o.id.clone(),
-            cites: o.cites.clone(),
-            due: o.due.clone(),
-            title: o.title.clone(),
+            id: o.id,
+            cites: o.cites,
+            due: o.due,
+            title: o.title,
         });
     applying.extend(found);
     applying

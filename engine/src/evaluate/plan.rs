@@ -139,7 +139,7 @@ impl PlanPack {
         for (position, u) in f.first.iter().enumerate() {
             let control = catalogue
                 .control_index
-                .get(&u.control)
+                .get(u.control.as_str())
                 .copied()
                 .ok_or_else(|| {
                     table_error(format!(
@@ -404,10 +404,9 @@ pub fn maturity(
     let mut declare = |id: &str, level: u8| match catalogue.control_index.get(id) {
         Some(&c) => levels[c] = level,
         None => {
-            let hint =
-                crate::validate::did_you_mean(id, catalogue.controls.iter().map(|c| c.id.as_str()))
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
+            let hint = crate::validate::did_you_mean(id, catalogue.controls.iter().map(|c| c.id))
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
             errors.push(RecordError::new(
                 "unknown_id",
                 line,
@@ -821,7 +820,7 @@ pub fn evaluate(
         let served = &catalogue.serves[g.control];
         let mut closes = Vec::with_capacity(g.serves.0);
         for r in served.and_iter(&all) {
-            closes.push(catalogue.requirements[r].id.clone());
+            closes.push(catalogue.requirements[r].id);
         }
         let urgent = pack.first[g.control]
             .as_ref()
@@ -857,8 +856,8 @@ pub fn evaluate(
         why.push_str(moved);
         Action {
             rank,
-            control: control.id.clone(),
-            title: control.title.clone(),
+            control: control.id,
+            title: control.title,
             closes,
             phase,
             basis: g.basis.as_str(),

@@ -27,10 +27,13 @@ pub const CATEGORIES: [&str; 5] = [
 
 #[derive(Debug, Clone, Deserialize)]
 struct Rule {
-    id: String,
+    #[serde(deserialize_with = "crate::intern::de")]
+    id: crate::intern::Kept,
     outcome: String,
-    cites: String,
-    says: String,
+    #[serde(deserialize_with = "crate::intern::de")]
+    cites: crate::intern::Kept,
+    #[serde(deserialize_with = "crate::intern::de")]
+    says: crate::intern::Kept,
     #[serde(default)]
     instead: Option<String>,
 }
@@ -60,8 +63,13 @@ struct Criterion {
     when: Option<Trigger>,
     #[serde(default)]
     when_all: Option<Trigger>,
-    cites: String,
-    says: String,
+    #[serde(deserialize_with = "crate::intern::de")]
+    cites: crate::intern::Kept,
+    #[serde(deserialize_with = "crate::intern::de")]
+    says: crate::intern::Kept,
+    /// `criteria_` and the category: the rule a record's ground names.
+    #[serde(skip)]
+    rule: crate::intern::Kept,
 }
 
 /// Timeline lengths, in months, from the pack's parameters.
@@ -80,7 +88,7 @@ struct Timeline {
 /// The soc2 pack, ready to evaluate.
 #[derive(Debug, Clone)]
 pub struct Soc2Pack {
-    rules: HashMap<String, Rule>,
+    rules: HashMap<&'static str, Rule>,
     criteria: Vec<(usize, Criterion)>,
     timeline: Timeline,
     need: (String, String),
@@ -109,8 +117,7 @@ impl Soc2Pack {
             message,
         };
         let rule_list: Vec<Rule> = tables::read(pack, "rules", "rules")?;
-        let rules: HashMap<String, Rule> =
-            rule_list.into_iter().map(|r| (r.id.clone(), r)).collect();
+        let rules: HashMap<&'static str, Rule> = rule_list.into_iter().map(|r| (r.id, r)).collect();
         for r in rules.values() {
             if !matches!(
                 r.outcome.as_str(),
@@ -130,7 +137,13 @@ impl Soc2Pack {
         let criteria = criteria
             .into_iter()
             .map(|c| match CATEGORIES.iter().position(|k| *k == c.category) {
-                Some(i) => Ok((i, c)),
+                Some(i) => Ok((
+                    i,
+                    Criterion {
+                        rule: crate::intern::text(&format!("criteria_{}", c.category)),
+                        ..c
+                    },
+                )),
                 None => Err(table_error(
                     "criteria",
                     format!(
@@ -222,7 +235,7 @@ impl Soc2Pack {
                 record: super::trace::current_record(),
             });
         }
-        self.rules.get(&id).ok_or_else(|| PackError::Table {
+        self.rules.get(id.as_str()).ok_or_else(|| PackError::Table {
             pack: scripts.pack.clone(),
             file: "rules".into(),
             line: 0,
@@ -235,9 +248,9 @@ impl Soc2Pack {
 
 fn ground(rule: &Rule) -> Ground {
     Ground {
-        rule: rule.id.clone(),
-        cites: rule.cites.clone(),
-        says: rule.says.clone(),
+        rule: rule.id.into(),
+        cites: rule.cites.into(),
+        says: rule.says.into(),
     }
 }
 
@@ -390,9 +403,9 @@ pub fn evaluate(
         if in_scope && !criteria.contains(&CATEGORIES[*i]) {
             criteria.push(CATEGORIES[*i]);
             criteria_why.push(Ground {
-                rule: format!("criteria_{}", c.category),
-                cites: c.cites.clone(),
-                says: c.says.clone(),
+                rule: c.rule.into(),
+                cites: c.cites.into(),
+                says: c.says.into(),
             });
         }
     }

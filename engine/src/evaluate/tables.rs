@@ -21,20 +21,27 @@ pub struct EntityType {
 /// A rule a script can return: what it decides and how the output cites and says it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Rule {
-    pub id: String,
+    #[serde(deserialize_with = "crate::intern::de")]
+    pub id: crate::intern::Kept,
     pub outcome: String,
-    pub cites: String,
-    pub says: String,
+    #[serde(deserialize_with = "crate::intern::de")]
+    pub cites: crate::intern::Kept,
+    #[serde(deserialize_with = "crate::intern::de")]
+    pub says: crate::intern::Kept,
     #[serde(default)]
     pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Obligation {
-    pub id: std::sync::Arc<str>,
-    pub cites: std::sync::Arc<str>,
-    pub title: std::sync::Arc<str>,
-    pub due: std::sync::Arc<str>,
+    #[serde(deserialize_with = "crate::intern::de")]
+    pub id: crate::intern::Kept,
+    #[serde(deserialize_with = "crate::intern::de")]
+    pub cites: crate::intern::Kept,
+    #[serde(deserialize_with = "crate::intern::de")]
+    pub title: crate::intern::Kept,
+    #[serde(deserialize_with = "crate::intern::de")]
+    pub due: crate::intern::Kept,
     pub applies_to: Vec<String>,
     #[serde(default)]
     pub suppressed_by_lex_specialis: bool,

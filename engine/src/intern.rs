@@ -1,0 +1,71 @@
+//! Pack text that every assessment carries, kept once for the life of the process.
+//!
+//! Rule ids, citations, obligations, control titles and requirement ids go into every record.
+//! Held as `&'static str`, a record points at them: it neither copies them (an allocation and a
+//! free each, some forty a record) nor counts references to them (an atomic operation on a
+//! cache line that every worker writes). Each distinct text is kept once, however often packs
+//! are loaded: a process that loads packs again (`assay watch`, the tests) keeps only the text
+//! it has not seen before.
+
+use crate::assessment::PackRef;
+use serde::{Deserialize, Deserializer};
+use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
+
+/// Kept text, as pack tables declare it: under its own name, serde's derive does not take the
+/// field for one borrowed from the input (which a `&'static str` field would be taken for).
+pub type Kept = &'static str;
+
+static TEXT: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+
+static PACK_LISTS: Mutex<Vec<&'static [PackRef]>> = Mutex::new(Vec::new());
+
+/// The one copy of `text` kept for the process.
+pub fn text(text: &str) -> &'static str {
+    let mut kept = TEXT.lock().unwrap_or_else(PoisonError::into_inner);
+    let kept = kept.get_or_insert_with(HashSet::new);
+    if let Some(&t) = kept.get(text) {
+        return t;
+    }
+    let t: &'static str = Box::leak(Box::from(text));
+    kept.insert(t);
+    t
+}
+
+/// The one copy of a list of packs kept for the process.
+pub fn packs(list: Vec<PackRef>) -> &'static [PackRef] {
+    let mut kept = PACK_LISTS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(&l) = kept.iter().find(|l| ***l == list[..]) {
+        return l;
+    }
+    let l: &'static [PackRef] = Box::leak(list.into_boxed_slice());
+    kept.push(l);
+    l
+}
+
+/// Reads a string of a pack table as kept text (`#[serde(deserialize_with = ...)]`).
+pub fn de<'de, D: Deserializer<'de>>(d: D) -> Result<Kept, D::Error> {
+    let s = String::deserialize(d)?;
+    Ok(text(&s))
+}
+
+/// As [`de`], for an optional string.
+pub fn de_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Kept>, D::Error> {
+    let s = Option::<String>::deserialize(d)?;
+    Ok(s.as_deref().map(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same text, however often it is asked for, is one copy: a pack loaded again adds
+    /// nothing.
+    #[test]
+    fn one_copy_of_each_text() {
+        let a = text(&String::from("NIS2 Art. 23(4)(a)"));
+        let b = text(&String::from("NIS2 Art. 23(4)(a)"));
+        assert!(std::ptr::eq(a, b));
+        assert_ne!(text("NIS2 Art. 20(1)"), a);
+    }
+}
