@@ -155,7 +155,7 @@ fn nis2(s: &mut String, n: &Nis2) {
                 "| {} | {} | {} |",
                 o.id.replace('_', " "),
                 o.cites,
-                due(&o.due)
+                due(o.due)
             );
         }
         s.push('\n');

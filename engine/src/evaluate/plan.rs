@@ -471,7 +471,7 @@ fn frameworks(
         for o in &n.obligations {
             let found = pack
                 .obligation_requirements
-                .binary_search_by(|(id, _)| id.as_str().cmp(&o.id));
+                .binary_search_by(|(id, _)| id.as_str().cmp(o.id));
             if let Ok(i) = found {
                 requirements.union_with(&pack.obligation_requirements[i].1);
             }
