@@ -609,7 +609,7 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
             assessed: Some(totals.assessed),
             input_sha256: Some(input_sha256),
             as_of: as_of.clone(),
-            packs: serde_json::to_value(&*evaluator.pack_refs()).ok(),
+            packs: serde_json::to_value(evaluator.pack_refs()).ok(),
         };
         assay::shard::write_receipt(path, &receipt)?;
     }

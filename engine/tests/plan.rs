@@ -305,7 +305,7 @@ fn saas_with_us_enterprise_customers_and_no_controls() {
         .actions
         .iter()
         .filter(|a| a.phase == "now")
-        .map(|a| weeks(effort(&a.control)))
+        .map(|a| weeks(effort(a.control)))
         .sum();
     assert!(now_load <= 26.0, "{now_load}");
     assert_eq!(p.summary.actions, p.actions.len());

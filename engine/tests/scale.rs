@@ -210,8 +210,8 @@ fn json_lines_carry_the_packs_of_their_own_evaluator() {
     let [a, b] = [&plain, &belgian]
         .map(|e| assay::pipeline::assess_text(&text, Format::Jsonl, e, validator(), AS_OF));
     assert_ne!(
-        serde_json::to_value(&*a[0].packs).unwrap(),
-        serde_json::to_value(&*b[0].packs).unwrap()
+        serde_json::to_value(a[0].packs).unwrap(),
+        serde_json::to_value(b[0].packs).unwrap()
     );
     assert!(b
         .iter()
