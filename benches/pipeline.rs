@@ -1258,6 +1258,857 @@ impl Floor {
     }
 }
 
+/// A string as serde_json writes it: quoted, with `"`, `\` and the control characters escaped.
+/// Most strings need no escape and are copied whole; the others are written by serde_json.
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        serde_json::to_writer(&mut *out, s).expect("a string");
+    } else {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+}
+
+/// A whole number, as serde_json (and the encoder) write it, with itoa.
+fn put_int(out: &mut Vec<u8>, n: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// An `f64` as serde_json writes it (the shortest decimal that reads back, `100.0` for 100),
+/// with its own formatter; `null` when it is not finite, as serde_json writes it.
+fn put_f64(out: &mut Vec<u8>, v: Option<f64>) {
+    use serde_json::ser::Formatter;
+    match v {
+        Some(v) if v.is_finite() => serde_json::ser::CompactFormatter
+            .write_f64(out, v)
+            .expect("a number"),
+        _ => out.extend_from_slice(b"null"),
+    }
+}
+
+/// `push_number` into bytes: whole numbers without a fraction.
+fn put_number(out: &mut Vec<u8>, v: f64) {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        put_int(out, v as i64);
+    } else {
+        use std::io::Write;
+        let _ = write!(out, "{v}");
+    }
+}
+
+/// `push_money` into bytes: euros with thousands separators, `18,291,331`.
+fn put_money(out: &mut Vec<u8>, v: f64) {
+    let mut buffer = itoa::Buffer::new();
+    let digits = buffer.format(v.round().max(0.0) as u64).as_bytes();
+    let mut at = (digits.len() - 1) % 3 + 1;
+    out.extend_from_slice(&digits[..at]);
+    while at < digits.len() {
+        out.push(b',');
+        out.extend_from_slice(&digits[at..at + 3]);
+        at += 3;
+    }
+}
+
+/// A value as serde_json writes it, for the fragments worked out once.
+fn json<T: serde::Serialize + ?Sized>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("JSON")
+}
+
+/// A string's JSON text without its quotes: the inside of a string written in pieces.
+fn inside(s: &str) -> Vec<u8> {
+    let quoted = json(s);
+    quoted[1..quoted.len() - 1].to_vec()
+}
+
+/// The direct-writing floor: the bytes `OutputFormat::Jsonl.encode` writes for
+/// `Floor::record`'s `Assessment`, line end included, written straight into the caller's
+/// buffer as a plain-Rust engine written for speed would write them: no `Assessment`, no
+/// `Ground` or `Action` values, no owned copies of the packs' texts, no serde on the record,
+/// no allocation per record.
+///
+/// It does per record everything that varies by record, as `Floor::record` does it and in its
+/// order: the decisions (`floor_decide`), the size class and its ground's words (the figures,
+/// in euros with separators), the rule behind the class, the member state of establishment,
+/// the maximum fine, the SOC 2 need, type, criteria and reasons, the plan's frameworks, the
+/// gaps as bit sets ranked as packed sort keys, each gap's phase and lateness, the first five
+/// actions with the requirements they close and their reasons in words, the summary counts,
+/// the coverage figures and the notes; strings from the facts (id, name, member state) are
+/// escaped as serde_json escapes them, numbers written with itoa and serde_json's own `f64`
+/// formatter, as the encoder writes them.
+///
+/// What it works out once, in `Direct::new`, depends only on the packs, the assessment date
+/// and a choice among a handful: the `"packs"` list and `"as_of"`, each rule's ground as JSON,
+/// a note or what serves instead, each size class's parts of the size object and ground, the
+/// obligations of an essential and of an important entity, the NIS2 framework of each class
+/// and the SOC 2 framework's and milestones' dates of each path (all dated by `--as-of`), each
+/// control's `"control"` and `"title"`, each requirement id, quoted, and the constant words of
+/// the reasons and notes, escaped. This is what `Floor::record` shares or clones from its
+/// tables (it clones the strings, which this floor need not), and what the encoder writes as
+/// constants or copies (the packs list); nothing that depends on a record's figures, gaps,
+/// ranks or counts is written ahead, and no object (nis2, soc2, plan) is kept whole by
+/// decision: that would be the bound (`bound_parse_decide_copy`).
+///
+/// The bench refuses to run unless its bytes are those of `Floor::record` encoded, record for
+/// record, on the 1,000-organisation sample and the first 20,000 lines of the batch
+/// (`check_direct`).
+struct Direct<'a> {
+    floor: &'a Floor,
+    /// `,"packs":[…],"as_of":"…","nis2":{"classification":"`
+    packs_as_of: Vec<u8>,
+    /// Per size class: `","size":{"class":"…","basis":"own","employees":`
+    size_open: Vec<Vec<u8>>,
+    /// Per size class: `,"own_class":"…"},"grounds":[{"rule":"size_class","cites":"…","says":"`
+    size_ground: Vec<Vec<u8>>,
+    /// Per size class: the end of the size ground's words, `: small (fewer than …)"}`.
+    size_ground_end: Vec<Vec<u8>>,
+    /// Per [`Rule`]: its ground, `{"rule":…,"cites":…,"says":…}`, and after the NIS2 object's
+    /// or the SOC 2 object's last field, `,"notes":[…]` of its note or `,"instead":…`.
+    grounds: Vec<Vec<u8>>,
+    after: Vec<Vec<u8>>,
+    /// The security, availability and confidentiality criteria's grounds.
+    criteria: [Vec<u8>; 3],
+    /// Of an essential and of an important entity: `,"obligations":[…]` and its NIS2
+    /// framework, `{"framework":"nis2",…}`, and the inside of its `due`.
+    obligations: [Vec<u8>; 2],
+    nis2_framework: [Vec<u8>; 2],
+    nis2_due: [Vec<u8>; 2],
+    /// Per SOC 2 path (`Dated`): `","deadline":"…","due":"…","says":"SOC 2 Type N on `, the
+    /// inside of its `due`, and `,"milestones":[…]`.
+    soc2_framework: [Vec<u8>; 3],
+    soc2_due: [Vec<u8>; 3],
+    milestones: [Vec<u8>; 3],
+    /// Per control: `,"control":"…","title":"…","closes":[`, and for the controls ranked
+    /// first, the inside of the words they add to an action's reason.
+    control: Vec<Vec<u8>>,
+    first: Vec<Vec<u8>>,
+    /// Per requirement: its id, quoted.
+    requirement: Vec<Vec<u8>>,
+    /// The insides of the notes' constant words: `" action(s) do not fit … date)"` and
+    /// `" person-weeks are left … holds 30"`.
+    late_note: Vec<u8>,
+    horizon_note: Vec<u8>,
+}
+
+impl<'a> Direct<'a> {
+    fn new(floor: &'a Floor, packs: &[PackRef]) -> Direct<'a> {
+        let dated = &floor.dated;
+        let mut packs_as_of = b",\"packs\":".to_vec();
+        packs_as_of.extend(json(packs));
+        packs_as_of.extend(b",\"as_of\":");
+        packs_as_of.extend(json(&dated.as_of));
+        packs_as_of.extend(b",\"nis2\":{\"classification\":\"");
+        let mut size_open = Vec::new();
+        let mut size_ground = Vec::new();
+        let mut size_ground_end = Vec::new();
+        for s in &floor.sizes {
+            let class = json(s.class);
+            let mut open = b"\",\"size\":{\"class\":".to_vec();
+            open.extend(&class);
+            open.extend(b",\"basis\":\"own\",\"employees\":");
+            size_open.push(open);
+            let mut ground = b",\"own_class\":".to_vec();
+            ground.extend(&class);
+            ground.extend(b"},\"grounds\":[{\"rule\":\"size_class\",\"cites\":");
+            ground.extend(json(&s.cites));
+            ground.extend(b",\"says\":\"");
+            size_ground.push(ground);
+            let mut end = inside(&format!(": {} ({})", s.class, s.reason));
+            end.extend(b"\"}");
+            size_ground_end.push(end);
+        }
+        let mut grounds = Vec::new();
+        let mut after = Vec::new();
+        for (k, (ground, extra)) in floor.rules.iter().enumerate() {
+            grounds.push(json(ground));
+            // The NIS2 rules come before `Rule::NeedCustomerDemand`, and bring notes.
+            let nis2 = k < Rule::NeedCustomerDemand as usize;
+            after.push(match (extra, nis2) {
+                (None, _) => Vec::new(),
+                (Some(note), true) => [&b",\"notes\":["[..], &json(note)[..], b"]"].concat(),
+                (Some(instead), false) => [&b",\"instead\":"[..], &json(instead)[..]].concat(),
+            });
+        }
+        let obligations = std::array::from_fn(|k| {
+            let list = &floor.obligations[k];
+            if list.is_empty() {
+                Vec::new()
+            } else {
+                [&b",\"obligations\":"[..], &json(list)[..]].concat()
+            }
+        });
+        let soc2_framework = std::array::from_fn(|path| {
+            let mut out = b"\",\"deadline\":".to_vec();
+            out.extend(json(&dated.window_start[path]));
+            out.extend(b",\"due\":");
+            out.extend(json(&dated.window_start_due[path]));
+            out.extend(b",\"says\":\"");
+            out.extend(if path == 0 {
+                &b"SOC 2 Type 1 on "[..]
+            } else {
+                b"SOC 2 Type 2 on "
+            });
+            out
+        });
+        let control = floor
+            .catalogue
+            .iter()
+            .map(|c| {
+                let mut out = b",\"control\":".to_vec();
+                out.extend(json(&c.id));
+                out.extend(b",\"title\":");
+                out.extend(json(&c.title));
+                out.extend(b",\"closes\":[");
+                out
+            })
+            .collect();
+        let per_phase = &floor.weeks_per_phase_words;
+        Direct {
+            floor,
+            packs_as_of,
+            size_open,
+            size_ground,
+            size_ground_end,
+            grounds,
+            after,
+            criteria: floor.criteria.each_ref().map(json),
+            obligations,
+            nis2_framework: dated.nis2.each_ref().map(json),
+            nis2_due: dated.nis2.each_ref().map(|n| inside(&n.due)),
+            soc2_framework,
+            soc2_due: dated.window_start_due.each_ref().map(|d| inside(d)),
+            milestones: dated
+                .milestones
+                .each_ref()
+                .map(|m| [&b",\"milestones\":"[..], &json(m)[..]].concat()),
+            control,
+            first: floor
+                .first
+                .iter()
+                .map(|u| u.as_ref().map_or(Vec::new(), |u| inside(&u.1)))
+                .collect(),
+            requirement: floor.requirement_ids.iter().map(json).collect(),
+            late_note: inside(&format!(
+                " action(s) do not fit before their deadline at {per_phase} person-weeks per \
+                 phase: add people, or move the deadlines that can move (a SOC 2 window, a \
+                 certification date)"
+            )),
+            horizon_note: inside(&format!(
+                " person-weeks are left for the `later` phase, which holds {per_phase}"
+            )),
+        }
+    }
+
+    /// The record of `Floor::record(f, line, …)` as `OutputFormat::Jsonl.encode` writes it,
+    /// its line end included, appended to `out`.
+    fn write(&self, f: &Facts, line: usize, out: &mut Vec<u8>) {
+        let fl = self.floor;
+        let (class, needed, criteria_bits) = floor_decide(f);
+        let has = |l: &Option<Vec<String>>, v: &str| l.iter().flatten().any(|x| x == v);
+
+        out.extend_from_slice(b"{\"id\":");
+        put_str(out, &f.id);
+        if let Some(name) = &f.name {
+            out.extend_from_slice(b",\"name\":");
+            put_str(out, name);
+        }
+        out.extend_from_slice(b",\"line\":");
+        put_int(out, line);
+        out.extend_from_slice(&self.packs_as_of);
+        // The class names are the classifications' own.
+        out.extend_from_slice(class.as_bytes());
+
+        // NIS2: the size class on the entity's own figures, missing read as zero.
+        let e = f.employees.unwrap_or(0.0);
+        let t = f.annual_turnover_eur.unwrap_or(0.0);
+        let b = f.balance_sheet_eur.unwrap_or(0.0);
+        let size = if e < 10.0 && (t <= 2e6 || b <= 2e6) {
+            0
+        } else if e < 50.0 && (t <= 10e6 || b <= 10e6) {
+            1
+        } else if e < 250.0 && (t <= 50e6 || b <= 43e6) {
+            2
+        } else {
+            3
+        };
+        out.extend_from_slice(&self.size_open[size]);
+        put_f64(out, f.employees);
+        out.extend_from_slice(b",\"annual_turnover_eur\":");
+        put_f64(out, f.annual_turnover_eur);
+        out.extend_from_slice(b",\"balance_sheet_eur\":");
+        put_f64(out, f.balance_sheet_eur);
+        out.extend_from_slice(&self.size_ground[size]);
+        // The ground's words: figures (digits and commas, nothing to escape), then the class.
+        put_number(out, e);
+        out.extend_from_slice(b" AWU, turnover EUR ");
+        put_money(out, t);
+        out.extend_from_slice(b", balance sheet EUR ");
+        put_money(out, b);
+        out.extend_from_slice(&self.size_ground_end[size]);
+        // The rule behind the class, as `Floor::record` picks it.
+        let is = |kind: &str| f.activities.iter().flatten().any(|a| a.entity_type == kind);
+        let comms = "publicly_available_electronic_communications_service_provider";
+        let rule = match class {
+            "essential" if is("dns_service_provider") => Rule::Art3_1bDnsService,
+            "essential" if is(comms) => Rule::Art3_1cMediumElectronicCommunications,
+            "essential" => Rule::Art3_1aLargeAnnexI,
+            "important" if size < 2 && is(comms) => Rule::Art3_2SmallElectronicCommunications,
+            "important" => Rule::Art3_2MediumOrLarge,
+            _ if f
+                .activities
+                .iter()
+                .flatten()
+                .all(|a| a.entity_type == "other") =>
+            {
+                Rule::Art2_1NotAnnexType
+            }
+            _ => Rule::Art2_1SizeCap,
+        };
+        out.push(b',');
+        out.extend_from_slice(&self.grounds[rule as usize]);
+        let in_scope = match class {
+            "essential" => Some(0),
+            "important" => Some(1),
+            _ => None,
+        };
+        // Art. 26(1): the first member state it is established in.
+        let established = in_scope.and_then(|_| {
+            f.established_in
+                .iter()
+                .flatten()
+                .find(|c| fl.member_states.binary_search(c).is_ok())
+        });
+        if established.is_some() {
+            out.push(b',');
+            out.extend_from_slice(&self.grounds[Rule::Art26_1Establishment as usize]);
+        }
+        out.extend_from_slice(b"],\"jurisdiction\":[");
+        if let Some(ms) = established {
+            put_str(out, ms);
+        }
+        out.push(b']');
+        if let Some(k) = in_scope {
+            out.extend_from_slice(&self.obligations[k]);
+            // Art. 34(4) and (5).
+            let fine = match k {
+                0 => (0.02 * t).max(10e6),
+                _ => (0.014 * t).max(7e6),
+            };
+            out.extend_from_slice(b",\"max_fine_eur\":");
+            put_f64(out, Some(fine));
+        }
+        out.extend_from_slice(&self.after[rule as usize]);
+        out.push(b'}');
+
+        // SOC 2: the need, the type, the criteria (sorted by name), the reasons, the timeline.
+        const NAMES: [(u8, &[u8]); 3] = [
+            (2, b"availability"),
+            (4, b"confidentiality"),
+            (1, b"security"),
+        ];
+        let demanded = f.customer_demands.as_ref().and_then(|d| d.soc2.as_deref());
+        let mut path = None;
+        out.extend_from_slice(b",\"soc2\":{\"needed\":");
+        if needed {
+            let need = if demanded.is_some() {
+                Rule::NeedCustomerDemand
+            } else {
+                Rule::NeedNorthAmericanCustomers
+            };
+            let kind = if demanded == Some("type2") {
+                Rule::Type2CustomerDemand
+            } else if has(&f.customer_segments, "enterprise")
+                || has(&f.customer_segments, "regulated")
+            {
+                Rule::Type2EnterpriseOrRegulated
+            } else {
+                Rule::Type1First
+            };
+            let p = match kind {
+                Rule::Type1First => 0,
+                _ if demanded == Some("type2") => 1,
+                _ => 2,
+            };
+            path = Some(p);
+            out.extend_from_slice(if p == 0 {
+                b"true,\"type\":\"type1\",\"criteria\":["
+            } else {
+                b"true,\"type\":\"type2\",\"criteria\":["
+            });
+            let mut first = true;
+            for (bit, name) in NAMES {
+                if criteria_bits & bit != 0 {
+                    if !first {
+                        out.push(b',');
+                    }
+                    first = false;
+                    out.push(b'"');
+                    out.extend_from_slice(name);
+                    out.push(b'"');
+                }
+            }
+            out.extend_from_slice(b"],\"why\":[");
+            out.extend_from_slice(&self.grounds[need as usize]);
+            out.push(b',');
+            out.extend_from_slice(&self.grounds[kind as usize]);
+            for (i, ground) in self.criteria.iter().enumerate() {
+                if criteria_bits & (1 << i) != 0 {
+                    out.push(b',');
+                    out.extend_from_slice(ground);
+                }
+            }
+            out.push(b']');
+            out.extend_from_slice(&self.milestones[p]);
+        } else {
+            let rule = if f.service_organisation != Some(true) {
+                Rule::NeedNotServiceOrganisation
+            } else {
+                Rule::NeedNoDemandOutsideNorthAmerica
+            };
+            out.extend_from_slice(b"false,\"type\":null,\"criteria\":[],\"why\":[");
+            out.extend_from_slice(&self.grounds[rule as usize]);
+            out.push(b']');
+            out.extend_from_slice(&self.after[rule as usize]);
+        }
+        out.push(b'}');
+
+        // The plan's frameworks, each with its requirements, basis (0 legal, 1 contractual,
+        // 2 voluntary), deadline as a day number and controls; and its name and the inside of
+        // its `due`, for the actions' reasons.
+        out.extend_from_slice(b",\"plan\":{\"frameworks\":[");
+        let mut applies = [([0u64; 3], 0u8, 0u32, [0u64; 3]); 2];
+        let mut words: [(&[u8], &[u8]); 2] = [(b"", b""); 2];
+        let mut applying = 0;
+        if let Some(k) = in_scope {
+            out.extend_from_slice(&self.nis2_framework[k]);
+            let deadline = fl.dated.nis2_deadline;
+            applies[0] = (fl.nis2_by_class[k], 0, deadline, fl.nis2_controls[k]);
+            words[0] = (b"nis2", &self.nis2_due[k]);
+            applying = 1;
+        }
+        if let Some(p) = path {
+            let mut requirements = [0u64; 3];
+            for (i, category) in fl.soc2_by_criterion.iter().enumerate() {
+                if criteria_bits & (1 << i) != 0 {
+                    requirements = or(&requirements, category);
+                }
+            }
+            let contractual = demanded.is_some();
+            if applying > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(if contractual {
+                b"{\"framework\":\"soc2\",\"basis\":\"contractual"
+            } else {
+                b"{\"framework\":\"soc2\",\"basis\":\"voluntary"
+            });
+            out.extend_from_slice(&self.soc2_framework[p]);
+            let mut first = true;
+            for (bit, name) in NAMES {
+                if criteria_bits & bit != 0 {
+                    if !first {
+                        out.extend_from_slice(b", ");
+                    }
+                    first = false;
+                    out.extend_from_slice(name);
+                }
+            }
+            out.extend_from_slice(b"\"}");
+            let deadline = fl.dated.window_start_day[p];
+            let controls = fl.soc2_controls[usize::from(criteria_bits)];
+            let basis = if contractual { 1 } else { 2 };
+            applies[applying] = (requirements, basis, deadline, controls);
+            words[applying] = (b"soc2", &self.soc2_due[p]);
+            applying += 1;
+        }
+        out.extend_from_slice(b"],\"actions\":[");
+        let applies = &applies[..applying];
+        let mut all = [0u64; 3];
+        for (requirements, _, _, _) in applies {
+            all = or(&all, requirements);
+        }
+
+        // The declared maturities and the controls at target, as `Floor::record` keeps them.
+        let mut maturity = [0u8; MAX_CONTROLS];
+        let mut reached = fl.at_target_undeclared;
+        let mut declare = |i: usize, level: u8| {
+            maturity[i] = level;
+            let word = &mut reached[i / 64];
+            if level >= fl.catalogue[i].target {
+                *word |= 1 << (i % 64);
+            } else {
+                *word &= !(1 << (i % 64));
+            }
+        };
+        match &f.controls {
+            Some(assay::facts::Controls::Map(m)) => {
+                for (id, state) in m {
+                    if let Some(&i) = fl.controls.get(id) {
+                        declare(i, state.maturity.unwrap_or(0));
+                    }
+                }
+            }
+            Some(assay::facts::Controls::List(ids)) => {
+                for id in ids {
+                    if let Some(&i) = fl.controls.get(id) {
+                        declare(i, 3);
+                    }
+                }
+            }
+            None => {}
+        }
+
+        // Per set of frameworks a gap serves: its basis, the strongest, and the framework
+        // that sets its deadline, the earliest, the first of equals.
+        let mut basis_of = [2u8; 4];
+        let mut sets: [Option<usize>; 4] = [None; 4];
+        for m in 1..1usize << applies.len() {
+            for (j, a) in applies.iter().enumerate() {
+                if m & 1 << j != 0 {
+                    basis_of[m] = basis_of[m].min(a.1);
+                    if sets[m].is_none_or(|s| a.2 < applies[s].2) {
+                        sets[m] = Some(j);
+                    }
+                }
+            }
+        }
+        // The gaps, each as one sort key: basis, place among the controls ranked first,
+        // control, the frameworks it serves.
+        let mut gaps = [0u64; MAX_CONTROLS];
+        let mut found = 0;
+        let mut relevant = [0u64; 3];
+        for a in applies {
+            relevant = or(&relevant, &a.3);
+        }
+        let below = [
+            relevant[0] & !reached[0],
+            relevant[1] & !reached[1],
+            relevant[2] & !reached[2],
+        ];
+        for c in ones(below) {
+            let mut serves = 0;
+            for (j, a) in applies.iter().enumerate() {
+                serves |= ((a.3[c / 64] >> (c % 64)) as usize & 1) << j;
+            }
+            let first = fl.first[c].as_ref().map_or(u8::MAX, |u| u.0);
+            gaps[found] = u64::from(basis_of[serves]) << 56
+                | u64::from(first) << 48
+                | (c as u64) << 8
+                | serves as u64;
+            found += 1;
+        }
+        let gaps = &mut gaps[..found];
+        gaps.sort_unstable();
+
+        // Each gap's phase and lateness; the first five written as actions.
+        let timeline = &fl.timeline;
+        let ends = &fl.dated.phase_end_days;
+        let listed = gaps.len().min(assay::evaluate::DEFAULT_PLAN_ACTIONS);
+        let mut phases = [0usize; 3];
+        let mut load = [0.0f64; 3];
+        let mut late = 0;
+        for (rank, &key) in gaps.iter().enumerate() {
+            let (basis, c, serves) = (
+                (key >> 56) as usize,
+                (key >> 8 & 0xff_ffff) as usize,
+                (key & 0xff) as usize,
+            );
+            let control = &fl.catalogue[c];
+            let effort = usize::from(control.effort.clamp(1, 3)) - 1;
+            let weeks = timeline.effort_weeks[effort];
+            let mut phase = 0;
+            while phase < 2 && load[phase] + weeks > timeline.weeks_per_phase {
+                phase += 1;
+            }
+            load[phase] += weeks;
+            phases[phase] += 1;
+            let sets = sets[serves];
+            let deadline = sets.map_or(fl.dated.as_of_day, |j| applies[j].2);
+            let moved = ends[phase] > deadline.max(ends[0]);
+            late += usize::from(moved);
+            if rank >= listed {
+                continue;
+            }
+            if rank > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"rank\":");
+            put_int(out, rank + 1);
+            out.extend_from_slice(&self.control[c]);
+            let mut closes = 0;
+            for r in ones(and(&fl.serves[c], &all)) {
+                if closes > 0 {
+                    out.push(b',');
+                }
+                closes += 1;
+                out.extend_from_slice(&self.requirement[r]);
+            }
+            out.extend_from_slice(
+                [
+                    &b"],\"phase\":\"now\",\"basis\":\""[..],
+                    b"],\"phase\":\"next\",\"basis\":\"",
+                    b"],\"phase\":\"later\",\"basis\":\"",
+                ][phase],
+            );
+            out.extend_from_slice(
+                [
+                    &b"legal\",\"maturity\":"[..],
+                    b"contractual\",\"maturity\":",
+                    b"voluntary\",\"maturity\":",
+                ][basis],
+            );
+            put_int(out, maturity[c]);
+            out.extend_from_slice(b",\"target\":");
+            put_int(out, control.target);
+            // "nis2+soc2 due since 2024-10-18; serves 2 requirement(s); effort weeks"
+            out.extend_from_slice(b",\"why\":\"");
+            let mut plus = false;
+            for (j, (name, _)) in words[..applies.len()].iter().enumerate() {
+                if serves & 1 << j != 0 {
+                    if plus {
+                        out.push(b'+');
+                    }
+                    plus = true;
+                    out.extend_from_slice(name);
+                }
+            }
+            out.push(b' ');
+            if let Some(j) = sets {
+                out.extend_from_slice(words[j].1);
+            }
+            out.extend_from_slice(&self.first[c]);
+            out.extend_from_slice(b"; serves ");
+            put_int(out, closes);
+            out.extend_from_slice(
+                [
+                    &b" requirement(s); effort days"[..],
+                    b" requirement(s); effort weeks",
+                    b" requirement(s); effort months",
+                ][effort],
+            );
+            if moved {
+                out.extend_from_slice(b"; later than its deadline: earlier phases are full");
+            }
+            out.extend_from_slice(b"\"}");
+        }
+        out.extend_from_slice(b"],\"summary\":{\"actions\":");
+        put_int(out, gaps.len());
+        out.extend_from_slice(b",\"now\":");
+        put_int(out, phases[0]);
+        out.extend_from_slice(b",\"next\":");
+        put_int(out, phases[1]);
+        out.extend_from_slice(b",\"later\":");
+        put_int(out, phases[2]);
+        out.extend_from_slice(b",\"listed\":");
+        put_int(out, listed);
+
+        // Coverage per framework (keys in order: nis2, nis2_art21, soc2), as `Floor::record`
+        // works it out.
+        let mut met = [0u64; 3];
+        let mut evidenced = [0u64; 3];
+        for c in ones(reached) {
+            met = or(&met, &fl.fully_serves[c]);
+            evidenced = or(&evidenced, &fl.serves[c]);
+        }
+        let cover = |out: &mut Vec<u8>, requirements: &Bits| {
+            let n = count(requirements);
+            let full = count(&and(requirements, &met));
+            let some = count(&and(requirements, &evidenced));
+            // Summed from +0.0, as `Floor::record` sums it.
+            let sum = ones(and(requirements, &evidenced))
+                .map(|r| {
+                    let at_target = count(&and(&fl.served_by_controls[r], &reached));
+                    f64::from(at_target as u32) / f64::from(fl.served_by[r])
+                })
+                .fold(0.0, |s, x| s + x);
+            out.extend_from_slice(b"{\"requirements\":");
+            put_int(out, n);
+            out.extend_from_slice(b",\"met\":");
+            put_int(out, full);
+            out.extend_from_slice(b",\"partial\":");
+            put_int(out, some - full);
+            out.extend_from_slice(b",\"open\":");
+            put_int(out, n - some);
+            out.extend_from_slice(b",\"evidence_pct\":");
+            let pct = if n == 0 {
+                0.0
+            } else {
+                (sum / n as f64 * 1000.0).round() / 10.0
+            };
+            put_f64(out, Some(pct));
+            out.push(b'}');
+        };
+        out.extend_from_slice(b"},\"coverage\":{");
+        for (j, a) in applies.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            if words[j].0 == b"nis2" {
+                out.extend_from_slice(b"\"nis2\":");
+                cover(out, &a.0);
+                out.extend_from_slice(b",\"nis2_art21\":");
+                cover(out, &and(&a.0, &fl.nis2_art21));
+            } else {
+                out.extend_from_slice(b"\"soc2\":");
+                cover(out, &a.0);
+            }
+        }
+        out.push(b'}');
+
+        // Notes: actions later than their deadline; work beyond the 12-month horizon.
+        let horizon = load[2] > timeline.weeks_per_phase;
+        if late > 0 || horizon {
+            out.extend_from_slice(b",\"notes\":[");
+            if late > 0 {
+                out.push(b'"');
+                put_int(out, late);
+                out.extend_from_slice(&self.late_note);
+                out.push(b'"');
+            }
+            if horizon {
+                if late > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"\"the work exceeds the 12-month horizon: about ");
+                // As `{:.0}` writes it: to the nearest whole number, ties to even.
+                put_int(out, load[2].round_ties_even() as u64);
+                out.extend_from_slice(&self.horizon_note);
+                out.push(b'"');
+            }
+            out.push(b']');
+        }
+        out.extend_from_slice(b"}}\n");
+    }
+}
+
+/// Facts the generator does not write, for the direct floor's guard: 300 of the sample's, each
+/// changed in one of ten ways: strings that need escaping (quotes, backslashes, control
+/// characters, non-ASCII) or no name; figures with a fraction, missing, or large enough for an
+/// exponent; a customer's demand of a SOC 2 Type 2, of a Type 1, of ISO 27001 only; controls as
+/// a list, or every control declared at 0 (the notes of late actions and of the horizon);
+/// establishment outside the member states first; an Annex type of each kind at once.
+fn direct_variants(floor: &Floor, sample: &[Facts]) -> Vec<Facts> {
+    let ids = || floor.catalogue.iter().map(|c| c.id.to_string());
+    let demands = |soc2: Option<&str>, iso27001| {
+        Some(assay::facts::CustomerDemands {
+            soc2: soc2.map(str::to_string),
+            iso27001,
+        })
+    };
+    let list = |items: &[&str]| Some(items.iter().map(|s| s.to_string()).collect());
+    sample
+        .iter()
+        .take(300)
+        .enumerate()
+        .map(|(i, f)| {
+            let mut f = f.clone();
+            match i % 10 {
+                0 => {
+                    f.id = "q\"b\\n\n\t\u{7}\u{1f}é☃\u{2028}/".into();
+                    f.name = None;
+                }
+                1 => {
+                    f.name = Some("</script> \"x\" \\ \u{0}".into());
+                    f.employees = Some(12.5 + i as f64);
+                }
+                2 => {
+                    f.employees = None;
+                    f.annual_turnover_eur = Some(1e17 + i as f64 * 1e15);
+                    f.balance_sheet_eur = Some(2.5e21);
+                }
+                3 => {
+                    f.service_organisation = Some(true);
+                    f.customer_demands = demands(Some("type2"), None);
+                }
+                4 => {
+                    f.service_organisation = Some(true);
+                    f.customer_demands = demands(Some("type1"), Some(true));
+                    f.customer_segments = list(&["enterprise"]);
+                }
+                5 => {
+                    f.service_organisation = Some(true);
+                    f.customer_demands = demands(None, Some(true));
+                    f.availability_commitments = Some(true);
+                }
+                6 => {
+                    let ids: Vec<String> = ids().step_by(1 + i % 3).collect();
+                    f.controls = Some(assay::facts::Controls::List(ids));
+                }
+                7 => {
+                    let state = assay::facts::ControlState {
+                        maturity: Some(0),
+                        documented: None,
+                    };
+                    let map = ids().map(|id| (id, state)).collect();
+                    f.controls = Some(assay::facts::Controls::Map(map));
+                    f.service_organisation = Some(true);
+                    f.customer_regions = list(&["US"]);
+                    f.data_handled = list(&["confidential_business"]);
+                    f.service_models = list(&["iaas"]);
+                }
+                8 => f.established_in = list(&["XX", "US", "FR", "DE"]),
+                _ => {
+                    f.employees = Some(0.0);
+                    f.activities = Some(
+                        ["dns_service_provider", "other", "machinery_manufacturer"]
+                            .into_iter()
+                            .take(1 + i % 3)
+                            .map(|t| assay::facts::Activity {
+                                entity_type: t.into(),
+                                ..Default::default()
+                            })
+                            .collect(),
+                    );
+                }
+            }
+            f
+        })
+        .collect()
+}
+
+/// The guard of the direct floor: its bytes against `Floor::record`'s encoded by the workers'
+/// encoder, for each `(line, facts)`; panics at the first line that differs, with the bytes
+/// around the first difference. The number of records compared.
+fn check_direct(
+    floor: &Floor,
+    direct: &Direct,
+    packs: &'static [PackRef],
+    records: impl IntoIterator<Item = (usize, Facts)>,
+) -> usize {
+    let mut mine = Vec::with_capacity(8192);
+    let mut compared = 0;
+    for (line, f) in records {
+        mine.clear();
+        direct.write(&f, line, &mut mine);
+        let theirs = match OutputFormat::Jsonl.encode(&floor.record(f, line, packs, AS_OF)) {
+            Some(Ok(bytes)) => bytes,
+            _ => panic!("the floor's record did not encode"),
+        };
+        if mine != theirs {
+            let at = mine
+                .iter()
+                .zip(&theirs)
+                .position(|(a, b)| a != b)
+                .unwrap_or(mine.len().min(theirs.len()));
+            let around = |bytes: &[u8]| {
+                String::from_utf8_lossy(&bytes[at.saturating_sub(80)..(at + 80).min(bytes.len())])
+                    .into_owned()
+            };
+            panic!(
+                "Direct::write differs from Floor::record encoded on line {line}, at byte {at} \
+                 ({} B against {} B):\n  direct: …{}…\n  record: …{}…",
+                mine.len(),
+                theirs.len(),
+                around(&mine),
+                around(&theirs)
+            );
+        }
+        compared += 1;
+    }
+    compared
+}
+
 /// The floors' batch: the lines of `text` in chunks of the pipeline's size on `pool`'s threads,
 /// each chunk written into a buffer of its own by `write(line number, line, buffer)` (about
 /// `bytes` a record); the bytes written.
@@ -1358,6 +2209,45 @@ fn bench(c: &mut Criterion) {
                             .record(black_box(f), 1, record_packs, AS_OF)
                             .errors
                             .len()
+                    })
+                    .sum::<usize>()
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    // The same record as bytes, written by the direct floor: the decisions, the record's
+    // content and its JSON, what `floor_record` and then `OutputFormat::Jsonl.encode` do
+    // between them (the encoder also allocates a buffer per record; this writes into one,
+    // cleared for each organisation). As for `floor_record`, the facts are copied outside the
+    // measurement and dropped inside it, one by one.
+    let direct = Direct::new(&floor, record_packs);
+    // Not measured: the guard that makes it a floor of the same work (`check_direct`).
+    let compared = check_direct(
+        &floor,
+        &direct,
+        record_packs,
+        facts
+            .iter()
+            .cloned()
+            .chain(direct_variants(&floor, &facts))
+            .enumerate()
+            .map(|(i, f)| (i + 1, f)),
+    );
+    eprintln!(
+        "floor_direct: the same bytes as the record floor's on {compared} records (the sample \
+         and 300 variants)"
+    );
+    let mut buffer = Vec::with_capacity(8192);
+    group.bench_function("floor_direct", |b| {
+        b.iter_batched(
+            || facts.clone(),
+            |facts| {
+                facts
+                    .into_iter()
+                    .map(|f| {
+                        buffer.clear();
+                        direct.write(black_box(&f), 1, &mut buffer);
+                        buffer.len()
                     })
                     .sum::<usize>()
             },
@@ -1490,6 +2380,20 @@ fn bench(c: &mut Criterion) {
     };
     let options = Options::new(AS_OF);
     let one = assay::pipeline::pool(1).expect("pool");
+    // Not measured: the direct floor's bytes against the record floor's on the batch's first
+    // 20,000 lines, numbered as `by_line` numbers them.
+    let compared = check_direct(
+        &floor,
+        &direct,
+        packs,
+        text.lines()
+            .take(20_000)
+            .enumerate()
+            .map(|(i, line)| (i + 1, serde_json::from_str(line).expect("facts"))),
+    );
+    eprintln!(
+        "floor_direct: the same bytes as the record floor's on the batch's first {compared} lines"
+    );
 
     // Not a floor but a bound under every floor that writes the record: each line parsed and
     // decided as the floors do, then the encoded floor record of a sample organisation with the
@@ -1549,6 +2453,19 @@ fn bench(c: &mut Criterion) {
                             Some(Ok(bytes)) => out.extend_from_slice(&bytes),
                             _ => panic!("the record did not encode"),
                         }
+                    })
+                })
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new(format!("floor_parse_decide_write_direct/{threads}"), n),
+            &text,
+            |b, text| {
+                b.iter(|| {
+                    by_line(pool, text, 4096, |at, line, out| {
+                        let f: Facts = serde_json::from_str(line).expect("facts");
+                        // The record floor's bytes, line end included, written in place.
+                        direct.write(&f, at, out);
                     })
                 })
             },
