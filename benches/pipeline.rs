@@ -1383,6 +1383,9 @@ struct Direct<'a> {
     /// first, the inside of the words they add to an action's reason.
     control: Vec<Vec<u8>>,
     first: Vec<Vec<u8>>,
+    /// The controls ranked first, in the table's order, and as a bit set.
+    first_order: Vec<u8>,
+    first_mask: Bits,
     /// Per requirement: its id, quoted.
     requirement: Vec<Vec<u8>>,
     /// The insides of the notes' constant words: `" action(s) do not fit … date)"` and
@@ -1463,8 +1466,20 @@ impl<'a> Direct<'a> {
                 out
             })
             .collect();
+        let mut first_order: Vec<(u8, u8)> = (floor.first.iter().enumerate())
+            .filter_map(|(c, u)| u.as_ref().map(|u| (u.0, c as u8)))
+            .collect();
+        first_order.sort_unstable();
+        // Places below u8::MAX, which `Floor::record`'s keys give the other controls.
+        assert!(first_order.iter().all(|&(k, _)| k < u8::MAX));
+        let mut first_mask = [0u64; 3];
+        for &(_, c) in &first_order {
+            bit(&mut first_mask, usize::from(c));
+        }
         let per_phase = &floor.weeks_per_phase_words;
         Direct {
+            first_order: first_order.into_iter().map(|(_, c)| c).collect(),
+            first_mask,
             floor,
             packs_as_of,
             size_open,
@@ -1773,33 +1788,39 @@ impl<'a> Direct<'a> {
                 }
             }
         }
-        // The gaps, each as one sort key: basis, place among the controls ranked first,
-        // control, the frameworks it serves.
-        let mut gaps = [0u64; MAX_CONTROLS];
+        // The gaps (the controls serving an applicable requirement, below target) in rank
+        // order: by the strongest basis they serve, then the table's controls ranked first in
+        // its order, then catalogue order. `Floor::record` sorts packed keys for it; here the
+        // gaps of each basis are a bit set, taken in that order without a sort.
+        let mut gaps = [0u8; MAX_CONTROLS];
         let mut found = 0;
-        let mut relevant = [0u64; 3];
-        for a in applies {
-            relevant = or(&relevant, &a.3);
-        }
-        let below = [
-            relevant[0] & !reached[0],
-            relevant[1] & !reached[1],
-            relevant[2] & !reached[2],
-        ];
-        for c in ones(below) {
-            let mut serves = 0;
-            for (j, a) in applies.iter().enumerate() {
-                serves |= ((a.3[c / 64] >> (c % 64)) as usize & 1) << j;
+        let mut ranked = [0u64; 3];
+        for basis in 0..3 {
+            let mut set = [0u64; 3];
+            for a in applies.iter().filter(|a| a.1 == basis) {
+                set = or(&set, &a.3);
             }
-            let first = fl.first[c].as_ref().map_or(u8::MAX, |u| u.0);
-            gaps[found] = u64::from(basis_of[serves]) << 56
-                | u64::from(first) << 48
-                | (c as u64) << 8
-                | serves as u64;
-            found += 1;
+            for w in 0..3 {
+                set[w] &= !reached[w] & !ranked[w];
+                ranked[w] |= set[w];
+            }
+            for &c in &self.first_order {
+                if set[usize::from(c) / 64] >> (c % 64) & 1 != 0 {
+                    gaps[found] = c;
+                    found += 1;
+                }
+            }
+            let rest = [
+                set[0] & !self.first_mask[0],
+                set[1] & !self.first_mask[1],
+                set[2] & !self.first_mask[2],
+            ];
+            for c in ones(rest) {
+                gaps[found] = c as u8;
+                found += 1;
+            }
         }
-        let gaps = &mut gaps[..found];
-        gaps.sort_unstable();
+        let gaps = &gaps[..found];
 
         // Each gap's phase and lateness; the first five written as actions.
         let timeline = &fl.timeline;
@@ -1808,12 +1829,13 @@ impl<'a> Direct<'a> {
         let mut phases = [0usize; 3];
         let mut load = [0.0f64; 3];
         let mut late = 0;
-        for (rank, &key) in gaps.iter().enumerate() {
-            let (basis, c, serves) = (
-                (key >> 56) as usize,
-                (key >> 8 & 0xff_ffff) as usize,
-                (key & 0xff) as usize,
-            );
+        for (rank, &c) in gaps.iter().enumerate() {
+            let c = usize::from(c);
+            let mut serves = 0;
+            for (j, a) in applies.iter().enumerate() {
+                serves |= ((a.3[c / 64] >> (c % 64)) as usize & 1) << j;
+            }
+            let basis = usize::from(basis_of[serves]);
             let control = &fl.catalogue[c];
             let effort = usize::from(control.effort.clamp(1, 3)) - 1;
             let weeks = timeline.effort_weeks[effort];
