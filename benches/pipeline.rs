@@ -1261,7 +1261,17 @@ impl Floor {
 /// A string as serde_json writes it: quoted, with `"`, `\` and the control characters escaped.
 /// Most strings need no escape and are copied whole; the others are written by serde_json.
 fn put_str(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    /// The bytes serde_json escapes.
+    const ESCAPED: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            table[b] = b < 0x20 || b == b'"' as usize || b == b'\\' as usize;
+            b += 1;
+        }
+        table
+    };
+    if s.bytes().any(|b| ESCAPED[usize::from(b)]) {
         serde_json::to_writer(&mut *out, s).expect("a string");
     } else {
         out.reserve(s.len() + 2);
@@ -1386,6 +1396,8 @@ struct Direct<'a> {
     /// The controls ranked first, in the table's order, and as a bit set.
     first_order: Vec<u8>,
     first_mask: Bits,
+    /// Per control: its effort in person-weeks (the plan pack's capacity table).
+    weeks: Vec<f64>,
     /// Per requirement: its id, quoted.
     requirement: Vec<Vec<u8>>,
     /// The insides of the notes' constant words: `" action(s) do not fit … date)"` and
@@ -1478,6 +1490,9 @@ impl<'a> Direct<'a> {
         }
         let per_phase = &floor.weeks_per_phase_words;
         Direct {
+            weeks: (floor.catalogue.iter())
+                .map(|c| floor.timeline.effort_weeks[usize::from(c.effort.clamp(1, 3)) - 1])
+                .collect(),
             first_order: first_order.into_iter().map(|(_, c)| c).collect(),
             first_mask,
             floor,
@@ -1829,29 +1844,36 @@ impl<'a> Direct<'a> {
         let mut phases = [0usize; 3];
         let mut load = [0.0f64; 3];
         let mut late = 0;
+        // Per set of frameworks a gap serves and per phase: whether that phase ends after
+        // the deadline, the earliest of theirs.
+        let mut late_in = [[false; 3]; 4];
+        for (m, late_in) in late_in.iter_mut().enumerate() {
+            let deadline = sets[m].map_or(fl.dated.as_of_day, |j| applies[j].2);
+            for (phase, late) in late_in.iter_mut().enumerate() {
+                *late = ends[phase] > deadline.max(ends[0]);
+            }
+        }
         for (rank, &c) in gaps.iter().enumerate() {
             let c = usize::from(c);
             let mut serves = 0;
             for (j, a) in applies.iter().enumerate() {
                 serves |= ((a.3[c / 64] >> (c % 64)) as usize & 1) << j;
             }
-            let basis = usize::from(basis_of[serves]);
-            let control = &fl.catalogue[c];
-            let effort = usize::from(control.effort.clamp(1, 3)) - 1;
-            let weeks = timeline.effort_weeks[effort];
+            let weeks = self.weeks[c];
             let mut phase = 0;
             while phase < 2 && load[phase] + weeks > timeline.weeks_per_phase {
                 phase += 1;
             }
             load[phase] += weeks;
             phases[phase] += 1;
-            let sets = sets[serves];
-            let deadline = sets.map_or(fl.dated.as_of_day, |j| applies[j].2);
-            let moved = ends[phase] > deadline.max(ends[0]);
+            let moved = late_in[serves][phase];
             late += usize::from(moved);
             if rank >= listed {
                 continue;
             }
+            let basis = usize::from(basis_of[serves]);
+            let control = &fl.catalogue[c];
+            let effort = usize::from(control.effort.clamp(1, 3)) - 1;
             if rank > 0 {
                 out.push(b',');
             }
@@ -1896,7 +1918,7 @@ impl<'a> Direct<'a> {
                 }
             }
             out.push(b' ');
-            if let Some(j) = sets {
+            if let Some(j) = sets[serves] {
                 out.extend_from_slice(words[j].1);
             }
             out.extend_from_slice(&self.first[c]);
