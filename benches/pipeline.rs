@@ -2027,12 +2027,25 @@ impl<'a> Direct<'a> {
 }
 
 /// Facts the generator does not write, for the direct floor's guard: 300 of the sample's, each
-/// changed in one of ten ways: strings that need escaping (quotes, backslashes, control
-/// characters, non-ASCII) or no name; figures with a fraction, missing, or large enough for an
+/// changed in one of ten ways: an id or a name with one character serde_json escapes (a quote,
+/// a backslash, a control character) or writes as it is (DEL, non-ASCII, `/`), or no name; figures with a fraction, missing, or large enough for an
 /// exponent; a customer's demand of a SOC 2 Type 2, of a Type 1, of ISO 27001 only; controls as
 /// a list, or every control declared at 0 (the notes of late actions and of the horizon);
 /// establishment outside the member states first; an Annex type of each kind at once.
 fn direct_variants(floor: &Floor, sample: &[Facts]) -> Vec<Facts> {
+    /// One of each kind of character serde_json escapes, or writes as it is, per string.
+    const TRICKY: [&str; 10] = [
+        "\"",
+        "\\",
+        "\n",
+        "\t",
+        "\u{0}",
+        "\u{1f}",
+        "\u{7f}",
+        "é☃\u{2028}",
+        "/",
+        "</script>",
+    ];
     let ids = || floor.catalogue.iter().map(|c| c.id.to_string());
     let demands = |soc2: Option<&str>, iso27001| {
         Some(assay::facts::CustomerDemands {
@@ -2049,11 +2062,11 @@ fn direct_variants(floor: &Floor, sample: &[Facts]) -> Vec<Facts> {
             let mut f = f.clone();
             match i % 10 {
                 0 => {
-                    f.id = "q\"b\\n\n\t\u{7}\u{1f}é☃\u{2028}/".into();
+                    f.id = format!("org {i}{}", TRICKY[i / 10 % TRICKY.len()]);
                     f.name = None;
                 }
                 1 => {
-                    f.name = Some("</script> \"x\" \\ \u{0}".into());
+                    f.name = Some(format!("name {}", TRICKY[(i / 10 + 5) % TRICKY.len()]));
                     f.employees = Some(12.5 + i as f64);
                 }
                 2 => {
