@@ -1,14 +1,14 @@
 //! Criterion benchmarks: the NIS2 decision alone, the three decisions (NIS2 + SOC 2 + plan) per
-//! organisation (with the record floor's `Assessment` beside the packs'), the other stages per
-//! organisation (read, validate, write), and the whole streaming pipeline over a file of 100,000
-//! generated organisations on one and two threads, each against a plain-Rust floor measured in
-//! the same run.
+//! organisation (with the record floor's `Assessment` beside the packs', and the direct floor's
+//! bytes of the same record), the other stages per organisation (read, validate, write), and the
+//! whole streaming pipeline over a file of 100,000 generated organisations on one and two
+//! threads, each against a plain-Rust floor measured in the same run.
 //!
 //! The floor is what the same work costs without the rule packs. `floor_classify` below decides
 //! the NIS2 class of the common cases in hand-written Rust, on the entity's own figures (no group
 //! aggregation, no jurisdiction, no explanation); `floor_decide` adds the SOC 2 need and criteria
 //! (security, availability, confidentiality; not the type), and `Floor::full` the count of gaps
-//! over the control catalogue (a bit mask per control). The batch has two floors, on the
+//! over the control catalogue (a bit mask per control). The batch has three floors, on the
 //! pipeline's pool of threads and chunk size (as `par_chunks` over lines in memory, without the
 //! pipeline's reader and writer threads, its join per chunk or its ownership pass), each parsing
 //! every line into `Facts` with serde_json:
@@ -29,7 +29,19 @@
 //!   controls-first list and catalogue order only. It is written as a
 //!   plain-Rust engine would be written for speed: tables and every date that depends only on
 //!   `--as-of` worked out once, gaps found as bit sets and sorted as packed keys, dates compared
-//!   as day numbers, text put together with `push_str` rather than `format!`.
+//!   as day numbers, text put together with `push_str` rather than `format!`;
+//! - `floor_parse_decide_write_direct` writes the same bytes as the record floor, straight into
+//!   the chunk's buffer (`Direct::write`): no `Assessment`, no copies of the packs' texts, no
+//!   serde on the record, no allocation per record. Every part that varies by record (the
+//!   decisions, figures, gaps and their ranks, phases, counts, coverage, reasons and notes) is
+//!   worked out and written per record; only JSON that depends on the packs, `--as-of` and a
+//!   choice among a handful (a rule's ground, a control's id and title, a SOC 2 path's dates)
+//!   is written once, in `Direct::new`. At set-up, before any measurement, the bench checks
+//!   (`check_direct`) that its bytes are those of `Floor::record` encoded, record for record,
+//!   on the 1,000-organisation sample, 300 variants of it the generator does not write
+//!   (escapes, missing and large figures, SOC 2 demands, controls as a list) and the batch's
+//!   first 20,000 lines, and stops at the first that differs. `full_per_organisation/
+//!   floor_direct` is the same per organisation, beside `floor_record`.
 //!
 //! Run with `cargo bench`; results and the machine they were measured on go in BENCHMARKS.md.
 
@@ -2028,10 +2040,11 @@ impl<'a> Direct<'a> {
 
 /// Facts the generator does not write, for the direct floor's guard: 300 of the sample's, each
 /// changed in one of ten ways: an id or a name with one character serde_json escapes (a quote,
-/// a backslash, a control character) or writes as it is (DEL, non-ASCII, `/`), or no name; figures with a fraction, missing, or large enough for an
-/// exponent; a customer's demand of a SOC 2 Type 2, of a Type 1, of ISO 27001 only; controls as
-/// a list, or every control declared at 0 (the notes of late actions and of the horizon);
-/// establishment outside the member states first; an Annex type of each kind at once.
+/// a backslash, a control character) or writes as it is (DEL, non-ASCII, `/`), or no name;
+/// figures with a fraction, missing, or large enough for an exponent; a customer's demand of a
+/// SOC 2 Type 2, of a Type 1, of ISO 27001 only; controls as a list, or every control declared
+/// at 0 (the notes of late actions and of the horizon); establishment outside the member states
+/// first; an Annex type of each kind at once.
 fn direct_variants(floor: &Floor, sample: &[Facts]) -> Vec<Facts> {
     /// One of each kind of character serde_json escapes, or writes as it is, per string.
     const TRICKY: [&str; 10] = [
