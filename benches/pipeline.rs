@@ -1354,7 +1354,8 @@ fn inside(s: &str) -> Vec<u8> {
 /// order: the decisions (`floor_decide`), the size class and its ground's words (the figures,
 /// in euros with separators), the rule behind the class, the member state of establishment,
 /// the maximum fine, the SOC 2 need, type, criteria and reasons, the plan's frameworks, the
-/// gaps as bit sets ranked as packed sort keys, each gap's phase and lateness, the first five
+/// gaps as bit sets and their ranks (the order `Floor::record` sorts its packed keys into,
+/// taken here basis by basis without a sort), each gap's phase and lateness, the first five
 /// actions with the requirements they close and their reasons in words, the summary counts,
 /// the coverage figures and the notes; strings from the facts (id, name, member state) are
 /// escaped as serde_json escapes them, numbers written with itoa and serde_json's own `f64`
@@ -1365,16 +1366,17 @@ fn inside(s: &str) -> Vec<u8> {
 /// a note or what serves instead, each size class's parts of the size object and ground, the
 /// obligations of an essential and of an important entity, the NIS2 framework of each class
 /// and the SOC 2 framework's and milestones' dates of each path (all dated by `--as-of`), each
-/// control's `"control"` and `"title"`, each requirement id, quoted, and the constant words of
-/// the reasons and notes, escaped. This is what `Floor::record` shares or clones from its
-/// tables (it clones the strings, which this floor need not), and what the encoder writes as
-/// constants or copies (the packs list); nothing that depends on a record's figures, gaps,
-/// ranks or counts is written ahead, and no object (nis2, soc2, plan) is kept whole by
-/// decision: that would be the bound (`bound_parse_decide_copy`).
+/// control's `"control"` and `"title"` and its effort in weeks, the controls ranked first in
+/// their order, each requirement id, quoted, and the constant words of the reasons and notes,
+/// escaped. This is what `Floor::record` shares or clones from its tables (it clones the
+/// strings, which this floor need not), and what the encoder writes as constants or copies
+/// (the packs list); nothing that depends on a record's figures, gaps, ranks or counts is
+/// written ahead, and no object (nis2, soc2, plan) is kept whole by decision: that would be
+/// the bound (`bound_parse_decide_copy`).
 ///
 /// The bench refuses to run unless its bytes are those of `Floor::record` encoded, record for
-/// record, on the 1,000-organisation sample and the first 20,000 lines of the batch
-/// (`check_direct`).
+/// record, on the 1,000-organisation sample, 300 variants of it (`direct_variants`) and the
+/// first 20,000 lines of the batch (`check_direct`).
 struct Direct<'a> {
     floor: &'a Floor,
     /// `,"packs":[…],"as_of":"…","nis2":{"classification":"`
