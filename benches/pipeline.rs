@@ -1415,7 +1415,7 @@ struct Direct<'a> {
     /// Per requirement: its id, quoted.
     requirement: Vec<Vec<u8>>,
     /// The insides of the notes' constant words: `" action(s) do not fit … date)"` and
-    /// `" person-weeks are left … holds 30"`.
+    /// `" person-weeks are left … which holds …"`.
     late_note: Vec<u8>,
     horizon_note: Vec<u8>,
 }
