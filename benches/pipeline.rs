@@ -1347,8 +1347,8 @@ fn inside(s: &str) -> Vec<u8> {
 /// The direct-writing floor: the bytes `OutputFormat::Jsonl.encode` writes for
 /// `Floor::record`'s `Assessment`, line end included, written straight into the caller's
 /// buffer as a plain-Rust engine written for speed would write them: no `Assessment`, no
-/// `Ground` or `Action` values, no owned copies of the packs' texts, no serde on the record,
-/// no allocation per record.
+/// `Ground` or `Action` values, no copies of the packs' texts, no serde on the record, no
+/// allocation per record.
 ///
 /// It does per record everything that varies by record, as `Floor::record` does it and in its
 /// order: the decisions (`floor_decide`), the size class and its ground's words (the figures,
@@ -1368,11 +1368,11 @@ fn inside(s: &str) -> Vec<u8> {
 /// and the SOC 2 framework's and milestones' dates of each path (all dated by `--as-of`), each
 /// control's `"control"` and `"title"` and its effort in weeks, the controls ranked first in
 /// their order, each requirement id, quoted, and the constant words of the reasons and notes,
-/// escaped. This is what `Floor::record` shares or clones from its tables (it clones the
-/// strings, which this floor need not), and what the encoder writes as constants or copies
-/// (the packs list); nothing that depends on a record's figures, gaps, ranks or counts is
-/// written ahead, and no object (nis2, soc2, plan) is kept whole by decision: that would be
-/// the bound (`bound_parse_decide_copy`).
+/// escaped. This is what `Floor::record` takes from its tables (pointing at the text kept for
+/// the process, or cloning it where the record's type holds a `String`: notes, milestones,
+/// frameworks), and what the encoder writes as constants; nothing that depends on a record's
+/// figures, gaps, ranks or counts is written ahead, and no object (nis2, soc2, plan) is kept
+/// whole by decision: that would be the bound (`bound_parse_decide_copy`).
 ///
 /// The bench refuses to run unless its bytes are those of `Floor::record` encoded, record for
 /// record, on the 1,000-organisation sample, 300 variants of it (`direct_variants`) and the
