@@ -742,4 +742,123 @@ mod tests {
             ]
         );
     }
+
+    /// What the reader makes of a file's lines, as in the test above.
+    fn lines_of(file: &[u8], encoding: Encoding) -> Vec<(usize, Option<String>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lines.jsonl");
+        std::fs::write(&path, file).unwrap();
+        let input = Input::open(path.to_str().unwrap(), None, None, encoding).unwrap();
+        let mut items = input.items().unwrap();
+        let mut read = Vec::new();
+        loop {
+            let chunk = items.next_chunk(3);
+            if chunk.is_empty() {
+                return read;
+            }
+            read.extend(chunk.into_iter().map(|i| match i.body {
+                Ok(Body::Json(text)) => (i.line, Some(text)),
+                _ => (i.line, None),
+            }));
+        }
+    }
+
+    /// Line ends as the reader before `read_line` took them (`git show 2321d09`): one `\n`,
+    /// then one `\r`, cut from each line; a line of white space, `\r` alone included, is
+    /// skipped and counted; a byte order mark is cut from the first line only, even when
+    /// nothing follows it (RFC 8259 §8.1: a parser MAY ignore one), and left to the JSON
+    /// parser on any other line; `--encoding
+    /// windows-1252` reads each line's bytes as that code page (0xE9 is `é`).
+    #[test]
+    fn json_lines_end_where_they_ended_before() {
+        let s = |t: &str| Some(t.to_string());
+        let file = b"\xEF\xBB\xBF\n\r\n\r\n\r{\"id\":\"a\"}\r\r\n\xEF\xBB\xBF{}\n\r";
+        assert_eq!(
+            lines_of(file, Encoding::Utf8),
+            [(4, s("\r{\"id\":\"a\"}\r")), (5, s("\u{feff}{}"))]
+        );
+        let file = b"\xEF\xBB\xBF{\"name\":\"Caf\xE9\"}\r\n\n{\"id\":\"\x80\"}";
+        assert_eq!(
+            lines_of(file, Encoding::Windows1252),
+            [(1, s("{\"name\":\"Café\"}")), (3, s("{\"id\":\"€\"}"))]
+        );
+        assert_eq!(lines_of(b"", Encoding::Utf8), []);
+        assert_eq!(lines_of(b"\xEF\xBB\xBF", Encoding::Utf8), []);
+    }
+
+    /// A source that hands out its bytes a few at a time, is interrupted now and then, and
+    /// fails for good at `fail_at`, if given.
+    struct Stuttering {
+        bytes: Vec<u8>,
+        at: usize,
+        step: u64,
+        fail_at: Option<usize>,
+    }
+
+    impl std::io::Read for Stuttering {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            // A linear congruential generator (Knuth, MMIX): the same stutter every run.
+            self.step = self.step.wrapping_mul(6364136223846793005).wrapping_add(1);
+            let roll = (self.step >> 33) as usize;
+            if roll % 5 == 0 {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            if self.fail_at.is_some_and(|f| self.at >= f) {
+                self.fail_at = None;
+                return Err(std::io::Error::other("the disk went away"));
+            }
+            let end = (self.bytes.len())
+                .min(self.at + 1 + roll % 7)
+                .min(self.at + buf.len())
+                .min(self.fail_at.unwrap_or(usize::MAX).max(self.at + 1));
+            let n = end - self.at;
+            buf[..n].copy_from_slice(&self.bytes[self.at..end]);
+            self.at = end;
+            Ok(n)
+        }
+    }
+
+    /// `read_line` gives the lines, the byte counts and the errors that std's
+    /// `BufRead::read_until(b'\n', …)` gives (the function it stands in for), whatever the
+    /// reader's buffer size, across short and interrupted reads and a read that fails
+    /// mid-line, after which both go on from the same byte.
+    #[test]
+    fn read_line_reads_what_read_until_reads() {
+        let mut step = 1u64;
+        for case in 0..200 {
+            let mut bytes = Vec::new();
+            for _ in 0..(case * 3) {
+                step = step.wrapping_mul(6364136223846793005).wrapping_add(1);
+                bytes.push(match (step >> 40) % 6 {
+                    0 => b'\n',
+                    1 => b'\r',
+                    _ => (step >> 48) as u8,
+                });
+            }
+            let fail_at = (case % 3 == 0).then_some(case);
+            let source = |seed| Stuttering {
+                bytes: bytes.clone(),
+                at: 0,
+                step: seed,
+                fail_at,
+            };
+            let capacity = 1 + case % 9;
+            let mut ours = BufReader::with_capacity(capacity, source(case as u64));
+            let mut std = BufReader::with_capacity(capacity, source(case as u64 + 7));
+            loop {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                let x = read_line(&mut ours, &mut a).map_err(|e| e.to_string());
+                let y = std.read_until(b'\n', &mut b).map_err(|e| e.to_string());
+                // On an error each keeps what it read before it; the next line starts after.
+                if x.is_ok() {
+                    assert_eq!((&x, &a), (&y, &b), "case {case}");
+                } else {
+                    assert_eq!(x, y, "case {case}");
+                }
+                if x == Ok(0) {
+                    break;
+                }
+            }
+        }
+    }
 }
