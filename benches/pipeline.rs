@@ -2141,7 +2141,7 @@ fn direct_variants(floor: &Floor, sample: &[Facts]) -> Vec<Facts> {
 
 /// The guard of the direct floor: its bytes against `Floor::record`'s encoded by the workers'
 /// encoder, for each `(line, facts)`; panics at the first line that differs, with the bytes
-/// around the first difference. The number of records compared.
+/// around the first difference, and when given no records. The number of records compared.
 fn check_direct(
     floor: &Floor,
     direct: &Direct,
@@ -2178,6 +2178,11 @@ fn check_direct(
         }
         compared += 1;
     }
+    assert!(
+        compared > 0,
+        "the direct floor's guard was given no records: it would pass whatever Direct::write \
+         writes"
+    );
     compared
 }
 
