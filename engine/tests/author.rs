@@ -667,3 +667,24 @@ fn diff_applies_an_overlay_to_its_base() {
         .collect();
     assert_eq!(changed, vec![("pf-074", "undetermined", "essential")]);
 }
+
+/// A soc2 rule table with two rows deciding what no soc2 rule decides: the error names the first
+/// of them, whatever order the rules are kept in (DESIGN.md "Behaviour on bad input": errors name
+/// what would fix them, the same on every run).
+#[test]
+fn a_soc2_rule_with_an_unknown_outcome_is_named_in_table_order() {
+    let (_tmp, dir) = pack_copy("soc2", "tables/rules.json", |t| {
+        t.replacen("\"outcome\": \"not_needed\"", "\"outcome\": \"maybe\"", 1)
+            .replace("\"outcome\": \"type1\"", "\"outcome\": \"type3\"")
+    });
+    for _ in 0..8 {
+        let mut packs = PackSet::shipped().unwrap();
+        packs.packs.remove("soc2");
+        packs.insert(Pack::from_dir(&dir).unwrap()).unwrap();
+        let e = Evaluator::new(packs).err().unwrap().to_string();
+        assert!(
+            e.contains("rule `need_not_service_organisation` has outcome `maybe`"),
+            "{e}"
+        );
+    }
+}

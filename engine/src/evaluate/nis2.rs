@@ -874,7 +874,7 @@ pub fn evaluate(
     grounds.push(Ground {
         rule: "size_class".into(),
         cites: match size_class {
-            Some(c) => pack.sizes.cites(c).to_string().into(),
+            Some(c) => pack.sizes.cites(c).into(),
             None => "Rec. 2003/361/EC Annex Art. 2".into(),
         },
         says: size_says(pack, counted, &sizing).into(),

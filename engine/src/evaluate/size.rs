@@ -49,7 +49,8 @@ impl SizeClass {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Ceiling {
     pub class: SizeClass,
-    pub cites: String,
+    #[serde(deserialize_with = "crate::intern::de")]
+    pub cites: crate::intern::Kept,
     pub employees_below: f64,
     pub turnover_not_exceeding: f64,
     pub balance_sheet_not_exceeding: f64,
@@ -58,7 +59,8 @@ pub struct Ceiling {
 #[derive(Debug, Clone, Deserialize)]
 struct Above {
     class: SizeClass,
-    cites: String,
+    #[serde(deserialize_with = "crate::intern::de")]
+    cites: crate::intern::Kept,
 }
 
 /// The size classes possible, and from which figures they were found.
@@ -306,12 +308,12 @@ impl SizeTable {
     }
 
     /// The citation for a class.
-    pub fn cites(&self, class: SizeClass) -> &str {
+    pub fn cites(&self, class: SizeClass) -> &'static str {
         self.classes
             .iter()
             .find(|c| c.class == class)
-            .map(|c| c.cites.as_str())
-            .unwrap_or(self.above.cites.as_str())
+            .map(|c| c.cites)
+            .unwrap_or(self.above.cites)
     }
 
     /// One sentence saying why the figures give this class, naming the ceilings that decide.

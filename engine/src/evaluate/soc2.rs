@@ -117,8 +117,8 @@ impl Soc2Pack {
             message,
         };
         let rule_list: Vec<Rule> = tables::read(pack, "rules", "rules")?;
-        let rules: HashMap<&'static str, Rule> = rule_list.into_iter().map(|r| (r.id, r)).collect();
-        for r in rules.values() {
+        // In the table's order, so that the error names the first wrong row.
+        for r in &rule_list {
             if !matches!(
                 r.outcome.as_str(),
                 "needed" | "not_needed" | "type1" | "type2"
@@ -133,6 +133,7 @@ impl Soc2Pack {
                 ));
             }
         }
+        let rules: HashMap<&'static str, Rule> = rule_list.into_iter().map(|r| (r.id, r)).collect();
         let criteria: Vec<Criterion> = tables::read(pack, "criteria", "criteria")?;
         let criteria = criteria
             .into_iter()

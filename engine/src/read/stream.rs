@@ -528,6 +528,11 @@ impl Chunks for JsonlChunks {
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
+            // The text is kept until its chunk leaves: a line much shorter than the room it was
+            // given (after a long one) gives the room back.
+            if bytes.capacity() > 2 * bytes.len() + 1024 {
+                bytes.shrink_to_fit();
+            }
             let (body, salvaged) = match self.encoding {
                 Encoding::Utf8 => match String::from_utf8(bytes) {
                     Ok(text) => (Ok(Body::Json(text)), Salvaged::default()),
