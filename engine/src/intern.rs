@@ -55,12 +55,6 @@ pub fn de<'de, D: Deserializer<'de>>(d: D) -> Result<Kept, D::Error> {
     Ok(text(&s))
 }
 
-/// As [`de`], for an optional string.
-pub fn de_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Kept>, D::Error> {
-    let s = Option::<String>::deserialize(d)?;
-    Ok(s.as_deref().map(text))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

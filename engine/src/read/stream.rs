@@ -772,8 +772,8 @@ mod tests {
     /// then one `\r`, cut from each line; a line of white space, `\r` alone included, is
     /// skipped and counted; a byte order mark is cut from the first line only, even when
     /// nothing follows it (RFC 8259 §8.1: a parser MAY ignore one), and left to the JSON
-    /// parser on any other line; `--encoding
-    /// windows-1252` reads each line's bytes as that code page (0xE9 is `é`).
+    /// parser on any other line; `--encoding windows-1252` reads each line's bytes as that
+    /// code page (0xE9 is `é`).
     #[test]
     fn json_lines_end_where_they_ended_before() {
         let s = |t: &str| Some(t.to_string());
