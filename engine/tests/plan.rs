@@ -407,8 +407,10 @@ proptest! {
         let old = raised.get(id).copied().unwrap_or(0);
         raised.insert(id.clone(), (old + up).min(4));
         let after = assess_full(&with_controls("prop", &raised));
-        let before: BTreeSet<String> = plan(&before).actions.iter().map(|a| a.control.to_string()).collect();
-        let after: BTreeSet<String> = plan(&after).actions.iter().map(|a| a.control.to_string()).collect();
+        let before: BTreeSet<String> =
+            plan(&before).actions.iter().map(|a| a.control.to_string()).collect();
+        let after: BTreeSet<String> =
+            plan(&after).actions.iter().map(|a| a.control.to_string()).collect();
         prop_assert!(after.is_subset(&before), "raising {} added {:?}", id, after.difference(&before).collect::<Vec<_>>());
     }
 
