@@ -148,6 +148,113 @@ fn and(a: &Bits, b: &Bits) -> Bits {
     [a[0] & b[0], a[1] & b[1], a[2] & b[2]]
 }
 
+/// The size class on the entity's own figures (Rec. 2003/361/EC Annex Art. 2: headcount
+/// "fewer than", money "not exceeding"), missing figures read as zero as `floor_classify`
+/// reads them: the headcount, turnover and balance sheet so read, and the class, 0 micro to 3
+/// large.
+fn own_size(f: &Facts) -> (f64, f64, f64, usize) {
+    let e = f.employees.unwrap_or(0.0);
+    let t = f.annual_turnover_eur.unwrap_or(0.0);
+    let b = f.balance_sheet_eur.unwrap_or(0.0);
+    let size = if e < 10.0 && (t <= 2e6 || b <= 2e6) {
+        0
+    } else if e < 50.0 && (t <= 10e6 || b <= 10e6) {
+        1
+    } else if e < 250.0 && (t <= 50e6 || b <= 43e6) {
+        2
+    } else {
+        3
+    };
+    (e, t, b, size)
+}
+
+/// The SOC 2 criteria of `floor_decide`'s bits, in the output's sorted order, each between
+/// `quote`s and after the first preceded by `separator`: the record's list and the SOC 2
+/// framework line of the direct floor.
+fn put_names(out: &mut Vec<u8>, criteria_bits: u8, separator: &[u8], quote: &[u8]) {
+    const NAMES: [(u8, &[u8]); 3] = [
+        (2, b"availability"),
+        (4, b"confidentiality"),
+        (1, b"security"),
+    ];
+    let mut first = true;
+    for (bit, name) in NAMES {
+        if criteria_bits & bit != 0 {
+            if !first {
+                out.extend_from_slice(separator);
+            }
+            first = false;
+            out.extend_from_slice(quote);
+            out.extend_from_slice(name);
+            out.extend_from_slice(quote);
+        }
+    }
+}
+
+/// For an organisation that needs a SOC 2 report (the soc2 pack's rules): why it needs one (a
+/// customer demands it, or it has North American customers) and which type comes next (a
+/// demanded Type 2, Type 2 for enterprise or regulated customers, else Type 1 first).
+fn soc2_rules(f: &Facts, demanded: Option<&str>) -> (Rule, Rule) {
+    let segment = |v: &str| f.customer_segments.iter().flatten().any(|x| x == v);
+    let need = if demanded.is_some() {
+        Rule::NeedCustomerDemand
+    } else {
+        Rule::NeedNorthAmericanCustomers
+    };
+    let kind = if demanded == Some("type2") {
+        Rule::Type2CustomerDemand
+    } else if segment("enterprise") || segment("regulated") {
+        Rule::Type2EnterpriseOrRegulated
+    } else {
+        Rule::Type1First
+    };
+    (need, kind)
+}
+
+/// The rule behind the floors' class: Art. 3(1)(b), (c) or (a) for essential, Art. 3(2) for
+/// important, Art. 2(1) (no Annex type, or below the size cap) for out of scope; `size` as the
+/// floors number the classes (0 micro to 3 large).
+fn class_rule(f: &Facts, class: &str, size: usize) -> Rule {
+    let is = |kind: &str| f.activities.iter().flatten().any(|a| a.entity_type == kind);
+    let comms = "publicly_available_electronic_communications_service_provider";
+    match class {
+        "essential" if is("dns_service_provider") => Rule::Art3_1bDnsService,
+        "essential" if is(comms) => Rule::Art3_1cMediumElectronicCommunications,
+        "essential" => Rule::Art3_1aLargeAnnexI,
+        "important" if size < 2 && is(comms) => Rule::Art3_2SmallElectronicCommunications,
+        "important" => Rule::Art3_2MediumOrLarge,
+        _ if f
+            .activities
+            .iter()
+            .flatten()
+            .all(|a| a.entity_type == "other") =>
+        {
+            Rule::Art2_1NotAnnexType
+        }
+        _ => Rule::Art2_1SizeCap,
+    }
+}
+
+/// Per set of the frameworks that apply (bit j for `applies[j]`: requirements, basis,
+/// deadline day, controls): the basis of a gap serving that set, the strongest of theirs, and
+/// the framework that sets its deadline, the earliest, the first of equals. Worked out once a
+/// record rather than for each gap, by both floors.
+fn by_framework_set(applies: &[(Bits, u8, u32, Bits)]) -> ([u8; 4], [Option<usize>; 4]) {
+    let mut basis_of = [2u8; 4];
+    let mut sets: [Option<usize>; 4] = [None; 4];
+    for m in 1..1usize << applies.len() {
+        for (j, a) in applies.iter().enumerate() {
+            if m & 1 << j != 0 {
+                basis_of[m] = basis_of[m].min(a.1);
+                if sets[m].is_none_or(|s| a.2 < applies[s].2) {
+                    sets[m] = Some(j);
+                }
+            }
+        }
+    }
+    (basis_of, sets)
+}
+
 /// The set bits of a requirement set, in requirement order.
 fn ones(b: Bits) -> impl Iterator<Item = usize> {
     (0..3).flat_map(move |w| {
@@ -777,6 +884,77 @@ impl Floor {
         (class, needed, criteria, gaps)
     }
 
+    /// The plan's coverage of a framework's requirements by the controls at target, as both
+    /// floors write it: met where a control written for the requirement is at target, partial
+    /// where only evidence towards it is, and the mean share of mapped controls at target.
+    fn coverage(&self, reached: Bits) -> impl Fn(&Bits) -> Coverage + '_ {
+        let mut met = [0u64; 3];
+        let mut evidenced = [0u64; 3];
+        for c in ones(reached) {
+            met = or(&met, &self.fully_serves[c]);
+            evidenced = or(&evidenced, &self.serves[c]);
+        }
+        move |requirements: &Bits| {
+            let n = count(requirements);
+            let full = count(&and(requirements, &met));
+            let some = count(&and(requirements, &evidenced));
+            // Summed from +0.0: `Sum` for f64 starts at -0.0, which would write `-0.0`.
+            let sum = ones(and(requirements, &evidenced))
+                .map(|r| {
+                    // How many controls at target serve it.
+                    let at_target = count(&and(&self.served_by_controls[r], &reached));
+                    f64::from(at_target as u32) / f64::from(self.served_by[r])
+                })
+                .fold(0.0, |s, x| s + x);
+            Coverage {
+                requirements: n,
+                met: full,
+                partial: some - full,
+                open: n - some,
+                evidence_pct: if n == 0 {
+                    0.0
+                } else {
+                    (sum / n as f64 * 1000.0).round() / 10.0
+                },
+                from_certificate_evidence_pct: None,
+            }
+        }
+    }
+
+    /// The declared maturities, and the controls at target as a bit set, kept as they are
+    /// declared: those the facts do not name are at 0 (both floors' plans start from these).
+    fn maturities(&self, f: &Facts) -> ([u8; MAX_CONTROLS], Bits) {
+        let mut maturity = [0u8; MAX_CONTROLS];
+        let mut reached = self.at_target_undeclared;
+        let mut declare = |i: usize, level: u8| {
+            maturity[i] = level;
+            let word = &mut reached[i / 64];
+            if level >= self.catalogue[i].target {
+                *word |= 1 << (i % 64);
+            } else {
+                *word &= !(1 << (i % 64));
+            }
+        };
+        match &f.controls {
+            Some(assay::facts::Controls::Map(m)) => {
+                for (id, state) in m {
+                    if let Some(&i) = self.controls.get(id) {
+                        declare(i, state.maturity.unwrap_or(0));
+                    }
+                }
+            }
+            Some(assay::facts::Controls::List(ids)) => {
+                for id in ids {
+                    if let Some(&i) = self.controls.get(id) {
+                        declare(i, 3);
+                    }
+                }
+            }
+            None => {}
+        }
+        (maturity, reached)
+    }
+
     /// The record the pipeline writes for these facts, in plain Rust: the decisions of
     /// `floor_decide` (those of `Floor::full`, whose gap count the plan below redoes with the
     /// actions) with their grounds, obligations, SOC 2 timeline and a plan of the gaps,
@@ -798,22 +976,10 @@ impl Floor {
             as_of, self.dated.as_of,
             "the floor is dated once, by Floor::new"
         );
-        let has = |l: &Option<Vec<String>>, v: &str| l.iter().flatten().any(|x| x == v);
 
         // NIS2. The size class on the entity's own figures (Rec. 2003/361/EC Annex Art. 2),
         // with the same missing-as-zero reading as `floor_classify`.
-        let e = f.employees.unwrap_or(0.0);
-        let t = f.annual_turnover_eur.unwrap_or(0.0);
-        let b = f.balance_sheet_eur.unwrap_or(0.0);
-        let size = if e < 10.0 && (t <= 2e6 || b <= 2e6) {
-            0
-        } else if e < 50.0 && (t <= 10e6 || b <= 10e6) {
-            1
-        } else if e < 250.0 && (t <= 50e6 || b <= 43e6) {
-            2
-        } else {
-            3
-        };
+        let (e, t, b, size) = own_size(&f);
         let s = &self.sizes[size];
         let mut says = String::with_capacity(96 + s.reason.len());
         push_number(&mut says, e);
@@ -831,26 +997,7 @@ impl Floor {
             cites: s.cites.into(),
             says: says.into(),
         }];
-        // The rule behind the floor's class: Art. 3(1)(b), (c) or (a) for essential, Art. 3(2)
-        // for important, Art. 2(1) (no Annex type, or below the size cap) for out of scope.
-        let is = |kind: &str| f.activities.iter().flatten().any(|a| a.entity_type == kind);
-        let comms = "publicly_available_electronic_communications_service_provider";
-        let rule = match class {
-            "essential" if is("dns_service_provider") => Rule::Art3_1bDnsService,
-            "essential" if is(comms) => Rule::Art3_1cMediumElectronicCommunications,
-            "essential" => Rule::Art3_1aLargeAnnexI,
-            "important" if size < 2 && is(comms) => Rule::Art3_2SmallElectronicCommunications,
-            "important" => Rule::Art3_2MediumOrLarge,
-            _ if f
-                .activities
-                .iter()
-                .flatten()
-                .all(|a| a.entity_type == "other") =>
-            {
-                Rule::Art2_1NotAnnexType
-            }
-            _ => Rule::Art2_1SizeCap,
-        };
+        let rule = class_rule(&f, class, size);
         let (ground, note) = &self.rules[rule as usize];
         grounds.push(ground.clone());
         let in_scope = match class {
@@ -913,20 +1060,7 @@ impl Floor {
         let mut milestones = Vec::new();
         let mut window_start = None;
         if needed {
-            let need = if demanded.is_some() {
-                Rule::NeedCustomerDemand
-            } else {
-                Rule::NeedNorthAmericanCustomers
-            };
-            let kind = if demanded == Some("type2") {
-                Rule::Type2CustomerDemand
-            } else if has(&f.customer_segments, "enterprise")
-                || has(&f.customer_segments, "regulated")
-            {
-                Rule::Type2EnterpriseOrRegulated
-            } else {
-                Rule::Type1First
-            };
+            let (need, kind) = soc2_rules(&f, demanded);
             why.push(self.rules[need as usize].0.clone());
             why.push(self.rules[kind as usize].0.clone());
             for (i, ground) in self.criteria.iter().enumerate() {
@@ -1021,52 +1155,8 @@ impl Floor {
                 *a |= r;
             }
         }
-        // The declared maturities, and the controls at target as a bit set, kept as they are
-        // declared: those the facts do not name are at 0.
-        let mut maturity = [0u8; MAX_CONTROLS];
-        let mut reached = self.at_target_undeclared;
-        let mut declare = |i: usize, level: u8| {
-            maturity[i] = level;
-            let word = &mut reached[i / 64];
-            if level >= self.catalogue[i].target {
-                *word |= 1 << (i % 64);
-            } else {
-                *word &= !(1 << (i % 64));
-            }
-        };
-        match &f.controls {
-            Some(assay::facts::Controls::Map(m)) => {
-                for (id, state) in m {
-                    if let Some(&i) = self.controls.get(id) {
-                        declare(i, state.maturity.unwrap_or(0));
-                    }
-                }
-            }
-            Some(assay::facts::Controls::List(ids)) => {
-                for id in ids {
-                    if let Some(&i) = self.controls.get(id) {
-                        declare(i, 3);
-                    }
-                }
-            }
-            None => {}
-        }
-
-        // Per set of frameworks a gap serves (bit j for `applies[j]`): its basis, the strongest
-        // of them, and the framework that sets its deadline, the earliest, the first of equals.
-        // Worked out once here rather than for each gap.
-        let mut basis_of = [2u8; 4];
-        let mut sets: [Option<usize>; 4] = [None; 4];
-        for m in 1..1usize << applies.len() {
-            for (j, a) in applies.iter().enumerate() {
-                if m & 1 << j != 0 {
-                    basis_of[m] = basis_of[m].min(a.1);
-                    if sets[m].is_none_or(|s| a.2 < applies[s].2) {
-                        sets[m] = Some(j);
-                    }
-                }
-            }
-        }
+        let (maturity, reached) = self.maturities(&f);
+        let (basis_of, sets) = by_framework_set(applies);
         // Gaps: controls below target serving an applicable requirement, ranked by the
         // strongest basis they serve, then the table's controls ranked first, then catalogue
         // order. Each gap as one sort key: basis, place among the controls ranked first,
@@ -1198,39 +1288,7 @@ impl Floor {
 
         // Coverage: met where a control at target fully meets the requirement, partial where
         // only evidence towards it is at target; the share of mapped controls at target.
-        let mut met = [0u64; 3];
-        let mut evidenced = [0u64; 3];
-        for c in ones(reached) {
-            for w in 0..3 {
-                met[w] |= self.fully_serves[c][w];
-                evidenced[w] |= self.serves[c][w];
-            }
-        }
-        let cover = |requirements: &Bits| {
-            let n = count(requirements);
-            let full = count(&and(requirements, &met));
-            let some = count(&and(requirements, &evidenced));
-            // Summed from +0.0: `Sum` for f64 starts at -0.0, which would write `-0.0`.
-            let sum = ones(and(requirements, &evidenced))
-                .map(|r| {
-                    // How many controls at target serve it.
-                    let at_target = count(&and(&self.served_by_controls[r], &reached));
-                    f64::from(at_target as u32) / f64::from(self.served_by[r])
-                })
-                .fold(0.0, |s, x| s + x);
-            Coverage {
-                requirements: n,
-                met: full,
-                partial: some - full,
-                open: n - some,
-                evidence_pct: if n == 0 {
-                    0.0
-                } else {
-                    (sum / n as f64 * 1000.0).round() / 10.0
-                },
-                from_certificate_evidence_pct: None,
-            }
-        };
+        let cover = self.coverage(reached);
         let mut coverage = std::collections::BTreeMap::new();
         for (fw, (requirements, _, _, _)) in frameworks.iter().zip(applies) {
             coverage.insert(fw.framework, cover(requirements));
@@ -1549,7 +1607,6 @@ impl<'a> Direct<'a> {
     fn write(&self, f: &Facts, line: usize, out: &mut Vec<u8>) {
         let fl = self.floor;
         let (class, needed, criteria_bits) = floor_decide(f);
-        let has = |l: &Option<Vec<String>>, v: &str| l.iter().flatten().any(|x| x == v);
 
         out.extend_from_slice(b"{\"id\":");
         put_str(out, &f.id);
@@ -1564,18 +1621,7 @@ impl<'a> Direct<'a> {
         out.extend_from_slice(class.as_bytes());
 
         // NIS2: the size class on the entity's own figures, missing read as zero.
-        let e = f.employees.unwrap_or(0.0);
-        let t = f.annual_turnover_eur.unwrap_or(0.0);
-        let b = f.balance_sheet_eur.unwrap_or(0.0);
-        let size = if e < 10.0 && (t <= 2e6 || b <= 2e6) {
-            0
-        } else if e < 50.0 && (t <= 10e6 || b <= 10e6) {
-            1
-        } else if e < 250.0 && (t <= 50e6 || b <= 43e6) {
-            2
-        } else {
-            3
-        };
+        let (e, t, b, size) = own_size(f);
         out.extend_from_slice(&self.size_open[size]);
         put_f64(out, f.employees);
         out.extend_from_slice(b",\"annual_turnover_eur\":");
@@ -1590,25 +1636,7 @@ impl<'a> Direct<'a> {
         out.extend_from_slice(b", balance sheet EUR ");
         put_money(out, b);
         out.extend_from_slice(&self.size_ground_end[size]);
-        // The rule behind the class, as `Floor::record` picks it.
-        let is = |kind: &str| f.activities.iter().flatten().any(|a| a.entity_type == kind);
-        let comms = "publicly_available_electronic_communications_service_provider";
-        let rule = match class {
-            "essential" if is("dns_service_provider") => Rule::Art3_1bDnsService,
-            "essential" if is(comms) => Rule::Art3_1cMediumElectronicCommunications,
-            "essential" => Rule::Art3_1aLargeAnnexI,
-            "important" if size < 2 && is(comms) => Rule::Art3_2SmallElectronicCommunications,
-            "important" => Rule::Art3_2MediumOrLarge,
-            _ if f
-                .activities
-                .iter()
-                .flatten()
-                .all(|a| a.entity_type == "other") =>
-            {
-                Rule::Art2_1NotAnnexType
-            }
-            _ => Rule::Art2_1SizeCap,
-        };
+        let rule = class_rule(f, class, size);
         out.push(b',');
         out.extend_from_slice(&self.grounds[rule as usize]);
         let in_scope = match class {
@@ -1646,29 +1674,11 @@ impl<'a> Direct<'a> {
         out.push(b'}');
 
         // SOC 2: the need, the type, the criteria (sorted by name), the reasons, the timeline.
-        const NAMES: [(u8, &[u8]); 3] = [
-            (2, b"availability"),
-            (4, b"confidentiality"),
-            (1, b"security"),
-        ];
         let demanded = f.customer_demands.as_ref().and_then(|d| d.soc2.as_deref());
         let mut path = None;
         out.extend_from_slice(b",\"soc2\":{\"needed\":");
         if needed {
-            let need = if demanded.is_some() {
-                Rule::NeedCustomerDemand
-            } else {
-                Rule::NeedNorthAmericanCustomers
-            };
-            let kind = if demanded == Some("type2") {
-                Rule::Type2CustomerDemand
-            } else if has(&f.customer_segments, "enterprise")
-                || has(&f.customer_segments, "regulated")
-            {
-                Rule::Type2EnterpriseOrRegulated
-            } else {
-                Rule::Type1First
-            };
+            let (need, kind) = soc2_rules(f, demanded);
             let p = match kind {
                 Rule::Type1First => 0,
                 _ if demanded == Some("type2") => 1,
@@ -1680,18 +1690,7 @@ impl<'a> Direct<'a> {
             } else {
                 b"true,\"type\":\"type2\",\"criteria\":["
             });
-            let mut first = true;
-            for (bit, name) in NAMES {
-                if criteria_bits & bit != 0 {
-                    if !first {
-                        out.push(b',');
-                    }
-                    first = false;
-                    out.push(b'"');
-                    out.extend_from_slice(name);
-                    out.push(b'"');
-                }
-            }
+            put_names(out, criteria_bits, b",", b"\"");
             out.extend_from_slice(b"],\"why\":[");
             out.extend_from_slice(&self.grounds[need as usize]);
             out.push(b',');
@@ -1748,16 +1747,7 @@ impl<'a> Direct<'a> {
                 b"{\"framework\":\"soc2\",\"basis\":\"voluntary"
             });
             out.extend_from_slice(&self.soc2_framework[p]);
-            let mut first = true;
-            for (bit, name) in NAMES {
-                if criteria_bits & bit != 0 {
-                    if !first {
-                        out.extend_from_slice(b", ");
-                    }
-                    first = false;
-                    out.extend_from_slice(name);
-                }
-            }
+            put_names(out, criteria_bits, b", ", b"");
             out.extend_from_slice(b"\"}");
             let deadline = fl.dated.window_start_day[p];
             let controls = fl.soc2_controls[usize::from(criteria_bits)];
@@ -1773,50 +1763,8 @@ impl<'a> Direct<'a> {
             all = or(&all, requirements);
         }
 
-        // The declared maturities and the controls at target, as `Floor::record` keeps them.
-        let mut maturity = [0u8; MAX_CONTROLS];
-        let mut reached = fl.at_target_undeclared;
-        let mut declare = |i: usize, level: u8| {
-            maturity[i] = level;
-            let word = &mut reached[i / 64];
-            if level >= fl.catalogue[i].target {
-                *word |= 1 << (i % 64);
-            } else {
-                *word &= !(1 << (i % 64));
-            }
-        };
-        match &f.controls {
-            Some(assay::facts::Controls::Map(m)) => {
-                for (id, state) in m {
-                    if let Some(&i) = fl.controls.get(id) {
-                        declare(i, state.maturity.unwrap_or(0));
-                    }
-                }
-            }
-            Some(assay::facts::Controls::List(ids)) => {
-                for id in ids {
-                    if let Some(&i) = fl.controls.get(id) {
-                        declare(i, 3);
-                    }
-                }
-            }
-            None => {}
-        }
-
-        // Per set of frameworks a gap serves: its basis, the strongest, and the framework
-        // that sets its deadline, the earliest, the first of equals.
-        let mut basis_of = [2u8; 4];
-        let mut sets: [Option<usize>; 4] = [None; 4];
-        for m in 1..1usize << applies.len() {
-            for (j, a) in applies.iter().enumerate() {
-                if m & 1 << j != 0 {
-                    basis_of[m] = basis_of[m].min(a.1);
-                    if sets[m].is_none_or(|s| a.2 < applies[s].2) {
-                        sets[m] = Some(j);
-                    }
-                }
-            }
-        }
+        let (maturity, reached) = fl.maturities(f);
+        let (basis_of, sets) = by_framework_set(applies);
         // The gaps (the controls serving an applicable requirement, below target) in rank
         // order: by the strongest basis they serve, then the table's controls ranked first in
         // its order, then catalogue order. `Floor::record` sorts packed keys for it; here the
@@ -1963,38 +1911,19 @@ impl<'a> Direct<'a> {
 
         // Coverage per framework (keys in order: nis2, nis2_art21, soc2), as `Floor::record`
         // works it out.
-        let mut met = [0u64; 3];
-        let mut evidenced = [0u64; 3];
-        for c in ones(reached) {
-            met = or(&met, &fl.fully_serves[c]);
-            evidenced = or(&evidenced, &fl.serves[c]);
-        }
+        let coverage = fl.coverage(reached);
         let cover = |out: &mut Vec<u8>, requirements: &Bits| {
-            let n = count(requirements);
-            let full = count(&and(requirements, &met));
-            let some = count(&and(requirements, &evidenced));
-            // Summed from +0.0, as `Floor::record` sums it.
-            let sum = ones(and(requirements, &evidenced))
-                .map(|r| {
-                    let at_target = count(&and(&fl.served_by_controls[r], &reached));
-                    f64::from(at_target as u32) / f64::from(fl.served_by[r])
-                })
-                .fold(0.0, |s, x| s + x);
+            let c = coverage(requirements);
             out.extend_from_slice(b"{\"requirements\":");
-            put_int(out, n);
+            put_int(out, c.requirements);
             out.extend_from_slice(b",\"met\":");
-            put_int(out, full);
+            put_int(out, c.met);
             out.extend_from_slice(b",\"partial\":");
-            put_int(out, some - full);
+            put_int(out, c.partial);
             out.extend_from_slice(b",\"open\":");
-            put_int(out, n - some);
+            put_int(out, c.open);
             out.extend_from_slice(b",\"evidence_pct\":");
-            let pct = if n == 0 {
-                0.0
-            } else {
-                (sum / n as f64 * 1000.0).round() / 10.0
-            };
-            put_f64(out, Some(pct));
+            put_f64(out, Some(c.evidence_pct));
             out.push(b'}');
         };
         out.extend_from_slice(b"},\"coverage\":{");

@@ -710,9 +710,10 @@ fn flush(layout: &Layout, block: &mut String, first_line: usize, chunk: &mut Vec
 mod tests {
     use super::*;
 
-    /// The JSON Lines reader gives each record its text and its line in the file: a byte order
-    /// mark before the first line, `\r\n` endings, blank and white lines (skipped, still
-    /// counted), a last line without its newline, and a line that is not UTF-8 (an error
+    /// The JSON Lines reader gives each record its text and its line in the file (DESIGN.md
+    /// "Behaviour on bad input": an error record names its source line): a byte order mark
+    /// before the first line (RFC 8259 §8.1), `\r\n` endings, blank and white lines (skipped,
+    /// still counted), a last line without its newline, and a line that is not UTF-8 (an error
     /// record, its line counted). Lines run across the reader's 64 KB buffer too.
     #[test]
     fn json_lines_keep_their_text_and_line_numbers() {
