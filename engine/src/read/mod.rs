@@ -6,6 +6,7 @@
 
 pub mod columns;
 pub mod csv;
+pub mod head;
 pub mod number;
 pub mod stream;
 pub mod xlsx;

@@ -12,9 +12,9 @@
 
 use super::columns::ColumnMap;
 use super::csv::Layout;
+pub use super::head::Head;
 use super::{Format, Record};
 use crate::error::RecordError;
-use serde::Deserialize;
 use serde_json::Value;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -77,15 +77,8 @@ impl Item {
     /// error record when it is validated.
     pub fn head(&self) -> Head {
         match &self.body {
-            // A key written twice makes the three-field read fail, where the record itself is
-            // read with the last value (a JSON object read whole keeps the last): read whole
-            // then, so that the pass sees the id the record is assessed under. A line that is
-            // not an object is an error record and names nothing.
-            Ok(Body::Json(text)) => RawHead::read(text)
-                .or_else(|_| serde_json::from_str::<Value>(text).map(|v| RawHead::of(&v)))
-                .map(RawHead::into_head)
-                .unwrap_or_default(),
-            Ok(Body::Value(v)) => RawHead::of(v).into_head(),
+            Ok(Body::Json(text)) => Head::of_json(text),
+            Ok(Body::Value(v)) => Head::of_value(v),
             Err(_) => Head {
                 id: self.salvaged.id.clone(),
                 owners: self
@@ -97,56 +90,6 @@ impl Item {
                     .collect(),
                 ..Head::default()
             },
-        }
-    }
-}
-
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Head {
-    pub id: Option<String>,
-    pub owners: Vec<String>,
-    pub linked_outside: bool,
-}
-
-#[derive(Deserialize)]
-struct RawHead {
-    #[serde(default)]
-    id: Option<Value>,
-    #[serde(default)]
-    owners: Option<Value>,
-    #[serde(default)]
-    linked_enterprises: Option<Value>,
-}
-
-impl RawHead {
-    /// The three fields of a JSON object (from an object only: see [`crate::facts::from_object`]).
-    fn read(text: &str) -> serde_json::Result<RawHead> {
-        let mut de = serde_json::Deserializer::from_str(text);
-        let head = crate::facts::from_object(&mut de)?;
-        de.end()?;
-        Ok(head)
-    }
-
-    fn of(v: &Value) -> RawHead {
-        RawHead {
-            id: v.get("id").cloned(),
-            owners: v.get("owners").cloned(),
-            linked_enterprises: v.get("linked_enterprises").cloned(),
-        }
-    }
-
-    fn into_head(self) -> Head {
-        let owners = match &self.owners {
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(|o| o.get("id").and_then(Value::as_str).map(String::from))
-                .collect(),
-            _ => Vec::new(),
-        };
-        Head {
-            id: self.id.as_ref().and_then(Value::as_str).map(String::from),
-            owners,
-            linked_outside: matches!(&self.linked_enterprises, Some(Value::Array(a)) if !a.is_empty()),
         }
     }
 }
