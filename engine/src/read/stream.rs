@@ -79,17 +79,20 @@ impl Item {
         match &self.body {
             Ok(Body::Json(text)) => Head::of_json(text),
             Ok(Body::Value(v)) => Head::of_value(v),
-            Err(_) => Head {
-                id: self.salvaged.id.clone(),
-                owners: self
-                    .salvaged
-                    .owners
-                    .iter()
-                    .flatten()
-                    .map(|o| o.id.clone())
-                    .collect(),
-                ..Head::default()
-            },
+            Err(_) => self.salvaged.head(),
+        }
+    }
+}
+
+impl Salvaged {
+    /// What the ownership pass takes from a record that could not be read.
+    fn head(&self) -> Head {
+        Head {
+            id: self.id.clone(),
+            owners: (self.owners.iter().flatten())
+                .map(|o| o.id.clone())
+                .collect(),
+            ..Head::default()
         }
     }
 }
@@ -295,6 +298,20 @@ impl Input {
         }))
     }
 
+    /// For a JSON Lines file in UTF-8, its lines in blocks of about `size` bytes (see
+    /// [`LineBlocks`]); `None` for any other input.
+    pub fn line_blocks(&self, size: usize) -> Result<Option<LineBlocks>, String> {
+        if self.format != Format::Jsonl || self.encoding != Encoding::Utf8 {
+            return Ok(None);
+        }
+        if let Source::Memory(_) = self.source {
+            return Ok(None);
+        }
+        let file = File::open(self.path())
+            .map_err(|e| format!("cannot read `{}`: {e}", self.path().display()))?;
+        Ok(Some(LineBlocks::new(file, size)))
+    }
+
     pub fn items(&self) -> Result<Box<dyn Chunks + Send + '_>, String> {
         let open = || {
             File::open(self.path())
@@ -460,17 +477,11 @@ impl Chunks for JsonlChunks {
             }
             self.expected = (bytes.len() + 64).min(16 * 1024);
             self.line += 1;
-            if self.line == 1 && bytes.starts_with(BOM) {
-                bytes.drain(..BOM.len());
-            }
-            for end in [b'\n', b'\r'] {
-                if bytes.last() == Some(&end) {
-                    bytes.pop();
-                }
-            }
-            if bytes.iter().all(u8::is_ascii_whitespace) {
+            let Some(record) = record_range(&bytes, self.line == 1) else {
                 continue;
-            }
+            };
+            bytes.truncate(record.end);
+            bytes.drain(..record.start);
             // The text is kept until its chunk leaves: a line much shorter than the room it was
             // given (after a long one) gives the room back.
             if bytes.capacity() > 2 * bytes.len() + 1024 {
@@ -500,6 +511,147 @@ impl Chunks for JsonlChunks {
 }
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Where a record's text is in a line of JSON Lines as read (its `\n` included, if it has one):
+/// without the line end (`\n`, then one `\r`) and, on the file's first line, the byte-order
+/// mark. `None` for a blank line, which is no record.
+fn record_range(line: &[u8], first: bool) -> Option<std::ops::Range<usize>> {
+    let start = if first && line.starts_with(BOM) {
+        BOM.len()
+    } else {
+        0
+    };
+    let mut end = line.len();
+    for b in [b'\n', b'\r'] {
+        if end > start && line[end - 1] == b {
+            end -= 1;
+        }
+    }
+    let record = start..end;
+    (!line[record.clone()].iter().all(u8::is_ascii_whitespace)).then_some(record)
+}
+
+/// A JSON Lines file in UTF-8 read for the ownership pass in blocks of whole lines: the pass
+/// needs only each record's [`Head`], which workers find in a block without a buffer for each
+/// line.
+pub struct LineBlocks {
+    file: File,
+    size: usize,
+    /// The start of a line the last block did not end with.
+    carry: Vec<u8>,
+    first: bool,
+    done: bool,
+}
+
+/// Whole lines of a JSON Lines file.
+pub struct Block {
+    bytes: Vec<u8>,
+    /// Whether it starts the file (where a byte-order mark may be).
+    first: bool,
+}
+
+impl LineBlocks {
+    /// Blocks of about `size` bytes; a line longer than that makes its block longer.
+    fn new(file: File, size: usize) -> LineBlocks {
+        LineBlocks {
+            file,
+            size: size.max(1),
+            carry: Vec::new(),
+            first: true,
+            done: false,
+        }
+    }
+
+    /// The next block, read into `spare` (the buffer of a block done with) when there is one;
+    /// `None` at the end of the file.
+    fn next_block(&mut self, spare: Option<Vec<u8>>) -> std::io::Result<Option<Block>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut bytes = spare.unwrap_or_default();
+        bytes.clear();
+        bytes.extend_from_slice(&self.carry);
+        bytes.reserve(self.size.saturating_sub(bytes.len()));
+        // Bytes already searched for a line end, in vain.
+        let mut searched = 0;
+        loop {
+            // At least doubling, so that a long line is read in few steps.
+            let room = (self.size.saturating_sub(bytes.len()))
+                .max(bytes.len())
+                .max(4096);
+            let read = (&mut self.file).take(room as u64).read_to_end(&mut bytes)?;
+            if read == 0 {
+                self.done = true;
+                break;
+            }
+            if bytes.len() >= self.size {
+                if let Some(i) = memchr::memrchr(b'\n', &bytes[searched..]) {
+                    let end = searched + i + 1;
+                    self.carry.clear();
+                    self.carry.extend_from_slice(&bytes[end..]);
+                    bytes.truncate(end);
+                    break;
+                }
+                searched = bytes.len();
+            }
+        }
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        let first = std::mem::replace(&mut self.first, false);
+        Ok(Some(Block { bytes, first }))
+    }
+
+    /// Reads the blocks on a thread of its own, one ahead of `each`, into the buffers of
+    /// blocks done with.
+    pub fn read_ahead(mut self, mut each: impl FnMut(&Block)) -> Result<(), String> {
+        std::thread::scope(|s| {
+            let (send, receive) = std::sync::mpsc::sync_channel::<std::io::Result<Block>>(1);
+            let (give_back, spares) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+            s.spawn(move || loop {
+                let block = self.next_block(spares.try_recv().ok()).transpose();
+                let end = !matches!(block, Some(Ok(_)));
+                if block.is_none_or(|b| send.send(b).is_err()) || end {
+                    break;
+                }
+            });
+            for block in receive {
+                let block = block.map_err(|e| format!("cannot read the portfolio: {e}"))?;
+                each(&block);
+                // When the reader has spares enough, this one is freed.
+                let _ = give_back.try_send(block.bytes);
+            }
+            Ok(())
+        })
+    }
+}
+
+impl Block {
+    /// The records' bytes, in order, as [`JsonlChunks`] finds them.
+    pub fn records(&self) -> Vec<&[u8]> {
+        let mut records = Vec::with_capacity(self.bytes.len() / 256 + 1);
+        let mut start = 0;
+        while start < self.bytes.len() {
+            let end = memchr::memchr(b'\n', &self.bytes[start..])
+                .map_or(self.bytes.len(), |i| start + i + 1);
+            let line = &self.bytes[start..end];
+            if let Some(record) = record_range(line, self.first && start == 0) {
+                records.push(&line[record]);
+            }
+            start = end;
+        }
+        records
+    }
+}
+
+/// The head of a record of a [`Block`]: read from its text, or, when it is not UTF-8,
+/// salvaged from its bytes as [`JsonlChunks`] salvages them.
+pub fn head_of(record: &[u8]) -> Head {
+    match std::str::from_utf8(record) {
+        Ok(text) => Head::of_json(text),
+        Err(_) => salvage_json(record).head(),
+    }
+}
 
 /// Appends the next line of `reader`, its `\n` included, to `out`; the bytes read, 0 at the
 /// end. As [`BufRead::read_until`], with the memchr crate's vectorised search for the line's
