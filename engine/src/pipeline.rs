@@ -5,8 +5,7 @@
 //! again a chunk of records at a time. A reader thread keeps at most one chunk ready ahead.
 //! Each chunk is validated in parallel, and in the same step a record that needs no other
 //! record (outside every ownership component, with an id no other record may carry) is
-//! assessed and finished on its worker; meanwhile one thread takes the chunk before it into
-//! the batch's state (the steps that look across records). The others wait: those that take part in ownership
+//! assessed and finished on its worker. The others wait: those that take part in ownership
 //! until their component is complete and aggregated ([`crate::group::aggregate`]), those whose
 //! id may repeat until the records before them have been seen. A chunk's waiting records are
 //! evaluated in parallel and the chunk handed to the writer once every component it touches
@@ -173,7 +172,7 @@ pub fn run(
     cx: &Context,
     options: &Options,
     progress: &(dyn Fn(usize, usize) + Sync),
-    emit: &mut (dyn FnMut(Vec<Assessment>) -> std::io::Result<()> + Send),
+    emit: &mut dyn FnMut(Vec<Assessment>) -> std::io::Result<()>,
 ) -> Result<Totals, Stop> {
     run_finished(input, cx, options, progress, &|a| Ok(a), emit)
 }
@@ -187,7 +186,7 @@ pub fn run_finished<T: Send>(
     options: &Options,
     progress: &(dyn Fn(usize, usize) + Sync),
     finish: &(dyn Fn(Assessment) -> std::io::Result<T> + Sync),
-    emit: &mut (dyn FnMut(Vec<T>) -> std::io::Result<()> + Send),
+    emit: &mut dyn FnMut(Vec<T>) -> std::io::Result<()>,
 ) -> Result<Totals, Stop> {
     let chunk = options.chunk.max(1);
     let scan = prescan::scan(input, chunk, options.shard.is_some()).map_err(Stop::Read)?;
@@ -217,148 +216,16 @@ pub fn run_finished<T: Send>(
     };
     progress(0, scan.records);
 
-    // A chunk is validated (and its records that need no other assessed) while the chunk
-    // before it is taken into the batch's state and released: the steps that look across
-    // records run on one thread, and the other workers need not wait for them.
-    let mut in_flight: Option<Taken<T>> = None;
     input
         .read_ahead(chunk, |items| {
-            let base = in_flight.as_ref().map_or(state.read, |t| t.end);
-            let leaves_after = (state.waiting.iter().map(|w| w.1))
-                .chain(in_flight.as_ref().map(|t| t.group_end))
-                .max()
-                .unwrap_or(0);
-            let previous = in_flight.take();
-            let (settled, taken) = rayon::join(
-                || match previous {
-                    Some(previous) => {
-                        state.settle(previous);
-                        state.release(false, emit)
-                    }
-                    None => Ok(()),
-                },
-                || validate(&scan, cx, options, finish, items, base, leaves_after),
-            );
-            settled?;
-            progress(taken.end, scan.records);
-            in_flight = Some(taken);
+            state.take(items);
+            state.release(false, emit)?;
+            progress(state.read, scan.records);
             Ok(())
         })
         .map_err(Stop::Read)??;
-    if let Some(last) = in_flight {
-        state.settle(last);
-    }
     state.release(true, emit)?;
     Ok(state.totals)
-}
-
-/// A chunk validated, with its records that need no other record assessed, not yet taken into
-/// the batch's state.
-struct Taken<T> {
-    slots: Vec<Slot<T>>,
-    /// Records read up to the end of the chunk.
-    end: usize,
-    /// The last record of the ownership components its records are in (0 when none): the
-    /// chunk cannot leave before that record has been read.
-    group_end: usize,
-}
-
-/// Validates a chunk whose first record is the `base`th, in parallel, and assesses at once the
-/// records that need no other record, unless the chunk is to wait long: `leaves_after` is the
-/// last record the chunks before it wait for.
-fn validate<T: Send>(
-    scan: &Prescan,
-    cx: &Context,
-    options: &Options,
-    finish: &(dyn Fn(Assessment) -> std::io::Result<T> + Sync),
-    items: Vec<Item>,
-    base: usize,
-    leaves_after: usize,
-) -> Taken<T> {
-    let end = base + items.len();
-    // A record finished at once keeps its bytes (4 KB) until its chunk leaves. A chunk that
-    // must wait for a group ending far ahead (or queues behind one that does) keeps its
-    // validated facts instead, which take about half as much, and is assessed when it leaves;
-    // any other is finished at once.
-    let components: Vec<Option<u32>> = (base..end).map(|o| scan.component_of(o)).collect();
-    let group_end = (components.iter().flatten())
-        .map(|&c| scan.components[c as usize].last)
-        .max()
-        .unwrap_or(0);
-    let early = leaves_after.max(group_end) < end + options.chunk;
-    let shard = options.shard;
-    let as_of = options.as_of.as_str();
-    let vocabulary = &cx.evaluator.nis2.vocabulary;
-    let validator = cx.validator;
-    let slots: Vec<Slot<T>> = items
-        .into_par_iter()
-        .with_max_len(LEAF)
-        .enumerate()
-        .filter(|(i, _)| shard.is_none_or(|s| scan.shard_of(base + i, s.count) == s.index))
-        .map(|(i, mut item)| {
-            let line = item.line;
-            let salvaged = std::mem::take(&mut item.salvaged);
-            let text = |v: &serde_json::Value, key| v.get(key)?.as_str().map(String::from);
-            // A valid JSON line with only facts fields goes the short way; any other record
-            // is read into a JSON value, for the schema to find and word its problems and for
-            // its own fields to be checked for typos.
-            let short = match &item.body {
-                Ok(Body::Json(json)) => validator.validate_json(json, line, vocabulary),
-                _ => None,
-            };
-            let (id, name, facts, warnings, owners) = match short {
-                Some(facts) => (None, None, Ok(facts), Vec::new(), None),
-                None => match item.into_value() {
-                    Ok(v) => {
-                        let facts = validator.validate(&v, line, vocabulary);
-                        let (id, name, owners) = if facts.is_err() {
-                            (
-                                text(&v, "id"),
-                                text(&v, "name"),
-                                readable_owners(v.get("owners")),
-                            )
-                        } else {
-                            (None, None, None)
-                        };
-                        (id, name, facts, validator.likely_typos(&v), owners)
-                    }
-                    Err(e) => (
-                        salvaged.id,
-                        salvaged.name,
-                        Err(vec![e]),
-                        Vec::new(),
-                        salvaged.owners,
-                    ),
-                },
-            };
-            let component = components[i];
-            let alone = early
-                && component.is_none()
-                && !facts.as_ref().is_ok_and(|f| scan.maybe_duplicate(&f.id));
-            let v = Validated {
-                ordinal: base + i,
-                line,
-                id,
-                name,
-                facts,
-                warnings,
-                owners,
-                duplicate: None,
-                component,
-            };
-            if alone {
-                let a = assess(cx, as_of, v, None, None);
-                Slot::Done(tally(&a), finish(a))
-            } else {
-                Slot::Pending(Box::new(v))
-            }
-        })
-        .collect();
-    Taken {
-        slots,
-        end,
-        group_end,
-    }
 }
 
 /// A record of a chunk on its way out.
@@ -392,23 +259,102 @@ struct State<'a, T> {
     /// Components in the order they complete.
     by_last: Vec<usize>,
     next_complete: usize,
-    /// Chunks taken in, each with the last record of the components its records are in: it
-    /// leaves once that record has been read and its component aggregated.
+    /// Chunks read, with the ordinal after which their pending records can be evaluated.
     waiting: VecDeque<(Vec<Slot<T>>, usize)>,
 }
 
 impl<T: Send> State<'_, T> {
-    /// Takes a validated chunk into the batch's state: notes the first line of ids that may
-    /// repeat (and marks the repeats), keeps aside the facts the components of its records
-    /// need, aggregates the components it completes, and queues it to leave.
-    fn settle(&mut self, taken: Taken<T>) {
-        let Taken {
-            mut slots,
-            end,
-            group_end,
-        } = taken;
-        self.read = end;
+    /// Validates a chunk, assesses at once the records that need no other record (unless the
+    /// chunk is to wait long), and keeps aside the facts the components of the others need.
+    fn take(&mut self, items: Vec<Item>) {
+        let base = self.read;
+        self.read += items.len();
         let scan = self.scan;
+        // A record finished at once keeps its bytes (4 KB) until its chunk leaves. A chunk
+        // that must wait for a group ending far ahead (or queues behind one that does) keeps
+        // its validated facts instead, which take about half as much, and is assessed when it
+        // leaves; any other is finished at once.
+        let components: Vec<Option<u32>> =
+            (base..self.read).map(|o| scan.component_of(o)).collect();
+        let group_ends = (components.iter().flatten()).map(|&c| scan.components[c as usize].last);
+        let leaves_after = (self.waiting.iter().map(|w| w.1))
+            .chain(group_ends)
+            .max()
+            .unwrap_or(0);
+        let early = leaves_after < self.read + self.options.chunk;
+        let shard = self.options.shard;
+        let cx = self.cx;
+        let as_of = self.options.as_of.as_str();
+        let finish = self.finish;
+        let vocabulary = &cx.evaluator.nis2.vocabulary;
+        let validator = cx.validator;
+        let mut slots: Vec<Slot<T>> = items
+            .into_par_iter()
+            .with_max_len(LEAF)
+            .enumerate()
+            .filter(|(i, _)| shard.is_none_or(|s| scan.shard_of(base + i, s.count) == s.index))
+            .map(|(i, mut item)| {
+                let line = item.line;
+                let salvaged = std::mem::take(&mut item.salvaged);
+                let text = |v: &serde_json::Value, key| v.get(key)?.as_str().map(String::from);
+                // A valid JSON line with only facts fields goes the short way; any other record
+                // is read into a JSON value, for the schema to find and word its problems and
+                // for its own fields to be checked for typos.
+                let short = match &item.body {
+                    Ok(Body::Json(json)) => validator.validate_json(json, line, vocabulary),
+                    _ => None,
+                };
+                let (id, name, facts, warnings, owners) = match short {
+                    Some(facts) => (None, None, Ok(facts), Vec::new(), None),
+                    None => match item.into_value() {
+                        Ok(v) => {
+                            let facts = validator.validate(&v, line, vocabulary);
+                            let (id, name, owners) = if facts.is_err() {
+                                (
+                                    text(&v, "id"),
+                                    text(&v, "name"),
+                                    readable_owners(v.get("owners")),
+                                )
+                            } else {
+                                (None, None, None)
+                            };
+                            (id, name, facts, validator.likely_typos(&v), owners)
+                        }
+                        Err(e) => (
+                            salvaged.id,
+                            salvaged.name,
+                            Err(vec![e]),
+                            Vec::new(),
+                            salvaged.owners,
+                        ),
+                    },
+                };
+                let ordinal = base + i;
+                let component = components[i];
+                let alone = early
+                    && component.is_none()
+                    && !facts.as_ref().is_ok_and(|f| scan.maybe_duplicate(&f.id));
+                let v = Validated {
+                    ordinal,
+                    line,
+                    id,
+                    name,
+                    facts,
+                    warnings,
+                    owners,
+                    duplicate: None,
+                    component,
+                };
+                if alone {
+                    let a = assess(cx, as_of, v, None, None);
+                    Slot::Done(tally(&a), finish(a))
+                } else {
+                    Slot::Pending(Box::new(v))
+                }
+            })
+            .collect();
+
+        let mut ready_after = 0;
         for slot in &mut slots {
             let Slot::Pending(v) = slot else {
                 continue;
@@ -458,9 +404,10 @@ impl<T: Send> State<'_, T> {
                     .entry(c)
                     .or_default()
                     .push((v.ordinal, v.line, facts.clone()));
+                ready_after = ready_after.max(scan.components[c as usize].last);
             }
         }
-        self.waiting.push_back((slots, group_end));
+        self.waiting.push_back((slots, ready_after));
         self.complete_components();
     }
 
@@ -494,7 +441,7 @@ impl<T: Send> State<'_, T> {
     fn release(
         &mut self,
         all: bool,
-        emit: &mut (dyn FnMut(Vec<T>) -> std::io::Result<()> + Send),
+        emit: &mut dyn FnMut(Vec<T>) -> std::io::Result<()>,
     ) -> Result<(), Stop> {
         while let Some((_, ready_after)) = self.waiting.front() {
             if !all && *ready_after >= self.read {
