@@ -4,7 +4,7 @@
 //! serde_json reads the head of every JSON line, going through the whole line to know that it
 //! is JSON at all (a line that is not is an error record and names nothing). Most lines name
 //! no owners, hold no escapes and nest shallowly; for those, [`plain`] checks the line against
-//! JSON's grammar itself, some five times faster, and takes the id as it goes. It gives up, and
+//! JSON's grammar itself, building no value, and takes the id as it goes. It gives up, and
 //! serde_json reads the line, on anything it does not take on: a backslash or a control
 //! character in a string, nesting deeper than [`DEPTH`], an `owners` or `linked_enterprises`
 //! key, an id that is not a plain string or null, an id given twice, and anything that is not
@@ -76,10 +76,12 @@ impl RawHead {
                 .collect(),
             _ => Vec::new(),
         };
+        let linked_outside =
+            matches!(&self.linked_enterprises, Some(Value::Array(a)) if !a.is_empty());
         Head {
             id: self.id.as_ref().and_then(Value::as_str).map(String::from),
             owners,
-            linked_outside: matches!(&self.linked_enterprises, Some(Value::Array(a)) if !a.is_empty()),
+            linked_outside,
         }
     }
 }
