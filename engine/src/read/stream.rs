@@ -602,26 +602,49 @@ impl LineBlocks {
         Ok(Some(Block { bytes, first }))
     }
 
-    /// Reads the blocks on a thread of its own, one ahead of `each`, into the buffers of
-    /// blocks done with.
+    /// Reads the blocks on a thread of its own, one ahead of `each`. Three buffers go round:
+    /// the one being read into, the one read ahead and the one `each` has; a buffer is freed
+    /// only by the reader, which allocated it (freed on another thread, the allocator would
+    /// not give its memory back to the reader soon enough, and the reader would take more).
     pub fn read_ahead(mut self, mut each: impl FnMut(&Block)) -> Result<(), String> {
+        const BUFFERS: usize = 3;
         std::thread::scope(|s| {
             let (send, receive) = std::sync::mpsc::sync_channel::<std::io::Result<Block>>(1);
-            let (give_back, spares) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
-            s.spawn(move || loop {
-                let block = self.next_block(spares.try_recv().ok()).transpose();
-                let end = !matches!(block, Some(Ok(_)));
-                if block.is_none_or(|b| send.send(b).is_err()) || end {
-                    break;
+            let (give_back, spares) = std::sync::mpsc::sync_channel::<Vec<u8>>(BUFFERS);
+            s.spawn(move || {
+                let mut made = 0;
+                loop {
+                    let spare = if made < BUFFERS {
+                        spares.try_recv().ok()
+                    } else {
+                        spares.recv().ok()
+                    };
+                    made += usize::from(spare.is_none());
+                    let block = self.next_block(spare).transpose();
+                    let end = !matches!(block, Some(Ok(_)));
+                    if block.is_none_or(|b| send.send(b).is_err()) || end {
+                        break;
+                    }
                 }
+                // The buffers still out are freed here, on the reader's thread.
+                drop(send);
+                spares.iter().for_each(drop);
             });
+            let mut result = Ok(());
             for block in receive {
-                let block = block.map_err(|e| format!("cannot read the portfolio: {e}"))?;
-                each(&block);
-                // When the reader has spares enough, this one is freed.
-                let _ = give_back.try_send(block.bytes);
+                match block {
+                    Ok(block) => {
+                        each(&block);
+                        let _ = give_back.send(block.bytes);
+                    }
+                    Err(e) => {
+                        result = Err(format!("cannot read the portfolio: {e}"));
+                        break;
+                    }
+                }
             }
-            Ok(())
+            drop(give_back);
+            result
         })
     }
 }
