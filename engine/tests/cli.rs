@@ -286,6 +286,42 @@ fn usage_errors_exit_2() {
     assert!(stderr.contains("no-such-file.csv"));
 }
 
+/// A path that names no file that can be read (here a directory named as JSON Lines) stops
+/// the run with exit code 2, in either encoding: it once made the line reader ask again for
+/// ever, taking memory as it went. The run is given a minute before it counts as hung.
+#[test]
+fn an_unreadable_portfolio_exits_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("portfolio.jsonl");
+    std::fs::create_dir(&path).expect("a directory");
+    let path = path.to_str().expect("path");
+    for extra in [&[][..], &["--encoding", "windows-1252"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
+            .args(["assess", path])
+            .args(extra)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("assay runs");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                child.kill().expect("kill");
+                panic!("`assay assess` on a directory {extra:?} did not stop");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+            .expect("stderr");
+        assert_eq!(status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains("cannot read"), "{extra:?}: {stderr}");
+    }
+}
+
 /// Exports from spreadsheets and other tools: a byte-order mark, Windows line endings,
 /// explicit nulls and misspelt field names.
 #[test]

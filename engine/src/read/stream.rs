@@ -212,7 +212,11 @@ impl Input {
                 }
                 input.layout = Some(layout);
             }
-            Format::Jsonl => {}
+            // A file that cannot be read at all (a directory, say) is refused here, as the
+            // other formats refuse it, rather than read as records.
+            Format::Jsonl => {
+                first_bytes(input.path(), path)?;
+            }
         }
         Ok(input)
     }
@@ -344,6 +348,7 @@ impl Input {
                 encoding: self.encoding,
                 line: 0,
                 expected: 0,
+                failed: false,
             }),
         })
     }
@@ -452,11 +457,16 @@ struct JsonlChunks {
     line: usize,
     /// Room to give the next line: the last one's length and a little more.
     expected: usize,
+    /// Set once the file could not be read further: its error record was the last record.
+    failed: bool,
 }
 
 impl Chunks for JsonlChunks {
     fn next_chunk(&mut self, max: usize) -> Vec<Item> {
         let mut chunk = Vec::with_capacity(max);
+        if self.failed {
+            return chunk;
+        }
         while chunk.len() < max {
             // Each line is read into a buffer of its own, which becomes the record's text
             // without another copy; lines of a file are much alike, so the last one's length
@@ -472,6 +482,7 @@ impl Chunks for JsonlChunks {
                         body: Err(RecordError::new("read", self.line, None, e.to_string())),
                         salvaged: Salvaged::default(),
                     });
+                    self.failed = true;
                     break;
                 }
             }
