@@ -4,7 +4,9 @@
 //! [`Input`] is an opened portfolio that can be read more than once: the pipeline reads it
 //! first to find ids and ownership (see [`crate::prescan`]), then to assess. JSON Lines and CSV
 //! files stream from disk (standard input is first spooled to a temporary file); a JSON array
-//! and a spreadsheet are read whole, as their formats require.
+//! and a spreadsheet are read whole, as their formats require. For the first pass, a JSON
+//! Lines file in UTF-8 is read in blocks of whole lines ([`LineBlocks`]), which follow the
+//! same rule for what a line's record is as the record-by-record reading of the second.
 //!
 //! Text is decoded line by line: a line that is not UTF-8 becomes an error record for that line
 //! (saying how to fix it), and the lines after it are still read. `--encoding windows-1252`
