@@ -178,8 +178,8 @@ impl<'a> Scan<'a> {
     fn string(&mut self) -> Option<&'a str> {
         let start = self.at;
         // Eight bytes at a time while none of them can end the string or stop the scan: a
-        // quote, a backslash or a byte below 0x20 (the tests are exact for bytes below 0x80,
-        // and no byte of a multi-byte character is below it).
+        // quote, a backslash or a byte below 0x20. Each word test is non-zero exactly when one
+        // of the eight bytes is such a byte; the loop after it finds which.
         const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
         const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
         let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
