@@ -214,10 +214,12 @@ impl Input {
                 }
                 input.layout = Some(layout);
             }
-            // A file that cannot be read at all (a directory, say) is refused here, as the
-            // other formats refuse it, rather than read as records.
+            // A directory opens but cannot be read: refused here, as the other formats refuse
+            // it, rather than read as records (the metadata only: a pipe's bytes stay unread).
             Format::Jsonl => {
-                first_bytes(input.path(), path)?;
+                if std::fs::metadata(input.path()).is_ok_and(|m| m.is_dir()) {
+                    return Err(format!("cannot read `{path}`: it is a directory"));
+                }
             }
         }
         Ok(input)
