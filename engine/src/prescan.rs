@@ -345,6 +345,8 @@ mod tests {
         let input =
             Input::open(path.to_str().expect("path"), None, None, Encoding::Utf8).expect("open");
         let by_records = scan_by(&input, 64, true, None).expect("scan");
+        // Six lines above the generator's 300 and one after them are records; the blank and
+        // white lines are none (DESIGN.md "Behaviour on bad input": one output per record).
         assert_eq!(by_records.records, 307);
         // `b`, `c` and the first `a` are one component, `d` and `e` another; `a` repeats.
         assert!(by_records.components.len() >= 2);

@@ -287,7 +287,8 @@ fn usage_errors_exit_2() {
 }
 
 /// A path that names no file that can be read (here a directory named as JSON Lines) stops
-/// the run with exit code 2, in either encoding: it once made the line reader ask again for
+/// the run with exit code 2 (DESIGN.md "Behaviour on bad input": 2 when nothing is assessed),
+/// in either encoding: it once made the line reader ask again for
 /// ever, taking memory as it went. The run is given a minute before it counts as hung.
 #[test]
 fn an_unreadable_portfolio_exits_2() {

@@ -24,15 +24,7 @@ pub struct Head {
 impl Head {
     /// The head of a JSON line; empty for a line that is not a JSON object.
     pub fn of_json(text: &str) -> Head {
-        plain(text).unwrap_or_else(|| {
-            // A key written twice makes the three-field read fail, where the record itself is
-            // read with the last value (a JSON object read whole keeps the last): read whole
-            // then, so that the pass sees the id the record is assessed under.
-            RawHead::read(text)
-                .or_else(|_| serde_json::from_str::<Value>(text).map(|v| RawHead::of(&v)))
-                .map(RawHead::into_head)
-                .unwrap_or_default()
-        })
+        plain(text).unwrap_or_else(|| by_serde(text))
     }
 
     /// The head of a record read as a JSON value.
@@ -84,6 +76,16 @@ impl RawHead {
             linked_outside,
         }
     }
+}
+
+/// The head of a JSON line as serde_json reads it. A key written twice makes the three-field
+/// read fail, where the record itself is read with the last value (a JSON object read whole
+/// keeps the last): read whole then, so that the pass sees the id the record is assessed under.
+fn by_serde(text: &str) -> Head {
+    RawHead::read(text)
+        .or_else(|_| serde_json::from_str::<Value>(text).map(|v| RawHead::of(&v)))
+        .map(RawHead::into_head)
+        .unwrap_or_default()
 }
 
 /// How deep [`plain`] follows arrays and objects inside a field's value before it gives up.
@@ -285,14 +287,6 @@ impl<'a> Scan<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// serde_json's reading of the head, as the ownership pass did before [`plain`].
-    fn by_serde(text: &str) -> Head {
-        RawHead::read(text)
-            .or_else(|_| serde_json::from_str::<Value>(text).map(|v| RawHead::of(&v)))
-            .map(RawHead::into_head)
-            .unwrap_or_default()
-    }
 
     /// Lines [`plain`] reads, and what it reads: the expected heads are serde_json's
     /// (RFC 8259 §2-§7 for what is JSON).
