@@ -156,6 +156,13 @@ struct Validated {
     duplicate: Option<RecordError>,
     /// Its ownership component, if it is in one.
     component: Option<u32>,
+    /// Set while its facts are lent to the group step: they come back when its component has
+    /// been aggregated, which is always before its chunk leaves.
+    lent: bool,
+    /// What the group step found for it, once its component is complete: its aggregate, or the
+    /// error that stops its group.
+    aggregate: Option<Aggregate>,
+    group_error: Option<RecordError>,
 }
 
 /// Everything a batch needs besides its input.
@@ -202,6 +209,7 @@ pub fn run_finished<T: Send>(
         },
         read: 0,
         held: HashMap::new(),
+        returned: HashMap::new(),
         aggregates: HashMap::new(),
         group_errors: HashMap::new(),
         failed: HashMap::new(),
@@ -234,7 +242,13 @@ enum Slot<T> {
     /// component whose id no other record may carry needs nothing from the records around it.
     Done(Tally, std::io::Result<T>),
     /// Waits for the steps that look across records (duplicate ids, the group step).
-    Pending(Box<Validated>),
+    Pending {
+        /// Whether the step between chunks must look at it: a record of a component, or one
+        /// whose id may repeat. The others wait only for the chunk's turn, and the step passes
+        /// them by without reading the record.
+        look: bool,
+        v: Box<Validated>,
+    },
 }
 
 /// The assessing pass, between chunks.
@@ -248,6 +262,8 @@ struct State<'a, T> {
     read: usize,
     /// Facts of the records of incomplete components, by component.
     held: HashMap<u32, Vec<(usize, usize, Facts)>>,
+    /// Facts lent to the group step and given back, by ordinal, until their record is assessed.
+    returned: HashMap<usize, Facts>,
     /// Aggregates and group errors of complete components, by ordinal, until used.
     aggregates: HashMap<usize, Aggregate>,
     group_errors: HashMap<usize, RecordError>,
@@ -331,9 +347,8 @@ impl<T: Send> State<'_, T> {
                 };
                 let ordinal = base + i;
                 let component = components[i];
-                let alone = early
-                    && component.is_none()
-                    && !facts.as_ref().is_ok_and(|f| scan.maybe_duplicate(&f.id));
+                let look = component.is_some()
+                    || facts.as_ref().is_ok_and(|f| scan.maybe_duplicate(&f.id));
                 let v = Validated {
                     ordinal,
                     line,
@@ -344,19 +359,25 @@ impl<T: Send> State<'_, T> {
                     owners,
                     duplicate: None,
                     component,
+                    lent: false,
+                    aggregate: None,
+                    group_error: None,
                 };
-                if alone {
+                if early && !look {
                     let a = assess(cx, as_of, v, None, None);
                     Slot::Done(tally(&a), finish(a))
                 } else {
-                    Slot::Pending(Box::new(v))
+                    Slot::Pending {
+                        look,
+                        v: Box::new(v),
+                    }
                 }
             })
             .collect();
 
         let mut ready_after = 0;
         for slot in &mut slots {
-            let Slot::Pending(v) = slot else {
+            let Slot::Pending { look: true, v } = slot else {
                 continue;
             };
             let component = v.component;
@@ -400,11 +421,14 @@ impl<T: Send> State<'_, T> {
                 }
             }
             if let Some(c) = component {
-                self.held
-                    .entry(c)
-                    .or_default()
-                    .push((v.ordinal, v.line, facts.clone()));
-                ready_after = ready_after.max(scan.components[c as usize].last);
+                if let Ok(facts) = std::mem::replace(&mut v.facts, Err(Vec::new())) {
+                    v.lent = true;
+                    self.held
+                        .entry(c)
+                        .or_default()
+                        .push((v.ordinal, v.line, facts));
+                    ready_after = ready_after.max(scan.components[c as usize].last);
+                }
             }
         }
         self.waiting.push_back((slots, ready_after));
@@ -433,6 +457,10 @@ impl<T: Send> State<'_, T> {
             for (k, e) in errors {
                 self.group_errors.insert(records[k].0, e);
             }
+            drop(input);
+            for (ordinal, _, facts) in records {
+                self.returned.insert(ordinal, facts);
+            }
         }
     }
 
@@ -447,28 +475,40 @@ impl<T: Send> State<'_, T> {
             if !all && *ready_after >= self.read {
                 break;
             }
-            let Some((chunk, _)) = self.waiting.pop_front() else {
+            let Some((mut chunk, _)) = self.waiting.pop_front() else {
                 break;
             };
-            let pending: Vec<usize> = chunk
-                .iter()
-                .filter_map(|s| match s {
-                    Slot::Pending(v) => Some(v.ordinal),
-                    Slot::Done(..) => None,
-                })
-                .collect();
+            let mut pending = false;
+            for slot in &mut chunk {
+                match slot {
+                    // Only a record of a component has an aggregate or a group error; each
+                    // goes with its record, to be dropped on the worker that assesses it.
+                    Slot::Pending { look: true, v } => {
+                        if v.lent {
+                            if let Some(facts) = self.returned.remove(&v.ordinal) {
+                                v.facts = Ok(facts);
+                                v.lent = false;
+                            }
+                        }
+                        v.aggregate = self.aggregates.remove(&v.ordinal);
+                        v.group_error = self.group_errors.remove(&v.ordinal);
+                        pending = true;
+                    }
+                    Slot::Pending { .. } => pending = true,
+                    Slot::Done(..) => {}
+                }
+            }
             let (cx, as_of, finish) = (self.cx, self.options.as_of.as_str(), self.finish);
-            let (aggregates, group_errors) = (&self.aggregates, &self.group_errors);
             let settle = |slot| match slot {
                 Slot::Done(t, r) => (t, r),
-                Slot::Pending(v) => {
-                    let (aggregate, group_error) =
-                        (aggregates.get(&v.ordinal), group_errors.get(&v.ordinal));
-                    let a = assess(cx, as_of, *v, aggregate, group_error);
+                Slot::Pending { v, .. } => {
+                    let mut v = *v;
+                    let (aggregate, group_error) = (v.aggregate.take(), v.group_error.take());
+                    let a = assess(cx, as_of, v, aggregate.as_ref(), group_error.as_ref());
                     (tally(&a), finish(a))
                 }
             };
-            let finished: Vec<(Tally, std::io::Result<T>)> = if pending.is_empty() {
+            let finished: Vec<(Tally, std::io::Result<T>)> = if !pending {
                 chunk.into_iter().map(settle).collect()
             } else {
                 chunk
@@ -477,10 +517,6 @@ impl<T: Send> State<'_, T> {
                     .map(settle)
                     .collect()
             };
-            for o in pending {
-                self.aggregates.remove(&o);
-                self.group_errors.remove(&o);
-            }
             let mut out = Vec::with_capacity(finished.len());
             for (t, r) in finished {
                 self.totals.count(t);
