@@ -502,6 +502,8 @@ impl<T: Send> State<'_, T> {
             let settle = |slot| match slot {
                 Slot::Done(t, r) => (t, r),
                 Slot::Pending { v, .. } => {
+                    // Lent facts come back before their chunk leaves (`complete_components`).
+                    debug_assert!(!v.lent, "record {}: its facts were not given back", v.line);
                     let mut v = *v;
                     let (aggregate, group_error) = (v.aggregate.take(), v.group_error.take());
                     let a = assess(cx, as_of, v, aggregate.as_ref(), group_error.as_ref());
