@@ -30,11 +30,8 @@ use std::collections::{HashMap, VecDeque};
 const WORKER_STACK: usize = 8 * 1024 * 1024;
 
 /// Records per chunk: enough to keep two cores busy between the sequential steps, few enough
-/// that a chunk in flight (facts, values and assessments) stays within a few megabytes. Each
-/// chunk ends in two joins, where a worker that is done waits for the other: 768 records ran
-/// 100,000 organisations 3 % faster than 512, and a million in 54–57 MB against 48–52 MB
-/// (1,024: no faster again, 60–63 MB; BENCHMARKS.md, session 11).
-pub const CHUNK: usize = 768;
+/// that a chunk in flight (facts, values and assessments) stays within a few megabytes.
+pub const CHUNK: usize = 512;
 
 /// Records a worker takes at a time within a chunk: small enough that the workers finish a
 /// chunk together (each chunk ends in a join, where a worker with nothing left waits).
