@@ -226,14 +226,32 @@ pub fn run_finished<T: Send>(
 
     input
         .read_ahead(chunk, |items| {
+            if state.read + items.len() > scan.records {
+                return Err(changed(input, scan.records, "more"));
+            }
             state.take(items);
             state.release(false, emit)?;
             progress(state.read, scan.records);
             Ok(())
         })
         .map_err(Stop::Read)??;
+    if state.read < scan.records {
+        return Err(changed(input, scan.records, "fewer"));
+    }
     state.release(true, emit)?;
     Ok(state.totals)
+}
+
+/// The input read a second time did not hold the records the ownership pass found: its
+/// components and shards would no longer be the input's.
+fn changed(input: &Input, records: usize, second: &str) -> Stop {
+    Stop::Read(format!(
+        "{} changed while it was assessed: the first reading found {records} records, the \
+         second {second}. assay reads its input twice (first for ownership groups), so it must \
+         stay as it is until the run ends: save a file that is still being written, or the \
+         output of a command, to a file first, or give it on standard input (`-`)",
+        input.describe()
+    ))
 }
 
 /// A record of a chunk on its way out.
@@ -471,6 +489,13 @@ impl<T: Send> State<'_, T> {
         all: bool,
         emit: &mut dyn FnMut(Vec<T>) -> std::io::Result<()>,
     ) -> Result<(), Stop> {
+        if all {
+            // Every component is complete by now (the input was read whole, as the ownership
+            // pass found it); facts still held would otherwise leave their records blank.
+            for (ordinal, _, facts) in self.held.drain().flat_map(|(_, records)| records) {
+                self.returned.insert(ordinal, facts);
+            }
+        }
         while let Some((_, ready_after)) = self.waiting.front() {
             if !all && *ready_after >= self.read {
                 break;

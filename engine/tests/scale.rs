@@ -1756,3 +1756,76 @@ fn merge_refuses_a_csv_part_cut_inside_a_cell_and_a_receipt_without_packs() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("does not name the packs"), "{stderr}");
 }
+
+/// The portfolio that `rewrite` puts in place of the first, and where: each test has its own.
+type Rewrite = std::sync::OnceLock<(PathBuf, String)>;
+
+fn rewrite(to: &Rewrite) {
+    if let Some((path, text)) = to.get() {
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+static FEWER: Rewrite = Rewrite::new();
+static MORE: Rewrite = Rewrite::new();
+
+/// Runs a batch on `first`, which is rewritten to `second` between the ownership pass and the
+/// assessing pass (as a file still being written, or a pipe given as a path, would change).
+fn changed_between_readings(to: &'static Rewrite, hook: fn(), first: &str, second: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("portfolio.jsonl");
+    std::fs::write(&path, first).unwrap();
+    to.set((path.clone(), second.to_string())).unwrap();
+    let input = Input::open(path.to_str().unwrap(), None, None, Default::default()).unwrap();
+    let cx = assay::pipeline::Context {
+        evaluator: evaluator(),
+        validator: validator(),
+    };
+    let options = assay::pipeline::Options {
+        after_ownership_pass: hook,
+        ..assay::pipeline::Options::new("2026-12-04")
+    };
+    let mut kept = Vec::new();
+    let run = assay::pipeline::run(&input, &cx, &options, &|_, _| {}, &mut |chunk| {
+        kept.extend(chunk);
+        Ok(())
+    });
+    match run {
+        Err(assay::pipeline::Stop::Read(message)) => message,
+        other => panic!(
+            "the batch did not stop: {other:?}, {} records kept",
+            kept.len()
+        ),
+    }
+}
+
+/// DESIGN.md, "Bad input gets a clear error and loses nothing": the ownership pass's groups
+/// are those of the input it read. An input with fewer records the second time (a group's last
+/// member gone) or more (records no shard was planned for) stops the batch, saying why, rather
+/// than leaving a group's member blank or failing on the records it did not count.
+#[test]
+fn an_input_that_changes_between_its_two_readings_stops_the_batch() {
+    let line = |id: &str, owner: Option<&str>| {
+        let owners = owner.map_or(String::new(), |o| {
+            format!(r#","owners":[{{"id":"{o}","share_pct":60}}]"#)
+        });
+        format!(
+            r#"{{"id":"{id}","established_in":["DE"],"provides_services_in":["DE"],"employees":60,"annual_turnover_eur":9000000,"balance_sheet_eur":8000000,"activities":[{{"entity_type":"other"}}]{owners}}}"#
+        ) + "\n"
+    };
+    // The ownership pass sees `b` owned by `a`; the second reading ends before `b`.
+    let whole = [line("x", None), line("a", None), line("b", Some("a"))].concat();
+    let cut = [line("x", None), line("a", None)].concat();
+    let message = changed_between_readings(&FEWER, || rewrite(&FEWER), &whole, &cut);
+    assert!(
+        message.contains("changed while it was assessed")
+            && message.contains("found 3 records, the second fewer"),
+        "{message}"
+    );
+    let grown = [whole.clone(), line("c", None)].concat();
+    let message = changed_between_readings(&MORE, || rewrite(&MORE), &whole, &grown);
+    assert!(
+        message.contains("found 3 records, the second more"),
+        "{message}"
+    );
+}

@@ -251,6 +251,15 @@ impl Input {
         }
     }
 
+    /// The input, named for a message: its path in backticks, or standard input.
+    pub fn describe(&self) -> String {
+        match &self.source {
+            Source::File(p) => format!("`{}`", p.display()),
+            Source::Spooled(_) => "standard input".to_string(),
+            Source::Memory(_) => "the input".to_string(),
+        }
+    }
+
     fn path(&self) -> &Path {
         match &self.source {
             Source::File(p) => p,
