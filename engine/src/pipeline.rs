@@ -156,6 +156,8 @@ struct Validated {
     duplicate: Option<RecordError>,
     /// Its ownership component, if it is in one.
     component: Option<u32>,
+    /// Whether its facts are valid and another record may carry its id.
+    may_repeat: bool,
     /// Set while its facts are lent to the group step: they come back when its component has
     /// been aggregated, which is always before its chunk leaves.
     lent: bool,
@@ -365,8 +367,8 @@ impl<T: Send> State<'_, T> {
                 };
                 let ordinal = base + i;
                 let component = components[i];
-                let look = component.is_some()
-                    || facts.as_ref().is_ok_and(|f| scan.maybe_duplicate(&f.id));
+                let may_repeat = facts.as_ref().is_ok_and(|f| scan.maybe_duplicate(&f.id));
+                let look = component.is_some() || may_repeat;
                 let v = Validated {
                     ordinal,
                     line,
@@ -377,6 +379,7 @@ impl<T: Send> State<'_, T> {
                     owners,
                     duplicate: None,
                     component,
+                    may_repeat,
                     lent: false,
                     aggregate: None,
                     group_error: None,
@@ -414,7 +417,7 @@ impl<T: Send> State<'_, T> {
                 }
                 continue;
             };
-            if scan.maybe_duplicate(&facts.id) {
+            if v.may_repeat {
                 match self.first_line.get(&facts.id) {
                     Some(&earlier) => {
                         v.duplicate = Some(RecordError::new(
@@ -489,13 +492,6 @@ impl<T: Send> State<'_, T> {
         all: bool,
         emit: &mut dyn FnMut(Vec<T>) -> std::io::Result<()>,
     ) -> Result<(), Stop> {
-        if all {
-            // Every component is complete by now (the input was read whole, as the ownership
-            // pass found it); facts still held would otherwise leave their records blank.
-            for (ordinal, _, facts) in self.held.drain().flat_map(|(_, records)| records) {
-                self.returned.insert(ordinal, facts);
-            }
-        }
         while let Some((_, ready_after)) = self.waiting.front() {
             if !all && *ready_after >= self.read {
                 break;
