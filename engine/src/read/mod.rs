@@ -142,11 +142,15 @@ fn read_json_array(text: &str) -> Vec<Record> {
         }
     };
     let base = text.as_ptr() as usize;
+    // The items come in the text's order: each one's line is the last one's plus the line ends
+    // between them, so the text is counted through once, not once per item.
+    let (mut counted, mut line) = (0, 1);
     items
         .into_iter()
         .map(|raw| {
             let offset = raw.get().as_ptr() as usize - base;
-            let line = text[..offset].matches('\n').count() + 1;
+            line += memchr::memchr_iter(b'\n', &text.as_bytes()[counted..offset]).count();
+            counted = offset;
             Record {
                 line,
                 value: parse_object(raw.get(), line),
@@ -163,5 +167,26 @@ fn kind_of(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// DESIGN.md "Architecture": each record keeps its source line. In a JSON array that is
+    /// the line its object starts on: here by construction, objects of one and two lines,
+    /// blank lines, two objects on one line, and a last object after a line that holds only
+    /// a comma.
+    #[test]
+    fn json_array_items_keep_the_line_they_start_on() {
+        let text = "[\n  {\"id\":\"a\"},\n  {\"id\":\"b\",\n   \"name\":\"x\"},\n\n\n  \
+                    {\"id\":\"c\"}, {\"id\":\"d\"}\n,\n{\"id\":\"e\"}]\n";
+        let lines: Vec<usize> = read(text, Format::Json).iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 3, 7, 7, 9]);
+        // On one line, every record is on line 1.
+        let one: String = text.chars().filter(|c| *c != '\n').collect();
+        let lines: Vec<usize> = read(&one, Format::Json).iter().map(|r| r.line).collect();
+        assert_eq!(lines, [1; 5]);
     }
 }
