@@ -497,6 +497,15 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     if let Some(layout) = input.layout() {
         console::column_warnings(layout, mapping.as_ref());
     }
+    // `assay merge` puts the shards' records back in order by their portfolio line.
+    if let (Some(_), Some(line)) = (args.shard, input.shared_line()) {
+        return Err(format!(
+            "--shard: `{}` has more than one organisation on line {line}, and shards are merged \
+             back in order by line: give it one organisation per line, as JSON Lines (`jq -c \
+             '.[]' {} > portfolio.jsonl`), or as an array pretty-printed (`jq . {}`)",
+            args.file, args.file, args.file
+        ));
+    }
 
     // The receipt names the input as it was when the run began.
     let input_sha256 = match (args.shard, &args.out, input.standard_input_sha256()) {

@@ -297,6 +297,56 @@ fn shards_merged_equal_a_single_run() {
     );
 }
 
+/// Issue 6 item 4 for a JSON array: pretty-printed, each organisation on a line of its own, its
+/// shards merged are byte-identical to one run. Written on one line, every organisation carries
+/// line 1, by which `merge` could not put the shards back in order: `--shard` refuses it,
+/// naming the line and the way out (exit 2, as for any usage error), rather than writing parts
+/// that `merge` refuses.
+#[test]
+fn json_array_shards_merge_or_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = generated(dir.path(), 600, 9);
+    let organisations: Vec<serde_json::Value> = std::fs::read_to_string(&jsonl)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let pretty = dir.path().join("pretty.json");
+    std::fs::write(
+        &pretty,
+        serde_json::to_string_pretty(&organisations).unwrap(),
+    )
+    .unwrap();
+    let single = run(&["assess", pretty.to_str().unwrap(), "--as-of", AS_OF]).stdout;
+    let parts = sharded(dir.path(), &pretty, 3, AS_OF);
+    let mut args = vec!["merge"];
+    args.extend(parts.iter().map(|p| p.to_str().unwrap()));
+    let merged = run(&args);
+    assert_eq!(merged.status.code(), Some(0));
+    assert!(merged.stdout == single, "merged shards differ from one run");
+
+    let one_line = dir.path().join("one-line.json");
+    std::fs::write(&one_line, serde_json::to_string(&organisations).unwrap()).unwrap();
+    let refused = run(&[
+        "assess",
+        one_line.to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+        "--shard",
+        "0/2",
+    ]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("more than one organisation on line 1") && stderr.contains("jq -c"),
+        "{stderr}"
+    );
+    assert!(refused.stdout.is_empty());
+    // Without shards the same file is assessed, one record per organisation.
+    let whole = run(&["assess", one_line.to_str().unwrap(), "--as-of", AS_OF]);
+    assert_eq!(records(&whole.stdout).len(), organisations.len());
+}
+
 /// Standard input is spooled, so that it can be read twice like a file.
 #[test]
 fn standard_input_is_assessed_like_a_file() {

@@ -270,6 +270,17 @@ impl Input {
     }
 
     /// SHA-256 of the bytes read from standard input, when the input was `-`.
+    /// The first line two records share, for input read whole (a JSON array may hold several
+    /// objects on one line, all of which carry that line).
+    pub fn shared_line(&self) -> Option<usize> {
+        match &self.source {
+            Source::Memory(records) => (records.windows(2))
+                .find(|pair| pair[0].line == pair[1].line)
+                .map(|pair| pair[0].line),
+            _ => None,
+        }
+    }
+
     pub fn standard_input_sha256(&self) -> Option<&str> {
         self.standard_input_sha256.as_deref()
     }
