@@ -1298,3 +1298,49 @@ fn group_report_gives_an_open_size_as_its_range() {
     let md = report.to_markdown();
     assert!(md.contains("| undetermined | medium or large |"), "{md}");
 }
+
+/// Every member of an ownership group carries the warning that names the group's error records
+/// (README "Groups"), so a warning that named them all would grow a large group's output with
+/// the square of its size, as the enterprises listed under `aggregation` would without their cap
+/// of 200 (README "Portfolios at scale"). A parent `P` holding 60 % of 30 subsidiaries, 25 of
+/// them error records (`"employees": "many"`): the parent's warning names the first 20 in input
+/// order and counts the other 5; the size stays open, as for one error record.
+#[test]
+fn a_group_s_error_records_are_named_up_to_twenty() {
+    let mut records = vec![org("P", Some(DSO), (200.0, 40e6, 40e6))];
+    for k in 0..30 {
+        let mut subsidiary = owned_by(
+            org(&format!("S{k}"), None, (1.0, 1e5, 1e5)),
+            json!([{ "id": "P", "share_pct": 60 }]),
+        );
+        if k < 25 {
+            subsidiary["employees"] = json!("many");
+        }
+        records.push(subsidiary);
+    }
+    let out = batch(&records);
+    let warning = out[0]
+        .warnings
+        .iter()
+        .find(|w| w.contains("an error record"))
+        .expect("the parent is told of the error records");
+    // S0 to S19 stand on lines 2 to 21.
+    let named: Vec<String> = (0..20)
+        .map(|k| format!("`S{k}` (line {})", k + 2))
+        .collect();
+    assert!(
+        warning.starts_with(&format!(
+            "{} and 5 more are in this ownership group",
+            named.join(", ")
+        )),
+        "{warning}"
+    );
+    assert!(!warning.contains("`S20`"), "{warning}");
+    assert_eq!(out[0].nis2.as_ref().unwrap().size.class, None);
+    // A valid subsidiary carries the same warning.
+    assert!(
+        out[26].warnings.iter().any(|w| w == warning),
+        "{:?}",
+        out[26].warnings
+    );
+}

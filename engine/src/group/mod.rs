@@ -230,6 +230,8 @@ pub fn aggregate(
     // Every member of a linked group counts the same enterprises at the same shares, so the
     // sum is made once per group and shared: a group of n members costs n, not n².
     let mut shared: HashMap<usize, Arc<GroupSum>> = HashMap::new();
+    // What is the same for every member of a linked group, found once per group too.
+    let mut alike: HashMap<usize, Alike> = HashMap::new();
     let mut out = HashMap::new();
     for (i, (_, facts)) in records.iter().enumerate().take(valid) {
         if links.errors.contains_key(&i) {
@@ -237,11 +239,17 @@ pub fn aggregate(
         }
         let root = links.group_of[i];
         let members = &links.members[&root];
-        let has_partners = members.iter().any(|&m| !links.partners[m].is_empty());
-        let has_outside = members.iter().any(|&m| !outside[m].is_empty());
+        let group = alike.entry(root).or_insert_with(|| Alike {
+            has_partners: members.iter().any(|&m| !links.partners[m].is_empty()),
+            has_outside: members.iter().any(|&m| !outside[m].is_empty()),
+            broken: (members.iter().copied())
+                .filter(|&m| m < valid && links.errors.contains_key(&m))
+                .collect(),
+            error_records: None,
+        });
         if members.len() == 1
-            && !has_partners
-            && !has_outside
+            && !group.has_partners
+            && !group.has_outside
             && links.investors[i].is_empty()
             && unplaced.is_empty()
         {
@@ -268,17 +276,16 @@ pub fn aggregate(
             .iter()
             .filter_map(|o| o.warning.clone())
             .collect();
-        let broken: Vec<String> = members
-            .iter()
-            .chain(links.partners[i].keys())
-            .filter(|&&m| m != i && m < valid && links.errors.contains_key(&m))
+        let broken: Vec<String> = (group.broken.iter())
+            .chain(links.partners[i].keys().filter(|&&m| m < valid))
+            .filter(|&&m| m != i && links.errors.contains_key(&m))
             .map(|&m| format!("`{}`", records[m].1.id))
             .collect();
         if !broken.is_empty() {
             warnings.push(format!(
                 "{} counted here, but {} an error record in its `owners`: the group's figures \
                  may change once that is corrected",
-                broken.join(", "),
+                named(&broken),
                 if broken.len() == 1 {
                     "it is"
                 } else {
@@ -287,9 +294,12 @@ pub fn aggregate(
             ));
         }
         if !sum.error_records.is_empty() {
-            warnings.push(error_members_warning(&sum.error_records));
+            let warning = (group.error_records)
+                .get_or_insert_with(|| error_members_warning(&sum.error_records));
+            warnings.push(warning.clone());
         }
-        let entity = members.iter().position(|&m| m == i).unwrap_or(0);
+        // Members are in input order.
+        let entity = members.binary_search(&i).unwrap_or(0);
         out.insert(
             i,
             Aggregate {
@@ -305,14 +315,36 @@ pub fn aggregate(
     (out, links.errors)
 }
 
+/// What every member of a linked group shares besides its sum.
+struct Alike {
+    has_partners: bool,
+    has_outside: bool,
+    /// Its members that are error records of the group step, in input order.
+    broken: Vec<usize>,
+    /// The warning about the ownership group's error records, once written.
+    error_records: Option<String>,
+}
+
+/// Names that a warning lists at most; a group's every member carries such a warning, so a list
+/// of all would grow its output with the square of the group.
+const NAMED: usize = 20;
+
+/// `names` joined with commas, the first [`NAMED`] of them and how many more.
+fn named(names: &[String]) -> String {
+    match names.len().checked_sub(NAMED) {
+        Some(more) if more > 0 => format!("{} and {more} more", names[..NAMED].join(", ")),
+        _ => names.join(", "),
+    }
+}
+
 /// The warning every other member of an ownership group with error records carries.
-fn error_members_warning(named: &[String]) -> String {
-    let one = named.len() == 1;
+fn error_members_warning(names: &[String]) -> String {
+    let one = names.len() == 1;
     format!(
         "{} {} in this ownership group (`owners`) but {} an error record: {} figures count as \
          unknown in the group's size, so the size class and this classification may stay open \
          until {} corrected",
-        named.join(", "),
+        named(names),
         if one { "is" } else { "are" },
         if one { "is" } else { "each is" },
         if one { "its" } else { "their" },
