@@ -19,6 +19,7 @@ use crate::facts::Facts;
 use crate::nace::clip;
 use serde::Deserialize;
 use serde_json::Value;
+use std::cell::RefCell;
 
 mod typed;
 
@@ -38,7 +39,15 @@ pub struct Validator {
     field_list: Vec<String>,
     /// The schema's enumerations, for the short way of [`Validator::validate_json`].
     enums: typed::Enums,
+    /// Per worker: the field each unknown key looks like a misspelling of, if any, as found
+    /// before. A spreadsheet's extra columns come back on every row, and comparing each with
+    /// every facts field, row after row, took most of the time of a wide sheet.
+    typos: thread_local::ThreadLocal<RefCell<foldhash::HashMap<String, Option<String>>>>,
 }
+
+/// The unknown keys a worker remembers (see `Validator::typos`): a file whose records each
+/// bring new keys cannot make the memory grow without end.
+const TYPOS_KEPT: usize = 4096;
 
 impl Validator {
     pub fn new() -> Validator {
@@ -73,6 +82,7 @@ impl Validator {
             fields,
             field_list,
             enums,
+            typos: thread_local::ThreadLocal::new(),
         }
     }
 
@@ -258,11 +268,23 @@ impl Validator {
         let Some(object) = value.as_object() else {
             return Vec::new();
         };
+        let mut typos = self.typos.get_or_default().borrow_mut();
         object
             .keys()
             .filter(|k| !self.fields.contains(*k))
             .filter_map(|k| {
-                did_you_mean(k, self.field_list.iter().map(String::as_str)).map(|m| {
+                let meant = match typos.get(k.as_str()) {
+                    Some(meant) => meant.clone(),
+                    None => {
+                        let meant = did_you_mean(k, self.field_list.iter().map(String::as_str))
+                            .map(String::from);
+                        if typos.len() < TYPOS_KEPT {
+                            typos.insert(k.clone(), meant.clone());
+                        }
+                        meant
+                    }
+                };
+                meant.map(|m| {
                     format!("`{k}` is not a facts field and was not used; did you mean `{m}`?")
                 })
             })

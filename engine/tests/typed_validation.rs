@@ -164,6 +164,17 @@ fn records_with_their_own_fields_take_the_long_way() {
     let warnings = both.validator.likely_typos(&typo);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("`employes`"), "{warnings:?}");
+    // The next record with the same keys (a spreadsheet's next row) is answered from what the
+    // worker found for the first, with the same words; a new misspelling is still found.
+    assert_eq!(both.validator.likely_typos(&typo), warnings);
+    typo["balance_sheet_euro"] = json!(1);
+    let more = both.validator.likely_typos(&typo);
+    assert_eq!(more.len(), 2, "{more:?}");
+    assert!(
+        more.iter()
+            .any(|w| w.contains("did you mean `balance_sheet_eur`")),
+        "{more:?}"
+    );
 
     let mut deep = case_facts()[0].to_string();
     deep.pop();
