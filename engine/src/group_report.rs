@@ -217,7 +217,8 @@ impl Group {
         values: &[Option<&Value>],
         index: &HashMap<String, usize>,
     ) -> Group {
-        let in_group = |id: &str| members.iter().any(|m| m.id == id);
+        let ids: std::collections::HashSet<&str> = members.iter().map(|m| m.id.as_str()).collect();
+        let in_group = |id: &str| ids.contains(id);
         let top = members
             .iter()
             .filter(|m| !m.owners.iter().any(|h| in_group(&h.id)))

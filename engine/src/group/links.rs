@@ -187,6 +187,8 @@ fn check_owners(
         Some(RecordError::new("group", line, Some(field), message))
     };
     let mut first = None;
+    // The owners listed before, to find one listed twice without going back through the list.
+    let mut listed: foldhash::HashSet<&str> = foldhash::HashSet::default();
     for (k, owner) in owners.iter().enumerate() {
         let problem = if owner.id == facts.id {
             error(
@@ -207,7 +209,7 @@ fn check_owners(
                     owner.id
                 ),
             )
-        } else if owners[..k].iter().any(|o| o.id == owner.id) {
+        } else if !listed.insert(owner.id.as_str()) {
             error(
                 Some(k),
                 format!(
