@@ -74,16 +74,6 @@ struct Seen(Vec<u64>);
 impl Seen {
     const BITS: u64 = 1 << 25;
 
-    /// The set, written through once. Memory the system gives zeroed is mapped to its shared
-    /// page of zeros until written: the first `insert` into each page, after reading it, would
-    /// copy the page and interrupt every other core to drop its mapping, while the workers run
-    /// (`black_box` keeps the compiler from asking for zeroed memory instead of writing it).
-    fn new() -> Seen {
-        let mut words = Vec::with_capacity((Self::BITS / 64) as usize);
-        words.resize(words.capacity(), std::hint::black_box(0));
-        Seen(words)
-    }
-
     fn insert(&mut self, h: u64) -> bool {
         let bit = (h ^ (h >> 32)) % Self::BITS;
         let (word, mask) = ((bit / 64) as usize, 1u64 << (bit % 64));
@@ -125,10 +115,10 @@ fn scan_by(
     // Records that name owners or enterprises outside the batch, and (owner hash, owned record).
     let mut holders: Vec<u32> = Vec::new();
     let mut edges: Vec<(u64, u32)> = Vec::new();
-    let mut seen = Seen::new();
+    let mut seen = Seen(vec![0; (Seen::BITS / 64) as usize]);
     let mut repeated: Vec<u64> = Vec::new();
-    // Reading the next chunk overlaps finding this one's heads on the workers; the bookkeeping
-    // below runs on one thread, over a block's keys while the workers find the next block's.
+    // Reading the next chunk overlaps finding this one's heads on the workers; only the
+    // bookkeeping below runs on one thread.
     let mut note = |keys: Vec<Key>| {
         for (h, owners, linked_outside) in keys {
             let ordinal = id_hashes.len() as u32;
@@ -147,20 +137,13 @@ fn scan_by(
         None => None,
     };
     match blocks {
-        Some(blocks) => {
-            let mut last: Option<Vec<Key>> = None;
-            blocks.read_ahead(|block| {
-                let noted = last.take();
-                let (keys, ()) = rayon::join(
-                    || block.records().map(|record| key(head_of(record))).collect(),
-                    || noted.map_or((), &mut note),
-                );
-                last = Some(keys);
-            })?;
-            if let Some(keys) = last {
-                note(keys);
-            }
-        }
+        Some(blocks) => blocks.read_ahead(|block| {
+            note(
+                (block.records().into_par_iter())
+                    .map(|record| key(head_of(record)))
+                    .collect(),
+            )
+        })?,
         None => {
             let read = input.read_ahead(chunk, |chunk| {
                 note(

@@ -17,7 +17,6 @@ use super::csv::Layout;
 pub use super::head::Head;
 use super::{Format, Record};
 use crate::error::RecordError;
-use rayon::prelude::*;
 use serde_json::Value;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -582,13 +581,9 @@ pub struct LineBlocks {
 /// Whole lines of a JSON Lines file.
 pub struct Block {
     bytes: Vec<u8>,
-    /// Where its records are in `bytes`, in order, as [`JsonlChunks`] finds them: found by the
-    /// reader thread, so that the workers find only heads.
-    records: Vec<std::ops::Range<usize>>,
+    /// Whether it starts the file (where a byte-order mark may be).
+    first: bool,
 }
-
-/// A block's buffers, given back to the reader once the block is done with.
-type Spare = (Vec<u8>, Vec<std::ops::Range<usize>>);
 
 impl LineBlocks {
     /// Blocks of about `size` bytes; a line longer than that makes its block longer.
@@ -604,13 +599,12 @@ impl LineBlocks {
 
     /// The next block, read into `spare` (the buffer of a block done with) when there is one;
     /// `None` at the end of the file.
-    fn next_block(&mut self, spare: Option<Spare>) -> std::io::Result<Option<Block>> {
+    fn next_block(&mut self, spare: Option<Vec<u8>>) -> std::io::Result<Option<Block>> {
         if self.done {
             return Ok(None);
         }
-        let (mut bytes, mut records) = spare.unwrap_or_default();
+        let mut bytes = spare.unwrap_or_default();
         bytes.clear();
-        records.clear();
         bytes.extend_from_slice(&self.carry);
         bytes.reserve(self.size.saturating_sub(bytes.len()));
         // Bytes already searched for a line end, in vain.
@@ -640,15 +634,7 @@ impl LineBlocks {
             return Ok(None);
         }
         let first = std::mem::replace(&mut self.first, false);
-        let mut start = 0;
-        while start < bytes.len() {
-            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
-            if let Some(record) = record_range(&bytes[start..end], first && start == 0) {
-                records.push(start + record.start..start + record.end);
-            }
-            start = end;
-        }
-        Ok(Some(Block { bytes, records }))
+        Ok(Some(Block { bytes, first }))
     }
 
     /// Reads the blocks on a thread of its own, one ahead of `each`. Three buffers go round:
@@ -659,7 +645,7 @@ impl LineBlocks {
         const BUFFERS: usize = 3;
         std::thread::scope(|s| {
             let (send, receive) = std::sync::mpsc::sync_channel::<std::io::Result<Block>>(1);
-            let (give_back, spares) = std::sync::mpsc::sync_channel::<Spare>(BUFFERS);
+            let (give_back, spares) = std::sync::mpsc::sync_channel::<Vec<u8>>(BUFFERS);
             s.spawn(move || {
                 let mut made = 0;
                 loop {
@@ -684,7 +670,7 @@ impl LineBlocks {
                 match block {
                     Ok(block) => {
                         each(&block);
-                        let _ = give_back.send((block.bytes, block.records));
+                        let _ = give_back.send(block.bytes);
                     }
                     Err(e) => {
                         result = Err(format!("cannot read the portfolio: {e}"));
@@ -700,8 +686,19 @@ impl LineBlocks {
 
 impl Block {
     /// The records' bytes, in order, as [`JsonlChunks`] finds them.
-    pub fn records(&self) -> impl IndexedParallelIterator<Item = &[u8]> + '_ {
-        self.records.par_iter().map(|r| &self.bytes[r.clone()])
+    pub fn records(&self) -> Vec<&[u8]> {
+        let mut records = Vec::with_capacity(self.bytes.len() / 256 + 1);
+        let mut start = 0;
+        while start < self.bytes.len() {
+            let end = memchr::memchr(b'\n', &self.bytes[start..])
+                .map_or(self.bytes.len(), |i| start + i + 1);
+            let line = &self.bytes[start..end];
+            if let Some(record) = record_range(line, self.first && start == 0) {
+                records.push(&line[record]);
+            }
+            start = end;
+        }
+        records
     }
 }
 
