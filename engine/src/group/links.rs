@@ -73,9 +73,9 @@ pub struct Links {
     pub errors: HashMap<usize, RecordError>,
 }
 
-/// A majority held jointly by a linked group links too (Rec. 2003/361/EC Annex Art. 3(3)(a),
-/// the majority of the voting rights held by the group's enterprises together), and each union
-/// can make new joint majorities. The groups only grow, so the order in which they are joined
+/// A majority held jointly by a linked group links too (Rec. 2003/361/EC Annex Art. 3(3): a
+/// majority of the voting rights, point (a), and links through one or more other enterprises
+/// count), and each union can make new joint majorities. The groups only grow, so the order in which they are joined
 /// does not change where they end; when two groups join, only what the members of the smaller
 /// one hold can newly be held by a majority, so only that is looked at again: each enterprise
 /// is looked at again a few times, not once for every union.
@@ -403,7 +403,7 @@ impl UnionFind {
 mod tests {
     use super::*;
 
-    /// The groups of Annex Art. 3(3)(a) as the rule reads: join every group to an enterprise
+    /// The groups of Annex Art. 3(3) as the rule reads: join every group to an enterprise
     /// its members together hold a majority of the votes in, and repeat over all holdings until
     /// nothing changes. `joint_majorities` must end in the same groups on holdings drawn at
     /// random among 40 enterprises (votes of 5 to 60 %, so that most majorities are joint).

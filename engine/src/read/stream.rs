@@ -268,7 +268,6 @@ impl Input {
         }
     }
 
-    /// SHA-256 of the bytes read from standard input, when the input was `-`.
     /// The first line two records share, for input read whole (a JSON array may hold several
     /// objects on one line, all of which carry that line).
     pub fn shared_line(&self) -> Option<usize> {
@@ -280,6 +279,7 @@ impl Input {
         }
     }
 
+    /// SHA-256 of the bytes read from standard input, when the input was `-`.
     pub fn standard_input_sha256(&self) -> Option<&str> {
         self.standard_input_sha256.as_deref()
     }
