@@ -409,14 +409,11 @@ mod tests {
     /// random among 40 enterprises (votes of 5 to 60 %, so that most majorities are joint).
     #[test]
     fn joint_majorities_end_where_repeating_the_rule_ends() {
-        // splitmix64: the same holdings on every run.
-        let mut state = 0x9e37_u64;
+        // The shards' spreading function over a counter: the same holdings on every run.
+        let mut drawn = 0;
         let mut random = move |below: u64| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            (z ^ (z >> 31)) % below
+            drawn += 1;
+            crate::prescan::mix(drawn) % below
         };
         let n = 40;
         let mut merged = 0;
