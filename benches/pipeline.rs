@@ -56,6 +56,7 @@ use assay::pipeline::{Context, Options};
 use assay::read::stream::Input;
 use assay::validate::Validator;
 use assay::write::{OutputFormat, Writer};
+use compact_str::CompactString;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rayon::prelude::*;
 use std::hint::black_box;
@@ -120,7 +121,7 @@ fn floor_classify(f: &Facts) -> &'static str {
 /// bits (1 security, always; 2 availability; 4 confidentiality).
 fn floor_decide(f: &Facts) -> (&'static str, bool, u8) {
     let class = floor_classify(f);
-    let has = |l: &Option<Vec<String>>, v: &str| l.iter().flatten().any(|x| x == v);
+    let has = |l: &Option<Vec<_>>, v: &str| l.iter().flatten().any(|x| x == v);
     let needed = f.service_organisation == Some(true)
         && (f.customer_demands.is_some() || has(&f.customer_regions, "US"));
     let mut criteria = 1u8;
@@ -870,7 +871,7 @@ impl Floor {
         let mut maturity = vec![0u8; self.serves.len()];
         if let Some(assay::facts::Controls::Map(m)) = &f.controls {
             for (id, state) in m {
-                if let Some(&i) = self.controls.get(id) {
+                if let Some(&i) = self.controls.get(id.as_str()) {
                     maturity[i] = state.maturity.unwrap_or(0);
                 }
             }
@@ -938,14 +939,14 @@ impl Floor {
         match &f.controls {
             Some(assay::facts::Controls::Map(m)) => {
                 for (id, state) in m {
-                    if let Some(&i) = self.controls.get(id) {
+                    if let Some(&i) = self.controls.get(id.as_str()) {
                         declare(i, state.maturity.unwrap_or(0));
                     }
                 }
             }
             Some(assay::facts::Controls::List(ids)) => {
                 for id in ids {
-                    if let Some(&i) = self.controls.get(id) {
+                    if let Some(&i) = self.controls.get(id.as_str()) {
                         declare(i, 3);
                     }
                 }
@@ -1011,9 +1012,9 @@ impl Floor {
             let established = f.established_in.iter_mut().flatten();
             if let Some(ms) = established
                 .into_iter()
-                .find(|c| self.member_states.binary_search(c).is_ok())
+                .find(|c| (self.member_states.binary_search_by(|m| m.as_str().cmp(c))).is_ok())
             {
-                jurisdiction.push(std::mem::take(ms));
+                jurisdiction.push(std::mem::take(ms).into_string());
                 grounds.push(self.rules[Rule::Art26_1Establishment as usize].0.clone());
             }
         }
@@ -1302,7 +1303,7 @@ impl Floor {
             name: f.name,
             line,
             packs,
-            as_of: as_of.to_string(),
+            as_of: as_of.into(),
             nis2: Some(nis2),
             soc2: Some(Soc2 {
                 needed: Some(needed),
@@ -1649,7 +1650,7 @@ impl<'a> Direct<'a> {
             f.established_in
                 .iter()
                 .flatten()
-                .find(|c| fl.member_states.binary_search(c).is_ok())
+                .find(|c| (fl.member_states.binary_search_by(|m| m.as_str().cmp(c))).is_ok())
         });
         if established.is_some() {
             out.push(b',');
@@ -1990,14 +1991,14 @@ fn direct_variants(floor: &Floor, sample: &[Facts]) -> Vec<Facts> {
         "/",
         "</script>",
     ];
-    let ids = || floor.catalogue.iter().map(|c| c.id.to_string());
+    let ids = || floor.catalogue.iter().map(|c| CompactString::from(c.id));
     let demands = |soc2: Option<&str>, iso27001| {
         Some(assay::facts::CustomerDemands {
-            soc2: soc2.map(str::to_string),
+            soc2: soc2.map(Into::into),
             iso27001,
         })
     };
-    let list = |items: &[&str]| Some(items.iter().map(|s| s.to_string()).collect());
+    let list = |items: &[&str]| Some(items.iter().map(|&s| s.into()).collect());
     sample
         .iter()
         .take(300)
@@ -2006,11 +2007,11 @@ fn direct_variants(floor: &Floor, sample: &[Facts]) -> Vec<Facts> {
             let mut f = f.clone();
             match i % 10 {
                 0 => {
-                    f.id = format!("org {i}{}", TRICKY[i / 10 % TRICKY.len()]);
+                    f.id = format!("org {i}{}", TRICKY[i / 10 % TRICKY.len()]).into();
                     f.name = None;
                 }
                 1 => {
-                    f.name = Some(format!("name {}", TRICKY[(i / 10 + 5) % TRICKY.len()]));
+                    f.name = Some(format!("name {}", TRICKY[(i / 10 + 5) % TRICKY.len()]).into());
                     f.employees = Some(12.5 + i as f64);
                 }
                 2 => {
@@ -2033,7 +2034,7 @@ fn direct_variants(floor: &Floor, sample: &[Facts]) -> Vec<Facts> {
                     f.availability_commitments = Some(true);
                 }
                 6 => {
-                    let ids: Vec<String> = ids().step_by(1 + i % 3).collect();
+                    let ids: Vec<CompactString> = ids().step_by(1 + i % 3).collect();
                     f.controls = Some(assay::facts::Controls::List(ids));
                 }
                 7 => {

@@ -1,6 +1,7 @@
 //! The output contract of DESIGN.md: one assessment per input record, in input order.
 
 use crate::error::RecordError;
+use compact_str::CompactString;
 use serde::Serialize;
 
 /// JSON Lines are written field by field in this order (`json_line`): a field added here, or to
@@ -9,15 +10,15 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 pub struct Assessment {
     /// The record's id; null only when the record could not be read far enough to find one.
-    pub id: Option<String>,
+    pub id: Option<CompactString>,
     /// The organisation's name from its facts; for an error record, when it could be read.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<CompactString>,
     /// Line of the record in its source.
     pub line: usize,
     /// The packs, as kept for the process ([`crate::intern::packs`]).
     pub packs: &'static [PackRef],
-    pub as_of: String,
+    pub as_of: CompactString,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nis2: Option<Nis2>,
     #[serde(skip_serializing_if = "Option::is_none")]

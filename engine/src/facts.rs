@@ -6,6 +6,7 @@
 //! only once the facts schema has accepted them, or the short way of [`crate::validate`] has
 //! found that it would, so the types here can be strict.
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -76,21 +77,21 @@ where
 object! {
     #[derive(Debug, Clone, Default)]
     pub struct Facts {
-        pub id: String,
-        pub name: Option<String>,
-        pub established_in: Option<Vec<String>>,
+        pub id: CompactString,
+        pub name: Option<CompactString>,
+        pub established_in: Option<Vec<CompactString>>,
         pub main_establishment: Option<MainEstablishment>,
-        pub eu_representative_in: Option<String>,
-        pub provides_services_in: Option<Vec<String>>,
-        pub public_or_private: Option<String>,
-        pub public_administration_level: Option<String>,
+        pub eu_representative_in: Option<CompactString>,
+        pub provides_services_in: Option<Vec<CompactString>>,
+        pub public_or_private: Option<CompactString>,
+        pub public_administration_level: Option<CompactString>,
         pub national_security_activities: Option<bool>,
         pub employees: Option<f64>,
         pub annual_turnover_eur: Option<f64>,
         pub balance_sheet_eur: Option<f64>,
         pub previous_period: Option<Figures>,
         pub activities: Option<Vec<Activity>>,
-        pub nace_codes: Option<Vec<String>>,
+        pub nace_codes: Option<Vec<CompactString>>,
         pub owners: Option<Vec<Owner>>,
         pub linked_enterprises: Option<Vec<LinkedEnterprise>>,
         /// The entity's network and information systems and services are independent of its
@@ -98,11 +99,11 @@ object! {
         pub nis_independent_of_group: Option<bool>,
         pub designations: Option<Designations>,
         pub service_organisation: Option<bool>,
-        pub service_models: Option<Vec<String>>,
-        pub customer_regions: Option<Vec<String>>,
-        pub customer_segments: Option<Vec<String>>,
+        pub service_models: Option<Vec<CompactString>>,
+        pub customer_regions: Option<Vec<CompactString>>,
+        pub customer_segments: Option<Vec<CompactString>>,
         pub customer_demands: Option<CustomerDemands>,
-        pub data_handled: Option<Vec<String>>,
+        pub data_handled: Option<Vec<CompactString>>,
         pub availability_commitments: Option<bool>,
         pub supplies_nis2_entities: Option<bool>,
         pub certifications: Option<Vec<Certification>>,
@@ -113,9 +114,9 @@ object! {
 object! {
     #[derive(Debug, Clone, Default)]
     pub struct MainEstablishment {
-        pub cyber_decisions_in: Option<String>,
-        pub cyber_operations_in: Option<String>,
-        pub largest_workforce_in: Option<String>,
+        pub cyber_decisions_in: Option<CompactString>,
+        pub cyber_operations_in: Option<CompactString>,
+        pub largest_workforce_in: Option<CompactString>,
     }
 }
 
@@ -132,32 +133,32 @@ object! {
 object! {
     #[derive(Debug, Clone, Default)]
     pub struct Activity {
-        pub sector: Option<String>,
-        pub subsector: Option<String>,
-        pub entity_type: String,
+        pub sector: Option<CompactString>,
+        pub subsector: Option<CompactString>,
+        pub entity_type: CompactString,
     }
 }
 
 object! {
     #[derive(Debug, Clone, Default)]
     pub struct Owner {
-        pub id: String,
+        pub id: CompactString,
         pub share_pct: Option<f64>,
         pub voting_pct: Option<f64>,
         /// The owner is one of the investors of Rec. 2003/361/EC Annex Art. 3(2) second
         /// subparagraph, whose holding of up to 50 % makes no partnership.
-        pub investor: Option<String>,
+        pub investor: Option<CompactString>,
         /// The owner controls this entity otherwise than by a majority of the votes
         /// (Rec. 2003/361/EC Annex Art. 3(3)(b)-(d)).
-        pub control: Option<String>,
+        pub control: Option<CompactString>,
     }
 }
 
 object! {
     #[derive(Debug, Clone, Default)]
     pub struct LinkedEnterprise {
-        pub name: Option<String>,
-        pub relation: String,
+        pub name: Option<CompactString>,
+        pub relation: CompactString,
         pub share_pct: Option<f64>,
         pub employees: Option<f64>,
         pub annual_turnover_eur: Option<f64>,
@@ -171,14 +172,14 @@ object! {
     pub struct Designations {
         pub nis1_operator_of_essential_services: Option<bool>,
         pub cer_critical_entity: Option<bool>,
-        pub member_state: Option<String>,
+        pub member_state: Option<CompactString>,
     }
 }
 
 object! {
     #[derive(Debug, Clone, Default)]
     pub struct CustomerDemands {
-        pub soc2: Option<String>,
+        pub soc2: Option<CompactString>,
         pub iso27001: Option<bool>,
     }
 }
@@ -186,14 +187,14 @@ object! {
 object! {
     #[derive(Debug, Clone, Default)]
     pub struct Certification {
-        pub scheme: String,
-        pub edition: Option<String>,
-        pub expires: Option<String>,
+        pub scheme: CompactString,
+        pub edition: Option<CompactString>,
+        pub expires: Option<CompactString>,
         pub scope_covers_services: Option<bool>,
         /// `type` in the facts.
-        pub report_type as "type": Option<String>,
-        pub period_end: Option<String>,
-        pub criteria: Option<Vec<String>>,
+        pub report_type as "type": Option<CompactString>,
+        pub period_end: Option<CompactString>,
+        pub criteria: Option<Vec<CompactString>>,
     }
 }
 
@@ -201,8 +202,8 @@ object! {
 /// maturity 3, documented.
 #[derive(Debug, Clone)]
 pub enum Controls {
-    List(Vec<String>),
-    Map(BTreeMap<String, ControlState>),
+    List(Vec<CompactString>),
+    Map(BTreeMap<CompactString, ControlState>),
 }
 
 /// The shape decides which: a list or a map (the schema's `oneOf`). Read by shape rather than

@@ -418,7 +418,7 @@ impl<T: Send> State<'_, T> {
                 continue;
             };
             if v.may_repeat {
-                match self.first_line.get(&facts.id) {
+                match self.first_line.get(facts.id.as_str()) {
                     Some(&earlier) => {
                         v.duplicate = Some(RecordError::new(
                             "schema",
@@ -431,13 +431,13 @@ impl<T: Send> State<'_, T> {
                             ),
                         ));
                         if let Some(c) = component {
-                            let id = Some(facts.id.clone());
+                            let id = Some(facts.id.to_string());
                             self.failed.entry(c).or_default().push(member(v, id, true));
                         }
                         continue;
                     }
                     None => {
-                        self.first_line.insert(facts.id.clone(), v.line);
+                        self.first_line.insert(facts.id.to_string(), v.line);
                     }
                 }
             }
@@ -569,11 +569,15 @@ fn assess(
     let mut assessment = match (&v.facts, errors) {
         (Ok(f), None) => evaluator.assess(f, v.line, aggregate, as_of),
         (facts, errors) => Assessment {
-            id: facts.as_ref().map_or(v.id, |f| Some(f.id.clone())),
-            name: facts.as_ref().map_or(v.name, |f| f.name.clone()),
+            id: facts
+                .as_ref()
+                .map_or(v.id.map(Into::into), |f| Some(f.id.clone())),
+            name: facts
+                .as_ref()
+                .map_or(v.name.map(Into::into), |f| f.name.clone()),
             line: v.line,
             packs: evaluator.pack_refs(),
-            as_of: as_of.to_string(),
+            as_of: as_of.into(),
             nis2: None,
             soc2: None,
             plan: None,

@@ -376,7 +376,7 @@ fn check_activities(
             continue;
         };
         if let Some(sector) = &a.sector {
-            if !vocabulary.sectors.contains(sector) {
+            if !vocabulary.sectors.contains(sector.as_str()) {
                 errors.push(unknown(
                     line,
                     at("sector"),
@@ -398,7 +398,7 @@ fn check_activities(
             }
         }
         if let Some(subsector) = &a.subsector {
-            if !vocabulary.subsectors.contains(subsector) {
+            if !vocabulary.subsectors.contains(subsector.as_str()) {
                 errors.push(unknown(
                     line,
                     at("subsector"),

@@ -440,8 +440,8 @@ fn csv_row(a: &Assessment) -> Vec<String> {
         .join(" | ");
     let mut row = match &a.nis2 {
         Some(n) => vec![
-            a.id.clone().unwrap_or_default(),
-            a.name.clone().unwrap_or_default(),
+            a.id.as_deref().unwrap_or_default().to_string(),
+            a.name.as_deref().unwrap_or_default().to_string(),
             a.line.to_string(),
             n.classification.as_str().into(),
             n.possible
@@ -470,8 +470,8 @@ fn csv_row(a: &Assessment) -> Vec<String> {
         ],
         None => {
             let mut row = vec![
-                a.id.clone().unwrap_or_default(),
-                a.name.clone().unwrap_or_default(),
+                a.id.as_deref().unwrap_or_default().to_string(),
+                a.name.as_deref().unwrap_or_default().to_string(),
                 a.line.to_string(),
             ];
             row.extend(std::iter::repeat_n(String::new(), 12));

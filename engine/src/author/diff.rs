@@ -66,7 +66,7 @@ pub fn diff(
             }
             let (ra, rb) = (rules(a), rules(b));
             Some(Change {
-                id: a.id.clone().unwrap_or_default(),
+                id: a.id.as_deref().unwrap_or_default().to_string(),
                 line: a.line,
                 from,
                 to,

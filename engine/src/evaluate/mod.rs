@@ -182,7 +182,7 @@ impl Evaluator {
             name: facts.name.clone(),
             line,
             packs: self.pack_refs,
-            as_of: as_of.to_string(),
+            as_of: as_of.into(),
             nis2: None,
             soc2: None,
             plan: None,

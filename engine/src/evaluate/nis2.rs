@@ -21,6 +21,7 @@ use crate::group::{Aggregate, Relation};
 use crate::pack::compiled::Scripts;
 use crate::pack::manifest::Parameter;
 use crate::pack::Pack;
+use compact_str::CompactString;
 use rhai::{Dynamic, Engine, ImmutableString};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -253,10 +254,10 @@ impl Strings {
         if let Some(note) = self.nace_notes.borrow().get(&key) {
             return note.clone();
         }
-        let declared: Option<Vec<String>> = facts
+        let declared: Option<Vec<&str>> = facts
             .activities
             .as_ref()
-            .map(|list| list.iter().map(|a| a.entity_type.clone()).collect());
+            .map(|list| list.iter().map(|a| a.entity_type.as_str()).collect());
         let note = crate::nace::note(table, codes, declared.as_deref());
         let mut memo = self.nace_notes.borrow_mut();
         if memo.len() >= NACE_NOTES_CAPACITY {
@@ -611,7 +612,7 @@ pub fn evaluate(
     let activity_sets: Vec<Vec<usize>> = match &facts.activities {
         Some(list) if !list.is_empty() => vec![list
             .iter()
-            .filter_map(|a| pack.vocabulary.by_type.get(&a.entity_type).copied())
+            .filter_map(|a| pack.vocabulary.by_type.get(a.entity_type.as_str()).copied())
             .collect()],
         Some(_) => vec![pack
             .vocabulary
@@ -1379,11 +1380,11 @@ fn fine(f: Fine, turnover: Option<f64>) -> f64 {
 
 /// Turns a jurisdiction rule into member states (Art. 26).
 fn jurisdiction<'a>(pack: &Nis2Pack, facts: &'a Facts, rule: &'a Rule) -> Jurisdiction<'a> {
-    let eu = |list: &'a Option<Vec<String>>| -> Option<Vec<&'a str>> {
+    let eu = |list: &'a Option<Vec<CompactString>>| -> Option<Vec<&'a str>> {
         list.as_ref().map(|l| {
             sorted(
                 l.iter()
-                    .map(String::as_str)
+                    .map(CompactString::as_str)
                     .filter(|c| pack.is_eu(c))
                     .collect(),
             )
@@ -1400,7 +1401,7 @@ fn jurisdiction<'a>(pack: &Nis2Pack, facts: &'a Facts, rule: &'a Rule) -> Jurisd
         .established_in
         .as_ref()
         .and_then(|l| l.first())
-        .map(String::as_str)
+        .map(CompactString::as_str)
         .filter(|c| pack.is_eu(c));
     match rule.outcome.as_str() {
         "services" => match eu(&facts.provides_services_in) {

@@ -12,6 +12,7 @@ use crate::facts::{Certification, Facts};
 use crate::pack::compiled::Scripts;
 use crate::pack::Pack;
 use chrono::{Days, Months, NaiveDate};
+use compact_str::CompactString;
 use foldhash::HashMap;
 use rhai::{Dynamic, Engine};
 use serde::Deserialize;
@@ -255,13 +256,13 @@ fn ground(rule: &Rule) -> Ground {
     }
 }
 
-fn has(list: &Option<Vec<String>>, value: &str) -> bool {
+fn has(list: &Option<Vec<CompactString>>, value: &str) -> bool {
     list.as_ref()
         .map(|l| l.iter().any(|v| v == value))
         .unwrap_or(false)
 }
 
-fn any_of(list: &Option<Vec<String>>, values: &[String]) -> bool {
+fn any_of(list: &Option<Vec<CompactString>>, values: &[String]) -> bool {
     values.iter().any(|v| has(list, v))
 }
 
@@ -503,8 +504,8 @@ fn judge_report(
     // Every SOC 2 report covers security (the common criteria); others only when declared.
     let mut covered: Vec<String> = vec!["security".into()];
     for c in cert.criteria.iter().flatten() {
-        if !covered.contains(c) {
-            covered.push(c.clone());
+        if !covered.iter().any(|k| k == c) {
+            covered.push(c.to_string());
         }
     }
     let criteria_to_add = needed
@@ -513,7 +514,7 @@ fn judge_report(
         .copied()
         .collect();
     CurrentReport {
-        report_type: cert.report_type.clone(),
+        report_type: cert.report_type.as_ref().map(|t| t.to_string()),
         period_end: iso(period_end),
         status,
         current_until: iso(current_until),

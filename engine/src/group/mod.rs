@@ -195,7 +195,7 @@ pub fn aggregate(
     let stand_ins: Vec<Facts> = placed
         .iter()
         .map(|f| Facts {
-            id: f.id.clone().unwrap_or_default(),
+            id: f.id.as_deref().unwrap_or_default().into(),
             owners: f.owners.clone(),
             ..Facts::default()
         })
@@ -464,10 +464,8 @@ fn outside_enterprises(line: usize, facts: &Facts) -> (Vec<Outside>, Option<Reco
         .iter()
         .enumerate()
     {
-        let name = e
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("linked_enterprises.{k}"));
+        let name =
+            (e.name.as_ref()).map_or_else(|| format!("linked_enterprises.{k}"), |n| n.to_string());
         let (relation, share, warning) = match (e.relation.as_str(), e.share_pct) {
             ("linked", _) => (Relation::Linked, 100.0, None),
             (_, None) => {

@@ -436,20 +436,24 @@ impl NaceTable {
 
     /// The suggestions of `codes`, and the codes that could not be read. A code coarser than a
     /// row (the group `35.1` for the class `35.11`) suggests it one level less surely.
-    pub fn hints(&self, codes: &[String]) -> (Vec<Hint>, Vec<String>) {
+    pub fn hints(&self, codes: &[impl AsRef<str>]) -> (Vec<Hint>, Vec<String>) {
         let (hints, unreadable, _) = self.hints_and_ambiguities(codes);
         (hints, unreadable)
     }
 
-    fn hints_and_ambiguities(&self, codes: &[String]) -> (Vec<Hint>, Vec<String>, Vec<Ambiguous>) {
+    fn hints_and_ambiguities(
+        &self,
+        codes: &[impl AsRef<str>],
+    ) -> (Vec<Hint>, Vec<String>, Vec<Ambiguous>) {
         let mut hints: Vec<Hint> = Vec::new();
         let mut unreadable = Vec::new();
         let mut ambiguous = Vec::new();
         for raw in codes {
+            let raw = raw.as_ref();
             let readings = match self.readings(raw) {
                 Lookup::Known(readings) => readings,
                 _ => {
-                    unreadable.push(raw.clone());
+                    unreadable.push(raw.to_string());
                     continue;
                 }
             };
@@ -573,7 +577,11 @@ pub fn clip(code: &str) -> String {
     }
 }
 
-pub fn note(table: &NaceTable, codes: &[String], declared: Option<&[String]>) -> Option<String> {
+pub fn note(
+    table: &NaceTable,
+    codes: &[impl AsRef<str>],
+    declared: Option<&[&str]>,
+) -> Option<String> {
     let list = |hints: &[&Hint]| {
         hints
             .iter()
@@ -641,7 +649,10 @@ pub fn note(table: &NaceTable, codes: &[String], declared: Option<&[String]>) ->
             for c in codes {
                 let (hints, bad, ambiguous) = table.hints_and_ambiguities(std::slice::from_ref(c));
                 unreadable.extend(bad);
-                if hints.iter().any(|h| declared.contains(&h.entity_type)) {
+                if hints
+                    .iter()
+                    .any(|h| declared.contains(&h.entity_type.as_str()))
+                {
                     continue;
                 }
                 per_code.extend(hints.into_iter().filter(|h| h.certainty >= Certainty::High));
@@ -740,7 +751,7 @@ mod tests {
 
     #[test]
     fn a_class_inherits_its_division_and_a_group_is_less_sure() {
-        let (hints, bad) = table().hints(&["2811".into(), "35.1".into(), "xx".into()]);
+        let (hints, bad) = table().hints(&["2811", "35.1", "xx"]);
         assert_eq!(bad, vec!["xx".to_string()]);
         let got: Vec<(&str, Certainty)> = hints
             .iter()
@@ -759,20 +770,19 @@ mod tests {
     #[test]
     fn a_note_asks_for_activities_and_flags_an_undeclared_sure_type() {
         let t = table();
-        let ask = note(&t, &["C28.11".into()], None).unwrap();
+        let ask = note(&t, &["C28.11"], None).unwrap();
         assert!(
             ask.contains("C28.11 → `machinery_manufacturer` (explicit")
                 && ask.contains("declare `activities`"),
             "{ask}"
         );
-        let other = vec!["other".to_string()];
-        let check = note(&t, &["C28.11".into()], Some(&other)).unwrap();
+        let check = note(&t, &["C28.11"], Some(&["other"])).unwrap();
         assert!(
             check.contains("not among the declared activities"),
             "{check}"
         );
-        let declared = vec!["machinery_manufacturer".to_string()];
-        assert_eq!(note(&t, &["C28.11".into()], Some(&declared)), None);
+        let declared = ["machinery_manufacturer"];
+        assert_eq!(note(&t, &["C28.11"], Some(&declared)), None);
     }
 
     const REV_2: &str = include_str!("../../../rules/nis2/tables/nace-rev2.json");

@@ -92,7 +92,7 @@ impl Salvaged {
         Head {
             id: self.id.clone(),
             owners: (self.owners.iter().flatten())
-                .map(|o| o.id.clone())
+                .map(|o| o.id.to_string())
                 .collect(),
             ..Head::default()
         }

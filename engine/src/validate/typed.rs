@@ -13,6 +13,7 @@
 //! record, and on thousands of broken variants of them.
 
 use crate::facts::{Certification, Controls, Facts, Figures, LinkedEnterprise, Owner};
+use compact_str::CompactString;
 use serde_json::Value;
 
 /// The values the schema allows for each enumerated field, read from it.
@@ -177,14 +178,14 @@ fn owner(o: &Owner, e: &Enums) -> bool {
 }
 
 fn linked(l: &LinkedEnterprise, e: &Enums) -> bool {
-    e.linked_relation.contains(&l.relation)
+    is_in(&l.relation, &e.linked_relation)
         && percent(l.share_pct)
         && amounts(&l.figures())
         && l.previous_period.as_ref().is_none_or(amounts)
 }
 
 fn certification(c: &Certification, e: &Enums) -> bool {
-    e.certification_scheme.contains(&c.scheme)
+    is_in(&c.scheme, &e.certification_scheme)
         && c.expires.as_deref().is_none_or(date)
         && optional_in(&c.report_type, &e.certification_type)
         && c.period_end.as_deref().is_none_or(date)
@@ -201,12 +202,16 @@ fn controls(c: &Controls) -> bool {
     }
 }
 
-fn optional_in(value: &Option<String>, allowed: &[String]) -> bool {
-    value.as_ref().is_none_or(|v| allowed.contains(v))
+fn optional_in(value: &Option<CompactString>, allowed: &[String]) -> bool {
+    value.as_ref().is_none_or(|v| is_in(v, allowed))
 }
 
-fn all_in(values: &Option<Vec<String>>, allowed: &[String]) -> bool {
-    values.iter().flatten().all(|v| allowed.contains(v))
+fn all_in(values: &Option<Vec<CompactString>>, allowed: &[String]) -> bool {
+    values.iter().flatten().all(|v| is_in(v, allowed))
+}
+
+fn is_in(value: &str, allowed: &[String]) -> bool {
+    allowed.iter().any(|a| a == value)
 }
 
 #[cfg(test)]
