@@ -82,7 +82,7 @@ pub fn read(text: &str, format: Format) -> Vec<Record> {
     let text = strip_bom(text);
     match format {
         Format::Jsonl => read_jsonl(text),
-        Format::Json => read_json_array(text),
+        Format::Json => read_json_array(text, |r| r),
         Format::Csv => csv::read(text),
         // A workbook is binary; it is read from its file by [`xlsx::read`].
         Format::Xlsx => Vec::new(),
@@ -121,11 +121,12 @@ pub(crate) fn parse_object(text: &str, line: usize) -> Result<Value, RecordError
     }
 }
 
-fn read_json_array(text: &str) -> Vec<Record> {
+/// The objects of a JSON array, each as `keep` makes it of its record, one at a time.
+pub(crate) fn read_json_array<T>(text: &str, mut keep: impl FnMut(Record) -> T) -> Vec<T> {
     let items: Vec<&RawValue> = match serde_json::from_str(text) {
         Ok(items) => items,
         Err(e) => {
-            return vec![Record {
+            return vec![keep(Record {
                 line: e.line(),
                 value: Err(RecordError::new(
                     "read",
@@ -138,7 +139,7 @@ fn read_json_array(text: &str) -> Vec<Record> {
                         e.column()
                     ),
                 )),
-            }];
+            })];
         }
     };
     let base = text.as_ptr() as usize;
@@ -151,10 +152,10 @@ fn read_json_array(text: &str) -> Vec<Record> {
             let offset = raw.get().as_ptr() as usize - base;
             line += memchr::memchr_iter(b'\n', &text.as_bytes()[counted..offset]).count();
             counted = offset;
-            Record {
+            keep(Record {
                 line,
                 value: parse_object(raw.get(), line),
-            }
+            })
         })
         .collect()
 }

@@ -115,7 +115,25 @@ enum Source {
     File(PathBuf),
     /// Standard input, copied to a file that is removed when the input is dropped.
     Spooled(Spool),
-    Memory(Vec<Record>),
+    Memory(Vec<Kept>),
+}
+
+/// A record of input read whole (a workbook's row, an object of a JSON array, a portfolio
+/// given in memory), kept as its JSON text until it is assessed. Its parsed value took about
+/// 3.5 KB a record and was copied once more for each reading; the text is a tenth of that, and
+/// goes the short way of validation, as a JSON line does.
+struct Kept {
+    line: usize,
+    text: Result<String, RecordError>,
+}
+
+/// `record` as [`Kept`], its value written back as the JSON it was read from (serde_json reads
+/// the text back to the same value: keys in their order, numbers to the same bits).
+fn kept(record: Record) -> Kept {
+    Kept {
+        line: record.line,
+        text: record.value.map(|v| v.to_string()),
+    }
 }
 
 /// Standard input's copy: the client's whole portfolio, so an interrupt removes it too
@@ -184,7 +202,9 @@ impl Input {
         };
         match format {
             Format::Xlsx => {
-                let (records, layout) = super::xlsx::read(input.path(), mapping)?;
+                // Each row is kept as text as soon as it is read: the sheet's values are never
+                // all held at once.
+                let (records, layout) = super::xlsx::read(input.path(), mapping, kept)?;
                 if let Some(problem) = layout.repeated_column() {
                     return Err(format!("the header row of `{path}`: {problem}"));
                 }
@@ -195,7 +215,8 @@ impl Input {
                 let bytes = std::fs::read(input.path())
                     .map_err(|e| format!("cannot read `{path}`: {e}"))?;
                 let text = decode_whole(&bytes, encoding).map_err(|e| format!("`{path}`: {e}"))?;
-                input.source = Source::Memory(super::read(&text, Format::Json));
+                let records = super::read_json_array(super::strip_bom(&text), kept);
+                input.source = Source::Memory(records);
             }
             Format::Csv => {
                 let mut reader = BufReader::new(
@@ -232,7 +253,7 @@ impl Input {
             Layout::from_header(text.lines().next().unwrap_or(""), None)
         });
         Input {
-            source: Source::Memory(super::read(text, format)),
+            source: Source::Memory(super::read(text, format).into_iter().map(kept).collect()),
             format,
             encoding: Encoding::Utf8,
             layout,
@@ -243,7 +264,7 @@ impl Input {
     /// Records already read (by [`super::read`]).
     pub fn from_records(records: Vec<Record>, format: Format) -> Input {
         Input {
-            source: Source::Memory(records),
+            source: Source::Memory(records.into_iter().map(kept).collect()),
             format,
             encoding: Encoding::Utf8,
             layout: None,
@@ -384,7 +405,7 @@ pub trait Chunks {
 }
 
 struct MemoryChunks<'a> {
-    records: &'a [Record],
+    records: &'a [Kept],
     next: usize,
 }
 
@@ -395,7 +416,7 @@ impl Chunks for MemoryChunks<'_> {
             .iter()
             .map(|r| Item {
                 line: r.line,
-                body: r.value.clone().map(Body::Value),
+                body: r.text.clone().map(Body::Json),
                 salvaged: Salvaged::default(),
             })
             .collect();
@@ -1018,6 +1039,37 @@ mod tests {
                     break;
                 }
             }
+        }
+    }
+
+    /// A record read whole is kept as text and read again from it ([`kept`]): the value read
+    /// again must be the value read, keys in their order and every number to the same bits,
+    /// or a workbook's figure could cross a threshold (NIS2 Art. 3; Rec. 2003/361/EC Art. 2)
+    /// on its way.
+    #[test]
+    fn a_record_kept_as_text_reads_back_to_the_same_value() {
+        let figures: [f64; 7] = [0.1, 49_999_999.99, 50_000_000.0, 1e300, -0.0, 5e-324, 249.5];
+        let mut object = serde_json::Map::new();
+        object.insert("id".into(), Value::from("Ünïcode \"quoted\" \\ \n\t\u{1}"));
+        for (i, f) in figures.iter().enumerate() {
+            object.insert(format!("f{i}"), Value::from(*f));
+        }
+        object.insert("max".into(), Value::from(u64::MAX));
+        object.insert("min".into(), Value::from(i64::MIN));
+        object.insert("a_last_key_first".into(), Value::Null);
+        let value = Value::Object(object);
+        let Kept { line, text } = kept(Record {
+            line: 7,
+            value: Ok(value.clone()),
+        });
+        let again = crate::read::parse_object(&text.expect("a value"), line).expect("an object");
+        assert_eq!(line, 7);
+        assert_eq!(again, value);
+        let keys = |v: &Value| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+        assert_eq!(keys(&again), keys(&value));
+        for (i, f) in figures.iter().enumerate() {
+            let read = again[format!("f{i}")].as_f64().expect("a number");
+            assert_eq!(read.to_bits(), f.to_bits(), "{f}");
         }
     }
 }

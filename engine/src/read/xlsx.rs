@@ -11,8 +11,13 @@ use crate::error::RecordError;
 use calamine::{Data, Reader};
 use std::path::Path;
 
-/// The records of the first sheet of the workbook at `path`, and the layout of its columns.
-pub fn read(path: &Path, mapping: Option<&ColumnMap>) -> Result<(Vec<Record>, Layout), String> {
+/// The records of the first sheet of the workbook at `path`, each as `keep` makes it of its
+/// record, one row at a time; and the layout of its columns.
+pub fn read<T>(
+    path: &Path,
+    mapping: Option<&ColumnMap>,
+    mut keep: impl FnMut(Record) -> T,
+) -> Result<(Vec<T>, Layout), String> {
     // By content rather than by file name: standard input is spooled to a file without one.
     let bytes = std::fs::read(path)
         .map_err(|e| format!("cannot open the workbook `{}`: {e}", path.display()))?;
@@ -59,7 +64,7 @@ pub fn read(path: &Path, mapping: Option<&ColumnMap>) -> Result<(Vec<Record>, La
             Some(message) => Err(RecordError::new("read", line, None, message)),
             None => Ok(layout.convert(&::csv::StringRecord::from(row))),
         };
-        records.push(Record { line, value });
+        records.push(keep(Record { line, value }));
     }
     Ok((records, layout))
 }
