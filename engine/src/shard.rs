@@ -56,21 +56,56 @@ impl fmt::Display for Shard {
     }
 }
 
-/// What [`merge`] checks every record against: all shards must come from one run. It reads the
-/// classification and whether there are errors too, for the summary.
-#[derive(serde::Deserialize, PartialEq)]
-struct Stamp {
+/// What [`merge`] reads of a record of a JSON Lines part: its line, what it must share with
+/// the other records of the run ([`Run`]), and its classification and whether it has errors,
+/// for the summary. The packs are taken as the text they are written in.
+#[derive(serde::Deserialize)]
+struct Stamp<'a> {
     line: usize,
-    as_of: Option<String>,
-    packs: Option<serde_json::Value>,
+    #[serde(borrow)]
+    as_of: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    packs: Option<&'a serde_json::value::RawValue>,
     #[serde(default)]
     errors: Vec<serde::de::IgnoredAny>,
     nis2: Option<Nis2Stamp>,
 }
 
-#[derive(serde::Deserialize, PartialEq)]
+#[derive(serde::Deserialize)]
 struct Nis2Stamp {
     classification: Classification,
+}
+
+/// What every record of the parts must share with the first: all shards must come from one
+/// run, with the same packs and date.
+struct Run {
+    as_of: Option<String>,
+    packs: Option<String>,
+}
+
+impl Run {
+    fn of(stamp: &Stamp) -> Run {
+        Run {
+            as_of: stamp.as_of.as_deref().map(String::from),
+            packs: stamp.packs.map(|p| p.get().to_string()),
+        }
+    }
+
+    /// `assess` writes the same bytes for the packs on every record of a run, so comparing the
+    /// text settles nearly every record; text that differs is compared as JSON values (keys in
+    /// another order or other spacing are the same packs).
+    fn shares(&self, stamp: &Stamp) -> bool {
+        let same_packs = match (&self.packs, stamp.packs) {
+            (None, None) => true,
+            (Some(run), Some(record)) => {
+                run == record.get()
+                    || serde_json::from_str::<serde_json::Value>(run).ok()
+                        == serde_json::from_str::<serde_json::Value>(record.get()).ok()
+            }
+            _ => false,
+        };
+        same_packs && self.as_of.as_deref() == stamp.as_of.as_deref()
+    }
 }
 
 /// The format a shard's output was written in; merge writes the merged output in the same one.
@@ -299,7 +334,7 @@ impl Part {
         )
     }
 
-    fn advance(&mut self, first: &mut Option<Stamp>) -> Result<(), String> {
+    fn advance(&mut self, first: &mut Option<Run>) -> Result<(), String> {
         let next = match &mut self.source {
             Source::Lines(..) => self.next_line(first)?,
             Source::Csv(reader) => {
@@ -334,7 +369,7 @@ impl Part {
     }
 
     /// The next JSON line, checked against the first record's packs and date.
-    fn next_line(&mut self, first: &mut Option<Stamp>) -> Result<Option<Next>, String> {
+    fn next_line(&mut self, first: &mut Option<Run>) -> Result<Option<Next>, String> {
         let Source::Lines(reader, lines_read) = &mut self.source else {
             return Ok(None);
         };
@@ -356,16 +391,8 @@ impl Part {
         let stamp: Stamp = serde_json::from_str(&text)
             .map_err(|e| not_assessed(&self.path, PartFormat::Jsonl, file_line, &e.to_string()))?;
         match first {
-            None => {
-                *first = Some(Stamp {
-                    line: 0,
-                    errors: Vec::new(),
-                    nis2: None,
-                    as_of: stamp.as_of.clone(),
-                    packs: stamp.packs.clone(),
-                })
-            }
-            Some(f) if f.as_of != stamp.as_of || f.packs != stamp.packs => {
+            None => *first = Some(Run::of(&stamp)),
+            Some(run) if !run.shares(&stamp) => {
                 return Err(format!(
                     "{}: assessed with other packs or another --as-of than the first shard; \
                      shards of one run must use the same packs and date",
@@ -374,12 +401,14 @@ impl Part {
             }
             Some(_) => {}
         }
+        let (line, error) = (stamp.line, !stamp.errors.is_empty());
+        let classification = stamp.nis2.map(|n| n.classification);
         Ok(Some(Next {
             record: Written::Line(text),
-            line: stamp.line,
+            line,
             file_line,
-            error: !stamp.errors.is_empty(),
-            classification: stamp.nis2.map(|n| n.classification),
+            error,
+            classification,
         }))
     }
 }

@@ -1109,6 +1109,50 @@ fn merge_refuses_a_part_cut_short() {
     assert_eq!(code, Some(0), "{stderr}");
 }
 
+/// The README ("Portfolios at scale"): while merging, merge "checks that every JSON Lines
+/// record has the same packs and `--as-of`". A record's packs are read as JSON: written with
+/// other spacing and each pack's keys in another order they are the same packs and merge; one
+/// pack's version changed, they are not, and the record is named.
+#[test]
+fn merge_reads_each_record_s_packs_as_json() {
+    let (_dir, _, parts) = sharded_portfolio(300, 23, 2);
+    let whole = std::fs::read_to_string(&parts[1]).unwrap();
+    let lines: Vec<&str> = whole.lines().collect();
+    let record: Value = serde_json::from_str(lines[1]).unwrap();
+    let written = serde_json::to_string(&record["packs"]).unwrap();
+    assert!(
+        lines[1].contains(&written),
+        "packs written as serde_json writes them"
+    );
+    let respaced: Vec<String> = (record["packs"].as_array().unwrap().iter())
+        .map(|p| {
+            let keys = ["sha256", "version", "id"].map(|k| format!("\"{k}\" : {}", p[k]));
+            format!("{{ {} }}", keys.join(" , "))
+        })
+        .collect();
+    let respaced = format!("[ {} ]", respaced.join(" , "));
+    let rewrite = |packs: &str| {
+        let mut edited: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        edited[1] = lines[1].replacen(&written, packs, 1);
+        std::fs::write(&parts[1], edited.join("\n") + "\n").unwrap();
+    };
+
+    rewrite(&respaced);
+    let (code, stderr) = merge(&[&parts[0], &parts[1]], None);
+    assert_eq!(code, Some(0), "{stderr}");
+
+    let version = format!("\"version\":{}", record["packs"][0]["version"]);
+    assert!(written.contains(&version), "{written}");
+    rewrite(&written.replacen(&version, "\"version\":\"0.0.1\"", 1));
+    let (code, stderr) = merge(&[&parts[0], &parts[1]], None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("line 2 of `{}`", parts[1].display()))
+            && stderr.contains("assessed with other packs or another --as-of"),
+        "{stderr}"
+    );
+}
+
 /// Fresh-user finding: shards of an edited copy of the portfolio merged with the shards of the
 /// original. The README ("Portfolios at scale"): the receipt names "the SHA-256 of the input's
 /// bytes (of standard input as it was read)" and merge checks "that every part was assessed
