@@ -333,9 +333,10 @@ impl<T: Send> State<'_, T> {
                 let line = item.line;
                 let salvaged = std::mem::take(&mut item.salvaged);
                 let text = |v: &serde_json::Value, key| v.get(key)?.as_str().map(String::from);
-                // A valid JSON line with only facts fields goes the short way; any other record
-                // is read into a JSON value, for the schema to find and word its problems and
-                // for its own fields to be checked for typos.
+                // A record whose JSON text is valid and has only facts fields (a JSON line, a
+                // CSV or workbook row, an object of an array) goes the short way; any other
+                // record is read into a JSON value, for the schema to find and word its
+                // problems and for its own fields to be checked for typos.
                 let short = match &item.body {
                     Ok(Body::Json(json)) => validator.validate_json(json, line, vocabulary),
                     _ => None,

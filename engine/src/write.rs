@@ -181,6 +181,7 @@ impl<W: Write> Writer<W> {
     }
 
     /// Writes records prepared by [`OutputFormat::prepare`], in order.
+    ///
     /// Lines in a row are handed to the output together, as slices of the pieces, so that a
     /// file takes them in one system call each time without their bytes being copied into the
     /// output's buffer first (about 4 KB a record).
