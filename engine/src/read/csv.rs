@@ -192,6 +192,11 @@ impl Layout {
         self.headers.iter().all(|h| h.is_empty())
     }
 
+    /// Whether some column is not a facts field: its rows carry fields of their own.
+    pub fn has_unknown_columns(&self) -> bool {
+        self.columns.iter().any(|c| matches!(c, Column::Extra(_)))
+    }
+
     /// Columns that are not facts fields, with the field they were probably meant to be.
     pub fn unknown_columns(&self) -> Vec<(String, Option<String>)> {
         let names = field_names();

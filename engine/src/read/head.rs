@@ -26,6 +26,11 @@ impl Head {
     pub fn of_json(text: &str) -> Head {
         plain(text).unwrap_or_else(|| by_serde(text))
     }
+
+    /// The head of a record read as a JSON value.
+    pub fn of_value(v: &Value) -> Head {
+        RawHead::of(v).into_head()
+    }
 }
 
 #[derive(Deserialize)]
