@@ -77,35 +77,49 @@ struct Nis2Stamp {
 }
 
 /// What every record of the parts must share with the first: all shards must come from one
-/// run, with the same packs and date.
+/// run, with the same packs and date. The packs are kept as written and as their JSON value.
 struct Run {
     as_of: Option<String>,
-    packs: Option<String>,
+    packs: Option<(String, serde_json::Value)>,
 }
 
 impl Run {
-    fn of(stamp: &Stamp) -> Run {
-        Run {
+    /// The run of the record `stamp` was read from `line`; an error when its packs are not
+    /// JSON that reads whole (a number out of range, a lone surrogate).
+    fn of(stamp: &Stamp, line: &str) -> Result<Run, serde_json::Error> {
+        let packs = match (stamp.packs, packs_value(line)?) {
+            (Some(text), Some(value)) => Some((text.get().to_string(), value)),
+            _ => None,
+        };
+        Ok(Run {
             as_of: stamp.as_of.as_deref().map(String::from),
-            packs: stamp.packs.map(|p| p.get().to_string()),
-        }
+            packs,
+        })
     }
 
     /// `assess` writes the same bytes for the packs on every record of a run, so comparing the
     /// text settles nearly every record; text that differs is compared as JSON values (keys in
     /// another order or other spacing are the same packs).
-    fn shares(&self, stamp: &Stamp) -> bool {
+    fn shares(&self, stamp: &Stamp, line: &str) -> Result<bool, serde_json::Error> {
         let same_packs = match (&self.packs, stamp.packs) {
             (None, None) => true,
-            (Some(run), Some(record)) => {
-                run == record.get()
-                    || serde_json::from_str::<serde_json::Value>(run).ok()
-                        == serde_json::from_str::<serde_json::Value>(record.get()).ok()
+            (Some((text, value)), Some(record)) => {
+                text == record.get() || packs_value(line)?.as_ref() == Some(value)
             }
             _ => false,
         };
-        same_packs && self.as_of.as_deref() == stamp.as_of.as_deref()
+        Ok(same_packs && self.as_of.as_deref() == stamp.as_of.as_deref())
     }
+}
+
+/// The packs of the record on `line`, read as a JSON value; an error says where in the line
+/// they do not read.
+fn packs_value(line: &str) -> Result<Option<serde_json::Value>, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct Packs {
+        packs: Option<serde_json::Value>,
+    }
+    serde_json::from_str::<Packs>(line).map(|p| p.packs)
 }
 
 /// The format a shard's output was written in; merge writes the merged output in the same one.
@@ -388,11 +402,13 @@ impl Part {
             }
         }
         let file_line = *lines_read;
-        let stamp: Stamp = serde_json::from_str(&text)
-            .map_err(|e| not_assessed(&self.path, PartFormat::Jsonl, file_line, &e.to_string()))?;
+        let not_output = |e: serde_json::Error| {
+            not_assessed(&self.path, PartFormat::Jsonl, file_line, &e.to_string())
+        };
+        let stamp: Stamp = serde_json::from_str(&text).map_err(not_output)?;
         match first {
-            None => *first = Some(Run::of(&stamp)),
-            Some(run) if !run.shares(&stamp) => {
+            None => *first = Some(Run::of(&stamp, &text).map_err(not_output)?),
+            Some(run) if !run.shares(&stamp, &text).map_err(not_output)? => {
                 return Err(format!(
                     "{}: assessed with other packs or another --as-of than the first shard; \
                      shards of one run must use the same packs and date",

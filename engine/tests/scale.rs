@@ -1151,6 +1151,19 @@ fn merge_reads_each_record_s_packs_as_json() {
             && stderr.contains("assessed with other packs or another --as-of"),
         "{stderr}"
     );
+
+    // Helper finding: packs whose text is JSON but does not read whole (a number out of range)
+    // were taken for the run's packs. They are not the output of `assess`: refused, with the
+    // place in the line.
+    rewrite(&written.replacen("}]", ",\"x\":1e400}]", 1));
+    let (code, stderr) = merge(&[&parts[0], &parts[1]], None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("line 2 of `{}`", parts[1].display()))
+            && stderr.contains("is not the JSON Lines output of `assay assess`")
+            && stderr.contains("number out of range at line 1 column"),
+        "{stderr}"
+    );
 }
 
 /// Fresh-user finding: shards of an edited copy of the portfolio merged with the shards of the
