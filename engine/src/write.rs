@@ -573,8 +573,9 @@ mod tests {
         }
     }
 
-    /// DESIGN.md "Output": every record, whole and in input order, however the output takes
-    /// the bytes handed to it: here 7 bytes a call, cut across records, with interruptions.
+    /// DESIGN.md "Assessment (output contract)": one object per input record, in input order;
+    /// here whole and in order however the output takes the bytes handed to it (7 bytes a call,
+    /// cut across records, with interruptions).
     #[test]
     fn lines_handed_over_together_arrive_whole_and_in_order() {
         let lines: Vec<Vec<u8>> = (0..50)
