@@ -6,10 +6,11 @@
 //! Each chunk is validated in parallel, and in the same step a record that needs no other
 //! record (outside every ownership component, with an id no other record may carry) is
 //! assessed and finished on its worker. The others wait: those that take part in ownership
-//! until their component is complete and aggregated ([`crate::group::aggregate`]), those whose
-//! id may repeat until the records before them have been seen. A chunk's waiting records are
-//! evaluated in parallel and the chunk handed to the writer once every component it touches
-//! has been aggregated. Chunks leave in the order they came, and within a chunk rayon's indexed
+//! until their component is complete, those whose id may repeat until the records before them
+//! have been seen. A chunk's waiting records are evaluated in parallel once every component it
+//! touches is complete, and the chunk handed to the writer. A component is aggregated
+//! ([`crate::group::aggregate`]) by the worker that reaches one of its records first, not
+//! between chunks, where one thread would work while the others wait. Chunks leave in the order they came, and within a chunk rayon's indexed
 //! `collect` keeps record order, so the output is the same at any thread count.
 
 use crate::assessment::{Assessment, Classification};
@@ -24,6 +25,7 @@ use crate::shard::Shard;
 use crate::validate::Validator;
 use rayon::prelude::*;
 use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, OnceLock};
 
 /// Rayon workers run Rhai's tree-walking interpreter, which recurses; std's 2 MiB default stack
 /// is tight for the call-depth limit the sandbox allows, so workers get more.
@@ -158,13 +160,36 @@ struct Validated {
     component: Option<u32>,
     /// Whether its facts are valid and another record may carry its id.
     may_repeat: bool,
-    /// Set while its facts are lent to the group step: they come back when its component has
-    /// been aggregated, which is always before its chunk leaves.
+    /// Set while its facts are held for its component: they go to the component once it is
+    /// complete, which is always before its chunk leaves.
     lent: bool,
-    /// What the group step found for it, once its component is complete: its aggregate, or the
-    /// error that stops its group.
-    aggregate: Option<Aggregate>,
-    group_error: Option<RecordError>,
+    /// Its complete component, and its place among the component's valid records: where its
+    /// facts are, and what the group step finds for it.
+    group: Option<(Arc<Group>, usize)>,
+}
+
+/// A complete ownership component, shared by the records in it until the last of them has been
+/// assessed.
+struct Group {
+    /// Line and facts of each valid record, in reading order.
+    records: Vec<(usize, Facts)>,
+    /// Its error records, which the group step counts with unknown figures.
+    failed: Vec<ErrorMember>,
+    /// What the group step found, by place in `records`: aggregates, and errors that stop a
+    /// record's group.
+    found: OnceLock<(HashMap<usize, Aggregate>, HashMap<usize, RecordError>)>,
+}
+
+impl Group {
+    /// The group step's findings, worked out by the first worker that asks.
+    fn found(&self) -> &(HashMap<usize, Aggregate>, HashMap<usize, RecordError>) {
+        self.found.get_or_init(|| {
+            let input: Vec<(usize, &Facts)> = self.records.iter().map(|(l, f)| (*l, f)).collect();
+            // A member that is an error record has no figures that can be read: the others
+            // count it with unknown figures (group::aggregate), and are told so.
+            group::aggregate(&input, &self.failed)
+        })
+    }
 }
 
 /// Everything a batch needs besides its input.
@@ -211,9 +236,7 @@ pub fn run_finished<T: Send>(
         },
         read: 0,
         held: HashMap::new(),
-        returned: HashMap::new(),
-        aggregates: HashMap::new(),
-        group_errors: HashMap::new(),
+        grouped: HashMap::new(),
         failed: HashMap::new(),
         first_line: HashMap::new(),
         by_last: {
@@ -282,11 +305,9 @@ struct State<'a, T> {
     read: usize,
     /// Facts of the records of incomplete components, by component.
     held: HashMap<u32, Vec<(usize, usize, Facts)>>,
-    /// Facts lent to the group step and given back, by ordinal, until their record is assessed.
-    returned: HashMap<usize, Facts>,
-    /// Aggregates and group errors of complete components, by ordinal, until used.
-    aggregates: HashMap<usize, Aggregate>,
-    group_errors: HashMap<usize, RecordError>,
+    /// The records of complete components, by ordinal, until their chunk leaves: the component
+    /// and the record's place in it.
+    grouped: HashMap<usize, (Arc<Group>, usize)>,
     /// Error records of incomplete components, by component: the group step counts them with
     /// unknown figures.
     failed: HashMap<u32, Vec<ErrorMember>>,
@@ -382,11 +403,10 @@ impl<T: Send> State<'_, T> {
                     component,
                     may_repeat,
                     lent: false,
-                    aggregate: None,
-                    group_error: None,
+                    group: None,
                 };
                 if early && !look {
-                    let a = assess(cx, as_of, v, None, None);
+                    let a = assess(cx, as_of, v, None);
                     Slot::Done(tally(&a), finish(a))
                 } else {
                     Slot::Pending {
@@ -457,7 +477,7 @@ impl<T: Send> State<'_, T> {
         self.complete_components();
     }
 
-    /// Aggregates every component whose last record has been read.
+    /// Hands every component whose last record has been read to its records.
     fn complete_components(&mut self) {
         while let Some(&c) = self.by_last.get(self.next_complete) {
             if self.scan.components[c].last >= self.read {
@@ -465,23 +485,22 @@ impl<T: Send> State<'_, T> {
             }
             self.next_complete += 1;
             let failed = self.failed.remove(&(c as u32));
-            let Some(records) = self.held.remove(&(c as u32)) else {
+            let Some(held) = self.held.remove(&(c as u32)) else {
                 continue;
             };
-            let input: Vec<(usize, &Facts)> = records.iter().map(|(_, l, f)| (*l, f)).collect();
-            // A member that is an error record has no figures that can be read: the others
-            // count it with unknown figures (group::aggregate), and are told so.
-            let (aggregates, errors) =
-                group::aggregate(&input, failed.as_deref().unwrap_or_default());
-            for (k, a) in aggregates {
-                self.aggregates.insert(records[k].0, a);
+            let mut records = Vec::with_capacity(held.len());
+            let mut ordinals = Vec::with_capacity(held.len());
+            for (ordinal, line, facts) in held {
+                ordinals.push(ordinal);
+                records.push((line, facts));
             }
-            for (k, e) in errors {
-                self.group_errors.insert(records[k].0, e);
-            }
-            drop(input);
-            for (ordinal, _, facts) in records {
-                self.returned.insert(ordinal, facts);
+            let group = Arc::new(Group {
+                records,
+                failed: failed.unwrap_or_default(),
+                found: OnceLock::new(),
+            });
+            for (k, ordinal) in ordinals.into_iter().enumerate() {
+                self.grouped.insert(ordinal, (Arc::clone(&group), k));
             }
         }
     }
@@ -503,17 +522,13 @@ impl<T: Send> State<'_, T> {
             let mut pending = false;
             for slot in &mut chunk {
                 match slot {
-                    // Only a record of a component has an aggregate or a group error; each
-                    // goes with its record, to be dropped on the worker that assesses it.
+                    // A record whose facts went to its component goes with the component, to
+                    // be assessed with the group step's findings on a worker.
                     Slot::Pending { look: true, v } => {
                         if v.lent {
-                            if let Some(facts) = self.returned.remove(&v.ordinal) {
-                                v.facts = Ok(facts);
-                                v.lent = false;
-                            }
+                            v.group = self.grouped.remove(&v.ordinal);
+                            v.lent = v.group.is_none();
                         }
-                        v.aggregate = self.aggregates.remove(&v.ordinal);
-                        v.group_error = self.group_errors.remove(&v.ordinal);
                         pending = true;
                     }
                     Slot::Pending { .. } => pending = true,
@@ -524,11 +539,17 @@ impl<T: Send> State<'_, T> {
             let settle = |slot| match slot {
                 Slot::Done(t, r) => (t, r),
                 Slot::Pending { v, .. } => {
-                    // Lent facts come back before their chunk leaves (`complete_components`).
-                    debug_assert!(!v.lent, "record {}: its facts were not given back", v.line);
+                    // A component is complete before its chunk leaves (`complete_components`).
+                    debug_assert!(!v.lent, "record {}: its component is not complete", v.line);
                     let mut v = *v;
-                    let (aggregate, group_error) = (v.aggregate.take(), v.group_error.take());
-                    let a = assess(cx, as_of, v, aggregate.as_ref(), group_error.as_ref());
+                    let a = match v.group.take() {
+                        Some((group, k)) => {
+                            let (aggregates, errors) = group.found();
+                            let found = (&group.records[k].1, aggregates.get(&k), errors.get(&k));
+                            assess(cx, as_of, v, Some(found))
+                        }
+                        None => assess(cx, as_of, v, None),
+                    };
                     (tally(&a), finish(a))
                 }
             };
@@ -552,22 +573,26 @@ impl<T: Send> State<'_, T> {
     }
 }
 
-/// Assesses a validated record with what the group step found for it: its aggregate, or the
-/// error that stops its group.
+/// Assesses a validated record; a record of a component with its facts as its component holds
+/// them, and with what the group step found for it: its aggregate, or the error that stops its
+/// group.
 fn assess(
     cx: &Context,
     as_of: &str,
     v: Validated,
-    aggregate: Option<&Aggregate>,
-    group_error: Option<&RecordError>,
+    group: Option<(&Facts, Option<&Aggregate>, Option<&RecordError>)>,
 ) -> Assessment {
     let evaluator = cx.evaluator;
-    let errors = match (&v.facts, &v.duplicate, group_error) {
+    let (facts, aggregate, group_error) = match group {
+        Some((facts, aggregate, error)) => (Ok(facts), aggregate, error),
+        None => (v.facts.as_ref(), None, None),
+    };
+    let errors = match (facts, &v.duplicate, group_error) {
         (Err(errors), _, _) => Some(errors.clone()),
         (Ok(_), Some(e), _) | (Ok(_), None, Some(e)) => Some(vec![e.clone()]),
         _ => None,
     };
-    let mut assessment = match (&v.facts, errors) {
+    let mut assessment = match (facts, errors) {
         (Ok(f), None) => evaluator.assess(f, v.line, aggregate, as_of),
         (facts, errors) => Assessment {
             id: facts
