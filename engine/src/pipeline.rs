@@ -331,8 +331,10 @@ impl<T: Send> State<'_, T> {
         // that must wait for a group ending far ahead (or queues behind one that does) keeps
         // its validated facts instead, which take about half as much, and is assessed when it
         // leaves; any other is finished at once.
-        let components: Vec<Option<u32>> =
-            (base..self.read).map(|o| scan.component_of(o)).collect();
+        let mut components: Vec<Option<u32>> = vec![None; items.len()];
+        for (ordinal, c) in scan.components_in(base..self.read) {
+            components[ordinal - base] = Some(c);
+        }
         let group_ends = (components.iter().flatten()).map(|&c| scan.components[c as usize].last);
         let leaves_after = (self.waiting.iter().map(|w| w.1))
             .chain(group_ends)

@@ -273,9 +273,19 @@ impl Prescan {
             .map(|i| &self.members[i])
     }
 
-    /// The component of the record at `ordinal`, if it is in one.
-    pub fn component_of(&self, ordinal: usize) -> Option<u32> {
-        self.member(ordinal).map(|m| m.component)
+    /// The records in a component among the ordinals of `range`, in order: each one's ordinal
+    /// and component, found with one search for the whole range.
+    pub fn components_in(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = (usize, u32)> + '_ {
+        let start = self
+            .members
+            .partition_point(|m| (m.ordinal as usize) < range.start);
+        self.members[start..]
+            .iter()
+            .map(|m| (m.ordinal as usize, m.component))
+            .take_while(move |(ordinal, _)| *ordinal < range.end)
     }
 
     /// Whether `id` may be on more than one record.
@@ -312,10 +322,13 @@ mod tests {
 
     /// What a scan found, record by record: its shard of 7 and its component's last record.
     fn found(scan: &Prescan) -> Vec<(usize, Option<usize>)> {
+        let mut components = vec![None; scan.records];
+        for (o, c) in scan.components_in(0..scan.records) {
+            components[o] = Some(c);
+        }
         (0..scan.records)
             .map(|o| {
-                let component = scan.component_of(o);
-                let last = component.map(|c| scan.components[c as usize].last);
+                let last = components[o].map(|c| scan.components[c as usize].last);
                 (scan.shard_of(o, 7), last)
             })
             .collect()
@@ -356,6 +369,25 @@ mod tests {
             assert_eq!(by_blocks.records, by_records.records, "blocks of {size}");
             assert_eq!(found(&by_blocks), found(&by_records), "blocks of {size}");
             assert_eq!(by_blocks.repeated, by_records.repeated, "blocks of {size}");
+        }
+        // The assessing pass asks for a chunk's records at a time: any range gives the records
+        // the whole file's range gives within it, and only those.
+        let whole: Vec<(usize, u32)> = by_records.components_in(0..307).collect();
+        assert!(whole.len() >= 5, "b, c, a, d and e are in components");
+        for (start, end) in [
+            (0, 1),
+            (0, 3),
+            (1, 2),
+            (2, 6),
+            (5, 100),
+            (100, 307),
+            (306, 307),
+        ] {
+            let within: Vec<(usize, u32)> = (whole.iter().copied())
+                .filter(|(o, _)| (start..end).contains(o))
+                .collect();
+            let range: Vec<(usize, u32)> = by_records.components_in(start..end).collect();
+            assert_eq!(range, within, "records {start}..{end}");
         }
     }
 }
