@@ -2,7 +2,9 @@
 //! that does not grow with the portfolio.
 //!
 //! [`run`] first reads the input once for ids and ownership ([`crate::prescan`]), then reads it
-//! again a chunk of records at a time. A reader thread keeps at most one chunk ready ahead.
+//! again a chunk of records at a time. A reader thread keeps at most one chunk ready ahead (for
+//! a JSON Lines file in UTF-8, one block of lines, whose records are validated where they are
+//! in the block, without a copy of their own).
 //! Each chunk is validated in parallel, and in the same step a record that needs no other
 //! record (outside every ownership component, with an id no other record may carry) is
 //! assessed and finished on its worker. The others wait: those that take part in ownership
@@ -10,8 +12,9 @@
 //! have been seen. A chunk's waiting records are evaluated in parallel once every component it
 //! touches is complete, and the chunk handed to the writer. A component is aggregated
 //! ([`crate::group::aggregate`]) by the worker that reaches one of its records first, not
-//! between chunks, where one thread would work while the others wait. Chunks leave in the order they came, and within a chunk rayon's indexed
-//! `collect` keeps record order, so the output is the same at any thread count.
+//! between chunks, where one thread would work while the others wait. Chunks leave in the order
+//! they came, and within a chunk rayon's indexed `collect` keeps record order, so the output is
+//! the same at any thread count.
 
 use crate::assessment::{Assessment, Classification};
 use crate::error::RecordError;
@@ -23,6 +26,7 @@ use crate::read::stream::{readable_owners, Body, Input, Item};
 use crate::read::Format;
 use crate::shard::Shard;
 use crate::validate::Validator;
+use rayon::iter::Either;
 use rayon::prelude::*;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, OnceLock};
@@ -55,6 +59,10 @@ pub struct Options {
     pub shard: Option<Shard>,
     /// Records per chunk.
     pub chunk: usize,
+    /// Bytes of a JSON Lines file in UTF-8 the assessing pass reads at a time, its records
+    /// validated straight from the block; `None` reads such a file record by record, as any
+    /// other input is read.
+    pub block: Option<usize>,
     /// Called once the ownership pass is over, inside the pool: `assay` hands back to the system
     /// there the memory that pass freed, which its allocator would otherwise keep while the
     /// assessing pass allocates afresh on every worker (BENCHMARKS.md: 17 MB at a million).
@@ -67,6 +75,7 @@ impl Options {
             as_of: as_of.to_string(),
             shard: None,
             chunk: CHUNK,
+            block: Some(prescan::BLOCK),
             after_ownership_pass: || {},
         }
     }
@@ -249,17 +258,38 @@ pub fn run_finished<T: Send>(
     };
     progress(0, scan.records);
 
-    input
-        .read_ahead(chunk, |items| {
-            if state.read + items.len() > scan.records {
-                return Err(changed(input, scan.records, "more"));
+    let mut step = |records: Records| {
+        if state.read + records.len() > scan.records {
+            return Err(changed(input, scan.records, "more"));
+        }
+        state.take(records);
+        state.release(false, emit)?;
+        progress(state.read, scan.records);
+        Ok(())
+    };
+    // A JSON Lines file in UTF-8 is read in blocks, and its records validated from the block;
+    // any other input a chunk of items at a time.
+    let blocks = match options.block {
+        Some(size) => input.line_blocks(size).map_err(Stop::Read)?,
+        None => None,
+    };
+    match blocks {
+        Some(blocks) => {
+            let mut lines = 0;
+            let read = blocks.read_ahead(|block| {
+                let (records, count) = block.records(lines + 1);
+                lines += count;
+                (records.chunks(chunk)).try_for_each(|part| step(Records::Lines(part)))
+            });
+            match read {
+                Ok(done) => done?,
+                Err(e) => step(Records::Items(vec![Item::read_error(lines + 1, &e)]))?,
             }
-            state.take(items);
-            state.release(false, emit)?;
-            progress(state.read, scan.records);
-            Ok(())
-        })
-        .map_err(Stop::Read)??;
+        }
+        None => input
+            .read_ahead(chunk, |items| step(Records::Items(items)))
+            .map_err(Stop::Read)??,
+    }
     if state.read < scan.records {
         return Err(changed(input, scan.records, "fewer"));
     }
@@ -277,6 +307,28 @@ fn changed(input: &Input, records: usize, second: &str) -> Stop {
          output of a command, to a file first, or give it on standard input (`-`)",
         input.describe()
     ))
+}
+
+/// A chunk's records as read: items, or records of a block of a JSON Lines file with their
+/// line numbers.
+enum Records<'a> {
+    Items(Vec<Item>),
+    Lines(&'a [(usize, &'a [u8])]),
+}
+
+impl Records<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Records::Items(items) => items.len(),
+            Records::Lines(lines) => lines.len(),
+        }
+    }
+}
+
+/// One record of [`Records`].
+enum Record<'a> {
+    Item(Item),
+    Line(usize, &'a [u8]),
 }
 
 /// A record of a chunk on its way out.
@@ -323,15 +375,15 @@ struct State<'a, T> {
 impl<T: Send> State<'_, T> {
     /// Validates a chunk, assesses at once the records that need no other record (unless the
     /// chunk is to wait long), and keeps aside the facts the components of the others need.
-    fn take(&mut self, items: Vec<Item>) {
+    fn take(&mut self, records: Records) {
         let base = self.read;
-        self.read += items.len();
+        self.read += records.len();
         let scan = self.scan;
         // A record finished at once keeps its bytes (4 KB) until its chunk leaves. A chunk
         // that must wait for a group ending far ahead (or queues behind one that does) keeps
         // its validated facts instead, which take about half as much, and is assessed when it
         // leaves; any other is finished at once.
-        let mut components: Vec<Option<u32>> = vec![None; items.len()];
+        let mut components: Vec<Option<u32>> = vec![None; records.len()];
         for (ordinal, c) in scan.components_in(base..self.read) {
             components[ordinal - base] = Some(c);
         }
@@ -347,47 +399,69 @@ impl<T: Send> State<'_, T> {
         let finish = self.finish;
         let vocabulary = &cx.evaluator.nis2.vocabulary;
         let validator = cx.validator;
-        let mut slots: Vec<Slot<T>> = items
-            .into_par_iter()
+        let records = match records {
+            Records::Items(items) => Either::Left(items.into_par_iter().map(Record::Item)),
+            Records::Lines(lines) => Either::Right(
+                lines
+                    .par_iter()
+                    .map(|&(line, bytes)| Record::Line(line, bytes)),
+            ),
+        };
+        let mut slots: Vec<Slot<T>> = records
             .with_max_len(LEAF)
             .enumerate()
             .filter(|(i, _)| shard.is_none_or(|s| scan.shard_of(base + i, s.count) == s.index))
-            .map(|(i, mut item)| {
-                let line = item.line;
-                let salvaged = std::mem::take(&mut item.salvaged);
+            .map(|(i, record)| {
                 let text = |v: &serde_json::Value, key| v.get(key)?.as_str().map(String::from);
                 // A record whose JSON text is valid and has only facts fields (a JSON line, a
-                // CSV or workbook row, an object of an array) goes the short way; any other
-                // record is read into a JSON value, for the schema to find and word its
-                // problems and for its own fields to be checked for typos.
-                let short = match &item.body {
-                    Ok(Body::Json(json)) => validator.validate_json(json, line, vocabulary),
-                    _ => None,
+                // CSV or workbook row, an object of an array) goes the short way, a JSON line
+                // straight from its block; any other record is read into a JSON value, for the
+                // schema to find and word its problems and for its own fields to be checked
+                // for typos.
+                let (line, short) = match record {
+                    Record::Line(line, bytes) => {
+                        let facts = std::str::from_utf8(bytes)
+                            .ok()
+                            .and_then(|json| validator.validate_json(json, line, vocabulary));
+                        (line, facts.ok_or_else(|| Item::of_line(line, bytes)))
+                    }
+                    Record::Item(item) => {
+                        let facts = match &item.body {
+                            Ok(Body::Json(json)) => {
+                                validator.validate_json(json, item.line, vocabulary)
+                            }
+                            _ => None,
+                        };
+                        (item.line, facts.ok_or(item))
+                    }
                 };
                 let (id, name, facts, warnings, owners) = match short {
-                    Some(facts) => (None, None, Ok(facts), Vec::new(), None),
-                    None => match item.into_value() {
-                        Ok(v) => {
-                            let facts = validator.validate(&v, line, vocabulary);
-                            let (id, name, owners) = if facts.is_err() {
-                                (
-                                    text(&v, "id"),
-                                    text(&v, "name"),
-                                    readable_owners(v.get("owners")),
-                                )
-                            } else {
-                                (None, None, None)
-                            };
-                            (id, name, facts, validator.likely_typos(&v), owners)
+                    Ok(facts) => (None, None, Ok(facts), Vec::new(), None),
+                    Err(mut item) => {
+                        let salvaged = std::mem::take(&mut item.salvaged);
+                        match item.into_value() {
+                            Ok(v) => {
+                                let facts = validator.validate(&v, line, vocabulary);
+                                let (id, name, owners) = if facts.is_err() {
+                                    (
+                                        text(&v, "id"),
+                                        text(&v, "name"),
+                                        readable_owners(v.get("owners")),
+                                    )
+                                } else {
+                                    (None, None, None)
+                                };
+                                (id, name, facts, validator.likely_typos(&v), owners)
+                            }
+                            Err(e) => (
+                                salvaged.id,
+                                salvaged.name,
+                                Err(vec![e]),
+                                Vec::new(),
+                                salvaged.owners,
+                            ),
                         }
-                        Err(e) => (
-                            salvaged.id,
-                            salvaged.name,
-                            Err(vec![e]),
-                            Vec::new(),
-                            salvaged.owners,
-                        ),
-                    },
+                    }
                 };
                 let ordinal = base + i;
                 let component = components[i];

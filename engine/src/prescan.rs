@@ -83,9 +83,9 @@ impl Seen {
     }
 }
 
-/// Bytes of JSON Lines the ownership pass reads at a time: some 2,400 records of the size
+/// Bytes of JSON Lines read at a time, in both passes: some 2,400 records of the size
 /// `gen portfolio` writes, enough work for every worker between two blocks.
-const BLOCK: usize = 1 << 20;
+pub(crate) const BLOCK: usize = 1 << 20;
 
 /// Reads `input` once and finds its ownership components; with `shards`, keeps what
 /// [`Prescan::shard_of`] needs.
@@ -137,13 +137,17 @@ fn scan_by(
         None => None,
     };
     match blocks {
-        Some(blocks) => blocks.read_ahead(|block| {
-            note(
-                (block.records().into_par_iter())
-                    .map(|record| key(head_of(record)))
-                    .collect(),
-            )
-        })?,
+        Some(blocks) => {
+            let read = blocks.read_ahead(|block| {
+                note(
+                    (block.records(1).0.into_par_iter())
+                        .map(|(_, record)| key(head_of(record)))
+                        .collect(),
+                );
+                Ok::<(), std::convert::Infallible>(())
+            });
+            let Ok(()) = read.map_err(|e| format!("cannot read the portfolio: {e}"))?;
+        }
         None => {
             let read = input.read_ahead(chunk, |chunk| {
                 note(

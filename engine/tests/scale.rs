@@ -57,6 +57,75 @@ fn groups_across_chunks_are_aggregated_as_in_one_chunk() {
     }
 }
 
+/// A JSON Lines file read in blocks gives the assessments it gives read record by record, in
+/// blocks of any size, so across every block end: each record yields one output record with
+/// its own line number (DESIGN.md "Behaviour on bad input"), on a byte-order mark, Windows line
+/// ends, blank and white lines, lines that are not UTF-8 or not JSON, a line longer than a
+/// block, and a last line without its end.
+#[test]
+fn a_file_read_in_blocks_is_assessed_as_read_record_by_record() {
+    let generated = assay::gen::portfolio_jsonl(300, 5);
+    let mut lines = generated.lines();
+    let mut text = b"\xEF\xBB\xBF".to_vec();
+    for (i, line) in lines.by_ref().take(100).enumerate() {
+        text.extend_from_slice(line.as_bytes());
+        text.extend_from_slice(if i % 3 == 0 { b"\r\n" } else { b"\n" });
+    }
+    text.extend_from_slice(b"\n   \r\n\t\nnot json\n{\"id\": \"half\"\n");
+    // A Latin-1 `ü` in a name: the one byte 0xFC, which is not UTF-8.
+    text.extend_from_slice(b"{\"id\":\"latin\",\"name\":\"M\xFCller\",\"employees\":3}\n");
+    let long = format!(
+        r#"{{"id":"long","name":"{}","established_in":["DE"],"provides_services_in":["DE"]}}"#,
+        "x".repeat(5000)
+    );
+    text.extend_from_slice(long.as_bytes());
+    text.push(b'\n');
+    for line in lines {
+        text.extend_from_slice(line.as_bytes());
+        text.push(b'\n');
+    }
+    text.extend_from_slice(br#"{"id":"last","owners":[{"id":"org-0000003","share_pct":60}]}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mixed.jsonl");
+    std::fs::write(&path, &text).unwrap();
+    let input = Input::open(path.to_str().unwrap(), None, None, Default::default()).unwrap();
+    let cx = assay::pipeline::Context {
+        evaluator: evaluator(),
+        validator: validator(),
+    };
+    let assess = |chunk: usize, block: Option<usize>| -> Vec<String> {
+        let options = assay::pipeline::Options {
+            chunk,
+            block,
+            ..assay::pipeline::Options::new(AS_OF)
+        };
+        (assay::pipeline::collect(&input, &cx, &options).iter())
+            .map(|a| serde_json::to_string(a).unwrap())
+            .collect()
+    };
+    let by_record = assess(64, None);
+    // 300 generated lines, the three broken ones, the long one and the last line; the blank
+    // and white lines are none.
+    assert_eq!(by_record.len(), 305);
+    let lines_of: Vec<u64> = (by_record.iter())
+        .map(|a| {
+            serde_json::from_str::<Value>(a).unwrap()["line"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(lines_of[99..106], [100, 104, 105, 106, 107, 108, 109]);
+    for block in [1, 7, 300, 4096, 1 << 20] {
+        for chunk in [1, 64, 512] {
+            let by_block = assess(chunk, Some(block));
+            assert_eq!(
+                by_block, by_record,
+                "blocks of {block} bytes, chunks of {chunk}"
+            );
+        }
+    }
+}
+
 /// DESIGN.md: same facts, same packs and same --as-of give byte-identical output at any thread
 /// count.
 #[test]

@@ -4,9 +4,10 @@
 //! [`Input`] is an opened portfolio that can be read more than once: the pipeline reads it
 //! first to find ids and ownership (see [`crate::prescan`]), then to assess. JSON Lines and CSV
 //! files stream from disk (standard input is first spooled to a temporary file); a JSON array
-//! and a spreadsheet are read whole, as their formats require. For the first pass, a JSON
-//! Lines file in UTF-8 is read in blocks of whole lines ([`LineBlocks`]), which follow the
-//! same rule for what a line's record is as the record-by-record reading of the second.
+//! and a spreadsheet are read whole, as their formats require. A JSON Lines file in UTF-8 is
+//! read in blocks of whole lines ([`LineBlocks`]) in both passes, its records taken from the
+//! block where they are; any other input record by record. Both readings follow the same rule
+//! for what a line's record is.
 //!
 //! Text is decoded line by line: a line that is not UTF-8 becomes an error record for that line
 //! (saying how to fix it), and the lines after it are still read. `--encoding windows-1252`
@@ -67,6 +68,32 @@ pub fn readable_owners(owners: Option<&Value>) -> Option<Vec<crate::facts::Owner
 }
 
 impl Item {
+    /// A record of a JSON Lines file as read: its text, or, when it is not UTF-8, the error
+    /// and what could be salvaged of it.
+    pub fn of_line(line: usize, bytes: &[u8]) -> Item {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Item {
+                line,
+                body: Ok(Body::Json(text.to_owned())),
+                salvaged: Salvaged::default(),
+            },
+            Err(_) => Item {
+                line,
+                body: Err(not_utf8(line, bytes)),
+                salvaged: salvage_json(bytes),
+            },
+        }
+    }
+
+    /// The record in place of the line that could not be read; reading stops there.
+    pub fn read_error(line: usize, e: &std::io::Error) -> Item {
+        Item {
+            line,
+            body: Err(RecordError::new("read", line, None, e.to_string())),
+            salvaged: Salvaged::default(),
+        }
+    }
+
     pub fn into_value(self) -> Result<Value, RecordError> {
         match self.body {
             Ok(Body::Json(text)) => super::parse_object(&text, self.line),
@@ -523,11 +550,7 @@ impl Chunks for JsonlChunks {
                 Ok(_) => {}
                 Err(e) => {
                     self.line += 1;
-                    chunk.push(Item {
-                        line: self.line,
-                        body: Err(RecordError::new("read", self.line, None, e.to_string())),
-                        salvaged: Salvaged::default(),
-                    });
+                    chunk.push(Item::read_error(self.line, &e));
                     self.failed = true;
                     break;
                 }
@@ -663,7 +686,13 @@ impl LineBlocks {
     /// the one being read into, the one read ahead and the one `each` has; a buffer is freed
     /// only by the reader, which allocated it (freed on another thread, the allocator would
     /// not give its memory back to the reader soon enough, and the reader would take more).
-    pub fn read_ahead(mut self, mut each: impl FnMut(&Block)) -> Result<(), String> {
+    ///
+    /// `each` may stop the reading with an error of its own, which is returned inside; an error
+    /// reading the file stops it too, and is returned outside.
+    pub fn read_ahead<E>(
+        mut self,
+        mut each: impl FnMut(&Block) -> Result<(), E>,
+    ) -> std::io::Result<Result<(), E>> {
         const BUFFERS: usize = 3;
         std::thread::scope(|s| {
             let (send, receive) = std::sync::mpsc::sync_channel::<std::io::Result<Block>>(1);
@@ -687,19 +716,25 @@ impl LineBlocks {
                 drop(send);
                 spares.iter().for_each(drop);
             });
-            let mut result = Ok(());
-            for block in receive {
+            let mut result = Ok(Ok(()));
+            for block in &receive {
                 match block {
                     Ok(block) => {
-                        each(&block);
+                        let done = each(&block);
                         let _ = give_back.send(block.bytes);
+                        if done.is_err() {
+                            result = Ok(done);
+                            break;
+                        }
                     }
                     Err(e) => {
-                        result = Err(format!("cannot read the portfolio: {e}"));
+                        result = Err(e);
                         break;
                     }
                 }
             }
+            // The reader stops at its next send, and frees its buffers.
+            drop(receive);
             drop(give_back);
             result
         })
@@ -707,20 +742,24 @@ impl LineBlocks {
 }
 
 impl Block {
-    /// The records' bytes, in order, as [`JsonlChunks`] finds them.
-    pub fn records(&self) -> Vec<&[u8]> {
+    /// The records' bytes, in order, as [`JsonlChunks`] finds them, each with its line number
+    /// (the block's first line is `first_line`); and how many lines the block holds, blank
+    /// ones included.
+    pub fn records(&self, first_line: usize) -> (Vec<(usize, &[u8])>, usize) {
         let mut records = Vec::with_capacity(self.bytes.len() / 256 + 1);
         let mut start = 0;
+        let mut line = first_line;
         while start < self.bytes.len() {
             let end = memchr::memchr(b'\n', &self.bytes[start..])
                 .map_or(self.bytes.len(), |i| start + i + 1);
-            let line = &self.bytes[start..end];
-            if let Some(record) = record_range(line, self.first && start == 0) {
-                records.push(&line[record]);
+            let bytes = &self.bytes[start..end];
+            if let Some(record) = record_range(bytes, self.first && start == 0) {
+                records.push((line, &bytes[record]));
             }
+            line += 1;
             start = end;
         }
-        records
+        (records, line - first_line)
     }
 }
 
