@@ -50,8 +50,8 @@ pub struct Prescan {
     /// Records in a component, sorted by ordinal.
     members: Vec<Member>,
     pub components: Vec<Component>,
-    /// Hashes of ids that may be on more than one record, sorted (a few are on one only: the
-    /// assessing pass compares the ids themselves).
+    /// Hashes of ids that may be on more than one record, sorted (two ids may share a hash:
+    /// the assessing pass compares the ids themselves).
     repeated: Vec<u64>,
 }
 
@@ -66,21 +66,18 @@ pub fn stable_hash(text: &str) -> u64 {
     h.max(1)
 }
 
-/// A set of id hashes in 4 MiB, for the ownership pass only: a hash seen before is noted as
-/// possibly repeated. False "repeated" (about one record in 32 at a million) cost only an id
-/// kept during the assessing pass; a real repeat is never missed.
-struct Seen(Vec<u64>);
-
-impl Seen {
-    const BITS: u64 = 1 << 25;
-
-    fn insert(&mut self, h: u64) -> bool {
-        let bit = (h ^ (h >> 32)) % Self::BITS;
-        let (word, mask) = ((bit / 64) as usize, 1u64 << (bit % 64));
-        let before = self.0[word] & mask != 0;
-        self.0[word] |= mask;
-        before
-    }
+/// The id hashes on more than one record, sorted: found by sorting a copy of them on the
+/// workers once the pass is over, not by looking each one up as it is read, which left the
+/// other workers waiting.
+fn repeated_hashes(id_hashes: &[u64]) -> Vec<u64> {
+    let mut sorted: Vec<u64> = id_hashes.iter().copied().filter(|&h| h != 0).collect();
+    sorted.par_sort_unstable();
+    let mut repeated: Vec<u64> = (sorted.windows(2))
+        .filter(|pair| pair[0] == pair[1])
+        .map(|pair| pair[0])
+        .collect();
+    repeated.dedup();
+    repeated
 }
 
 /// Bytes of JSON Lines read at a time, in both passes: some 2,400 records of the size
@@ -115,17 +112,12 @@ fn scan_by(
     // Records that name owners or enterprises outside the batch, and (owner hash, owned record).
     let mut holders: Vec<u32> = Vec::new();
     let mut edges: Vec<(u64, u32)> = Vec::new();
-    let mut seen = Seen(vec![0; (Seen::BITS / 64) as usize]);
-    let mut repeated: Vec<u64> = Vec::new();
     // Reading the next chunk overlaps finding this one's heads on the workers; only the
     // bookkeeping below runs on one thread.
     let mut note = |keys: Vec<Key>| {
         for (h, owners, linked_outside) in keys {
             let ordinal = id_hashes.len() as u32;
             id_hashes.push(h);
-            if h != 0 && seen.insert(h) {
-                repeated.push(h);
-            }
             if !owners.is_empty() || linked_outside {
                 holders.push(ordinal);
                 edges.extend(owners.into_iter().map(|o| (o, ordinal)));
@@ -160,9 +152,7 @@ fn scan_by(
             let Ok(()) = read;
         }
     }
-    drop(seen);
-    repeated.sort_unstable();
-    repeated.dedup();
+    let repeated = repeated_hashes(&id_hashes);
 
     // The records that carry an owner's id or a repeated id, by hash.
     let mut wanted: Vec<u64> = edges
@@ -336,6 +326,15 @@ mod tests {
                 (scan.shard_of(o, 7), last)
             })
             .collect()
+    }
+
+    /// A hash on two records or more is repeated once; one on a single record is not, and
+    /// neither is 0, which stands for records without an id.
+    #[test]
+    fn repeated_ids_are_the_hashes_found_twice() {
+        assert_eq!(repeated_hashes(&[0, 0, 5, 3, 5, 5, 9, 3, 0]), vec![3, 5]);
+        assert_eq!(repeated_hashes(&[7, 8, 9]), Vec::<u64>::new());
+        assert_eq!(repeated_hashes(&[]), Vec::<u64>::new());
     }
 
     /// Read in blocks, a JSON Lines file yields the same records, ids, owners and components
