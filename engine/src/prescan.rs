@@ -70,7 +70,9 @@ pub fn stable_hash(text: &str) -> u64 {
 /// workers once the pass is over, not by looking each one up as it is read, which left the
 /// other workers waiting.
 fn repeated_hashes(id_hashes: &[u64]) -> Vec<u64> {
-    let mut sorted: Vec<u64> = id_hashes.iter().copied().filter(|&h| h != 0).collect();
+    // Room for them all at once: grown as it fills, the copy would take twice its size.
+    let mut sorted: Vec<u64> = Vec::with_capacity(id_hashes.len());
+    sorted.extend(id_hashes.iter().copied().filter(|&h| h != 0));
     sorted.par_sort_unstable();
     let mut repeated: Vec<u64> = (sorted.windows(2))
         .filter(|pair| pair[0] == pair[1])
