@@ -508,6 +508,40 @@ fn a_circle_of_majority_holdings_is_an_error_for_each_member() {
     assert_eq!(classification(&out[3]), "important");
 }
 
+// A long circle of control is named from each member's place: the member, the links next to it
+// and how many members are between (DESIGN.md "Behaviour on bad input": errors name the record
+// and what would fix it). Each of 20,000 members naming all 20,000 wrote some 7 GB.
+#[test]
+fn a_long_circle_names_each_member_s_neighbours_not_every_member() {
+    let n = 1_000;
+    let id = |i: usize| format!("c{}", i % n);
+    let records: Vec<Value> = (0..n)
+        .map(|i| {
+            owned_by(
+                org(&id(i), None, (10.0, 1e6, 1e6)),
+                json!([{ "id": id(i + n - 1), "share_pct": 60 }]),
+            )
+        })
+        .collect();
+    let out = batch(&records);
+    assert_eq!(out.len(), n);
+    for (i, a) in out.iter().enumerate() {
+        let message = error_message(a);
+        // `c(i-1)` holds 60 % of `ci` (Annex Art. 3(3)(a): a majority of the votes), which
+        // holds 60 % of `c(i+1)`.
+        for link in [(i, i + 1), (i + 1, i + 2), (i + n - 1, i)] {
+            let said = format!("`{}` controls `{}`", id(link.0), id(link.1));
+            assert!(message.contains(&said), "{said}: {message}");
+        }
+        assert!(
+            message.contains("a circle of 1000 organisations"),
+            "{message}"
+        );
+        assert!(message.contains("through 996 more"), "{message}");
+        assert!(message.len() < 400, "{message}");
+    }
+}
+
 #[test]
 fn a_two_way_majority_is_an_error_for_both() {
     let out = batch(&[
