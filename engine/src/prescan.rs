@@ -67,8 +67,8 @@ pub fn stable_hash(text: &str) -> u64 {
 }
 
 /// The id hashes on more than one record, sorted: found by sorting a copy of them on the
-/// workers once the pass is over, not by looking each one up as it is read, which left the
-/// other workers waiting.
+/// workers once the pass is over (8 bytes a record more, until then), not by looking each one
+/// up as it is read, which left the other workers waiting.
 fn repeated_hashes(id_hashes: &[u64]) -> Vec<u64> {
     // Room for them all at once: grown as it fills, the copy would take twice its size.
     let mut sorted: Vec<u64> = Vec::with_capacity(id_hashes.len());
