@@ -60,7 +60,7 @@ enum Command {
     /// The decision trace of one organisation: the rules that fired, in order, with the facts
     /// they read and their citations.
     Explain {
-        /// Portfolio file (.csv, .jsonl or .json).
+        /// Portfolio file (.csv, .jsonl, .json or .xlsx; `-` for standard input).
         file: String,
         /// The organisation's id.
         #[arg(long)]
@@ -68,6 +68,12 @@ enum Command {
         /// Every call into the packs and the whole assessment.
         #[arg(long)]
         full: bool,
+        /// A JSON object mapping your column headers to facts fields, as for `assess`.
+        #[arg(long, value_name = "FILE")]
+        columns: Option<PathBuf>,
+        /// Text encoding of a CSV or JSON input.
+        #[arg(long, value_enum, default_value = "utf8")]
+        encoding: Encoding,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -287,8 +293,10 @@ fn main() -> ExitCode {
             file,
             id,
             full,
+            columns,
+            encoding,
             run,
-        } => match author::explain(&file, &id, full, run) {
+        } => match author::explain(&file, &id, full, (columns, encoding), run) {
             Ok(code) => code,
             Err(message) => {
                 eprintln!("error: {message}");
@@ -421,21 +429,23 @@ mod author {
         }
     }
 
-    pub fn explain(file: &str, id: &str, full: bool, run: RunArgs) -> Result<ExitCode, String> {
+    /// The portfolio is read as `assess` reads it: any input format, a column mapping and an
+    /// encoding, and a line that is not UTF-8 an error record of its own.
+    pub fn explain(
+        file: &str,
+        id: &str,
+        full: bool,
+        (columns, encoding): (Option<PathBuf>, Encoding),
+        run: RunArgs,
+    ) -> Result<ExitCode, String> {
         let as_of = super::as_of(run.as_of)?;
         let evaluator = Evaluator::with_overlays(load_packs(run.packs.as_ref())?, &run.overlay)
             .map_err(|e| e.to_string())?;
-        let text = read_input(file)?;
-        let format = input_format(run.input_format, file, &text);
-        let out = author::explain::explain(
-            &text,
-            format,
-            &evaluator,
-            &Validator::new(),
-            &as_of,
-            id,
-            full,
-        )?;
+        let mapping = columns.as_deref().map(ColumnMap::load).transpose()?;
+        let format = run.input_format.map(|f| input_format(Some(f), file, ""));
+        let input = Input::open(file, format, mapping.as_ref(), encoding)?;
+        let out =
+            author::explain::explain(&input, &evaluator, &Validator::new(), &as_of, id, full)?;
         print!("{out}");
         Ok(ExitCode::SUCCESS)
     }

@@ -370,9 +370,9 @@ fn diff_lists_the_organisations_a_new_version_changes() {
 #[test]
 fn explain_lists_the_rules_in_order_with_the_facts_they_read() {
     let text = fixture("portfolio.csv");
+    let portfolio = assay::read::stream::Input::from_text(&text, Format::Csv);
     let e = Evaluator::new(PackSet::shipped().unwrap()).unwrap();
-    let out =
-        explain::explain(&text, Format::Csv, &e, validator(), AS_OF, "pf-011", false).unwrap();
+    let out = explain::explain(&portfolio, &e, validator(), AS_OF, "pf-011", false).unwrap();
     // pf-011: essential, large Annex I, established in AT (fixtures/portfolio.expected.csv).
     assert!(out.contains("NIS2: essential"), "{out}");
     let size = out.find("1. size_class").expect("size first");
@@ -383,12 +383,11 @@ fn explain_lists_the_rules_in_order_with_the_facts_they_read() {
     assert!(out.contains("[NIS2 Art. 3(1)(a)]"), "{out}");
     assert!(!out.contains("every call"), "short by default");
 
-    let full =
-        explain::explain(&text, Format::Csv, &e, validator(), AS_OF, "pf-011", true).unwrap();
+    let full = explain::explain(&portfolio, &e, validator(), AS_OF, "pf-011", true).unwrap();
     assert!(full.contains("every call into a pack"), "{full}");
     assert!(full.contains("\"classification\": \"essential\""));
 
-    let missing = explain::explain(&text, Format::Csv, &e, validator(), AS_OF, "pf-11", false);
+    let missing = explain::explain(&portfolio, &e, validator(), AS_OF, "pf-11", false);
     assert!(missing.unwrap_err().contains("did you mean `pf-011`?"));
 }
 
@@ -687,4 +686,70 @@ fn a_soc2_rule_with_an_unknown_outcome_is_named_in_table_order() {
             "{e}"
         );
     }
+}
+
+/// `explain` reads a portfolio as `assess` reads it: a workbook with a column mapping, and a JSON
+/// Lines file with a line that is not UTF-8, which is an error record of its own while the other
+/// records are explained (DESIGN.md "Behaviour on bad input": bad input loses nothing else).
+/// Each explanation states the classification `assess` gives the same record.
+#[test]
+fn explain_reads_what_assess_reads() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_assay"))
+            .args(args)
+            .args(["--as-of", AS_OF])
+            .current_dir(root())
+            .output()
+            .expect("assay runs");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).expect("UTF-8"),
+            stderr,
+        )
+    };
+    let assessed = |args: &[&str], line: usize| {
+        let (_, out, _) = run(args);
+        let record: serde_json::Value =
+            serde_json::from_str(out.lines().nth(line).expect("a record")).expect("JSON");
+        record["nis2"]["classification"]
+            .as_str()
+            .expect("a class")
+            .to_string()
+    };
+
+    let workbook = [
+        "fixtures/clients.xlsx",
+        "--columns",
+        "fixtures/clients.columns.json",
+    ];
+    let class = assessed(&[&["assess"][..], &workbook[..]].concat(), 0);
+    let (code, out, stderr) =
+        run(&[&["explain"][..], &workbook[..], &["--id", "c-01"][..]].concat());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(out.starts_with("c-01 (line 2)"), "{out}");
+    assert!(out.contains(&format!("NIS2: {class}")), "{out}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latin1.jsonl");
+    // The name's `ü` written in Latin-1: the one byte 0xFC, which is not UTF-8.
+    let mut text = b"{\"id\":\"latin\",\"name\":\"M\xFCller\"}\n".to_vec();
+    let generated = assay::gen::portfolio_jsonl(3, 7);
+    text.extend_from_slice(generated.lines().nth(1).expect("a line").as_bytes());
+    text.push(b'\n');
+    std::fs::write(&path, &text).unwrap();
+    let file = path.to_str().unwrap();
+    let id: serde_json::Value = serde_json::from_str(generated.lines().nth(1).unwrap()).unwrap();
+    let id = id["id"].as_str().unwrap();
+    let class = assessed(&["assess", file], 1);
+    let (code, out, stderr) = run(&["explain", file, "--id", id]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(out.starts_with(&format!("{id} (line 2)")), "{out}");
+    assert!(out.contains(&format!("NIS2: {class}")), "{out}");
+    let (code, out, stderr) = run(&["explain", file, "--id", "latin"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        out.contains("error (read): this line is not UTF-8"),
+        "{out}"
+    );
 }

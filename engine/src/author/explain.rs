@@ -7,15 +7,15 @@
 //! the whole assessment.
 
 use crate::evaluate::{nis2, trace, Evaluator};
-use crate::read::Format;
+use crate::pipeline::{Context, Options};
+use crate::read::stream::Input;
 use crate::validate::Validator;
 use serde_json::Value;
 use std::fmt::Write;
 
-/// The explanation of organisation `id` in `text`, or why there is none.
+/// The explanation of organisation `id` in `input`, or why there is none.
 pub fn explain(
-    text: &str,
-    format: Format,
+    input: &Input,
     evaluator: &Evaluator,
     validator: &Validator,
     as_of: &str,
@@ -24,7 +24,11 @@ pub fn explain(
 ) -> Result<String, String> {
     let pool = crate::pipeline::pool(1).map_err(|e| e.to_string())?;
     let (assessments, steps) = pool.install(|| {
-        trace::record(|| crate::pipeline::assess_text(text, format, evaluator, validator, as_of))
+        let cx = Context {
+            evaluator,
+            validator,
+        };
+        trace::record(|| crate::pipeline::collect(input, &cx, &Options::new(as_of)))
     });
     let Some(assessment) = assessments.iter().find(|a| a.id.as_deref() == Some(id)) else {
         let ids: Vec<&str> = assessments.iter().filter_map(|a| a.id.as_deref()).collect();
