@@ -159,7 +159,7 @@ struct Validated {
     /// that its error record still names the organisation (valid facts carry their own).
     id: Option<String>,
     name: Option<String>,
-    facts: Result<Facts, Vec<RecordError>>,
+    facts: Held,
     warnings: Vec<String>,
     /// For a record whose facts are not valid: its owners, when they can be read.
     owners: Option<Vec<crate::facts::Owner>>,
@@ -169,12 +169,20 @@ struct Validated {
     component: Option<u32>,
     /// Whether its facts are valid and another record may carry its id.
     may_repeat: bool,
-    /// Set while its facts are held for its component: they go to the component once it is
-    /// complete, which is always before its chunk leaves.
-    lent: bool,
-    /// Its complete component, and its place among the component's valid records: where its
-    /// facts are, and what the group step finds for it.
-    group: Option<(Arc<Group>, usize)>,
+}
+
+/// Where a validated record's facts are.
+// `Here` is what nearly every record holds: boxing its facts would cost an allocation a record.
+#[allow(clippy::large_enum_variant)]
+enum Held {
+    /// With the record: its valid facts, or why they are not valid.
+    Here(Result<Facts, Vec<RecordError>>),
+    /// Kept for its ownership component until the component is complete, which is always
+    /// before the record's chunk leaves.
+    Lent,
+    /// In its complete component, at this place among the component's valid records, with
+    /// what the group step finds for it.
+    Grouped(Arc<Group>, usize),
 }
 
 /// A complete ownership component, shared by the records in it until the last of them has been
@@ -466,6 +474,7 @@ impl<T: Send> State<'_, T> {
                 let ordinal = base + i;
                 let component = components[i];
                 let may_repeat = facts.as_ref().is_ok_and(|f| scan.maybe_duplicate(&f.id));
+                let facts = Held::Here(facts);
                 let look = component.is_some() || may_repeat;
                 let v = Validated {
                     ordinal,
@@ -478,11 +487,9 @@ impl<T: Send> State<'_, T> {
                     duplicate: None,
                     component,
                     may_repeat,
-                    lent: false,
-                    group: None,
                 };
                 if early && !look {
-                    let a = assess(cx, as_of, v, None);
+                    let a = assess(cx, as_of, v);
                     Slot::Done(tally(&a), finish(a))
                 } else {
                     Slot::Pending {
@@ -507,7 +514,7 @@ impl<T: Send> State<'_, T> {
                 owners: v.owners.take(),
                 repeats_id,
             };
-            let Ok(facts) = &v.facts else {
+            let Held::Here(Ok(facts)) = &v.facts else {
                 if let Some(c) = component {
                     let id = v.id.clone();
                     self.failed.entry(c).or_default().push(member(v, id, false));
@@ -539,8 +546,7 @@ impl<T: Send> State<'_, T> {
                 }
             }
             if let Some(c) = component {
-                if let Ok(facts) = std::mem::replace(&mut v.facts, Err(Vec::new())) {
-                    v.lent = true;
+                if let Held::Here(Ok(facts)) = std::mem::replace(&mut v.facts, Held::Lent) {
                     self.held
                         .entry(c)
                         .or_default()
@@ -601,9 +607,10 @@ impl<T: Send> State<'_, T> {
                     // A record whose facts went to its component goes with the component, to
                     // be assessed with the group step's findings on a worker.
                     Slot::Pending { look: true, v } => {
-                        if v.lent {
-                            v.group = self.grouped.remove(&v.ordinal);
-                            v.lent = v.group.is_none();
+                        if let Held::Lent = v.facts {
+                            if let Some((group, k)) = self.grouped.remove(&v.ordinal) {
+                                v.facts = Held::Grouped(group, k);
+                            }
                         }
                         pending = true;
                     }
@@ -615,17 +622,7 @@ impl<T: Send> State<'_, T> {
             let settle = |slot| match slot {
                 Slot::Done(t, r) => (t, r),
                 Slot::Pending { v, .. } => {
-                    // A component is complete before its chunk leaves (`complete_components`).
-                    debug_assert!(!v.lent, "record {}: its component is not complete", v.line);
-                    let mut v = *v;
-                    let a = match v.group.take() {
-                        Some((group, k)) => {
-                            let (aggregates, errors) = group.found();
-                            let found = (&group.records[k].1, aggregates.get(&k), errors.get(&k));
-                            assess(cx, as_of, v, Some(found))
-                        }
-                        None => assess(cx, as_of, v, None),
-                    };
+                    let a = assess(cx, as_of, *v);
                     (tally(&a), finish(a))
                 }
             };
@@ -652,16 +649,16 @@ impl<T: Send> State<'_, T> {
 /// Assesses a validated record; a record of a component with its facts as its component holds
 /// them, and with what the group step found for it: its aggregate, or the error that stops its
 /// group.
-fn assess(
-    cx: &Context,
-    as_of: &str,
-    v: Validated,
-    group: Option<(&Facts, Option<&Aggregate>, Option<&RecordError>)>,
-) -> Assessment {
+fn assess(cx: &Context, as_of: &str, v: Validated) -> Assessment {
     let evaluator = cx.evaluator;
-    let (facts, aggregate, group_error) = match group {
-        Some((facts, aggregate, error)) => (Ok(facts), aggregate, error),
-        None => (v.facts.as_ref(), None, None),
+    let (facts, aggregate, group_error) = match &v.facts {
+        Held::Here(facts) => (facts.as_ref(), None, None),
+        Held::Grouped(group, k) => {
+            let (aggregates, errors) = group.found();
+            (Ok(&group.records[*k].1), aggregates.get(k), errors.get(k))
+        }
+        // A component is complete before its chunk leaves (`complete_components`).
+        Held::Lent => unreachable!("record {}: its component is not complete", v.line),
     };
     let errors = match (facts, &v.duplicate, group_error) {
         (Err(errors), _, _) => Some(errors.clone()),

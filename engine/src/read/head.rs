@@ -264,38 +264,46 @@ impl<'a> Scan<'a> {
             self.value(0)?;
             return Some(ids);
         }
-        self.at += 1;
+        self.array(|s| {
+            if s.peek()? != b'{' {
+                return s.value(1);
+            }
+            let mut id: Option<Option<&str>> = None;
+            s.object(|s, key| {
+                match key {
+                    "id" if id.is_some() => return None,
+                    "id" if s.peek()? == b'"' => {
+                        s.at += 1;
+                        id = Some(Some(s.string()?));
+                    }
+                    "id" => {
+                        s.value(2)?;
+                        id = Some(None);
+                    }
+                    _ => s.value(2)?,
+                }
+                Some(())
+            })?;
+            ids.extend(id.flatten());
+            Some(())
+        })?;
+        Some(ids)
+    }
+
+    /// An array, from its `[`: `item` reads each item.
+    fn array(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.expect(b'[')?;
         self.space();
         if self.peek() == Some(b']') {
             self.at += 1;
-            return Some(ids);
+            return Some(());
         }
         loop {
-            if self.peek()? == b'{' {
-                let mut id: Option<Option<&str>> = None;
-                self.object(|s, key| {
-                    match key {
-                        "id" if id.is_some() => return None,
-                        "id" if s.peek()? == b'"' => {
-                            s.at += 1;
-                            id = Some(Some(s.string()?));
-                        }
-                        "id" => {
-                            s.value(2)?;
-                            id = Some(None);
-                        }
-                        _ => s.value(2)?,
-                    }
-                    Some(())
-                })?;
-                ids.extend(id.flatten());
-            } else {
-                self.value(1)?;
-            }
+            item(self)?;
             self.space();
             match self.next()? {
                 b',' => self.space(),
-                b']' => return Some(ids),
+                b']' => return Some(()),
                 _ => return None,
             }
         }
@@ -312,31 +320,8 @@ impl<'a> Scan<'a> {
             b't' => self.word(b"true"),
             b'f' => self.word(b"false"),
             b'n' => self.word(b"null"),
-            open @ (b'[' | b'{') if depth < DEPTH => {
-                self.at += 1;
-                let close = if open == b'[' { b']' } else { b'}' };
-                self.space();
-                if self.peek() == Some(close) {
-                    self.at += 1;
-                    return Some(());
-                }
-                loop {
-                    if open == b'{' {
-                        self.expect(b'"')?;
-                        self.string()?;
-                        self.space();
-                        self.expect(b':')?;
-                        self.space();
-                    }
-                    self.value(depth + 1)?;
-                    self.space();
-                    match self.next()? {
-                        b',' => self.space(),
-                        b if b == close => return Some(()),
-                        _ => return None,
-                    }
-                }
-            }
+            b'[' if depth < DEPTH => self.array(|s| s.value(depth + 1)),
+            b'{' if depth < DEPTH => self.object(|s, _| s.value(depth + 1)),
             _ => None,
         }
     }

@@ -72,16 +72,25 @@ impl Item {
     /// and what could be salvaged of it.
     pub fn of_line(line: usize, bytes: &[u8]) -> Item {
         match std::str::from_utf8(bytes) {
-            Ok(text) => Item {
-                line,
-                body: Ok(Body::Json(text.to_owned())),
-                salvaged: Salvaged::default(),
-            },
-            Err(_) => Item {
-                line,
-                body: Err(not_utf8(line, bytes)),
-                salvaged: salvage_json(bytes),
-            },
+            Ok(text) => Item::json(line, text.to_owned()),
+            Err(_) => Item::not_text(line, bytes),
+        }
+    }
+
+    fn json(line: usize, text: String) -> Item {
+        Item {
+            line,
+            body: Ok(Body::Json(text)),
+            salvaged: Salvaged::default(),
+        }
+    }
+
+    /// A line that could not be decoded: the error, and what could be salvaged of it.
+    fn not_text(line: usize, bytes: &[u8]) -> Item {
+        Item {
+            line,
+            body: Err(not_utf8(line, bytes)),
+            salvaged: salvage_json(bytes),
         }
     }
 
@@ -567,23 +576,15 @@ impl Chunks for JsonlChunks {
             if bytes.capacity() > 2 * bytes.len() + 1024 {
                 bytes.shrink_to_fit();
             }
-            let (body, salvaged) = match self.encoding {
+            chunk.push(match self.encoding {
                 Encoding::Utf8 => match String::from_utf8(bytes) {
-                    Ok(text) => (Ok(Body::Json(text)), Salvaged::default()),
-                    Err(e) => {
-                        let bytes = e.into_bytes();
-                        (Err(not_utf8(self.line, &bytes)), salvage_json(&bytes))
-                    }
+                    Ok(text) => Item::json(self.line, text),
+                    Err(e) => Item::not_text(self.line, e.as_bytes()),
                 },
                 encoding => match decode(&bytes, encoding) {
-                    Ok(text) => (Ok(Body::Json(text)), Salvaged::default()),
-                    Err(()) => (Err(not_utf8(self.line, &bytes)), salvage_json(&bytes)),
+                    Ok(text) => Item::json(self.line, text),
+                    Err(()) => Item::not_text(self.line, &bytes),
                 },
-            };
-            chunk.push(Item {
-                line: self.line,
-                body,
-                salvaged,
             });
         }
         chunk
