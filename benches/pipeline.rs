@@ -316,8 +316,8 @@ struct Timeline {
 struct Dated {
     as_of: String,
     milestones: [Vec<Milestone>; 3],
-    window_start: [String; 3],
-    window_start_due: [String; 3],
+    window_start: [CompactString; 3],
+    window_start_due: [CompactString; 3],
     nis2: [FrameworkBasis; 2],
     /// The same dates as day numbers, for comparing (`day`).
     as_of_day: u32,
@@ -357,7 +357,7 @@ impl Dated {
             if path == 0 {
                 milestones.push(Milestone {
                     id: "type1_report_date",
-                    date: plus_months(date, timeline.type1_after),
+                    date: plus_months(date, timeline.type1_after).into(),
                     says: "Type 1: the auditor examines the design of the controls at this date"
                         .into(),
                 });
@@ -367,14 +367,14 @@ impl Dated {
             milestones.extend([
                 Milestone {
                     id: "first_window_start",
-                    date: start.clone(),
+                    date: start.clone().into(),
                     says: "the first Type 2 observation window starts: controls must operate \
                            from this day"
                         .into(),
                 },
                 Milestone {
                     id: "first_window_end",
-                    date: plus_months(date, end),
+                    date: plus_months(date, end).into(),
                     says: format!(
                         "the first Type 2 observation window ends: {first_len} months, as \
                          {because}"
@@ -382,12 +382,12 @@ impl Dated {
                 },
                 Milestone {
                     id: "type2_report_expected",
-                    date: plus_months(date, end + timeline.report_after_window),
+                    date: plus_months(date, end + timeline.report_after_window).into(),
                     says: "the Type 2 report is expected after fieldwork and writing".into(),
                 },
                 Milestone {
                     id: "report_current_until",
-                    date: plus_months(date, end + timeline.current),
+                    date: plus_months(date, end + timeline.current).into(),
                     says: format!(
                         "that report stays current for {} months after its period end",
                         timeline.current
@@ -395,7 +395,7 @@ impl Dated {
                 },
                 Milestone {
                     id: "following_window_end",
-                    date: plus_months(date, end + timeline.steady_window),
+                    date: plus_months(date, end + timeline.steady_window).into(),
                     says: format!(
                         "the following window, back to back, is {} months long",
                         timeline.steady_window
@@ -409,8 +409,8 @@ impl Dated {
         let nis2 = |class: &str| FrameworkBasis {
             framework: "nis2",
             basis: "legal",
-            deadline: if since { as_of } else { in_force }.to_string(),
-            due: format!("due {}{in_force}", if since { "since " } else { "" }),
+            deadline: if since { as_of } else { in_force }.to_string().into(),
+            due: format!("due {}{in_force}", if since { "since " } else { "" }).into(),
             says: format!("{class} entity ({in_force_cites})"),
         };
         let nis2 = [nis2("essential"), nis2("important")];
@@ -419,8 +419,10 @@ impl Dated {
             as_of_day: day(as_of),
             nis2_deadline: day(&nis2[0].deadline),
             window_start_day: paths.clone().map(|p| day(&p.1)),
-            window_start: paths.clone().map(|p| p.1),
-            window_start_due: paths.clone().map(|p| format!("by {} (window start)", p.1)),
+            window_start: paths.clone().map(|p| p.1.into()),
+            window_start_due: paths
+                .clone()
+                .map(|p| format!("by {} (window start)", p.1).into()),
             milestones: paths.map(|p| p.0),
             nis2,
             phase_end_days: timeline.phases.map(|m| day(&plus_months(date, m))),

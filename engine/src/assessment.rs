@@ -238,12 +238,12 @@ pub struct IfNeeded {
 pub struct CurrentReport {
     #[serde(rename = "type")]
     pub report_type: Option<String>,
-    pub period_end: String,
+    pub period_end: CompactString,
     /// `current`, `bridge_letter` (past its 12 months, still coverable by a bridge letter),
     /// `stale`, or `period_not_ended` (the period ends after the assessment date).
     pub status: &'static str,
-    pub current_until: String,
-    pub bridge_letter_until: String,
+    pub current_until: CompactString,
+    pub bridge_letter_until: CompactString,
     /// The Trust Services categories the report covers, as declared (security always).
     pub criteria: Vec<String>,
     /// Categories the next report needs that this one does not cover.
@@ -254,7 +254,7 @@ pub struct CurrentReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct Milestone {
     pub id: &'static str,
-    pub date: String,
+    pub date: CompactString,
     pub says: String,
 }
 
@@ -277,9 +277,9 @@ pub struct FrameworkBasis {
     /// `legal`, `contractual` or `voluntary`.
     pub basis: &'static str,
     /// The date actions are ranked by: the later of the assessment date and the due date.
-    pub deadline: String,
+    pub deadline: CompactString,
     /// The deadline in words: `due since 2024-10-18`, `by 2027-02-04 (window start)`.
-    pub due: String,
+    pub due: CompactString,
     pub says: String,
 }
 

@@ -53,6 +53,11 @@ const WORDS: usize = 4;
 pub struct Bits([u64; WORDS]);
 
 impl Bits {
+    /// The words of the set, lowest requirements first.
+    pub fn words(&self) -> &[u64; WORDS] {
+        &self.0
+    }
+
     pub fn set(&mut self, i: usize) {
         self.0[i / 64] |= 1 << (i % 64);
     }

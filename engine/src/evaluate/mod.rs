@@ -29,6 +29,7 @@ struct Worker {
     nis2: Scripts,
     soc2: Option<Scripts>,
     strings: nis2::Strings,
+    rankings: std::cell::RefCell<plan::Rankings>,
 }
 
 /// How many plan actions a record lists by default; the summary counts them all.
@@ -162,6 +163,7 @@ impl Evaluator {
                 nis2,
                 soc2,
                 strings: self.nis2.strings(),
+                rankings: Default::default(),
             }
         })
     }
@@ -237,6 +239,7 @@ impl Evaluator {
                         maturity,
                         date,
                         self.plan_actions,
+                        &worker.rankings,
                     ))
                 }
                 Err(errors) => assessment.errors.extend(errors),

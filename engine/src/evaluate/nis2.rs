@@ -23,6 +23,7 @@ use crate::pack::manifest::Parameter;
 use crate::pack::Pack;
 use compact_str::CompactString;
 use rhai::{Dynamic, Engine, ImmutableString};
+use smallvec::{smallvec, SmallVec};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
@@ -540,7 +541,7 @@ impl Dimension<bool> {
 struct Jurisdiction<'a> {
     rule: &'a Rule,
     /// Member states, sorted, each once.
-    countries: Vec<&'a str>,
+    countries: Countries<'a>,
     missing: Vec<String>,
     notes: Vec<String>,
 }
@@ -549,8 +550,10 @@ struct Jurisdiction<'a> {
 /// decided, and which one each entity type has (an organisation of unknown activities has
 /// every type of the vocabulary as a candidate, and a few rules between them).
 struct Jurisdictions<'a> {
-    distinct: Vec<Jurisdiction<'a>>,
-    by_type: Vec<Option<usize>>,
+    distinct: SmallVec<[Jurisdiction<'a>; 2]>,
+    /// Which of `distinct` each entity type has: on the stack for a vocabulary of up to 80
+    /// types (the shipped one has 71).
+    by_type: SmallVec<[Option<usize>; 80]>,
 }
 
 impl<'a> Jurisdictions<'a> {
@@ -560,8 +563,15 @@ impl<'a> Jurisdictions<'a> {
     }
 }
 
+/// Member states, on the stack for up to four.
+type Countries<'a> = SmallVec<[&'a str; 4]>;
+
+/// The entity types of one candidate set of activities, on the stack for up to four: the
+/// vectors made for every organisation were a quarter of its allocations.
+type Types = SmallVec<[usize; 4]>;
+
 /// Member states sorted and each once, as a set would hold them.
-fn sorted(mut countries: Vec<&str>) -> Vec<&str> {
+fn sorted(mut countries: Countries) -> Countries {
     countries.sort_unstable();
     countries.dedup();
     countries
@@ -609,19 +619,21 @@ pub fn evaluate(
     let range = sizing.range;
 
     // Activities: the declared ones, or every entity type when none is declared.
-    let activity_sets: Vec<Vec<usize>> = match &facts.activities {
-        Some(list) if !list.is_empty() => vec![list
+    let activity_sets: SmallVec<[Types; 1]> = match &facts.activities {
+        Some(list) if !list.is_empty() => smallvec![list
             .iter()
             .filter_map(|a| pack.vocabulary.by_type.get(a.entity_type.as_str()).copied())
             .collect()],
-        Some(_) => vec![pack
+        Some(_) => smallvec![pack
             .vocabulary
             .by_type
             .get("other")
             .copied()
             .into_iter()
             .collect()],
-        None => (0..pack.vocabulary.types.len()).map(|i| vec![i]).collect(),
+        None => (0..pack.vocabulary.types.len())
+            .map(|i| smallvec![i])
+            .collect(),
     };
     let activities_known = facts.activities.is_some();
 
@@ -673,8 +685,8 @@ pub fn evaluate(
 
     // Jurisdiction of every candidate activity, independent of its classification.
     let mut jurisdictions = Jurisdictions {
-        distinct: Vec::new(),
-        by_type: vec![None; pack.vocabulary.types.len()],
+        distinct: SmallVec::new(),
+        by_type: smallvec![None; pack.vocabulary.types.len()],
     };
     for &t in activity_sets.iter().flatten() {
         if jurisdictions.get(t).is_some() {
@@ -710,7 +722,7 @@ pub fn evaluate(
     }
 
     // Member-state choices, read for the member states with jurisdiction.
-    let countries: Vec<&str> = if activities_known {
+    let countries: Countries = if activities_known {
         sorted(
             activity_sets[0]
                 .iter()
@@ -719,7 +731,7 @@ pub fn evaluate(
                 .collect(),
         )
     } else {
-        Vec::new()
+        Countries::new()
     };
     // An unknown activity list already leaves the classification open: asking about member-state
     // choices for activities the organisation may not have would only add noise.
@@ -747,7 +759,7 @@ pub fn evaluate(
         coords: [usize; 5],
         outcome: Classification,
         /// Every activity's rule and outcome, in the order declared.
-        activities: Vec<(usize, &'p Rule, Classification)>,
+        activities: SmallVec<[(usize, &'p Rule, Classification); 2]>,
     }
     // How many values each dimension has, in the order the answers are made.
     let counts = [
@@ -757,13 +769,13 @@ pub fn evaluate(
         nis1_choice.values.len(),
         local_choice.values.len(),
     ];
-    let mut answers: Vec<Answer> = Vec::with_capacity(counts.iter().product());
+    let mut answers: SmallVec<[Answer; 1]> = SmallVec::with_capacity(counts.iter().product());
     for (ai, set) in activity_sets.iter().enumerate() {
         for (si, &size_class) in size.values.iter().enumerate() {
             for (ui, &union) in in_union.values.iter().enumerate() {
                 for (ni, &nis1) in nis1_choice.values.iter().enumerate() {
                     for (li, &local) in local_choice.values.iter().enumerate() {
-                        let mut activities = Vec::with_capacity(set.len());
+                        let mut activities: SmallVec<[_; 2]> = SmallVec::with_capacity(set.len());
                         for &t in set {
                             let entity_type = pack.vocabulary.types[t].entity_type.as_str();
                             let inputs = Inputs {
@@ -882,7 +894,7 @@ pub fn evaluate(
     });
     let mut notes: Vec<String> = aggregate.map(|a| a.notes.clone()).unwrap_or_default();
     let deciding_answers = if agreed { &answers[..1] } else { &answers[..] };
-    let mut seen_rules: Vec<&str> = Vec::new();
+    let mut seen_rules: SmallVec<[&str; 4]> = SmallVec::new();
     for answer in deciding_answers {
         let deciding = answer.activities.iter().filter(|a| a.2 == answer.outcome);
         for &(_, rule, _) in deciding {
@@ -910,7 +922,7 @@ pub fn evaluate(
 
     // Jurisdiction, lex specialis, obligations: from the activities that bring it into scope.
     // Activities in scope in some answer; for an unknown activity list, the candidates.
-    let mut in_scope_types: Vec<usize> = Vec::new();
+    let mut in_scope_types = Types::new();
     if classification != Classification::OutOfScope {
         for answer in if agreed { &answers[..1] } else { &answers[..] } {
             for (t, _, outcome) in &answer.activities {
@@ -920,8 +932,8 @@ pub fn evaluate(
             }
         }
     }
-    let mut jurisdiction_set: Vec<&str> = Vec::new();
-    let mut seen_jurisdiction_rules: Vec<&str> = Vec::new();
+    let mut jurisdiction_set = Countries::new();
+    let mut seen_jurisdiction_rules: SmallVec<[&str; 2]> = SmallVec::new();
     if !activities_known {
         // Which activity it has is unknown: give a jurisdiction only where every candidate
         // activity would lead to the same member states.
@@ -957,7 +969,7 @@ pub fn evaluate(
     // Only declared activities name a sector act: with unknown activities, DORA is a candidate,
     // not a fact.
     let lex_specialis: Vec<String> = {
-        let mut acts: Vec<&String> = in_scope_types
+        let mut acts: SmallVec<[&String; 2]> = in_scope_types
             .iter()
             .filter(|_| activities_known)
             .filter_map(|&t| pack.vocabulary.types[t].lex_specialis.as_ref())
@@ -1380,7 +1392,7 @@ fn fine(f: Fine, turnover: Option<f64>) -> f64 {
 
 /// Turns a jurisdiction rule into member states (Art. 26).
 fn jurisdiction<'a>(pack: &Nis2Pack, facts: &'a Facts, rule: &'a Rule) -> Jurisdiction<'a> {
-    let eu = |list: &'a Option<Vec<CompactString>>| -> Option<Vec<&'a str>> {
+    let eu = |list: &'a Option<Vec<CompactString>>| -> Option<Countries<'a>> {
         list.as_ref().map(|l| {
             sorted(
                 l.iter()
@@ -1392,11 +1404,11 @@ fn jurisdiction<'a>(pack: &Nis2Pack, facts: &'a Facts, rule: &'a Rule) -> Jurisd
     };
     let mut out = Jurisdiction {
         rule,
-        countries: Vec::new(),
+        countries: Countries::new(),
         missing: Vec::new(),
         notes: Vec::new(),
     };
-    let established = eu(&facts.established_in);
+    let established = || eu(&facts.established_in);
     let registered_office = facts
         .established_in
         .as_ref()
@@ -1423,7 +1435,7 @@ fn jurisdiction<'a>(pack: &Nis2Pack, facts: &'a Facts, rule: &'a Rule) -> Jurisd
             if let Some(c) = cascade.into_iter().flatten().find(|c| pack.is_eu(c)) {
                 out.countries.push(c);
             } else {
-                match established {
+                match established() {
                     Some(set) if set.len() == 1 => out.countries = set,
                     Some(set) if !set.is_empty() => {
                         let office = registered_office
@@ -1459,12 +1471,12 @@ fn jurisdiction<'a>(pack: &Nis2Pack, facts: &'a Facts, rule: &'a Rule) -> Jurisd
                 }
             }
         },
-        "establishing_state" => match (registered_office, established) {
+        "establishing_state" => match (registered_office, established()) {
             (Some(c), _) => out.countries.push(c),
             (None, Some(set)) => out.countries = set,
             (None, None) => out.missing.push("established_in".into()),
         },
-        "establishment" => match established {
+        "establishment" => match established() {
             Some(set) => out.countries = set,
             None => out.missing.push("established_in".into()),
         },
@@ -1538,7 +1550,7 @@ fn supplier_exposure(
     facts: &Facts,
     classification: Classification,
     activities_known: bool,
-    activity_sets: &[Vec<usize>],
+    activity_sets: &[Types],
     pack: &Nis2Pack,
 ) -> Option<SupplierExposure> {
     if facts.supplies_nis2_entities != Some(true) {

@@ -11,11 +11,12 @@ use crate::error::PackError;
 use crate::facts::{Certification, Facts};
 use crate::pack::compiled::Scripts;
 use crate::pack::Pack;
-use chrono::{Days, Months, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use compact_str::CompactString;
 use foldhash::HashMap;
 use rhai::{Dynamic, Engine};
 use serde::Deserialize;
+use std::fmt::Write as _;
 
 /// The Trust Services categories, in the sorted order the output uses.
 pub const CATEGORIES: [&str; 5] = [
@@ -302,10 +303,33 @@ pub fn plus(d: NaiveDate, months: u32) -> NaiveDate {
     d.checked_add_months(Months::new(months)).unwrap_or(d)
 }
 
-fn iso(d: NaiveDate) -> String {
-    // chrono writes a date as ISO 8601 `YYYY-MM-DD`, as `%Y-%m-%d` would, without parsing a
-    // format string each time.
-    d.to_string()
+fn iso(d: NaiveDate) -> CompactString {
+    let mut out = CompactString::default();
+    push_date(&mut out, d);
+    out
+}
+
+/// Appends a date as chrono writes it (`YYYY-MM-DD`, a signed year outside 0-9999), without
+/// the formatting machinery, which costs more than the rest of a framework's due words. The
+/// digits are put together on the stack and appended at once: a compact string checks where
+/// it keeps its text on every push.
+pub(crate) fn push_date(out: &mut CompactString, d: NaiveDate) {
+    let year = d.year();
+    if !(0..=9999).contains(&year) {
+        let _ = write!(out, "{d}");
+        return;
+    }
+    let mut text = *b"0000-00-00";
+    let mut two_digits = |at: usize, n: u32| {
+        text[at] = b'0' + (n / 10 % 10) as u8;
+        text[at + 1] = b'0' + (n % 10) as u8;
+    };
+    two_digits(0, year as u32 / 100);
+    two_digits(2, year as u32 % 100);
+    two_digits(5, d.month());
+    two_digits(8, d.day());
+    // Digits and dashes only.
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
 }
 
 /// The latest SOC 2 report declared (by period end).

@@ -24,14 +24,16 @@
 mod classification;
 
 pub use classification::{Classification, Revision};
+use compact_str::CompactString;
 use serde::Deserialize;
+use smallvec::SmallVec;
 
 /// A NACE code, normalised: the section letter and two to four digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Code {
     pub section: char,
     /// `28`, `281` or `2811`.
-    digits: String,
+    digits: CompactString,
     /// Written as a national subclass, one or two digits finer than NACE.
     pub national: bool,
 }
@@ -50,7 +52,7 @@ impl Code {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Written {
     letter: Option<char>,
-    digits: String,
+    digits: CompactString,
     national: bool,
 }
 
@@ -78,8 +80,9 @@ pub fn normalise(raw: &str) -> Option<Code> {
 /// The shape of a NACE code, without asking whether it exists.
 fn parse(raw: &str) -> Option<Written> {
     // Without spaces, in capitals, and with the comma of comma-decimal spreadsheets (`28,11`)
-    // read as the dot: one pass, as validation reads every code of every record.
-    let mut text = String::with_capacity(raw.len());
+    // read as the dot: one pass, as validation reads every code of every record. Codes are
+    // short: the text, its parts and its digits are kept inline, without an allocation.
+    let mut text = CompactString::with_capacity(raw.len());
     for c in raw.chars().filter(|c| !c.is_whitespace()) {
         text.push(if c == ',' {
             '.'
@@ -107,13 +110,13 @@ fn parse(raw: &str) -> Option<Written> {
     let padded;
     let rest = match rest.split_once('.') {
         Some((d, g)) if d.len() == 1 && (1..=2).contains(&g.len()) => {
-            padded = format!("0{rest}");
+            padded = compact_str::format_compact!("0{rest}");
             padded.as_str()
         }
         _ => rest,
     };
     // Dots, when written, stand after the division and after the class.
-    let parts: Vec<&str> = rest.split('.').collect();
+    let parts: SmallVec<[&str; 4]> = rest.split('.').collect();
     let well_dotted = match parts.as_slice() {
         [_] => true,
         [d, g] => d.len() == 2 && (1..=4).contains(&g.len()),
@@ -123,12 +126,15 @@ fn parse(raw: &str) -> Option<Written> {
     if !well_dotted {
         return None;
     }
-    let digits: String = parts.concat();
+    let mut digits = CompactString::default();
+    for part in &parts {
+        digits.push_str(part);
+    }
     let (digits, national) = match digits.len() {
         4 if naf => (digits, true),
         _ if naf => return None,
         2..=4 => (digits, false),
-        5 | 6 => (digits[..4].to_string(), true),
+        5 | 6 => (CompactString::from(&digits[..4]), true),
         _ => return None,
     };
     Some(Written {
@@ -327,7 +333,7 @@ impl NaceTable {
             };
             let code = reading.ok_or_else(wrong)?.code;
             table.by_digits[revision as usize]
-                .entry(code.digits.clone())
+                .entry(code.digits.to_string())
                 .or_default()
                 .push(table.rows.len());
             table.rows.push((code, revision, row));
@@ -538,9 +544,9 @@ impl NaceTable {
         );
         matching.sort_unstable();
         for (row_code, _, row) in matching.into_iter().map(|i| &self.rows[i]) {
-            let certainty = if code.digits.starts_with(&row_code.digits) {
+            let certainty = if code.digits.starts_with(row_code.digits.as_str()) {
                 row.certainty
-            } else if row_code.digits.starts_with(&code.digits) {
+            } else if row_code.digits.starts_with(code.digits.as_str()) {
                 row.certainty.lower()
             } else {
                 continue;
