@@ -26,9 +26,10 @@ use crate::read::stream::{readable_owners, Body, Input, Item};
 use crate::read::Format;
 use crate::shard::Shard;
 use crate::validate::Validator;
+use foldhash::HashMap;
 use rayon::iter::Either;
 use rayon::prelude::*;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
 
 /// Rayon workers run Rhai's tree-walking interpreter, which recurses; std's 2 MiB default stack
@@ -252,10 +253,10 @@ pub fn run_finished<T: Send>(
             ..Totals::default()
         },
         read: 0,
-        held: HashMap::new(),
-        grouped: HashMap::new(),
-        failed: HashMap::new(),
-        first_line: HashMap::new(),
+        held: HashMap::default(),
+        grouped: HashMap::default(),
+        failed: HashMap::default(),
+        first_line: HashMap::default(),
         by_last: {
             let mut c: Vec<usize> = (0..scan.components.len()).collect();
             c.sort_by_key(|&i| scan.components[i].last);

@@ -18,7 +18,8 @@
 
 use crate::error::RecordError;
 use crate::facts::{Facts, Owner};
-use std::collections::{BTreeMap, HashMap};
+use foldhash::HashMap;
+use std::collections::BTreeMap;
 
 /// A holding of one enterprise in another, in percent.
 #[derive(Debug, Clone, Copy)]
@@ -141,7 +142,7 @@ impl Links {
             .map(|(i, (_, f))| (f.id.as_str(), i))
             .collect();
         let mut holdings = BTreeMap::new();
-        let mut errors = HashMap::new();
+        let mut errors = HashMap::default();
         for (i, (line, facts)) in records.iter().enumerate() {
             if let Some(e) = check_owners(i, *line, facts, &index, &mut holdings) {
                 errors.insert(i, e);

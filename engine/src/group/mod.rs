@@ -31,9 +31,9 @@ pub mod links;
 
 use crate::error::RecordError;
 use crate::facts::{Facts, Figures, LinkedEnterprise};
+use foldhash::HashMap;
 use links::Links;
 use serde::Serialize;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// How an enterprise counts in an entity's figures.
@@ -179,7 +179,7 @@ pub fn aggregate(
     // others (no id, an id another record has, owners that cannot be read) are counted by every
     // member, unknown, since how they are held is not known.
     let valid = records.len();
-    let mut ids: HashMap<&str, usize> = HashMap::new();
+    let mut ids: HashMap<&str, usize> = HashMap::default();
     if !failed.is_empty() {
         for id in records
             .iter()
@@ -229,10 +229,10 @@ pub fn aggregate(
 
     // Every member of a linked group counts the same enterprises at the same shares, so the
     // sum is made once per group and shared: a group of n members costs n, not n².
-    let mut shared: HashMap<usize, Arc<GroupSum>> = HashMap::new();
+    let mut shared: HashMap<usize, Arc<GroupSum>> = HashMap::default();
     // What is the same for every member of a linked group, found once per group too.
-    let mut alike: HashMap<usize, Alike> = HashMap::new();
-    let mut out = HashMap::new();
+    let mut alike: HashMap<usize, Alike> = HashMap::default();
+    let mut out = HashMap::default();
     for (i, (_, facts)) in records.iter().enumerate().take(valid) {
         if links.errors.contains_key(&i) {
             continue;
