@@ -841,10 +841,44 @@ pub struct Rankings {
     key: Vec<u8>,
 }
 
-/// Rankings a worker keeps before it starts over: up to about 3 KB each, so some 0.75 MB a
-/// worker: with 1,024, a million generated organisations peaked at 54 MB, with 256 at 49-52 MB.
-/// The rankings shared by many organisations are few; the others are seldom met again.
+/// Rankings a worker keeps before it starts over, up to about 3 KB each (some 0.75 MB a
+/// worker). With 1,024, a million generated organisations peaked at 54 MB; with 256, at 49-52
+/// MB. The rankings shared by many organisations are few; the others are seldom met again.
 const RANKINGS_CAPACITY: usize = 256;
+
+impl Rankings {
+    /// The ranking for these inputs: kept, or worked out and kept.
+    fn of(
+        &mut self,
+        pack: &PlanPack,
+        levels: &[u8],
+        applies: &[Applies],
+        as_of: NaiveDate,
+    ) -> &Ranking {
+        // Every input of `rank` but the pack, in parts of fixed width (as many levels as the
+        // catalogue has controls, then 38 bytes a framework), so that two different inputs
+        // never write the same bytes.
+        let key = &mut self.key;
+        key.clear();
+        key.extend_from_slice(&as_of.num_days_from_ce().to_le_bytes());
+        key.extend_from_slice(levels);
+        for a in applies {
+            for word in a.requirements.words() {
+                key.extend_from_slice(&word.to_le_bytes());
+            }
+            key.extend_from_slice(&a.deadline.num_days_from_ce().to_le_bytes());
+            key.extend_from_slice(&[a.basis as u8, a.deadline_rank]);
+        }
+        if !self.by_inputs.contains_key(&self.key[..]) {
+            let ranking = rank(pack, levels, applies, as_of);
+            if self.by_inputs.len() >= RANKINGS_CAPACITY {
+                self.by_inputs.clear();
+            }
+            self.by_inputs.insert(self.key.as_slice().into(), ranking);
+        }
+        &self.by_inputs[&self.key[..]]
+    }
+}
 
 /// Builds the plan. `limit` caps the actions listed (0 = all); the summary counts them all.
 #[allow(
@@ -870,27 +904,8 @@ pub fn evaluate(
     } = maturity;
     let applies = frameworks(pack, facts, nis2, soc2, certificate, as_of, &mut notes);
 
-    let rankings = &mut *rankings.borrow_mut();
-    let key = &mut rankings.key;
-    key.clear();
-    key.extend_from_slice(&as_of.num_days_from_ce().to_le_bytes());
-    key.extend_from_slice(&levels);
-    for a in &applies {
-        for word in a.requirements.words() {
-            key.extend_from_slice(&word.to_le_bytes());
-        }
-        key.extend_from_slice(&a.deadline.num_days_from_ce().to_le_bytes());
-        key.extend_from_slice(&[a.basis as u8, a.deadline_rank]);
-    }
-    if !rankings.by_inputs.contains_key(&rankings.key[..]) {
-        let ranking = rank(pack, &levels, &applies, as_of);
-        if rankings.by_inputs.len() >= RANKINGS_CAPACITY {
-            rankings.by_inputs.clear();
-        }
-        let key = rankings.key.as_slice().into();
-        rankings.by_inputs.insert(key, ranking);
-    }
-    let ranking = &rankings.by_inputs[&rankings.key[..]];
+    let mut rankings = rankings.borrow_mut();
+    let ranking = rankings.of(pack, &levels, &applies, as_of);
     let gaps = &ranking.gaps;
 
     let listed = if limit == 0 {
