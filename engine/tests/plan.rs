@@ -398,8 +398,8 @@ fn with_controls(id: &str, levels: &BTreeMap<String, u8>) -> Value {
 /// nothing a ranking depends on differs. The same organisations, assessed on one thread in two
 /// orders and on three dates, get the same plans either way: two of the dates fall before the
 /// NIS2 deadline of 2024-10-18 (Art. 41(1)), so the frameworks' deadlines are the same on both
-/// and only the date moves the phases (DESIGN.md "Remediation plan": phases are counted from
-/// the assessment date).
+/// and only the date moves the phases (DESIGN.md "Remediation plan": `now` is 0-3 months from
+/// the assessment date, `next` 3-6, `later` 6-12).
 #[test]
 fn kept_rankings_give_the_plans_worked_out_in_any_order() {
     let dates = ["2024-01-02", "2024-06-03", "2026-12-04"];
