@@ -805,6 +805,7 @@ fn rank(pack: &PlanPack, levels: &[u8], applies: &[Applies], as_of: NaiveDate) -
         })
         .collect();
     Ranking {
+        all,
         gaps,
         phases,
         late,
@@ -817,6 +818,8 @@ fn rank(pack: &PlanPack, levels: &[u8], applies: &[Applies], as_of: NaiveDate) -
 /// levels, the frameworks that apply (their requirements, basis, deadline and its rank) and the
 /// assessment date, and of nothing else.
 struct Ranking {
+    /// The requirements of every framework that applies.
+    all: Bits,
     /// Every gap as its packed rank key, in rank order, with its phase (0 = now, 1 = next,
     /// 2 = later) and whether that phase ends after its deadline.
     gaps: Vec<(u64, u8, bool)>,
@@ -913,18 +916,14 @@ pub fn evaluate(
     } else {
         limit.min(gaps.len())
     };
-    let mut all = Bits::default();
-    for a in &applies {
-        all.union_with(&a.requirements);
-    }
-
+    let all = &ranking.all;
     // One listed action: the deadline as said by the framework that sets it (the first with
     // that deadline), and every framework the action serves.
     let action = |rank: usize, g: &RankKey, phase: &'static str, moved: bool| {
         let control = &catalogue.controls[g.control];
         let served = &catalogue.serves[g.control];
         let mut closes = Vec::with_capacity(g.serves.0);
-        for r in served.and_iter(&all) {
+        for r in served.and_iter(all) {
             closes.push(catalogue.requirements[r].id);
         }
         let urgent = pack.first[g.control]

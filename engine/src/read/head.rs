@@ -232,23 +232,36 @@ impl<'a> Scan<'a> {
 
     /// An object, from its `{`: each field's key is handed to `field`, which reads its value.
     fn object(&mut self, mut field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
-        self.expect(b'{')?;
+        self.items(b'{', b'}', |s| {
+            s.expect(b'"')?;
+            let key = s.string()?;
+            s.space();
+            s.expect(b':')?;
+            s.space();
+            field(s, key)
+        })
+    }
+
+    /// The items of an array or object, from `open` to `close`, separated by commas: `item`
+    /// reads each.
+    fn items(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.expect(open)?;
         self.space();
-        if self.peek() == Some(b'}') {
+        if self.peek() == Some(close) {
             self.at += 1;
             return Some(());
         }
         loop {
-            self.expect(b'"')?;
-            let key = self.string()?;
-            self.space();
-            self.expect(b':')?;
-            self.space();
-            field(self, key)?;
+            item(self)?;
             self.space();
             match self.next()? {
                 b',' => self.space(),
-                b'}' => return Some(()),
+                b if b == close => return Some(()),
                 _ => return None,
             }
         }
@@ -291,22 +304,8 @@ impl<'a> Scan<'a> {
     }
 
     /// An array, from its `[`: `item` reads each item.
-    fn array(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.expect(b'[')?;
-        self.space();
-        if self.peek() == Some(b']') {
-            self.at += 1;
-            return Some(());
-        }
-        loop {
-            item(self)?;
-            self.space();
-            match self.next()? {
-                b',' => self.space(),
-                b']' => return Some(()),
-                _ => return None,
-            }
-        }
+    fn array(&mut self, item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.items(b'[', b']', item)
     }
 
     /// Any JSON value, `depth` arrays and objects down.
