@@ -408,98 +408,146 @@ impl<T: Send> State<'_, T> {
         let finish = self.finish;
         let vocabulary = &cx.evaluator.nis2.vocabulary;
         let validator = cx.validator;
-        let records = match records {
-            Records::Items(items) => Either::Left(items.into_par_iter().map(Record::Item)),
-            Records::Lines(lines) => Either::Right(
-                lines
-                    .par_iter()
-                    .map(|&(line, bytes)| Record::Line(line, bytes)),
-            ),
-        };
-        let mut slots: Vec<Slot<T>> = records
-            .with_max_len(LEAF)
-            .enumerate()
-            .filter(|(i, _)| shard.is_none_or(|s| scan.shard_of(base + i, s.count) == s.index))
-            .map(|(i, record)| {
-                let text = |v: &serde_json::Value, key| v.get(key)?.as_str().map(String::from);
-                // A record whose JSON text is valid and has only facts fields (a JSON line, a
-                // CSV or workbook row, an object of an array) goes the short way, a JSON line
-                // straight from its block; any other record is read into a JSON value, for the
-                // schema to find and word its problems and for its own fields to be checked
-                // for typos.
-                let (line, short) = match record {
-                    Record::Line(line, bytes) => {
-                        let facts = std::str::from_utf8(bytes)
-                            .ok()
-                            .and_then(|json| validator.validate_json(json, line, vocabulary));
-                        (line, facts.ok_or_else(|| Item::of_line(line, bytes)))
-                    }
-                    Record::Item(item) => {
-                        let facts = match &item.body {
-                            Ok(Body::Json(json)) => {
-                                validator.validate_json(json, item.line, vocabulary)
-                            }
-                            _ => None,
-                        };
-                        (item.line, facts.ok_or(item))
-                    }
-                };
-                let (id, name, facts, warnings, owners) = match short {
-                    Ok(facts) => (None, None, Ok(facts), Vec::new(), None),
-                    Err(mut item) => {
-                        let salvaged = std::mem::take(&mut item.salvaged);
-                        match item.into_value() {
-                            Ok(v) => {
-                                let facts = validator.validate(&v, line, vocabulary);
-                                let (id, name, owners) = if facts.is_err() {
-                                    (
-                                        text(&v, "id"),
-                                        text(&v, "name"),
-                                        readable_owners(v.get("owners")),
-                                    )
-                                } else {
-                                    (None, None, None)
-                                };
-                                (id, name, facts, validator.likely_typos(&v), owners)
-                            }
-                            Err(e) => (
-                                salvaged.id,
-                                salvaged.name,
-                                Err(vec![e]),
-                                Vec::new(),
-                                salvaged.owners,
-                            ),
+        let components = &components;
+        // Validates the record at place `i` of the chunk.
+        let validate = |i: usize, record: Record| -> Validated {
+            let text = |v: &serde_json::Value, key| v.get(key)?.as_str().map(String::from);
+            // A record whose JSON text is valid and has only facts fields (a JSON line, a
+            // CSV or workbook row, an object of an array) goes the short way, a JSON line
+            // straight from its block; any other record is read into a JSON value, for the
+            // schema to find and word its problems and for its own fields to be checked
+            // for typos.
+            let (line, short) = match record {
+                Record::Line(line, bytes) => {
+                    let facts = std::str::from_utf8(bytes)
+                        .ok()
+                        .and_then(|json| validator.validate_json(json, line, vocabulary));
+                    (line, facts.ok_or_else(|| Item::of_line(line, bytes)))
+                }
+                Record::Item(item) => {
+                    let facts = match &item.body {
+                        Ok(Body::Json(json)) => {
+                            validator.validate_json(json, item.line, vocabulary)
                         }
-                    }
-                };
-                let ordinal = base + i;
-                let component = components[i];
-                let may_repeat = facts.as_ref().is_ok_and(|f| scan.maybe_duplicate(&f.id));
-                let facts = Held::Here(facts);
-                let look = component.is_some() || may_repeat;
-                let v = Validated {
-                    ordinal,
-                    line,
-                    id,
-                    name,
-                    facts,
-                    warnings,
-                    owners,
-                    duplicate: None,
-                    component,
-                    may_repeat,
-                };
-                if early && !look {
-                    let a = assess(cx, as_of, v);
-                    Slot::Done(tally(&a), finish(a))
-                } else {
-                    Slot::Pending {
-                        look,
-                        v: Box::new(v),
+                        _ => None,
+                    };
+                    (item.line, facts.ok_or(item))
+                }
+            };
+            let (id, name, facts, warnings, owners) = match short {
+                Ok(facts) => (None, None, Ok(facts), Vec::new(), None),
+                Err(mut item) => {
+                    let salvaged = std::mem::take(&mut item.salvaged);
+                    match item.into_value() {
+                        Ok(v) => {
+                            let facts = validator.validate(&v, line, vocabulary);
+                            let (id, name, owners) = if facts.is_err() {
+                                (
+                                    text(&v, "id"),
+                                    text(&v, "name"),
+                                    readable_owners(v.get("owners")),
+                                )
+                            } else {
+                                (None, None, None)
+                            };
+                            (id, name, facts, validator.likely_typos(&v), owners)
+                        }
+                        Err(e) => (
+                            salvaged.id,
+                            salvaged.name,
+                            Err(vec![e]),
+                            Vec::new(),
+                            salvaged.owners,
+                        ),
                     }
                 }
-            })
-            .collect();
+            };
+            let ordinal = base + i;
+            let component = components[i];
+            let may_repeat = facts.as_ref().is_ok_and(|f| scan.maybe_duplicate(&f.id));
+            Validated {
+                ordinal,
+                line,
+                id,
+                name,
+                facts: Held::Here(facts),
+                warnings,
+                owners,
+                duplicate: None,
+                component,
+                may_repeat,
+            }
+        };
+        // A record that needs no other record is finished at once, unless the chunk is to wait.
+        let settle = |v: Validated| -> Slot<T> {
+            let look = v.component.is_some() || v.may_repeat;
+            if early && !look {
+                let a = assess(cx, as_of, v);
+                Slot::Done(tally(&a), finish(a))
+            } else {
+                Slot::Pending {
+                    look,
+                    v: Box::new(v),
+                }
+            }
+        };
+        let in_shard = |i: usize| shard.is_none_or(|s| scan.shard_of(base + i, s.count) == s.index);
+        let mut slots: Vec<Slot<T>> = match records {
+            // The records of a component that lies whole in this chunk (none of them read
+            // before, the last read now) are taken together, on one worker, and finished with
+            // the group step's findings, so that the chunk need not wait for a second parallel
+            // step; any component that does not, as all records read record by record.
+            Records::Lines(lines) if early => {
+                let whole = |c: u32| {
+                    scan.components[c as usize].last < self.read
+                        && !self.held.contains_key(&c)
+                        && !self.failed.contains_key(&c)
+                };
+                let units = units(components, whole, in_shard);
+                let line = |i: usize| Record::Line(lines[i].0, lines[i].1);
+                let taken: Vec<Taken<T>> = (units.into_par_iter().with_max_len(LEAF))
+                    .map(|unit| match unit {
+                        Unit::One(i) => Taken::One(i, settle(validate(i, line(i)))),
+                        Unit::Component(members) => {
+                            let validated = members.iter().map(|&i| validate(i, line(i)));
+                            let validated: Vec<Validated> = validated.collect();
+                            Taken::Component(
+                                members,
+                                finish_component(cx, as_of, finish, validated),
+                            )
+                        }
+                    })
+                    .collect();
+                let mut placed: Vec<Option<Slot<T>>> = (0..lines.len()).map(|_| None).collect();
+                for t in taken {
+                    match t {
+                        Taken::One(i, slot) => placed[i] = Some(slot),
+                        Taken::Component(members, slots) => {
+                            for (i, slot) in members.into_iter().zip(slots) {
+                                placed[i] = Some(slot);
+                            }
+                        }
+                    }
+                }
+                placed.into_iter().flatten().collect()
+            }
+            records => {
+                let records = match records {
+                    Records::Items(items) => Either::Left(items.into_par_iter().map(Record::Item)),
+                    Records::Lines(lines) => Either::Right(
+                        lines
+                            .par_iter()
+                            .map(|&(line, bytes)| Record::Line(line, bytes)),
+                    ),
+                };
+                records
+                    .with_max_len(LEAF)
+                    .enumerate()
+                    .filter(|(i, _)| in_shard(*i))
+                    .map(|(i, record)| settle(validate(i, record)))
+                    .collect()
+            }
+        };
 
         let mut ready_after = 0;
         for slot in &mut slots {
@@ -645,6 +693,91 @@ impl<T: Send> State<'_, T> {
         }
         Ok(())
     }
+}
+
+/// What a worker takes at a time in a chunk's parallel step: one record, or the records (by
+/// place in the chunk, in reading order) of an ownership component that lies whole in it.
+enum Unit {
+    One(usize),
+    Component(Vec<usize>),
+}
+
+/// A unit taken: its records' slots, by place in the chunk.
+enum Taken<T> {
+    One(usize, Slot<T>),
+    Component(Vec<usize>, Vec<Slot<T>>),
+}
+
+/// A chunk's records as units, in reading order of their first record: a record of a
+/// component that lies `whole` in the chunk joins its component's unit, any other record of
+/// the shard is a unit of its own.
+fn units(
+    components: &[Option<u32>],
+    whole: impl Fn(u32) -> bool,
+    in_shard: impl Fn(usize) -> bool,
+) -> Vec<Unit> {
+    let mut units = Vec::with_capacity(components.len());
+    let mut unit_of: HashMap<u32, usize> = HashMap::default();
+    for (i, component) in components.iter().enumerate() {
+        if !in_shard(i) {
+            continue;
+        }
+        match component {
+            Some(c) if whole(*c) => match unit_of.get(c) {
+                Some(&u) => {
+                    if let Unit::Component(members) = &mut units[u] {
+                        members.push(i);
+                    }
+                }
+                None => {
+                    unit_of.insert(*c, units.len());
+                    units.push(Unit::Component(vec![i]));
+                }
+            },
+            _ => units.push(Unit::One(i)),
+        }
+    }
+    units
+}
+
+/// The records of a component that lies whole in a chunk, validated in reading order: when
+/// every one is valid and carries an id no other record may carry, the component is complete
+/// and needs nothing from the step between chunks, so its records are assessed here, with the
+/// group step's findings, as [`State::complete_components`] and [`assess`] would assess them;
+/// otherwise each waits for that step, as any record of a component.
+fn finish_component<T>(
+    cx: &Context,
+    as_of: &str,
+    finish: &(dyn Fn(Assessment) -> std::io::Result<T> + Sync),
+    mut members: Vec<Validated>,
+) -> Vec<Slot<T>> {
+    let complete = (members.iter()).all(|v| matches!(v.facts, Held::Here(Ok(_))) && !v.may_repeat);
+    if !complete {
+        return (members.into_iter())
+            .map(|v| Slot::Pending {
+                look: true,
+                v: Box::new(v),
+            })
+            .collect();
+    }
+    let mut records = Vec::with_capacity(members.len());
+    for v in &mut members {
+        if let Held::Here(Ok(facts)) = std::mem::replace(&mut v.facts, Held::Lent) {
+            records.push((v.line, facts));
+        }
+    }
+    let group = Arc::new(Group {
+        records,
+        failed: Vec::new(),
+        found: OnceLock::new(),
+    });
+    (members.into_iter().enumerate())
+        .map(|(k, mut v)| {
+            v.facts = Held::Grouped(Arc::clone(&group), k);
+            let a = assess(cx, as_of, v);
+            Slot::Done(tally(&a), finish(a))
+        })
+        .collect()
 }
 
 /// Assesses a validated record; a record of a component with its facts as its component holds

@@ -1124,19 +1124,11 @@ fn the_command_leaves_the_size_open_as_the_library_does() {
 // command at one and two threads give the same bytes as one chunk.
 #[test]
 fn error_records_in_groups_give_the_same_output_at_any_chunk_and_thread_count() {
-    let mut text = String::new();
-    let mut owned = 0;
-    for line in assay::gen::portfolio_jsonl(600, 11).lines() {
-        let mut record: Value = serde_json::from_str(line).unwrap();
-        if record.get("owners").is_some() {
-            owned += 1;
-            if owned % 5 == 0 {
-                record["employees"] = json!("many");
-            }
+    let text = with_owned_records_changed(600, |owned, record| {
+        if owned % 5 == 0 {
+            record["employees"] = json!("many");
         }
-        text.push_str(&record.to_string());
-        text.push('\n');
-    }
+    });
     let whole = in_chunks(&text, 1 << 20);
     assert_eq!(whole.len(), 600);
     let open = whole

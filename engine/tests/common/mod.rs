@@ -50,6 +50,26 @@ pub fn assess_in_chunks(input: &assay::read::stream::Input, chunk: usize) -> Vec
     assay::pipeline::collect(input, &cx, &options)
 }
 
+/// The generated portfolio of `n` organisations (seed 11) as JSON Lines, each record with
+/// `owners` handed to `change` with its count among them (from 1).
+pub fn with_owned_records_changed(
+    n: usize,
+    change: impl Fn(usize, &mut serde_json::Value),
+) -> String {
+    let mut text = String::new();
+    let mut owned = 0;
+    for line in assay::gen::portfolio_jsonl(n, 11).lines() {
+        let mut record: serde_json::Value = serde_json::from_str(line).unwrap();
+        if record.get("owners").is_some() {
+            owned += 1;
+            change(owned, &mut record);
+        }
+        text.push_str(&record.to_string());
+        text.push('\n');
+    }
+    text
+}
+
 /// Runs the `assay` command in the project's root folder.
 pub fn run_assay(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
