@@ -7,14 +7,16 @@
 //! in the block, without a copy of their own).
 //! Each chunk is validated in parallel, and in the same step a record that needs no other
 //! record (outside every ownership component, with an id no other record may carry) is
-//! assessed and finished on its worker. The others wait: those that take part in ownership
-//! until their component is complete, those whose id may repeat until the records before them
-//! have been seen. A chunk's waiting records are evaluated in parallel once every component it
-//! touches is complete, and the chunk handed to the writer. A component is aggregated
+//! assessed and finished on its worker. So are the records of a component that lies whole in
+//! a chunk of a file read in blocks, together on one worker, when each is valid and carries an
+//! id no other record may carry. The others wait: those that take part in ownership until
+//! their component is complete, those whose id may repeat until the records before them have
+//! been seen. A chunk's waiting records are evaluated in parallel once every component it
+//! touches is complete, and the chunk handed to the writer. A waiting component is aggregated
 //! ([`crate::group::aggregate`]) by the worker that reaches one of its records first, not
 //! between chunks, where one thread would work while the others wait. Chunks leave in the order
-//! they came, and within a chunk rayon's indexed `collect` keeps record order, so the output is
-//! the same at any thread count.
+//! they came, and within a chunk rayon's indexed `collect` keeps record order (and a chunk's
+//! units are put back in it), so the output is the same at any thread count.
 
 use crate::assessment::{Assessment, Classification};
 use crate::error::RecordError;
