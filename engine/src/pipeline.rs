@@ -498,14 +498,14 @@ impl<T: Send> State<'_, T> {
             // The records of a component that lies whole in this chunk (none of them read
             // before, the last read now) are taken together, on one worker, and finished with
             // the group step's findings, so that the chunk need not wait for a second parallel
-            // step; any component that does not, as all records read record by record.
+            // step. Other components, and records read one by one, wait for that step.
             Records::Lines(lines) if early => {
                 let whole = |c: u32| {
                     scan.components[c as usize].last < self.read
                         && !self.held.contains_key(&c)
                         && !self.failed.contains_key(&c)
                 };
-                let units = units(components, whole, in_shard);
+                let units = units_of(components, whole, in_shard);
                 let line = |i: usize| Record::Line(lines[i].0, lines[i].1);
                 let taken: Vec<Taken<T>> = (units.into_par_iter().with_max_len(LEAF))
                     .map(|unit| match unit {
@@ -713,7 +713,7 @@ enum Taken<T> {
 /// A chunk's records as units, in reading order of their first record: a record of a
 /// component that lies `whole` in the chunk joins its component's unit, any other record of
 /// the shard is a unit of its own.
-fn units(
+fn units_of(
     components: &[Option<u32>],
     whole: impl Fn(u32) -> bool,
     in_shard: impl Fn(usize) -> bool,

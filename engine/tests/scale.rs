@@ -134,8 +134,8 @@ fn a_file_read_in_blocks_is_assessed_as_read_record_by_record() {
 /// worker as soon as the chunk is validated; any other waits for the step between chunks. Both
 /// must give what reading the file record by record gives, where every component waits
 /// (DESIGN.md "Behaviour on bad input": the same facts give the same output however the batch
-/// is cut). The generated groups lie whole in chunks of 64 and 512 and are cut by chunks of 1
-/// and 7; every fifth record with owners is made invalid (its group counts it with unknown
+/// is cut). Most generated groups lie whole in chunks of 64 and 512, and chunks of 1 and 7 cut
+/// many; every fifth record with owners is made invalid (its group counts it with unknown
 /// figures), and one group's member repeats an id used earlier in the file (a duplicate). (A
 /// component across the whole file, which holds every chunk back, is in
 /// `a_file_read_in_blocks_is_assessed_as_read_record_by_record`.)
