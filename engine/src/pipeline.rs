@@ -8,8 +8,8 @@
 //! Each chunk is validated in parallel, and in the same step a record that needs no other
 //! record (outside every ownership component, with an id no other record may carry) is
 //! assessed and finished on its worker. So are the records of a component that lies whole in
-//! a chunk of a file read in blocks, together on one worker, when each is valid and carries an
-//! id no other record may carry. The others wait: those that take part in ownership until
+//! a chunk, together on one worker, when each is valid and carries an id no other record may
+//! carry. The others wait: those that take part in ownership until
 //! their component is complete, those whose id may repeat until the records before them have
 //! been seen. A chunk's waiting records are evaluated in parallel once every component it
 //! touches is complete, and the chunk handed to the writer. A waiting component is aggregated
@@ -29,7 +29,6 @@ use crate::read::Format;
 use crate::shard::Shard;
 use crate::validate::Validator;
 use foldhash::HashMap;
-use rayon::iter::Either;
 use rayon::prelude::*;
 use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
@@ -494,62 +493,48 @@ impl<T: Send> State<'_, T> {
             }
         };
         let in_shard = |i: usize| shard.is_none_or(|s| scan.shard_of(base + i, s.count) == s.index);
-        let mut slots: Vec<Slot<T>> = match records {
-            // The records of a component that lies whole in this chunk (none of them read
-            // before, the last read now) are taken together, on one worker, and finished with
-            // the group step's findings, so that the chunk need not wait for a second parallel
-            // step. Other components, and records read one by one, wait for that step.
-            Records::Lines(lines) if early => {
-                let whole = |c: u32| {
-                    scan.components[c as usize].last < self.read
-                        && !self.held.contains_key(&c)
-                        && !self.failed.contains_key(&c)
-                };
-                let units = units_of(components, whole, in_shard);
-                let line = |i: usize| Record::Line(lines[i].0, lines[i].1);
-                let taken: Vec<Taken<T>> = (units.into_par_iter().with_max_len(LEAF))
-                    .map(|unit| match unit {
-                        Unit::One(i) => Taken::One(i, settle(validate(i, line(i)))),
-                        Unit::Component(members) => {
-                            let validated = members.iter().map(|&i| validate(i, line(i)));
-                            let validated: Vec<Validated> = validated.collect();
-                            Taken::Component(
-                                members,
-                                finish_component(cx, as_of, finish, validated),
-                            )
-                        }
-                    })
-                    .collect();
-                let mut placed: Vec<Option<Slot<T>>> = (0..lines.len()).map(|_| None).collect();
-                for t in taken {
-                    match t {
-                        Taken::One(i, slot) => placed[i] = Some(slot),
-                        Taken::Component(members, slots) => {
-                            for (i, slot) in members.into_iter().zip(slots) {
-                                placed[i] = Some(slot);
-                            }
-                        }
+        // The records of a component that lies whole in this chunk (none of them read before,
+        // the last read now) are taken together, on one worker, and finished with the group
+        // step's findings, so that the chunk need not wait for a second parallel step; other
+        // components wait for that step, as does every record of a chunk that is to wait.
+        let whole = |c: u32| {
+            early
+                && scan.components[c as usize].last < self.read
+                && !self.held.contains_key(&c)
+                && !self.failed.contains_key(&c)
+        };
+        let count = records.len();
+        let records: Vec<Record> = match records {
+            Records::Items(items) => items.into_iter().map(Record::Item).collect(),
+            Records::Lines(lines) => (lines.iter())
+                .map(|&(line, bytes)| Record::Line(line, bytes))
+                .collect(),
+        };
+        let units = units_of(records, components, whole, in_shard);
+        let taken: Vec<Taken<T>> = (units.into_par_iter().with_max_len(LEAF))
+            .map(|unit| match unit {
+                Unit::One(i, record) => Taken::One(i, settle(validate(i, record))),
+                Unit::Component(members) => {
+                    let (places, validated): (Vec<usize>, Vec<Validated>) = (members.into_iter())
+                        .map(|(i, record)| (i, validate(i, record)))
+                        .unzip();
+                    Taken::Component(places, finish_component(cx, as_of, finish, validated))
+                }
+            })
+            .collect();
+        // Back in reading order.
+        let mut placed: Vec<Option<Slot<T>>> = (0..count).map(|_| None).collect();
+        for t in taken {
+            match t {
+                Taken::One(i, slot) => placed[i] = Some(slot),
+                Taken::Component(places, slots) => {
+                    for (i, slot) in places.into_iter().zip(slots) {
+                        placed[i] = Some(slot);
                     }
                 }
-                placed.into_iter().flatten().collect()
             }
-            records => {
-                let records = match records {
-                    Records::Items(items) => Either::Left(items.into_par_iter().map(Record::Item)),
-                    Records::Lines(lines) => Either::Right(
-                        lines
-                            .par_iter()
-                            .map(|&(line, bytes)| Record::Line(line, bytes)),
-                    ),
-                };
-                records
-                    .with_max_len(LEAF)
-                    .enumerate()
-                    .filter(|(i, _)| in_shard(*i))
-                    .map(|(i, record)| settle(validate(i, record)))
-                    .collect()
-            }
-        };
+        }
+        let mut slots: Vec<Slot<T>> = placed.into_iter().flatten().collect();
 
         let mut ready_after = 0;
         for slot in &mut slots {
@@ -697,11 +682,12 @@ impl<T: Send> State<'_, T> {
     }
 }
 
-/// What a worker takes at a time in a chunk's parallel step: one record, or the records (by
-/// place in the chunk, in reading order) of an ownership component that lies whole in it.
-enum Unit {
-    One(usize),
-    Component(Vec<usize>),
+/// What a worker takes at a time in a chunk's parallel step, with each record's place in the
+/// chunk: one record, or the records (in reading order) of an ownership component that lies
+/// whole in it.
+enum Unit<'a> {
+    One(usize, Record<'a>),
+    Component(Vec<(usize, Record<'a>)>),
 }
 
 /// A unit taken: its records' slots, by place in the chunk.
@@ -710,17 +696,18 @@ enum Taken<T> {
     Component(Vec<usize>, Vec<Slot<T>>),
 }
 
-/// A chunk's records as units, in reading order of their first record: a record of a
-/// component that lies `whole` in the chunk joins its component's unit, any other record of
-/// the shard is a unit of its own.
-fn units_of(
+/// A chunk's records (with the component of each) as units, in reading order of their first
+/// record: a record of a component that lies `whole` in the chunk joins its component's unit,
+/// any other record of the shard is a unit of its own.
+fn units_of<'a>(
+    records: Vec<Record<'a>>,
     components: &[Option<u32>],
     whole: impl Fn(u32) -> bool,
     in_shard: impl Fn(usize) -> bool,
-) -> Vec<Unit> {
-    let mut units = Vec::with_capacity(components.len());
+) -> Vec<Unit<'a>> {
+    let mut units = Vec::with_capacity(records.len());
     let mut unit_of: HashMap<u32, usize> = HashMap::default();
-    for (i, component) in components.iter().enumerate() {
+    for ((i, record), component) in records.into_iter().enumerate().zip(components) {
         if !in_shard(i) {
             continue;
         }
@@ -728,15 +715,15 @@ fn units_of(
             Some(c) if whole(*c) => match unit_of.get(c) {
                 Some(&u) => {
                     if let Unit::Component(members) = &mut units[u] {
-                        members.push(i);
+                        members.push((i, record));
                     }
                 }
                 None => {
                     unit_of.insert(*c, units.len());
-                    units.push(Unit::Component(vec![i]));
+                    units.push(Unit::Component(vec![(i, record)]));
                 }
             },
-            _ => units.push(Unit::One(i)),
+            _ => units.push(Unit::One(i, record)),
         }
     }
     units
