@@ -315,9 +315,9 @@ pub fn maturity(
         .iter()
         .flatten()
         .filter(|c| c.scheme == "iso27001");
-    let last_2013 = parse_date(ISO_2013_LAST_DAY).unwrap_or(as_of);
+    let last_2013 = date(ISO_2013_LAST_DAY).unwrap_or(as_of);
     for cert in iso {
-        let expires = cert.expires.as_deref().and_then(parse_date);
+        let expires = cert.expires.as_deref().and_then(date);
         let edition = cert.edition.as_deref().map(str::trim);
         let problem = match edition {
             Some(e) if e.contains("2013") => Some(if as_of > last_2013 {
@@ -551,7 +551,7 @@ fn frameworks(
                             "first_window_start" | "type1_report_date" | "next_window_start"
                         )
                     })
-                    .and_then(|m| parse_date(&m.date))
+                    .and_then(|m| date(&m.date))
                     .unwrap_or(as_of)
                     .max(as_of);
                 out.push(Applies {
@@ -634,29 +634,8 @@ fn iso_expiry(facts: &Facts) -> Option<NaiveDate> {
         .iter()
         .flatten()
         .filter(|c| c.scheme == "iso27001")
-        .filter_map(|c| parse_date(c.expires.as_deref()?))
+        .filter_map(|c| date(c.expires.as_deref()?))
         .max()
-}
-
-/// A date of the facts, as [`date`] reads it. The usual `YYYY-MM-DD` is read here directly:
-/// chrono's parser interprets its format string on every call, and the plan reads a few dates
-/// per organisation. Anything else goes to [`date`].
-fn parse_date(s: &str) -> Option<NaiveDate> {
-    let b = s.as_bytes();
-    let digits = [0, 1, 2, 3, 5, 6, 8, 9];
-    if b.len() != 10
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !digits.iter().all(|&i| b[i].is_ascii_digit())
-    {
-        return date(s);
-    }
-    let number = |from: usize, to: usize| {
-        b[from..to]
-            .iter()
-            .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
-    };
-    NaiveDate::from_ymd_opt(number(0, 4) as i32, number(5, 7), number(8, 10))
 }
 
 /// `before`, the date, `after`: how the plan says a deadline.
@@ -1077,8 +1056,7 @@ pub fn evaluate(
 
 #[cfg(test)]
 mod tests {
-    use super::{date, parse_date, push_date, Basis, RankKey, MATURITY_MAX, MAX_REQUIREMENTS};
-    use chrono::{Datelike, NaiveDate};
+    use super::{Basis, RankKey, MATURITY_MAX, MAX_REQUIREMENTS};
     use proptest::prelude::*;
 
     fn key() -> impl Strategy<Value = RankKey> {
@@ -1114,25 +1092,6 @@ mod tests {
         fn packed_key_sorts_as_the_ranking(a in key(), b in key()) {
             prop_assert_eq!(a.packed().cmp(&b.packed()), a.cmp(&b));
             prop_assert_eq!(RankKey::unpacked(a.packed()), a);
-        }
-
-        /// The plan reads and writes dates as chrono's `%Y-%m-%d` and `Display` do, on
-        /// well-formed, impossible and oddly written dates alike.
-        #[test]
-        fn dates_read_and_write_as_chrono_does(
-            text in "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])|[0-9]{4}-[0-9]{2}-[0-9]{2}\
-                     | ?[+-]?[0-9]{1,5}-[0-9]{1,2}-[0-9]{1,3}",
-            days in prop_oneof![
-                Just(NaiveDate::MIN.num_days_from_ce()),
-                Just(NaiveDate::MAX.num_days_from_ce()),
-                -800_000..4_000_000i32,
-            ],
-        ) {
-            prop_assert_eq!(parse_date(&text), date(&text));
-            let d = NaiveDate::from_num_days_from_ce_opt(days).unwrap();
-            let mut written = compact_str::CompactString::default();
-            push_date(&mut written, d);
-            prop_assert_eq!(written.as_str(), d.to_string());
         }
     }
 }

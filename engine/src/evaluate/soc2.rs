@@ -287,10 +287,31 @@ impl Trigger {
 }
 
 /// Parses a date the schema has already checked the shape of; the validator rejects impossible
-/// dates, so `None` only comes from facts built by hand.
+/// dates, so `None` only comes from facts built by hand. As
+/// `NaiveDate::parse_from_str(s, "%Y-%m-%d")`: the usual `YYYY-MM-DD` is read here directly
+/// (chrono's parser goes through its format on every call, some 700 instructions, and every
+/// record has an assessment date and a few dates of its own), anything else by chrono.
 pub fn date(s: &str) -> Option<NaiveDate> {
-    // `NaiveDate::parse_from_str(s, "%Y-%m-%d")`, with the format read once rather than for
-    // every date of every record.
+    let b = s.as_bytes();
+    let digits = [0, 1, 2, 3, 5, 6, 8, 9];
+    if b.len() != 10
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !digits.iter().all(|&i| b[i].is_ascii_digit())
+    {
+        return date_by_chrono(s);
+    }
+    let number = |from: usize, to: usize| {
+        b[from..to]
+            .iter()
+            .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
+    };
+    NaiveDate::from_ymd_opt(number(0, 4) as i32, number(5, 7), number(8, 10))
+}
+
+/// `NaiveDate::parse_from_str(s, "%Y-%m-%d")`, with the format read once rather than for every
+/// date of every record.
+fn date_by_chrono(s: &str) -> Option<NaiveDate> {
     static ISO: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
         std::sync::LazyLock::new(|| chrono::format::StrftimeItems::new("%Y-%m-%d").collect());
     let mut parsed = chrono::format::Parsed::new();
@@ -662,6 +683,28 @@ fn milestones(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Dates are read and written as chrono's `%Y-%m-%d` and `Display` do, on
+        /// well-formed, impossible and oddly written dates alike.
+        #[test]
+        fn dates_read_and_write_as_chrono_does(
+            text in "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])|[0-9]{4}-[0-9]{2}-[0-9]{2}\
+                     | ?[+-]?[0-9]{1,5}-[0-9]{1,2}-[0-9]{1,3}",
+            days in prop_oneof![
+                Just(NaiveDate::MIN.num_days_from_ce()),
+                Just(NaiveDate::MAX.num_days_from_ce()),
+                -800_000..4_000_000i32,
+            ],
+        ) {
+            prop_assert_eq!(date(&text), NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok());
+            let d = NaiveDate::from_num_days_from_ce_opt(days).unwrap();
+            let mut written = compact_str::CompactString::default();
+            push_date(&mut written, d);
+            prop_assert_eq!(written.as_str(), d.to_string());
+        }
+    }
 
     // `date` must read exactly what chrono's `parse_from_str(s, "%Y-%m-%d")` reads (the
     // validator's check of certification dates uses that), impossible days included.
