@@ -79,17 +79,7 @@ pub fn normalise(raw: &str) -> Option<Code> {
 
 /// The shape of a NACE code, without asking whether it exists.
 fn parse(raw: &str) -> Option<Written> {
-    // Without spaces, in capitals, and with the comma of comma-decimal spreadsheets (`28,11`)
-    // read as the dot: one pass, as validation reads every code of every record. Codes are
-    // short: the text, its parts and its digits are kept inline, without an allocation.
-    let mut text = CompactString::with_capacity(raw.len());
-    for c in raw.chars().filter(|c| !c.is_whitespace()) {
-        text.push(if c == ',' {
-            '.'
-        } else {
-            c.to_ascii_uppercase()
-        });
-    }
+    let mut text = cleaned(raw);
     // French NAF rév. 2 adds a letter to the NACE class: `35.13Z` is class 35.13.
     let naf = text.len() > 4
         && text.ends_with(|c: char| c.is_ascii_alphabetic())
@@ -142,6 +132,37 @@ fn parse(raw: &str) -> Option<Written> {
         digits,
         national,
     })
+}
+
+/// A code without spaces, in capitals, and with the comma of comma-decimal spreadsheets
+/// (`28,11`) read as the dot: one pass, as validation reads every code of every record. Codes
+/// are short: the text, its parts and its digits are kept inline, without an allocation, and a
+/// short ASCII code is put together on the stack and appended at once (a compact string checks
+/// where it keeps its text on every push).
+fn cleaned(raw: &str) -> CompactString {
+    let clean = |c: char| {
+        if c == ',' {
+            '.'
+        } else {
+            c.to_ascii_uppercase()
+        }
+    };
+    let mut text = CompactString::with_capacity(raw.len());
+    let mut ascii = [0u8; 32];
+    if raw.is_ascii() && raw.len() <= ascii.len() {
+        let mut n = 0;
+        // `char::is_whitespace`, as below: vertical tab included.
+        for b in raw.bytes().filter(|&b| !char::from(b).is_whitespace()) {
+            ascii[n] = clean(char::from(b)) as u8;
+            n += 1;
+        }
+        text.push_str(std::str::from_utf8(&ascii[..n]).unwrap_or_default());
+    } else {
+        for c in raw.chars().filter(|c| !c.is_whitespace()) {
+            text.push(clean(c));
+        }
+    }
+    text
 }
 
 /// NACE Rev. 2 sections and the divisions they hold (Regulation (EC) No 1893/2006, Annex I).
@@ -692,6 +713,25 @@ pub fn note(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A code is cleaned as its characters say, whichever way it goes: spaces (Unicode's,
+        /// vertical tab and no-break space included) dropped, ASCII letters in capitals, a
+        /// comma read as the dot, anything else kept; short ASCII codes and the rest alike.
+        #[test]
+        fn codes_are_cleaned_character_by_character(
+            raw in "[ \t\n\x0B\x0C\r\u{A0}\u{3000},.a-zA-Z0-9é-]{0,40}",
+        ) {
+            let expected: String = raw
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .map(|c| if c == ',' { '.' } else { c.to_ascii_uppercase() })
+                .collect();
+            let got = cleaned(&raw);
+            prop_assert_eq!(got.as_str(), expected.as_str());
+        }
+    }
 
     /// An echoed code is cut at 40 characters, not bytes (a cell of accented text), with `…`.
     #[test]
