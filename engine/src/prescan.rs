@@ -86,6 +86,11 @@ fn repeated_hashes(id_hashes: &[u64]) -> Vec<u64> {
 /// `gen portfolio` writes, enough work for every worker between two blocks.
 pub(crate) const BLOCK: usize = 1 << 20;
 
+/// Heads a worker finds at a time in a block: few enough that the workers finish a block
+/// together (each block ends in a join), where rayon's own halving would leave one worker a
+/// quarter of the block while the other waits.
+const HEADS: usize = 64;
+
 /// Reads `input` once and finds its ownership components; with `shards`, keeps what
 /// [`Prescan::shard_of`] needs.
 pub fn scan(input: &Input, chunk: usize, shards: bool) -> Result<Prescan, String> {
@@ -135,6 +140,7 @@ fn scan_by(
             let read = blocks.read_ahead(|block| {
                 note(
                     (block.records(1).0.into_par_iter())
+                        .with_max_len(HEADS)
                         .map(|(_, record)| key(head_of(record)))
                         .collect(),
                 );
