@@ -135,7 +135,17 @@ fn bad_records_yield_error_records_and_exit_code_1() {
     assert!(
         records[4]["id"].is_null() && error(4)["message"].as_str().unwrap().contains("no \"id\"")
     );
-    assert_eq!(error(5)["code"], "read"); // not JSON
+    // Not JSON: said at the column where reading stopped (`this` reads as far as `t`, the
+    // start of `true`), without serde_json's "line 1" of the record's own text, which is line 6
+    // of the file, and with the form that would read.
+    assert_eq!(error(5)["code"], "read");
+    let not_json = error(5)["message"].as_str().unwrap().to_string();
+    assert!(
+        not_json.starts_with("not valid JSON at column 2: expected ident; ")
+            && !not_json.contains("line 1")
+            && not_json.contains("one JSON object on a line of its own"),
+        "{not_json}"
+    );
     assert_eq!(records[6]["nis2"]["classification"], "important");
     assert!(error(7)["message"].as_str().unwrap().contains("`GB`"));
     assert!(error(8)["message"]

@@ -116,13 +116,34 @@ pub(crate) fn parse_object(text: &str, line: usize) -> Result<Value, RecordError
             "read",
             line,
             None,
-            format!("not valid JSON (column {}): {e}", e.column()),
+            format!(
+                "not valid JSON at column {}: {}; write each organisation as one JSON object \
+                 on a line of its own, such as {{\"id\": \"org-1\", \"established_in\": \
+                 [\"DE\"]}}",
+                e.column(),
+                without_position(&e)
+            ),
         )),
+    }
+}
+
+/// serde_json's message without the position it ends with (`at line 1 column 2`): a record's
+/// text is read on its own, so its own line 1 is not the line of the file the record gives.
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
     }
 }
 
 /// The objects of a JSON array, each as `keep` makes it of its record, one at a time.
 pub(crate) fn read_json_array<T>(text: &str, mut keep: impl FnMut(Record) -> T) -> Vec<T> {
+    // An empty file holds no records, as an empty JSON Lines or CSV file does: it is not an
+    // array cut short.
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
     let items: Vec<&RawValue> = match serde_json::from_str(text) {
         Ok(items) => items,
         Err(e) => {
