@@ -210,6 +210,19 @@ impl Validator {
                         clip(&item)
                     )
                 }
+                // The schema's one date shape, `$defs/date`: a date written another way (the
+                // day first, with dots or slashes) is told the order, not the pattern.
+                jsonschema::error::ValidationErrorKind::Pattern { pattern }
+                    if pattern == DATE_PATTERN =>
+                {
+                    format!(
+                        "{subject}: `{}` is not a date written YYYY-MM-DD: write the year, the \
+                         month and the day in that order, `2027-06-30` for 30 June 2027 (dates \
+                         such as 30.06.2027 or 06/30/2027 are not read: the order of their day \
+                         and month differs from country to country)",
+                        clip(e.instance().as_str().unwrap_or_default())
+                    )
+                }
                 _ => format!("{subject}: {e}"),
             };
             errors.push(RecordError::new("schema", line, field, message));
@@ -518,6 +531,9 @@ pub fn did_you_mean<'a>(value: &str, known: impl Iterator<Item = &'a str>) -> Op
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| k)
 }
+
+/// The pattern of the facts schema's dates (`$defs/date` in schemas/facts.schema.json).
+const DATE_PATTERN: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
 
 /// Dates the schema only checks the shape of: `2026-02-31` has the shape but is no date.
 fn check_dates(facts: &Facts, line: usize, errors: &mut Vec<RecordError>) {

@@ -397,6 +397,33 @@ fn impossible_certificate_dates_are_errors() {
     );
 }
 
+/// DESIGN.md "Behaviour on bad input": errors say what would fix them. A date written the
+/// day first, as many registers and spreadsheets write it, is told the order the facts schema
+/// reads (`$defs/date`: YYYY-MM-DD), not the schema's pattern.
+#[test]
+fn a_date_written_day_first_is_told_the_order() {
+    for (written, field) in [
+        ("30.06.2027", "/certifications/0/expires"),
+        ("06/30/2027", "/certifications/0/expires"),
+    ] {
+        let a = assess_one(&with(
+            base("date-2"),
+            json!({"certifications": [{"scheme": "iso27001", "edition": "2022",
+                                       "expires": written, "scope_covers_services": true}]}),
+        ));
+        let e = &a.errors[0];
+        assert_eq!(e.field.as_deref(), Some(field));
+        assert!(
+            e.message
+                .contains(&format!("`{written}` is not a date written YYYY-MM-DD"))
+                && e.message.contains("`2027-06-30` for 30 June 2027")
+                && !e.message.contains("^[0-9]"),
+            "{}",
+            e.message
+        );
+    }
+}
+
 /// When the need is undetermined, the record's `why` holds the grounds of each answer the
 /// missing facts leave open (DESIGN.md "SOC 2 rules": undetermined when the facts that decide
 /// it are missing); the document says so instead of listing them as reasons that all hold.
