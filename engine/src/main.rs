@@ -589,17 +589,32 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     };
     if totals.records == 0 {
         let shape = match input.format {
+            // Standard input that held nothing has no shape to go by.
+            _ if args.file == "-" => {
+                "give it JSON Lines, one JSON object per organisation and line, or a CSV file \
+                 with a header line and one line per organisation"
+            }
             assay::read::Format::Csv => {
                 "a CSV file needs a header line and one line per organisation"
             }
             assay::read::Format::Xlsx => {
                 "a workbook needs a header row and one row per organisation on its first sheet"
             }
-            _ => "JSON Lines hold one JSON object per organisation, one per line",
+            assay::read::Format::Json => {
+                "a JSON file holds one array with a JSON object per organisation, \
+                 `[{\"id\": \"org-1\", …}, …]`"
+            }
+            assay::read::Format::Jsonl => {
+                "JSON Lines hold one JSON object per organisation, one per line"
+            }
+        };
+        let what = if args.file == "-" {
+            "standard input".to_string()
+        } else {
+            format!("`{}`", args.file)
         };
         return Err(format!(
-            "`{}` holds no records: nothing was assessed ({shape})",
-            args.file
+            "{what} holds no records: nothing was assessed ({shape})"
         ));
     }
     if let Some(file) = out_file {

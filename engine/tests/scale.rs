@@ -806,6 +806,33 @@ fn empty_input_impossible_dates_and_empty_shards() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("holds no records"));
     let header_only = write(dir.path(), "h.csv", b"id,employees\n");
     assert_eq!(run(&["assess", &header_only]).status.code(), Some(2));
+    // A JSON file that is empty, white or an empty array holds no records either, as an empty
+    // JSON Lines file does (not an error record for an array cut short), and is told the
+    // shape of a JSON file; empty standard input, which has no shape to go by, is told both.
+    for (name, text) in [
+        ("e.json", &b""[..]),
+        ("w.json", b"  \n"),
+        ("a.json", b"[]\n"),
+    ] {
+        let path = write(dir.path(), name, text);
+        let o = run(&["assess", &path, "--as-of", AS_OF]);
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {said}");
+        assert!(
+            said.contains("holds no records") && said.contains("a JSON file holds one array"),
+            "{name}: {said}"
+        );
+        assert!(o.stdout.is_empty(), "{name}");
+    }
+    let o = run_with_stdin(&["assess", "-", "--as-of", AS_OF], b"");
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("standard input holds no records")
+            && said.contains("JSON Lines")
+            && said.contains("CSV"),
+        "{said}"
+    );
 
     let o = run(&["assess", "fixtures/portfolio.csv", "--as-of", "2026-02-31"]);
     assert_eq!(o.status.code(), Some(2));
