@@ -437,31 +437,28 @@ impl<T: Send> State<'_, T> {
             };
             let (id, name, facts, warnings, owners) = match short {
                 Ok(facts) => (None, None, Ok(facts), Vec::new(), None),
-                Err(mut item) => {
-                    let salvaged = std::mem::take(&mut item.salvaged);
-                    match item.into_value() {
-                        Ok(v) => {
-                            let facts = validator.validate(&v, line, vocabulary);
-                            let (id, name, owners) = if facts.is_err() {
-                                (
-                                    text(&v, "id"),
-                                    text(&v, "name"),
-                                    readable_owners(v.get("owners")),
-                                )
-                            } else {
-                                (None, None, None)
-                            };
-                            (id, name, facts, validator.likely_typos(&v), owners)
-                        }
-                        Err(e) => (
-                            salvaged.id,
-                            salvaged.name,
-                            Err(vec![e]),
-                            Vec::new(),
-                            salvaged.owners,
-                        ),
+                Err(item) => match item.read_or_salvage() {
+                    (Ok(v), _) => {
+                        let facts = validator.validate(&v, line, vocabulary);
+                        let (id, name, owners) = if facts.is_err() {
+                            (
+                                text(&v, "id"),
+                                text(&v, "name"),
+                                readable_owners(v.get("owners")),
+                            )
+                        } else {
+                            (None, None, None)
+                        };
+                        (id, name, facts, validator.likely_typos(&v), owners)
                     }
-                }
+                    (Err(e), salvaged) => (
+                        salvaged.id,
+                        salvaged.name,
+                        Err(vec![e]),
+                        Vec::new(),
+                        salvaged.owners,
+                    ),
+                },
             };
             let ordinal = base + i;
             let component = components[i];

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::process::Command;
 
 fn assay(args: &[&str]) -> (i32, Vec<Value>, String) {
@@ -152,6 +152,54 @@ fn bad_records_yield_error_records_and_exit_code_1() {
         .as_str()
         .unwrap()
         .contains("already used by the record on line 1"));
+}
+
+/// DESIGN.md "Behaviour on bad input": errors name the record. A JSON array cut into lines
+/// by hand leaves a comma after each object; such a line is an error record (it is not one
+/// JSON object), named by the id and name of the object it begins with. A line cut short
+/// names nothing, and neither line joins an ownership group: the first reading finds no id
+/// in either, so the record that names `t-1` as its owner is told that no valid record of
+/// the batch has that id, as for any owner whose record has errors.
+#[test]
+fn a_record_followed_by_other_text_is_named_in_its_error_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"id":"t-0","established_in":["DE"],"provides_services_in":["DE"],"#,
+            r#""employees":30,"annual_turnover_eur":5e6,"balance_sheet_eur":5e6,"#,
+            r#""activities":[{"entity_type":"other"}],"owners":[{"id":"t-1","share_pct":60}]}"#,
+            "\n",
+            r#"{"id":"t-1","name":"Trail Ltd","established_in":["DE"]},"#,
+            "\n",
+            r#"{"id":"t-2","#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let (code, records, stderr) = assay(&["assess", path.to_str().unwrap(), "--as-of", AS_OF]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(records.len(), 3);
+    assert!(records[1]["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("trailing characters"));
+    assert_eq!(
+        (&records[1]["id"], &records[1]["name"]),
+        (&json!("t-1"), &json!("Trail Ltd"))
+    );
+    assert_eq!(records[2]["errors"][0]["code"], "read");
+    assert!(records[2]["id"].is_null());
+    let group = &records[0]["errors"][0];
+    assert_eq!(
+        (&group["code"], &group["field"]),
+        (&json!("group"), &json!("/owners/0"))
+    );
+    assert!(group["message"]
+        .as_str()
+        .unwrap()
+        .contains("`t-1` is not the id of any valid organisation in this batch"));
 }
 
 /// DESIGN.md "Behaviour on bad input" and the batch's rule that ids are unique: a record whose

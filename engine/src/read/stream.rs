@@ -104,10 +104,25 @@ impl Item {
     }
 
     pub fn into_value(self) -> Result<Value, RecordError> {
+        self.read_or_salvage().0
+    }
+
+    /// As [`Item::into_value`], with what could be salvaged to name the error record of a
+    /// record that cannot be read (nothing for one that can): what the reader salvaged, or else
+    /// the id and name of an object followed by other text on its line (`{…},` from an array
+    /// cut into lines). Owners are not taken from such a line: the ownership pass, which reads
+    /// the line as serde_json does, finds none, so it is in no ownership group.
+    pub fn read_or_salvage(mut self) -> (Result<Value, RecordError>, Salvaged) {
+        let salvaged = std::mem::take(&mut self.salvaged);
         match self.body {
-            Ok(Body::Json(text)) => super::parse_object(&text, self.line),
-            Ok(Body::Value(v)) => Ok(v),
-            Err(e) => Err(e),
+            Ok(Body::Json(text)) => match super::parse_object(&text, self.line) {
+                Err(e) if salvaged.id.is_none() && salvaged.name.is_none() => {
+                    (Err(e), leading_object(&text))
+                }
+                read => (read, salvaged),
+            },
+            Ok(Body::Value(v)) => (Ok(v), salvaged),
+            Err(e) => (Err(e), salvaged),
         }
     }
 
@@ -465,6 +480,20 @@ impl Chunks for MemoryChunks<'_> {
 /// The id and name of a JSON line that is not UTF-8, when they can be read with the rest of
 /// the line replaced and are themselves intact, so that its error record names the
 /// organisation (as a CSV row's does).
+/// The id and name of the JSON object a line begins with, when other text follows it.
+fn leading_object(text: &str) -> Salvaged {
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    let Some(Ok(Value::Object(fields))) = values.next() else {
+        return Salvaged::default();
+    };
+    let text_of = |key: &str| fields.get(key).and_then(Value::as_str).map(String::from);
+    Salvaged {
+        id: text_of("id"),
+        name: text_of("name"),
+        owners: None,
+    }
+}
+
 fn salvage_json(bytes: &[u8]) -> Salvaged {
     let text = String::from_utf8_lossy(bytes);
     let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&text) else {
