@@ -166,22 +166,25 @@ impl<'a> Scan<'a> {
     /// at a backslash, a control character or the end of the line.
     fn string(&mut self) -> Option<&'a str> {
         let start = self.at;
-        // Eight bytes at a time while none of them can end the string or stop the scan: a
-        // quote, a backslash or a byte below 0x20. Each word test is non-zero exactly when one
-        // of the eight bytes is such a byte; the loop after it finds which.
-        const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-        const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+        // Eight bytes at a time: a quote, a backslash or a byte below 0x20 ends the string or
+        // stops the scan. Each word test is non-zero exactly when one of the eight bytes is
+        // such a byte, and its lowest set bit is in the first of them (a borrow only runs
+        // upwards, past a byte that already matched), so that byte is found without a loop.
+        const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+        const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
         let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
         while let Some(chunk) = self.bytes.get(self.at..self.at + 8) {
-            let w = u64::from_ne_bytes(chunk.try_into().ok()?);
+            let w = u64::from_le_bytes(chunk.try_into().ok()?);
             let stop = zero_byte(w ^ (ONES * u64::from(b'"')))
                 | zero_byte(w ^ (ONES * u64::from(b'\\')))
                 | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
             if stop != 0 {
+                self.at += (stop.trailing_zeros() / 8) as usize;
                 break;
             }
             self.at += 8;
         }
+        // At the byte that stopped the words, or among the last few bytes of the line.
         loop {
             match self.next()? {
                 b'"' => break,
