@@ -200,6 +200,16 @@ struct Group {
 }
 
 impl Group {
+    /// A complete component: its valid records (line and facts, in reading order) and its
+    /// error records.
+    fn new(records: Vec<(usize, Facts)>, failed: Vec<ErrorMember>) -> Arc<Group> {
+        Arc::new(Group {
+            records,
+            failed,
+            found: OnceLock::new(),
+        })
+    }
+
     /// The group step's findings, worked out by the first worker that asks.
     fn found(&self) -> &(HashMap<usize, Aggregate>, HashMap<usize, RecordError>) {
         self.found.get_or_init(|| {
@@ -609,11 +619,7 @@ impl<T: Send> State<'_, T> {
                 ordinals.push(ordinal);
                 records.push((line, facts));
             }
-            let group = Arc::new(Group {
-                records,
-                failed: failed.unwrap_or_default(),
-                found: OnceLock::new(),
-            });
+            let group = Group::new(records, failed.unwrap_or_default());
             for (k, ordinal) in ordinals.into_iter().enumerate() {
                 self.grouped.insert(ordinal, (Arc::clone(&group), k));
             }
@@ -752,11 +758,7 @@ fn finish_component<T>(
             records.push((v.line, facts));
         }
     }
-    let group = Arc::new(Group {
-        records,
-        failed: Vec::new(),
-        found: OnceLock::new(),
-    });
+    let group = Group::new(records, Vec::new());
     (members.into_iter().enumerate())
         .map(|(k, mut v)| {
             v.facts = Held::Grouped(Arc::clone(&group), k);

@@ -163,9 +163,9 @@ fn bad_records_yield_error_records_and_exit_code_1() {
 #[test]
 fn a_record_followed_by_other_text_is_named_in_its_error_record() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cut.jsonl");
-    std::fs::write(
-        &path,
+    let path = write(
+        dir.path(),
+        "cut.jsonl",
         concat!(
             r#"{"id":"t-0","established_in":["DE"],"provides_services_in":["DE"],"#,
             r#""employees":30,"annual_turnover_eur":5e6,"balance_sheet_eur":5e6,"#,
@@ -175,10 +175,10 @@ fn a_record_followed_by_other_text_is_named_in_its_error_record() {
             "\n",
             r#"{"id":"t-2","#,
             "\n",
-        ),
-    )
-    .unwrap();
-    let (code, records, stderr) = assay(&["assess", path.to_str().unwrap(), "--as-of", AS_OF]);
+        )
+        .as_bytes(),
+    );
+    let (code, records, stderr) = assay(&["assess", &path, "--as-of", AS_OF]);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(records.len(), 3);
     assert!(records[1]["errors"][0]["message"]

@@ -44,6 +44,11 @@ fn in_blocks(input: &Input, chunk: usize, block: Option<usize>) -> Vec<String> {
         .collect()
 }
 
+/// `bytes` written to a file `name` in `dir`, opened as input.
+fn file_input(dir: &Path, name: &str, bytes: &[u8]) -> Input {
+    Input::open(&write(dir, name, bytes), None, None, Default::default()).unwrap()
+}
+
 /// Groups whose members fall in different chunks are aggregated exactly as when the whole
 /// batch is one chunk: the expected values are the one-chunk run, which is the batch as the
 /// group step sees it (Rec. 2003/361 Annex Art. 6 sums over the whole group).
@@ -103,9 +108,7 @@ fn a_file_read_in_blocks_is_assessed_as_read_record_by_record() {
     }
     text.extend_from_slice(br#"{"id":"last","owners":[{"id":"org-0000003","share_pct":60}]}"#);
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("mixed.jsonl");
-    std::fs::write(&path, &text).unwrap();
-    let input = Input::open(path.to_str().unwrap(), None, None, Default::default()).unwrap();
+    let input = file_input(dir.path(), "mixed.jsonl", &text);
     let assess = |chunk, block| in_blocks(&input, chunk, block);
     let by_record = assess(64, None);
     // 300 generated lines, the three broken ones, the long one and the last line; the blank
@@ -149,9 +152,7 @@ fn components_whole_in_a_chunk_are_assessed_as_those_across_chunks() {
         }
     });
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("groups.jsonl");
-    std::fs::write(&path, &text).unwrap();
-    let input = Input::open(path.to_str().unwrap(), None, None, Default::default()).unwrap();
+    let input = file_input(dir.path(), "groups.jsonl", text.as_bytes());
     let assess = |chunk, block| in_blocks(&input, chunk, block);
     let one_by_one = assess(1, None);
     assert_eq!(one_by_one.len(), 600);
@@ -633,12 +634,6 @@ fn xlsx_output_has_the_csv_rows() {
     assert_eq!(o.status.code(), Some(2));
 }
 
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path.display().to_string()
-}
-
 /// Exports from European Excel: `;` between columns, headers in any case with spaces around,
 /// figures with thousands separators; and the same rows written with commas decide the same.
 #[test]
@@ -808,7 +803,8 @@ fn empty_input_impossible_dates_and_empty_shards() {
     assert_eq!(run(&["assess", &header_only]).status.code(), Some(2));
     // A JSON file that is empty, white or an empty array holds no records either, as an empty
     // JSON Lines file does (not an error record for an array cut short), and is told the
-    // shape of a JSON file; empty standard input, which has no shape to go by, is told both.
+    // shape of a JSON file; empty standard input, which has no shape to go by, is told both
+    // (DESIGN.md "Behaviour on bad input": errors say what would fix them).
     for (name, text) in [
         ("e.json", &b""[..]),
         ("w.json", b"  \n"),

@@ -477,34 +477,36 @@ impl Chunks for MemoryChunks<'_> {
     }
 }
 
-/// The id and name of a JSON line that is not UTF-8, when they can be read with the rest of
-/// the line replaced and are themselves intact, so that its error record names the
-/// organisation (as a CSV row's does).
 /// The id and name of the JSON object a line begins with, when other text follows it.
 fn leading_object(text: &str) -> Salvaged {
     let mut values = serde_json::Deserializer::from_str(text).into_iter::<Value>();
     let Some(Ok(Value::Object(fields))) = values.next() else {
         return Salvaged::default();
     };
-    let text_of = |key: &str| fields.get(key).and_then(Value::as_str).map(String::from);
     Salvaged {
-        id: text_of("id"),
-        name: text_of("name"),
+        id: intact(&fields, "id"),
+        name: intact(&fields, "name"),
         owners: None,
     }
 }
 
+/// A text field of a salvaged object, unless a replacement character stands in it (a byte that
+/// could not be read): a name cut that way would name the wrong organisation.
+fn intact(fields: &serde_json::Map<String, Value>, key: &str) -> Option<String> {
+    fields
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.contains(char::REPLACEMENT_CHARACTER))
+        .map(String::from)
+}
+
+/// The id and name of a JSON line that is not UTF-8, when they can be read with the rest of
+/// the line replaced and are themselves intact, so that its error record names the
+/// organisation (as a CSV row's does).
 fn salvage_json(bytes: &[u8]) -> Salvaged {
     let text = String::from_utf8_lossy(bytes);
     let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&text) else {
         return Salvaged::default();
-    };
-    let intact = |key: &str| {
-        fields
-            .get(key)
-            .and_then(Value::as_str)
-            .filter(|s| !s.contains(char::REPLACEMENT_CHARACTER))
-            .map(String::from)
     };
     let owners = readable_owners(fields.get("owners")).filter(|owners| {
         owners
@@ -512,8 +514,8 @@ fn salvage_json(bytes: &[u8]) -> Salvaged {
             .all(|o| !o.id.contains(char::REPLACEMENT_CHARACTER))
     });
     Salvaged {
-        id: intact("id"),
-        name: intact("name"),
+        id: intact(&fields, "id"),
+        name: intact(&fields, "name"),
         owners,
     }
 }

@@ -70,6 +70,13 @@ pub fn with_owned_records_changed(
     text
 }
 
+/// Writes `bytes` to a file `name` in `dir`; its path.
+pub fn write(dir: &std::path::Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.display().to_string()
+}
+
 /// Runs the `assay` command in the project's root folder.
 pub fn run_assay(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
