@@ -85,6 +85,32 @@ fn number_field(out: &mut Vec<u8>, key: &[u8], n: impl itoa::Integer) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
+/// A field whose value is an `f64`, as serde_json writes it. Headcounts and euro amounts are
+/// nearly always whole, and a whole number below 10^15 is written as its integer digits and
+/// `.0`, which is what the float formatter writes for it, without the formatter.
+fn float_field(out: &mut Vec<u8>, key: &[u8], v: f64) -> Result {
+    out.extend_from_slice(key);
+    if v.fract() == 0.0 && v.abs() < 1e15 && !(v == 0.0 && v.is_sign_negative()) {
+        out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
+        out.extend_from_slice(b".0");
+        Ok(())
+    } else {
+        value(out, &v)
+    }
+}
+
+/// As [`float_field`], `null` for none.
+fn optional_float_field(out: &mut Vec<u8>, key: &[u8], v: Option<f64>) -> Result {
+    match v {
+        Some(v) => float_field(out, key, v),
+        None => {
+            out.extend_from_slice(key);
+            out.extend_from_slice(b"null");
+            Ok(())
+        }
+    }
+}
+
 /// `[a,b,…]`, each item written by `item`.
 fn list<T>(out: &mut Vec<u8>, items: &[T], item: fn(&mut Vec<u8>, &T) -> Result) -> Result {
     out.push(b'[');
@@ -154,7 +180,7 @@ fn write_nis2(out: &mut Vec<u8>, n: &Nis2) -> Result {
         list(out, obligations, write_obligation)?;
     }
     if let Some(fine) = max_fine_eur {
-        field(out, b",\"max_fine_eur\":", fine)?;
+        float_field(out, b",\"max_fine_eur\":", *fine)?;
     }
     if let Some(exposure) = supplier_exposure {
         field(out, b",\"supplier_exposure\":", exposure)?;
@@ -186,9 +212,9 @@ fn write_size(out: &mut Vec<u8>, s: &Size) -> Result {
         field(out, b",\"possible\":", possible)?;
     }
     field(out, b",\"basis\":", basis)?;
-    field(out, b",\"employees\":", employees)?;
-    field(out, b",\"annual_turnover_eur\":", annual_turnover_eur)?;
-    field(out, b",\"balance_sheet_eur\":", balance_sheet_eur)?;
+    optional_float_field(out, b",\"employees\":", *employees)?;
+    optional_float_field(out, b",\"annual_turnover_eur\":", *annual_turnover_eur)?;
+    optional_float_field(out, b",\"balance_sheet_eur\":", *balance_sheet_eur)?;
     field(out, b",\"own_class\":", own_class)?;
     if let Some(aggregation) = aggregation {
         field(out, b",\"aggregation\":", aggregation)?;
@@ -372,10 +398,41 @@ fn write_coverage(out: &mut Vec<u8>, c: &Coverage) -> Result {
     number_field(out, b",\"met\":", *met);
     number_field(out, b",\"partial\":", *partial);
     number_field(out, b",\"open\":", *open);
-    field(out, b",\"evidence_pct\":", evidence_pct)?;
+    float_field(out, b",\"evidence_pct\":", *evidence_pct)?;
     if let Some(pct) = from_certificate_evidence_pct {
-        field(out, b",\"from_certificate_evidence_pct\":", pct)?;
+        float_field(out, b",\"from_certificate_evidence_pct\":", *pct)?;
     }
     out.push(b'}');
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{float_field, optional_float_field};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every `f64` is written as serde_json writes it (the module's contract): whole
+        /// figures of every size on both sides of 10^15, minus zero, fractions, and any double.
+        #[test]
+        fn floats_are_written_as_serde_json_writes_them(v in prop_oneof![
+            // Whole numbers of every magnitude, a leading digit at every power of ten.
+            (any::<i64>(), 0u32..63).prop_map(|(n, shift)| (n >> shift) as f64),
+            (1i64..10, 0u32..19).prop_map(|(d, k)| (d * 10i64.pow(k)) as f64),
+            Just(-0.0),
+            Just(1e15),
+            Just(-1e15),
+            Just(999_999_999_999_999.0),
+            -1e16..1e16f64,
+            any::<f64>(),
+        ]) {
+            let mut out = Vec::new();
+            float_field(&mut out, b"", v).expect("written");
+            prop_assert_eq!(&out, &serde_json::to_vec(&v).expect("serde_json"));
+            let mut out = Vec::new();
+            optional_float_field(&mut out, b"", Some(v).filter(|v| *v > 0.0)).expect("written");
+            let expected = serde_json::to_vec(&Some(v).filter(|v| *v > 0.0)).expect("serde_json");
+            prop_assert_eq!(out, expected);
+        }
+    }
 }
