@@ -26,7 +26,6 @@ mod classification;
 pub use classification::{Classification, Revision};
 use compact_str::CompactString;
 use serde::Deserialize;
-use smallvec::SmallVec;
 
 /// A NACE code, normalised: the section letter and two to four digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,59 +76,71 @@ pub fn normalise(raw: &str) -> Option<Code> {
     })
 }
 
-/// The shape of a NACE code, without asking whether it exists.
+/// The shape of a NACE code, without asking whether it exists. Validation reads every code of
+/// every record, so the code is taken apart on the stack, byte by byte: every character that
+/// can be in a code is ASCII, and any other makes the text no code.
 fn parse(raw: &str) -> Option<Written> {
-    let mut text = cleaned(raw);
+    let text = cleaned(raw);
+    let mut text = text.as_bytes();
     // French NAF rév. 2 adds a letter to the NACE class: `35.13Z` is class 35.13.
     let naf = text.len() > 4
-        && text.ends_with(|c: char| c.is_ascii_alphabetic())
-        && text[..text.len() - 1].ends_with(|c: char| c.is_ascii_digit());
+        && text[text.len() - 1].is_ascii_alphabetic()
+        && text[text.len() - 2].is_ascii_digit();
     if naf {
-        text.pop();
+        text = &text[..text.len() - 1];
     }
-    let (letter, rest) = match text.chars().next()? {
-        c if c.is_ascii_alphabetic() => (Some(c), text[1..].trim_start_matches('-')),
-        _ => (None, text.as_str()),
+    let (letter, rest) = match *text.first()? {
+        c if c.is_ascii_alphabetic() => {
+            let mut rest = &text[1..];
+            while let [b'-', after @ ..] = rest {
+                rest = after;
+            }
+            (Some(char::from(c)), rest)
+        }
+        _ => (None, text),
     };
-    if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+    // The longest code is a national subclass written `28.11.10`.
+    if rest.is_empty() || rest.len() > 8 || !rest.iter().all(|&b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let mut parts = rest.split(|&b| b == b'.');
+    let division = parts.next()?;
+    let (second, third) = (parts.next(), parts.next());
+    if parts.next().is_some() {
         return None;
     }
     // A spreadsheet cell formatted as a number loses the division's leading zero (`01.11` is
     // stored as 1.11). No division has one digit, so a group or class written `1.1` or `1.11`
     // can only be `01.1` or `01.11`.
-    let padded;
-    let rest = match rest.split_once('.') {
-        Some((d, g)) if d.len() == 1 && (1..=2).contains(&g.len()) => {
-            padded = compact_str::format_compact!("0{rest}");
-            padded.as_str()
-        }
-        _ => rest,
-    };
+    let padded = division.len() == 1
+        && third.is_none()
+        && second.is_some_and(|g| (1..=2).contains(&g.len()));
+    let division_digits = division.len() + usize::from(padded);
     // Dots, when written, stand after the division and after the class.
-    let parts: SmallVec<[&str; 4]> = rest.split('.').collect();
-    let well_dotted = match parts.as_slice() {
-        [_] => true,
-        [d, g] => d.len() == 2 && (1..=4).contains(&g.len()),
-        [d, c, n] => d.len() == 2 && c.len() == 2 && (1..=2).contains(&n.len()),
-        _ => false,
+    let well_dotted = match (second, third) {
+        (None, _) => true,
+        (Some(g), None) => division_digits == 2 && (1..=4).contains(&g.len()),
+        (Some(c), Some(n)) => division_digits == 2 && c.len() == 2 && (1..=2).contains(&n.len()),
     };
     if !well_dotted {
         return None;
     }
-    let mut digits = CompactString::default();
-    for part in &parts {
-        digits.push_str(part);
+    let mut digits = [b'0'; 8];
+    let mut n = usize::from(padded);
+    for part in [Some(division), second, third].into_iter().flatten() {
+        digits[n..n + part.len()].copy_from_slice(part);
+        n += part.len();
     }
-    let (digits, national) = match digits.len() {
-        4 if naf => (digits, true),
+    let (n, national) = match n {
+        4 if naf => (4, true),
         _ if naf => return None,
-        2..=4 => (digits, false),
-        5 | 6 => (CompactString::from(&digits[..4]), true),
+        2..=4 => (n, false),
+        5 | 6 => (4, true),
         _ => return None,
     };
     Some(Written {
         letter,
-        digits,
+        digits: CompactString::from(std::str::from_utf8(&digits[..n]).ok()?),
         national,
     })
 }
@@ -715,7 +726,79 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// `parse` as it was first written, with the text's own splitting and formatting: what the
+    /// byte-by-byte reading must agree with.
+    fn parse_by_parts(raw: &str) -> Option<Written> {
+        let mut text = cleaned(raw);
+        // French NAF rév. 2 adds a letter to the NACE class: `35.13Z` is class 35.13.
+        let naf = text.len() > 4
+            && text.ends_with(|c: char| c.is_ascii_alphabetic())
+            && text[..text.len() - 1].ends_with(|c: char| c.is_ascii_digit());
+        if naf {
+            text.pop();
+        }
+        let (letter, rest) = match text.chars().next()? {
+            c if c.is_ascii_alphabetic() => (Some(c), text[1..].trim_start_matches('-')),
+            _ => (None, text.as_str()),
+        };
+        if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return None;
+        }
+        // A spreadsheet cell formatted as a number loses the division's leading zero (`01.11` is
+        // stored as 1.11). No division has one digit, so a group or class written `1.1` or `1.11`
+        // can only be `01.1` or `01.11`.
+        let padded;
+        let rest = match rest.split_once('.') {
+            Some((d, g)) if d.len() == 1 && (1..=2).contains(&g.len()) => {
+                padded = compact_str::format_compact!("0{rest}");
+                padded.as_str()
+            }
+            _ => rest,
+        };
+        // Dots, when written, stand after the division and after the class.
+        let parts: smallvec::SmallVec<[&str; 4]> = rest.split('.').collect();
+        let well_dotted = match parts.as_slice() {
+            [_] => true,
+            [d, g] => d.len() == 2 && (1..=4).contains(&g.len()),
+            [d, c, n] => d.len() == 2 && c.len() == 2 && (1..=2).contains(&n.len()),
+            _ => false,
+        };
+        if !well_dotted {
+            return None;
+        }
+        let mut digits = CompactString::default();
+        for part in &parts {
+            digits.push_str(part);
+        }
+        let (digits, national) = match digits.len() {
+            4 if naf => (digits, true),
+            _ if naf => return None,
+            2..=4 => (digits, false),
+            5 | 6 => (CompactString::from(&digits[..4]), true),
+            _ => return None,
+        };
+        Some(Written {
+            letter,
+            digits,
+            national,
+        })
+    }
+
     proptest! {
+        /// Any text reads as a code, or not, as the first reading read it: codes in every
+        /// spelling of the module's documentation, cut, doubled and mixed with other letters,
+        /// signs and spaces.
+        #[test]
+        fn codes_read_as_they_were_read_by_parts(
+            raw in prop_oneof![
+                "[A-Z]?-{0,3}[0-9]{1,2}([.,][0-9]{1,2}){0,2}[0-9]{0,2}Z?",
+                "[A-Za-z]?[ -]{0,2}[0-9]{0,7}([.,][0-9]{0,5}){0,3}[A-Za-z]?",
+                "[ \t\u{A0}.,a-zA-Z0-9é-]{0,14}",
+            ],
+        ) {
+            prop_assert_eq!(parse(&raw), parse_by_parts(&raw));
+        }
+
         /// A code is cleaned as its characters say, whichever way it goes: spaces (Unicode's,
         /// vertical tab and no-break space included) dropped, ASCII letters in capitals, a
         /// comma read as the dot, anything else kept; short ASCII codes and the rest alike.
