@@ -240,6 +240,43 @@ fn an_id_written_twice_is_checked_under_the_value_it_is_read_with() {
     assert!(out[2]["errors"].is_null(), "{}", out[2]);
 }
 
+/// DESIGN.md "Behaviour on bad input": every input record yields exactly one output record,
+/// nothing is dropped, and the exit code is 1 when some are error records. In a JSON array
+/// with a comma missing inside its second object, the first and third organisations are
+/// assessed and the second is an error record on its own line.
+#[test]
+fn a_json_array_with_a_broken_object_keeps_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "broken.json",
+        concat!(
+            "[\n",
+            r#"  {"id":"a-1","established_in":["DE"],"employees":12},"#,
+            "\n",
+            r#"  {"id":"a-2" "established_in":["FR"]},"#,
+            "\n",
+            r#"  {"id":"a-3","established_in":["NL"],"employees":300}"#,
+            "\n]\n",
+        )
+        .as_bytes(),
+    );
+    let (code, records, stderr) = assay(&["assess", &path, "--as-of", AS_OF]);
+    assert_eq!(code, 1, "{stderr}");
+    let ids: Vec<_> = records.iter().map(|r| (&r["id"], &r["line"])).collect();
+    assert_eq!(
+        ids,
+        [
+            (&json!("a-1"), &json!(2)),
+            (&json!(null), &json!(3)),
+            (&json!("a-3"), &json!(4))
+        ]
+    );
+    assert!(records[0]["errors"].is_null() && records[2]["errors"].is_null());
+    let message = records[1]["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("line 3, column 15"), "{message}");
+}
+
 /// DESIGN.md "Behaviour on bad input": a line that is a JSON array, not an object, is an error
 /// record and nothing else; its values name no organisation, so it joins no ownership group,
 /// even when its first value is a group member's id (serde reads a struct from an array, a

@@ -138,30 +138,39 @@ fn without_position(e: &serde_json::Error) -> String {
 }
 
 /// The objects of a JSON array, each as `keep` makes it of its record, one at a time.
+///
+/// An array that is not valid JSON is cut into its items where its own commas stand (outside
+/// strings, nested arrays and objects), and each item is read on its own: one object with a
+/// syntax error becomes one error record, and the others are read (DESIGN.md "Behaviour on bad
+/// input": nothing is dropped). An item cut short by the end of the file, or text after the
+/// array, is read as an item too, and fails. Only a file that does not open an array at all
+/// is one error record.
 pub(crate) fn read_json_array<T>(text: &str, mut keep: impl FnMut(Record) -> T) -> Vec<T> {
     // An empty file holds no records, as an empty JSON Lines or CSV file does: it is not an
     // array cut short.
     if text.trim().is_empty() {
         return Vec::new();
     }
-    let items: Vec<&RawValue> = match serde_json::from_str(text) {
-        Ok(items) => items,
-        Err(e) => {
-            return vec![keep(Record {
-                line: e.line(),
-                value: Err(RecordError::new(
-                    "read",
-                    e.line(),
-                    None,
-                    format!(
-                        "the file is not a valid JSON array of organisations, so no record in it \
-                         can be read (column {}): {e}; JSON Lines keeps one bad record from \
-                         spoiling the others",
-                        e.column()
-                    ),
-                )),
-            })];
-        }
+    let items: Vec<&str> = match serde_json::from_str::<Vec<&RawValue>>(text) {
+        Ok(items) => items.into_iter().map(RawValue::get).collect(),
+        Err(e) => match array_items(text) {
+            Some(items) => items,
+            None => {
+                return vec![keep(Record {
+                    line: e.line(),
+                    value: Err(RecordError::new(
+                        "read",
+                        e.line(),
+                        None,
+                        format!(
+                            "the file is not a JSON array of organisations (column {}): {e}; \
+                             write `[{{\"id\": \"org-1\", …}}, …]`, or use JSON Lines",
+                            e.column()
+                        ),
+                    )),
+                })];
+            }
+        },
     };
     let base = text.as_ptr() as usize;
     // The items come in the text's order: each one's line is the last one's plus the line ends
@@ -169,16 +178,93 @@ pub(crate) fn read_json_array<T>(text: &str, mut keep: impl FnMut(Record) -> T) 
     let (mut counted, mut line) = (0, 1);
     items
         .into_iter()
-        .map(|raw| {
-            let offset = raw.get().as_ptr() as usize - base;
+        .map(|item| {
+            let offset = item.as_ptr() as usize - base;
             line += memchr::memchr_iter(b'\n', &text.as_bytes()[counted..offset]).count();
             counted = offset;
+            let column = offset - text[..offset].rfind('\n').map_or(0, |n| n + 1) + 1;
             keep(Record {
                 line,
-                value: parse_object(raw.get(), line),
+                value: parse_item(item, line, column),
             })
         })
         .collect()
+}
+
+/// The items of a JSON array as its text writes them, cut at the commas between them, each
+/// without the white space around it; empty items (`[{…},]`) are left out. `None` when the text
+/// does not open an array.
+fn array_items(text: &str) -> Option<Vec<&str>> {
+    let bytes = text.as_bytes();
+    let open = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    if bytes[open] != b'[' {
+        return None;
+    }
+    let mut items = Vec::new();
+    let mut push = |from: usize, to: usize| {
+        let item = text[from..to].trim();
+        if !item.is_empty() {
+            items.push(item);
+        }
+    };
+    let (mut depth, mut in_string, mut escaped) = (1usize, false, false);
+    let mut start = open + 1;
+    for (at, &b) in bytes.iter().enumerate().skip(open + 1) {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    push(start, at);
+                    // Text after the array is an item of its own, which fails.
+                    push(at + 1, text.len());
+                    return Some(items);
+                }
+            }
+            b',' if depth == 1 => {
+                push(start, at);
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    // Cut short: the last item runs to the end of the text.
+    push(start, text.len());
+    Some(items)
+}
+
+/// An item of a JSON array, from its `line` and `column` in the file.
+fn parse_item(item: &str, line: usize, column: usize) -> Result<Value, RecordError> {
+    match serde_json::from_str::<Value>(item) {
+        Err(e) => {
+            // serde_json counts from the item's start.
+            let (at_line, at_column) = match e.line() {
+                1 => (line, column + e.column().saturating_sub(1)),
+                n => (line + n - 1, e.column()),
+            };
+            Err(RecordError::new(
+                "read",
+                line,
+                None,
+                format!(
+                    "this object of the array is not valid JSON (line {at_line}, column \
+                     {at_column}): {}; the array's other objects are read on their own",
+                    without_position(&e)
+                ),
+            ))
+        }
+        Ok(_) => parse_object(item, line),
+    }
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -210,5 +296,58 @@ mod tests {
         let one: String = text.chars().filter(|c| *c != '\n').collect();
         let lines: Vec<usize> = read(&one, Format::Json).iter().map(|r| r.line).collect();
         assert_eq!(lines, [1; 5]);
+    }
+
+    /// DESIGN.md "Behaviour on bad input": every input record yields exactly one output record
+    /// and nothing is dropped. A JSON array with a broken object keeps its other objects: the
+    /// broken one is an error record that says where (line 3, column 12 here: the missing
+    /// comma before `"name"`), an object cut short by the end of the file is one too, and so is
+    /// text after the array; commas with nothing between them make no record.
+    #[test]
+    fn a_broken_object_spoils_only_itself() {
+        let read_ok = |text: &str| -> Vec<(usize, Result<String, String>)> {
+            read(text, Format::Json)
+                .into_iter()
+                .map(|r| {
+                    let value = r.value.map(|v| v["id"].to_string());
+                    (r.line, value.map_err(|e| e.message))
+                })
+                .collect()
+        };
+        let text = "[\n {\"id\":\"a\", \"x\":\"[{,\\\"\"},\n {\"id\":\"b\" \"name\":\"B\"},\n\
+                    {\"id\":\"c\",\n  \"y\":{\"z\":[1,2]}},,\n 7\n]\n";
+        let records = read_ok(text);
+        assert_eq!(records.len(), 4, "{records:?}");
+        assert_eq!(records[0], (2, Ok("\"a\"".into())));
+        assert_eq!(records[1].0, 3);
+        let message = records[1].1.as_ref().expect_err("b is broken");
+        assert!(message.contains("line 3, column 12"), "{message}");
+        assert_eq!(records[2], (4, Ok("\"c\"".into())));
+        let message = records[3].1.as_ref().expect_err("7 is not an object");
+        assert!(message.contains("found a number"), "{message}");
+
+        // Cut short: the whole objects are read, the last is an error record.
+        let records = read_ok("[{\"id\":\"a\"},\n{\"id\":\"b\",\"name\":\"B");
+        assert_eq!(records.len(), 2, "{records:?}");
+        assert_eq!(records[0], (1, Ok("\"a\"".into())));
+        assert_eq!(records[1].0, 2);
+        assert!(records[1].1.as_ref().is_err());
+
+        // Text after the array is an error record of its own.
+        let records = read_ok("[{\"id\":\"a\"}]\nx");
+        assert_eq!(records.len(), 2, "{records:?}");
+        assert_eq!(records[0], (1, Ok("\"a\"".into())));
+        assert!(records[1]
+            .1
+            .as_ref()
+            .is_err_and(|m| m.contains("line 2, column 1")));
+
+        // A file that does not open an array is one error record.
+        let records = read_ok("{\"id\":\"a\"}");
+        assert_eq!(records.len(), 1, "{records:?}");
+        assert!(records[0]
+            .1
+            .as_ref()
+            .is_err_and(|m| m.contains("not a JSON array")));
     }
 }
