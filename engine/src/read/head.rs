@@ -226,8 +226,10 @@ impl<'a> Scan<'a> {
     }
 
     /// A number as JSON writes it: `-`, one `0` or digits not starting with `0`, then an
-    /// optional fraction and exponent, each with at least one digit.
+    /// optional fraction and exponent, each with at least one digit; `None` for one beyond the
+    /// range of a double (`1e400`), which serde_json refuses ("number out of range").
     fn number(&mut self) -> Option<()> {
+        let start = self.at;
         if self.peek() == Some(b'-') {
             self.at += 1;
         }
@@ -240,12 +242,21 @@ impl<'a> Scan<'a> {
             self.at += 1;
             self.some_digits()?;
         }
+        let mut exponent = false;
         if let Some(b'e' | b'E') = self.peek() {
+            exponent = true;
             self.at += 1;
             if let Some(b'+' | b'-') = self.peek() {
                 self.at += 1;
             }
             self.some_digits()?;
+        }
+        // Twenty characters without an exponent stay below 10^20; anything else is read as
+        // serde_json reads it, to the nearest double, which is infinite exactly when serde_json
+        // finds it out of range.
+        if exponent || self.at - start > 20 {
+            let text = std::str::from_utf8(&self.bytes[start..self.at]).ok()?;
+            text.parse::<f64>().ok().filter(|v| v.is_finite())?;
         }
         Some(())
     }
@@ -375,6 +386,12 @@ mod tests {
                 r#"{"a":[1,-0.5,2e10,3E-2,true,false,null,{},[]],"id":"é"}"#,
                 Some("é"),
             ),
+            // At the edges of a double's range, and 25 digits: serde_json reads them too.
+            (
+                r#"{"a":[1.7976931348623157e308,-1e-400,1234567890123456789012345],"id":"e"}"#,
+                Some("e"),
+            ),
+            (r#"{"a":[true],"id":"é"}"#, Some("é")),
             (r#"{"a":{"b":{"c":[{"d":"e"}]}},"id":"z"}"#, Some("z")),
             ("{\"id\":\"t\"}\r\n\t", Some("t")),
             // Keys other than the three are not read: a second `name` is serde's to judge
@@ -412,6 +429,7 @@ mod tests {
             "[".repeat(DEPTH + 1),
             "]".repeat(DEPTH + 1)
         );
+        let big = format!("{{\"id\":\"a\",\"x\":1{}}}", "0".repeat(400));
         for line in [
             "",
             "[]",
@@ -433,12 +451,16 @@ mod tests {
             r#"{"a":1e}"#,
             r#"{"a":-}"#,
             r#"{"a":+1}"#,
+            // Beyond a double's range: serde_json refuses the line.
+            r#"{"id":"a","owners":[{"id":"p","share_pct":1e400}]}"#,
+            r#"{"id":"a","x":-2E+308}"#,
             r#"{"a":tru}"#,
             r#"{"a":[1,]}"#,
             r#"{"a" 1}"#,
             r#"{a:1}"#,
             "{\"a\":1}\u{b}",
             &deep,
+            &big,
         ] {
             assert_eq!(plain(line.as_bytes()), None, "{line}");
         }
