@@ -438,9 +438,22 @@ pub fn money(v: f64) -> String {
 
 /// Euros with thousands separators, whole euros, appended to `out`.
 pub fn push_money(out: &mut String, v: f64) {
-    // itoa's digits, with a comma before each group of three counted from the units.
+    // The rounded amount's shortest digits (those it was written with), with a comma before
+    // each group of three counted from the units: itoa's below 2^53, where every whole amount
+    // is exact, the formatter's beyond (figures summed over a group may get there), and a sum
+    // that overflowed as the formatter writes it (`inf`).
+    let whole = v.round();
     let mut buffer = itoa::Buffer::new();
-    let text = buffer.format(v.round() as i64);
+    let wide;
+    let text = if whole.abs() < 9_007_199_254_740_992.0 {
+        buffer.format(whole as i64)
+    } else if whole.is_finite() {
+        wide = format!("{whole}");
+        wide.as_str()
+    } else {
+        let _ = write!(out, "{v}");
+        return;
+    };
     let digits = text.trim_start_matches('-');
     out.push_str(&text[..text.len() - digits.len()]);
     let mut at = match digits.len() % 3 {
@@ -471,21 +484,32 @@ mod tests {
         assert_eq!(money(43_566_454.05), "43,566,454");
         assert_eq!(money(999.5), "1,000");
         assert_eq!(money(-1_234.0), "-1,234");
-        assert_eq!(money(-9.3e18), "-9,223,372,036,854,775,808");
+        // Beyond 2^53, the digits the amount was written with (a group's sum may get there).
+        assert_eq!(money(-9.3e18), "-9,300,000,000,000,000,000");
+        assert_eq!(money(1e20), "100,000,000,000,000,000,000");
+        assert_eq!(money(f64::INFINITY), "inf");
+        assert_eq!(money(1e300).len(), 301 + 100);
     }
 
     proptest::proptest! {
-        /// Any amount is its rounded whole euros with a comma inserted before every third
-        /// digit from the units, as `money_groups_thousands` spells out on examples; figures
-        /// from either side of the thresholds of Art. 2(1) and the Annex to Recommendation
-        /// 2003/361/EC up to the i64 range and beyond it (where the cast saturates).
+        /// Any amount is its rounded whole euros (the shortest digits that read back as
+        /// them) with a comma inserted before every third digit from the units, as
+        /// `money_groups_thousands` spells out on examples; figures from either side of the
+        /// thresholds of Art. 2(1) of the Annex to Recommendation 2003/361/EC up to 2^53, where
+        /// whole amounts stop being exact, and far beyond it.
         #[test]
         fn money_is_whole_euros_in_groups_of_three(v in proptest::prop_oneof![
             -1e13..1e13f64,
             (-10_000_000i64..10_000_000).prop_map(|n| n as f64),
+            // Whole amounts of every magnitude, 2^53 and i64's end included.
+            (proptest::num::i64::ANY, 0u32..63).prop_map(|(n, shift)| (n >> shift) as f64),
             proptest::num::f64::ANY,
         ]) {
-            let digits = (v.round() as i64).to_string();
+            // `+ 0.0` makes a minus zero plain zero: `-0.4` is 0 euros.
+            let digits = match v.is_finite() {
+                true => format!("{}", v.round() + 0.0),
+                false => v.to_string(),
+            };
             let (sign, digits) = digits.split_at(usize::from(digits.starts_with('-')));
             let mut grouped = String::from(sign);
             for (i, c) in digits.chars().enumerate() {
