@@ -174,15 +174,21 @@ pub(crate) fn read_json_array<T>(text: &str, mut keep: impl FnMut(Record) -> T) 
     };
     let base = text.as_ptr() as usize;
     // The items come in the text's order: each one's line is the last one's plus the line ends
-    // between them, so the text is counted through once, not once per item.
-    let (mut counted, mut line) = (0, 1);
+    // between them, and its column counts from the last of those (or the last one's line
+    // start), so the text is counted through once, not once per item: an array on one line
+    // may hold a million objects.
+    let (mut counted, mut line, mut line_start) = (0, 1, 0);
     items
         .into_iter()
         .map(|item| {
             let offset = item.as_ptr() as usize - base;
-            line += memchr::memchr_iter(b'\n', &text.as_bytes()[counted..offset]).count();
+            let between = &text.as_bytes()[counted..offset];
+            line += memchr::memchr_iter(b'\n', between).count();
+            if let Some(end) = memchr::memrchr(b'\n', between) {
+                line_start = counted + end + 1;
+            }
             counted = offset;
-            let column = offset - text[..offset].rfind('\n').map_or(0, |n| n + 1) + 1;
+            let column = offset - line_start + 1;
             keep(Record {
                 line,
                 value: parse_item(item, line, column),
@@ -325,6 +331,15 @@ mod tests {
         assert_eq!(records[2], (4, Ok("\"c\"".into())));
         let message = records[3].1.as_ref().expect_err("7 is not an object");
         assert!(message.contains("found a number"), "{message}");
+
+        // On one line, columns count from the line's start: the missing comma before `"x"`
+        // is at column 24.
+        let records = read_ok(r#"[{"id":"a"}, {"id":"b" "x":1}]"#);
+        assert_eq!(records.len(), 2, "{records:?}");
+        assert!(records[1]
+            .1
+            .as_ref()
+            .is_err_and(|m| m.contains("line 1, column 24")));
 
         // Cut short: the whole objects are read, the last is an error record.
         let records = read_ok("[{\"id\":\"a\"},\n{\"id\":\"b\",\"name\":\"B");
