@@ -90,12 +90,13 @@ fn number_field(out: &mut Vec<u8>, key: &[u8], n: impl itoa::Integer) {
 /// `.0`, which is what the float formatter writes for it, without the formatter.
 fn float_field(out: &mut Vec<u8>, key: &[u8], v: f64) -> Result {
     out.extend_from_slice(key);
-    if v.fract() == 0.0 && v.abs() < 1e15 && !(v == 0.0 && v.is_sign_negative()) {
-        out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
-        out.extend_from_slice(b".0");
-        Ok(())
-    } else {
-        value(out, &v)
+    match crate::evaluate::size::whole_below_1e15(v) {
+        Some(n) => {
+            out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+            out.extend_from_slice(b".0");
+            Ok(())
+        }
+        None => value(out, &v),
     }
 }
 

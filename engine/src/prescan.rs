@@ -20,7 +20,7 @@
 //! count.
 
 use crate::read::head::{self, Head};
-use crate::read::stream::{head_of, Input};
+use crate::read::stream::{head_by_serde, Input};
 use rayon::prelude::*;
 
 /// One ownership component.
@@ -115,8 +115,7 @@ fn key(head: Head) -> Key {
 }
 
 /// The key of a JSON line of a block: from the plain reading's bytes, which copies nothing and
-/// checks only the strings that are not ASCII; a line it leaves goes the long way, and is read
-/// a second time there.
+/// checks only the strings that are not ASCII; a line it leaves goes to serde_json.
 fn key_of_line(line: &[u8]) -> Key {
     match head::plain(line) {
         Some(plain) => (
@@ -124,7 +123,7 @@ fn key_of_line(line: &[u8]) -> Key {
             plain.owners.into_iter().map(stable_hash).collect(),
             false,
         ),
-        None => key(head_of(line)),
+        None => key(head_by_serde(line)),
     }
 }
 

@@ -420,13 +420,19 @@ fn describe(out: &mut String, figures: &Figures, at_least: &Figures) {
 /// number below 10^15 prints as its integer digits, which are written here without the float
 /// formatter (every assessment's size ground prints one or more).
 pub fn push_number(out: &mut String, v: f64) {
-    // Minus zero prints as `-0`: it goes to the formatter, as does anything not whole.
-    let whole = v.fract() == 0.0 && v.abs() < 1e15 && !(v == 0.0 && v.is_sign_negative());
-    if !whole {
-        let _ = write!(out, "{v}");
-        return;
+    match whole_below_1e15(v) {
+        Some(n) => out.push_str(itoa::Buffer::new().format(n)),
+        None => {
+            let _ = write!(out, "{v}");
+        }
     }
-    out.push_str(itoa::Buffer::new().format(v as i64));
+}
+
+/// `v` as an integer when it is whole and below 10^15, where both the float formatter and
+/// serde_json write a double as its integer digits (serde_json adding `.0`); `None` for minus
+/// zero, which both write with its sign, and for anything else.
+pub fn whole_below_1e15(v: f64) -> Option<i64> {
+    (v.fract() == 0.0 && v.abs() < 1e15 && !(v == 0.0 && v.is_sign_negative())).then_some(v as i64)
 }
 
 /// Euros with thousands separators, whole euros.

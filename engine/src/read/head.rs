@@ -85,7 +85,7 @@ impl RawHead {
 /// The head of a JSON line as serde_json reads it. A key written twice makes the three-field
 /// read fail, where the record itself is read with the last value (a JSON object read whole
 /// keeps the last): read whole then, so that the pass sees the id the record is assessed under.
-fn by_serde(text: &str) -> Head {
+pub(crate) fn by_serde(text: &str) -> Head {
     RawHead::read(text)
         .or_else(|_| serde_json::from_str::<Value>(text).map(|v| RawHead::of(&v)))
         .map(RawHead::into_head)

@@ -101,6 +101,23 @@ fn read_jsonl(text: &str) -> Vec<Record> {
 }
 
 pub(crate) fn parse_object(text: &str, line: usize) -> Result<Value, RecordError> {
+    read_object(text, line, |e| {
+        format!(
+            "not valid JSON at column {}: {}; write each organisation as one JSON object on a \
+             line of its own, such as {{\"id\": \"org-1\", \"established_in\": [\"DE\"]}}",
+            e.column(),
+            without_position(e)
+        )
+    })
+}
+
+/// A record's JSON text read as one object; `not_json` words the error of text that is not
+/// JSON, as the text's place in the file calls for.
+fn read_object(
+    text: &str,
+    line: usize,
+    not_json: impl FnOnce(&serde_json::Error) -> String,
+) -> Result<Value, RecordError> {
     match serde_json::from_str::<Value>(text) {
         Ok(v @ Value::Object(_)) => Ok(v),
         Ok(other) => Err(RecordError::new(
@@ -112,18 +129,7 @@ pub(crate) fn parse_object(text: &str, line: usize) -> Result<Value, RecordError
                 kind_of(&other)
             ),
         )),
-        Err(e) => Err(RecordError::new(
-            "read",
-            line,
-            None,
-            format!(
-                "not valid JSON at column {}: {}; write each organisation as one JSON object \
-                 on a line of its own, such as {{\"id\": \"org-1\", \"established_in\": \
-                 [\"DE\"]}}",
-                e.column(),
-                without_position(&e)
-            ),
-        )),
+        Err(e) => Err(RecordError::new("read", line, None, not_json(&e))),
     }
 }
 
@@ -251,26 +257,18 @@ fn array_items(text: &str) -> Option<Vec<&str>> {
 
 /// An item of a JSON array, from its `line` and `column` in the file.
 fn parse_item(item: &str, line: usize, column: usize) -> Result<Value, RecordError> {
-    match serde_json::from_str::<Value>(item) {
-        Err(e) => {
-            // serde_json counts from the item's start.
-            let (at_line, at_column) = match e.line() {
-                1 => (line, column + e.column().saturating_sub(1)),
-                n => (line + n - 1, e.column()),
-            };
-            Err(RecordError::new(
-                "read",
-                line,
-                None,
-                format!(
-                    "this object of the array is not valid JSON (line {at_line}, column \
-                     {at_column}): {}; the array's other objects are read on their own",
-                    without_position(&e)
-                ),
-            ))
-        }
-        Ok(_) => parse_object(item, line),
-    }
+    read_object(item, line, |e| {
+        // serde_json counts from the item's start.
+        let (at_line, at_column) = match e.line() {
+            1 => (line, column + e.column().saturating_sub(1)),
+            n => (line + n - 1, e.column()),
+        };
+        format!(
+            "this object of the array is not valid JSON (line {at_line}, column {at_column}): \
+             {}; the array's other objects are read on their own",
+            without_position(e)
+        )
+    })
 }
 
 fn kind_of(v: &Value) -> &'static str {

@@ -795,11 +795,12 @@ impl Block {
     }
 }
 
-/// The head of a record of a [`Block`]: read from its text, or, when it is not UTF-8,
-/// salvaged from its bytes as [`JsonlChunks`] salvages them.
-pub fn head_of(record: &[u8]) -> Head {
+/// The head of a record of a [`Block`] that the plain reading ([`super::head::plain`]) left:
+/// read by serde_json from its text, or, when it is not UTF-8, salvaged from its bytes as
+/// [`JsonlChunks`] salvages them.
+pub fn head_by_serde(record: &[u8]) -> Head {
     match std::str::from_utf8(record) {
-        Ok(text) => Head::of_json(text),
+        Ok(text) => super::head::by_serde(text),
         Err(_) => salvage_json(record).head(),
     }
 }
