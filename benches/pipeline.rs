@@ -43,6 +43,13 @@
 //!   first 20,000 lines, and stops at the first that differs. `full_per_organisation/
 //!   floor_direct` is the same per organisation, beside `floor_record`.
 //!
+//! `pipeline_paired_with_direct_floor` measures the ratio itself: pairs of the direct floor and
+//! the pipeline run one right after the other, in alternating order, each pair's ratio kept and
+//! their median printed with a 95 % interval, so that the machine's drift between two separate
+//! measurements does not enter it. The whole bench keeps freed memory for a second
+//! (`MI_OPTION_PURGE_DELAY`): the batch benches hold their output in memory, which `assay` does
+//! not, and the page faults of taking it again from the kernel fell on the floor alone.
+//!
 //! Run with `cargo bench`; results and the machine they were measured on go in BENCHMARKS.md.
 
 use assay::assessment::{
@@ -60,6 +67,7 @@ use compact_str::CompactString;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rayon::prelude::*;
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 const AS_OF: &str = "2026-12-04";
 
@@ -2144,6 +2152,34 @@ fn by_line(
     })
 }
 
+/// The paired ratios' summary: their number, median with a distribution-free 95 % interval
+/// (the order statistics n/2 ± 0.98 √n, the normal approximation to the binomial ranks, fair
+/// from about ten pairs), quartiles, range, and how many pairs were above 4 (DESIGN.md's bound:
+/// "within 4× of the plain-Rust floor measured in the same benchmark run"). None without pairs.
+fn paired_summary(mut ratios: Vec<f64>) -> Option<String> {
+    if ratios.is_empty() {
+        return None;
+    }
+    ratios.sort_by(f64::total_cmp);
+    let n = ratios.len();
+    // The value at a fraction of the way through the sorted ratios, by nearest rank.
+    let at = |q: f64| ratios[((q * n as f64).ceil() as usize).clamp(1, n) - 1];
+    let half_width = 0.98 * (n as f64).sqrt();
+    let rank = |r: f64| ratios[(r.round() as usize).clamp(1, n) - 1];
+    Some(format!(
+        "{n} pairs: ratio median {:.2} (95 % interval {:.2}-{:.2}), quartiles {:.2}-{:.2}, \
+         range {:.2}-{:.2}, above 4 in {} of {n}",
+        at(0.5),
+        rank(n as f64 / 2.0 - half_width),
+        rank(n as f64 / 2.0 + 1.0 + half_width),
+        at(0.25),
+        at(0.75),
+        ratios[0],
+        ratios[n - 1],
+        ratios.iter().filter(|&&r| r > 4.0).count()
+    ))
+}
+
 /// Measures `each` on every organisation of `facts`, given a copy of it: the copies are made
 /// outside the measurement and dropped inside it, one by one, as the floors that take their
 /// facts by value need.
@@ -2155,7 +2191,21 @@ fn on_copies(b: &mut criterion::Bencher, facts: &[Facts], mut each: impl FnMut(F
     )
 }
 
+/// mimalloc's `mi_option_purge_delay` (its `mimalloc.h`: the option after
+/// `mi_option_eager_commit_delay`, 14, which `libmimalloc-sys` names; it does not name this one).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 fn bench(c: &mut Criterion) {
+    // The batch benches hold their whole output in memory (400 MB a run), which `assay` streams
+    // out. mimalloc hands memory freed more than 10 ms ago back to the kernel, and the next
+    // run then pays a page fault for every 4 KB of it again: the direct floor, whose 196 chunk
+    // buffers come and go over a run, paid about 23 ms of its 143 ms that way (page faults
+    // 702 k against 147 k, session 19), the pipeline, whose single output buffer is freed and
+    // taken again at once, nothing. Keeping freed memory for a second spares both the kernel's
+    // share of a harness that `assay` does not have.
+    // SAFETY: sets one of mimalloc's documented options, before anything is measured; the
+    // option only decides when freed memory is returned.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1_000) };
     let evaluator = Evaluator::new(PackSet::shipped().expect("packs")).expect("compile");
     let mut nis2_only = PackSet::shipped().expect("packs");
     nis2_only.packs.retain(|id, _| id == "nis2");
@@ -2459,47 +2509,82 @@ fn bench(c: &mut Criterion) {
                 })
             },
         );
-        group.bench_with_input(
+        let direct_floor = || {
+            by_line(pool, &text, 4096, |at, line, out| {
+                let f: Facts = serde_json::from_str(line).expect("facts");
+                // The record floor's bytes, line end included, written in place.
+                direct.write(&f, at, out);
+            })
+        };
+        let pipeline = || {
+            // The output is about nine times the input (4 KB records).
+            let mut bytes = Vec::with_capacity(text.len() * 10);
+            let w = Writer::new(&mut bytes, OutputFormat::Jsonl);
+            // As `assay assess` runs it (engine/src/main.rs): each worker serialises its
+            // records, a thread of the writer's own copies them out in order.
+            let (run, written) = w.on_own_thread(|sink| {
+                pool.install(|| {
+                    assay::pipeline::run_finished(
+                        &input,
+                        &cx,
+                        &options,
+                        &|_, _| {},
+                        &|a| OutputFormat::Jsonl.prepare(a),
+                        sink,
+                    )
+                })
+            });
+            run.map_err(|_| "the batch stopped").expect("batch");
+            written.expect("write");
+            bytes.len()
+        };
+        group.bench_function(
             BenchmarkId::new(format!("floor_parse_decide_write_direct/{threads}"), n),
-            &text,
-            |b, text| {
-                b.iter(|| {
-                    by_line(pool, text, 4096, |at, line, out| {
-                        let f: Facts = serde_json::from_str(line).expect("facts");
-                        // The record floor's bytes, line end included, written in place.
-                        direct.write(&f, at, out);
-                    })
+            |b| b.iter(direct_floor),
+        );
+        group.bench_function(BenchmarkId::new(format!("pipeline/{threads}"), n), |b| {
+            b.iter(pipeline)
+        });
+        // The ratio itself, pair by pair. The two measurements above are seconds apart, and on
+        // a machine whose speed drifts between them (session 18's direct floor took 134-336 ms
+        // from one run to the next) a single run's ratio moves with the drift. Here each pair
+        // runs the direct floor and the pipeline one right after the other, in alternating
+        // order, and the ratio is taken within the pair. criterion times the pipeline's half;
+        // every pair's ratio, warm-up included, is kept and summarised below.
+        let ratios = std::cell::RefCell::new(Vec::new());
+        group.bench_function(
+            BenchmarkId::new(format!("pipeline_paired_with_direct_floor/{threads}"), n),
+            |b| {
+                b.iter_custom(|iters| {
+                    let timed = |run: &dyn Fn() -> usize| {
+                        let start = Instant::now();
+                        black_box(run());
+                        start.elapsed()
+                    };
+                    let mut pipeline_time = Duration::ZERO;
+                    for _ in 0..iters {
+                        let floor_first = ratios.borrow().len() % 2 == 0;
+                        let (floor_time, time) = if floor_first {
+                            let floor_time = timed(&direct_floor);
+                            (floor_time, timed(&pipeline))
+                        } else {
+                            let time = timed(&pipeline);
+                            (timed(&direct_floor), time)
+                        };
+                        ratios
+                            .borrow_mut()
+                            .push(time.as_secs_f64() / floor_time.as_secs_f64());
+                        pipeline_time += time;
+                    }
+                    pipeline_time
                 })
             },
         );
-        group.bench_with_input(
-            BenchmarkId::new(format!("pipeline/{threads}"), n),
-            &input,
-            |b, input| {
-                b.iter(|| {
-                    // The output is about nine times the input (4 KB records).
-                    let mut bytes = Vec::with_capacity(text.len() * 10);
-                    let w = Writer::new(&mut bytes, OutputFormat::Jsonl);
-                    // As `assay assess` runs it (engine/src/main.rs): each worker serialises
-                    // its records, a thread of the writer's own copies them out in order.
-                    let (run, written) = w.on_own_thread(|sink| {
-                        pool.install(|| {
-                            assay::pipeline::run_finished(
-                                input,
-                                &cx,
-                                &options,
-                                &|_, _| {},
-                                &|a| OutputFormat::Jsonl.prepare(a),
-                                sink,
-                            )
-                        })
-                    });
-                    run.map_err(|_| "the batch stopped").expect("batch");
-                    written.expect("write");
-                    bytes.len()
-                })
-            },
-        );
+        if let Some(summary) = paired_summary(ratios.into_inner()) {
+            eprintln!(
+                "pipeline/{threads} over floor_parse_decide_write_direct/{threads}, {summary}"
+            );
+        }
     }
     group.finish();
 }
