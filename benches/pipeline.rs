@@ -2516,10 +2516,14 @@ fn bench(c: &mut Criterion) {
                 direct.write(&f, at, out);
             })
         };
+        // The output is about nine times the input (4 KB records). One buffer serves every
+        // run: the allocator gave the same memory back between criterion's runs of the
+        // pipeline alone, but not after a run of the floor in between (see the pairs below).
+        let output = std::cell::RefCell::new(Vec::with_capacity(text.len() * 10));
         let pipeline = || {
-            // The output is about nine times the input (4 KB records).
-            let mut bytes = Vec::with_capacity(text.len() * 10);
-            let w = Writer::new(&mut bytes, OutputFormat::Jsonl);
+            let mut bytes = output.borrow_mut();
+            bytes.clear();
+            let w = Writer::new(&mut *bytes, OutputFormat::Jsonl);
             // As `assay assess` runs it (engine/src/main.rs): each worker serialises its
             // records, a thread of the writer's own copies them out in order.
             let (run, written) = w.on_own_thread(|sink| {
