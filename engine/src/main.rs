@@ -193,6 +193,9 @@ struct ReportArgs {
     /// the shipped ones.
     #[arg(long)]
     templates: Option<PathBuf>,
+    /// Text encoding of FILE when it is a portfolio (CSV, JSON or JSON Lines), as for `assess`.
+    #[arg(long, value_enum, default_value = "utf8")]
+    encoding: Encoding,
     /// Used when FILE is a portfolio, which is assessed first.
     #[command(flatten)]
     run: RunArgs,
@@ -208,7 +211,7 @@ enum InputFormat {
     Csv,
     Jsonl,
     Json,
-    /// A spreadsheet workbook (`assess` only).
+    /// A spreadsheet workbook.
     Xlsx,
 }
 
@@ -748,17 +751,17 @@ fn report(args: ReportArgs) -> Result<ExitCode, String> {
     };
     let loaded = match source::open(&args.file).map_err(|e| e.to_string())? {
         Given::Assessments(loaded) => loaded,
-        Given::Portfolio(text) => {
+        Given::Portfolio(portfolio) => {
             let as_of = as_of(args.run.as_of)?;
             // A report shows the whole plan by phase, so it lists every action by default.
             let evaluator = Evaluator::with_overlays(packs, &args.run.overlay)
                 .map_err(|e| e.to_string())?
                 .with_plan_actions(args.run.plan_actions.unwrap_or(0));
-            let format = input_format(args.run.input_format, &args.file, &text);
+            let format = (args.run.input_format).map(|f| input_format(Some(f), &args.file, ""));
+            let input = portfolio.open(format, args.encoding)?;
             let pool = pool(args.run.jobs)?;
-            let (loaded, facts) = pool.install(|| {
-                source::assess_portfolio(&text, format, &evaluator, &Validator::new(), &as_of)
-            });
+            let (loaded, facts) = pool
+                .install(|| source::assess_input(&input, &evaluator, &Validator::new(), &as_of))?;
             inputs.facts = facts;
             loaded
         }
