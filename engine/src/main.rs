@@ -6,7 +6,7 @@ use assay::assessment::Assessment;
 use assay::evaluate::Evaluator;
 use assay::group_report::{GroupReport, ReportFormat};
 use assay::pack::PackSet;
-use assay::pipeline::{Context, Options, Stop};
+use assay::pipeline::{Context, Options, Stop, Totals};
 use assay::read::columns::ColumnMap;
 use assay::read::stream::{Encoding, Input};
 use assay::read::Format;
@@ -564,7 +564,7 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
                 Ok(())
             })
         });
-        run.and_then(|t| writer.finish().map(|_| t).map_err(Stop::Write))
+        run.and_then(|totals| finish_output(writer, totals))
     } else {
         let (run, written) = writer.on_own_thread(|sink| {
             pool.install(|| {
@@ -582,7 +582,7 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         match (run, written) {
             (Err(Stop::Read(e)), _) => Err(Stop::Read(e)),
             (_, Err(e)) => Err(Stop::Write(e)),
-            (run, Ok(())) => run,
+            (run, Ok(writer)) => run.and_then(|totals| finish_output(writer, totals)),
         }
     };
     bar.finish();
@@ -656,6 +656,16 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Finishes the output of `assess`, unless the input held no records: that run is refused with
+/// exit code 2 below, and a failed run writes nothing to standard output, not even the header
+/// row (CSV) or `[]` (JSON) that the output of a shard with none of the records still has.
+fn finish_output<W: Write>(writer: Writer<W>, totals: Totals) -> Result<Totals, Stop> {
+    if totals.records > 0 {
+        writer.finish().map_err(Stop::Write)?;
+    }
+    Ok(totals)
 }
 
 fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {

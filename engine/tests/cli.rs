@@ -652,3 +652,41 @@ fn a_headcount_of_minus_zero_reads_as_zero_in_the_grounds() {
         assert_eq!(says(minus), zero, "{}", minus["id"]);
     }
 }
+
+/// README, exit codes: `2` when nothing is assessed. An input with no records is refused so,
+/// and a refused run writes nothing to standard output in any format: the CSV header row and
+/// the JSON `[]`, which the output of a shard with none of the records keeps, used to come out
+/// before the error. Nor is a `--out` file made (the workbook, which needs one, included).
+#[test]
+fn an_input_with_no_records_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let empty = empty.to_str().unwrap();
+    for format in ["csv", "json", "jsonl", "md"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_assay"))
+            .args(["assess", empty, "--as-of", AS_OF, "--format", format])
+            .output()
+            .expect("assay runs");
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{format}: {said}");
+        assert!(said.contains("holds no records"), "{format}: {said}");
+        assert_eq!(String::from_utf8_lossy(&o.stdout), "", "{format}");
+    }
+    for format in ["csv", "xlsx"] {
+        let out = dir.path().join(format!("out.{format}"));
+        let (code, _, said) = assay(&[
+            "assess",
+            empty,
+            "--format",
+            format,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 2, "{format}: {said}");
+        assert!(!out.exists(), "{format}");
+    }
+    // Nor a temporary file beside it.
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+}
