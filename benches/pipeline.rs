@@ -2539,7 +2539,7 @@ fn bench(c: &mut Criterion) {
                 })
             });
             run.map_err(|_| "the batch stopped").expect("batch");
-            written.expect("write");
+            written.and_then(Writer::finish).expect("write");
             bytes.len()
         };
         group.bench_function(

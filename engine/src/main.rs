@@ -6,7 +6,7 @@ use assay::assessment::Assessment;
 use assay::evaluate::Evaluator;
 use assay::group_report::{GroupReport, ReportFormat};
 use assay::pack::PackSet;
-use assay::pipeline::{Context, Options, Stop};
+use assay::pipeline::{Context, Options, Stop, Totals};
 use assay::read::columns::ColumnMap;
 use assay::read::stream::{Encoding, Input};
 use assay::read::Format;
@@ -193,6 +193,9 @@ struct ReportArgs {
     /// the shipped ones.
     #[arg(long)]
     templates: Option<PathBuf>,
+    /// Text encoding of FILE when it is a portfolio (CSV, JSON or JSON Lines), as for `assess`.
+    #[arg(long, value_enum, default_value = "utf8")]
+    encoding: Encoding,
     /// Used when FILE is a portfolio, which is assessed first.
     #[command(flatten)]
     run: RunArgs,
@@ -208,7 +211,7 @@ enum InputFormat {
     Csv,
     Jsonl,
     Json,
-    /// A spreadsheet workbook (`assess` only).
+    /// A spreadsheet workbook.
     Xlsx,
 }
 
@@ -561,7 +564,7 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
                 Ok(())
             })
         });
-        run.and_then(|t| writer.finish().map(|_| t).map_err(Stop::Write))
+        run.and_then(|totals| finish_output(writer, totals))
     } else {
         let (run, written) = writer.on_own_thread(|sink| {
             pool.install(|| {
@@ -579,7 +582,7 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         match (run, written) {
             (Err(Stop::Read(e)), _) => Err(Stop::Read(e)),
             (_, Err(e)) => Err(Stop::Write(e)),
-            (run, Ok(())) => run,
+            (run, Ok(writer)) => run.and_then(|totals| finish_output(writer, totals)),
         }
     };
     bar.finish();
@@ -653,6 +656,16 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Finishes the output of `assess`, unless the input held no records: that run is refused with
+/// exit code 2 below, and a failed run writes nothing to standard output, not even the header
+/// row (CSV) or `[]` (JSON) that the output of a shard with none of the records still has.
+fn finish_output<W: Write>(writer: Writer<W>, totals: Totals) -> Result<Totals, Stop> {
+    if totals.records > 0 {
+        writer.finish().map_err(Stop::Write)?;
+    }
+    Ok(totals)
 }
 
 fn merge(parts: &[PathBuf], out: Option<&PathBuf>) -> Result<ExitCode, String> {
@@ -748,17 +761,17 @@ fn report(args: ReportArgs) -> Result<ExitCode, String> {
     };
     let loaded = match source::open(&args.file).map_err(|e| e.to_string())? {
         Given::Assessments(loaded) => loaded,
-        Given::Portfolio(text) => {
+        Given::Portfolio(portfolio) => {
             let as_of = as_of(args.run.as_of)?;
             // A report shows the whole plan by phase, so it lists every action by default.
             let evaluator = Evaluator::with_overlays(packs, &args.run.overlay)
                 .map_err(|e| e.to_string())?
                 .with_plan_actions(args.run.plan_actions.unwrap_or(0));
-            let format = input_format(args.run.input_format, &args.file, &text);
+            let format = (args.run.input_format).map(|f| input_format(Some(f), &args.file, ""));
+            let input = portfolio.open(format, args.encoding)?;
             let pool = pool(args.run.jobs)?;
-            let (loaded, facts) = pool.install(|| {
-                source::assess_portfolio(&text, format, &evaluator, &Validator::new(), &as_of)
-            });
+            let (loaded, facts) = pool
+                .install(|| source::assess_input(&input, &evaluator, &Validator::new(), &as_of))?;
             inputs.facts = facts;
             loaded
         }

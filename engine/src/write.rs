@@ -3,7 +3,8 @@
 //! JSON Lines is the default (one compact object per record); `json` writes one array; `csv`
 //! writes one flat row per record for spreadsheets; `xlsx` writes the same rows as a workbook;
 //! `md` writes a readable document per record. CSV and XLSX have their header row even when
-//! there is no record, so that a shard with none still opens.
+//! there is no record, so that a shard with none still opens; an input with no records at all
+//! is refused by `assay assess`, which then does not finish the output, and writes nothing.
 
 use crate::assessment::Assessment;
 use rayon::prelude::*;
@@ -230,24 +231,28 @@ impl<W: Write> Writer<W> {
     }
 
     /// Runs `produce` with a sink whose pieces a thread of their own writes, in order, so that
-    /// copying the output overlaps the work on the next records; then finishes the format.
-    /// Returns what `produce` returned and how the writing went. Once writing fails, the sink
-    /// refuses further pieces.
+    /// copying the output overlaps the work on the next records. Returns what `produce`
+    /// returned and the writer, or why writing failed. Once writing fails, the sink refuses
+    /// further pieces.
+    ///
+    /// The writer comes back unfinished, for the caller to [`Writer::finish`] once it knows
+    /// what `produce` came to: a run that is refused for want of records finishes nothing, and
+    /// so leaves no header row or `[]` behind it.
     pub fn on_own_thread<R>(
         mut self,
         produce: impl FnOnce(&mut (dyn FnMut(Vec<Piece>) -> io::Result<()> + Send)) -> R,
-    ) -> (R, io::Result<()>)
+    ) -> (R, io::Result<Writer<W>>)
     where
         W: Send,
     {
         std::thread::scope(|s| {
             // No queue: the thread holds one chunk while the next is made.
             let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Piece>>(0);
-            let writing = s.spawn(move || -> io::Result<()> {
+            let writing = s.spawn(move || -> io::Result<Writer<W>> {
                 for pieces in receive {
                     self.write_pieces(&pieces)?;
                 }
-                self.finish().map(|_| ())
+                Ok(self)
             });
             let produced = produce(&mut |pieces| {
                 send.send(pieces)

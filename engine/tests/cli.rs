@@ -619,3 +619,74 @@ fn a_shard_in_another_format_is_warned_about() {
     let (_, _, stderr) = shard(&[]);
     assert!(!stderr.contains("`assay merge` joins"), "{stderr}");
 }
+
+/// Figures written `-0` (JSON allows a minus before a zero, and serde_json reads it as minus
+/// zero) are zero: the grounds are those of the same organisation written with `0`, word for
+/// word, where they used to read `-0 AWU`.
+#[test]
+fn a_headcount_of_minus_zero_reads_as_zero_in_the_grounds() {
+    let dir = tempfile::tempdir().unwrap();
+    // `json!(-0)` is the integer 0, so the zero is put into the text as written.
+    let facts = |id: &str, zero: &str| {
+        let facts = json!({"id": id, "established_in": ["FR"], "provides_services_in": ["FR"],
+            "employees": "ZERO", "annual_turnover_eur": "ZERO", "balance_sheet_eur": "ZERO",
+            "activities": [{"entity_type": "air_carrier"}]});
+        facts.to_string().replace("\"ZERO\"", zero)
+    };
+    let path = dir.path().join("zeros.jsonl");
+    let text = [
+        facts("plus", "0"),
+        facts("minus", "-0"),
+        facts("minus-float", "-0.0"),
+    ];
+    std::fs::write(&path, text.join("\n") + "\n").unwrap();
+    let (code, records, stderr) = assay(&["assess", path.to_str().unwrap(), "--as-of", AS_OF]);
+    assert_eq!((code, records.len()), (0, 3), "{stderr}");
+    let says = |r: &Value| -> Vec<String> {
+        let grounds = r["nis2"]["grounds"].as_array().expect("grounds");
+        grounds.iter().map(|g| g["says"].to_string()).collect()
+    };
+    let zero = says(&records[0]);
+    assert!(zero.iter().any(|s| s.contains("0 AWU")), "{zero:?}");
+    for minus in &records[1..] {
+        assert_eq!(says(minus), zero, "{}", minus["id"]);
+    }
+}
+
+/// README, exit codes: `2` when nothing is assessed. An input with no records is refused so,
+/// and a refused run writes nothing to standard output in any format: the CSV header row and
+/// the JSON `[]`, which the output of a shard with none of the records keeps, used to come out
+/// before the error. Nor is a `--out` file made (the workbook, which needs one, included).
+#[test]
+fn an_input_with_no_records_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let empty = empty.to_str().unwrap();
+    for format in ["csv", "json", "jsonl", "md"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_assay"))
+            .args(["assess", empty, "--as-of", AS_OF, "--format", format])
+            .output()
+            .expect("assay runs");
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{format}: {said}");
+        assert!(said.contains("holds no records"), "{format}: {said}");
+        assert_eq!(String::from_utf8_lossy(&o.stdout), "", "{format}");
+    }
+    for format in ["csv", "xlsx"] {
+        let out = dir.path().join(format!("out.{format}"));
+        let (code, _, said) = assay(&[
+            "assess",
+            empty,
+            "--format",
+            format,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 2, "{format}: {said}");
+        assert!(!out.exists(), "{format}");
+    }
+    // Nor a temporary file beside it.
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+}

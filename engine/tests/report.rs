@@ -464,3 +464,91 @@ fn a_member_left_open_by_an_error_record_reads_well() {
     assert!(org.contains("At least (the known figures"), "{org}");
     assert!(org.contains("In scope whichever way"), "{org}");
 }
+
+/// README ("Exports from spreadsheet programs"): "A line that is not UTF-8 is an error record of
+/// its own (with the id, when the id cell is UTF-8)". A report made from such a portfolio, from
+/// a file or from standard input, has a page for every line, and the bad line's page names it and
+/// says what the error record of `assay assess` on the same file says; the report's exit code is
+/// 1, some records being error records (README "Reports for clients and boards"). The report
+/// used to read the portfolio as one UTF-8 text and fail whole, with exit code 2.
+#[test]
+fn a_line_that_is_not_utf8_is_one_error_record_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = Vec::new();
+    for facts in [essential(), saas()] {
+        text.extend_from_slice(facts.to_string().as_bytes());
+        text.push(b'\n');
+    }
+    // `Société` written in Latin-1: 0xE9 is not UTF-8.
+    text.extend_from_slice(b"{\"id\":\"latin\",\"name\":\"Soci\xe9t\xe9\",\"employees\":12}\n");
+    let mut third = essential();
+    third["id"] = json!("acme-2");
+    text.extend_from_slice(third.to_string().as_bytes());
+    text.push(b'\n');
+    let lines = text
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    let file = dir.path().join("portfolio.jsonl");
+    std::fs::write(&file, &text).unwrap();
+    let file = file.to_str().unwrap();
+
+    let assay = |args: &[&str], stdin: &[u8]| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("assay runs");
+        let mut input = child.stdin.take().expect("stdin");
+        std::io::Write::write_all(&mut input, stdin).expect("stdin written");
+        drop(input);
+        child.wait_with_output().expect("assay finishes")
+    };
+
+    // What `assess` makes of the line: the record the report's page must show.
+    let assessed = assay(&["assess", file, "--as-of", AS_OF], b"");
+    assert_eq!(assessed.status.code(), Some(1));
+    let records: Vec<Value> = String::from_utf8(assessed.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), lines);
+    let bad = &records[2];
+    assert_eq!(
+        (bad["line"].as_u64(), bad["errors"][0]["code"].as_str()),
+        (Some(3), Some("read"))
+    );
+    let message = bad["errors"][0]["message"].as_str().unwrap();
+    let id = bad["id"]
+        .as_str()
+        .expect("the id is UTF-8, so the error record has it");
+
+    for (name, given, stdin) in [("file", file, &b""[..]), ("stdin", "-", &text[..])] {
+        let out = dir.path().join(name);
+        let o = assay(
+            &[
+                "report",
+                given,
+                "--as-of",
+                AS_OF,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            stdin,
+        );
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{name}: {said}");
+        assert!(
+            said.contains(&format!("with {lines} organisation ")),
+            "{name}: {said}"
+        );
+        let index = page(&out, "index.html");
+        assert!(index.contains("data-figure=\"error_records\">1<"), "{name}");
+        let org = page(&out, &format!("org-{id}.html"));
+        assert!(org.contains(message), "{name}: {message}");
+        assert!(org.contains("line 3 of the input"), "{name}");
+    }
+}

@@ -416,10 +416,13 @@ fn describe(out: &mut String, figures: &Figures, at_least: &Figures) {
     }
 }
 
-/// `v` as `{v}` writes it, appended to `out`. Headcounts are nearly always whole, and a whole
-/// number below 10^15 prints as its integer digits, which are written here without the float
-/// formatter (every assessment's size ground prints one or more).
+/// `v` as `{v}` writes it, appended to `out`, but minus zero as `0`: the formatter keeps its
+/// sign, and a headcount written `-0` (which JSON allows) would read `-0 AWU`. Headcounts are
+/// nearly always whole, and a whole number below 10^15 prints as its integer digits, which are
+/// written here without the float formatter (every assessment's size ground prints one or more).
 pub fn push_number(out: &mut String, v: f64) {
+    // Only zero and minus zero equal 0.0, so every other value keeps its bytes.
+    let v = if v == 0.0 { 0.0 } else { v };
     match whole_below_1e15(v) {
         Some(n) => out.push_str(itoa::Buffer::new().format(n)),
         None => {
@@ -490,6 +493,9 @@ mod tests {
         assert_eq!(money(43_566_454.05), "43,566,454");
         assert_eq!(money(999.5), "1,000");
         assert_eq!(money(-1_234.0), "-1,234");
+        // Minus zero, and an amount that rounds to it, are 0 euros, not -0.
+        assert_eq!(money(-0.0), "0");
+        assert_eq!(money(-0.4), "0");
         // Beyond 2^53, the digits the amount was written with (a group's sum may get there).
         assert_eq!(money(-9.3e18), "-9,300,000,000,000,000,000");
         assert_eq!(money(1e20), "100,000,000,000,000,000,000");
@@ -510,6 +516,8 @@ mod tests {
             // Whole amounts of every magnitude, 2^53 and i64's end included.
             (proptest::num::i64::ANY, 0u32..63).prop_map(|(n, shift)| (n >> shift) as f64),
             proptest::num::f64::ANY,
+            // A figure written `-0` in the facts.
+            proptest::strategy::Just(-0.0),
         ]) {
             // `+ 0.0` makes a minus zero plain zero: `-0.4` is 0 euros.
             let digits = match v.is_finite() {
@@ -528,12 +536,15 @@ mod tests {
         }
     }
 
-    /// Headcounts print as `{v}` prints them, whole or not.
+    /// Headcounts print as `{v}` prints them, whole or not; minus zero is zero, as the figure
+    /// `-0` it is read from is (`0 AWU`, not `-0 AWU`).
     #[test]
     fn numbers_print_as_the_formatter_prints_them() {
+        let mut out = String::new();
+        push_number(&mut out, -0.0);
+        assert_eq!(out, "0");
         for v in [
             0.0,
-            -0.0,
             1.0,
             65.0,
             -5.0,
@@ -553,6 +564,24 @@ mod tests {
             let mut out = String::new();
             push_number(&mut out, v);
             assert_eq!(out, format!("{v}"), "{v:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any number prints as the formatter prints it once a minus zero is made plain zero
+        /// (`+ 0.0` does that and changes no other value): whole numbers of every magnitude
+        /// (the integer digits written without the formatter end at 10^15), any double, and
+        /// minus zero.
+        #[test]
+        fn numbers_are_the_formatters_digits_without_minus_zero(v in proptest::prop_oneof![
+            (proptest::num::i64::ANY, 0u32..63).prop_map(|(n, shift)| (n >> shift) as f64),
+            -1e6..1e6f64,
+            proptest::num::f64::ANY,
+            proptest::strategy::Just(-0.0),
+        ]) {
+            let mut out = String::new();
+            push_number(&mut out, v);
+            proptest::prop_assert_eq!(out, format!("{}", v + 0.0));
         }
     }
 }

@@ -218,6 +218,19 @@ impl Input {
         mapping: Option<&ColumnMap>,
         encoding: Encoding,
     ) -> Result<Input, String> {
+        Input::open_with(path, std::io::stdin(), format, mapping, encoding)
+    }
+
+    /// As [`Input::open`], with `standard_input` read in place of standard input for `-`:
+    /// `assay report` reads standard input first to tell assessments from a portfolio, and
+    /// hands a portfolio's bytes on here, to be read as `assay assess` reads them.
+    pub fn open_with(
+        path: &str,
+        standard_input: impl Read,
+        format: Option<Format>,
+        mapping: Option<&ColumnMap>,
+        encoding: Encoding,
+    ) -> Result<Input, String> {
         let mut standard_input_sha256 = None;
         let source = if path == "-" {
             // The copy is the client's whole portfolio: an interrupt removes it too.
@@ -228,7 +241,7 @@ impl Input {
                     Ok::<_, std::io::Error>(((file, Spool(Some(temp))), path))
                 })
                 .map_err(|e| format!("cannot spool standard input to a temporary file: {e}"))?;
-            let mut stdin = crate::shard::Fingerprinted::new(std::io::stdin().lock());
+            let mut stdin = crate::shard::Fingerprinted::new(standard_input);
             std::io::copy(&mut stdin, &mut file)
                 .map_err(|e| format!("cannot read standard input: {e}"))?;
             standard_input_sha256 = Some(stdin.sha256());

@@ -1,10 +1,12 @@
 //! Where a report's data comes from: assessment output read back, or a portfolio assessed here
-//! with the same pipeline as `assay assess`.
+//! with the same reader and pipeline as `assay assess`.
 
 use super::ReportError;
 use crate::assessment::Assessment;
 use crate::evaluate::Evaluator;
 use crate::pack::PackSet;
+use crate::pipeline::{Context, Options, Stop};
+use crate::read::stream::{Encoding, Input};
 use crate::read::{self, Format, Record};
 use crate::validate::Validator;
 use serde_json::{Map, Value};
@@ -118,45 +120,84 @@ impl Full {
 /// What `assay report` was given.
 pub enum Given {
     Assessments(Loaded),
-    /// A portfolio's text, to be assessed first.
-    Portfolio(String),
+    /// A portfolio, to be assessed first.
+    Portfolio(Portfolio),
+}
+
+/// A portfolio given to `assay report`, not yet read: it is opened by [`Portfolio::open`] as
+/// `assay assess` opens one, so that a record it cannot read (a JSON line that is not UTF-8,
+/// say) is an error record of its own there too, and not the end of the report.
+pub enum Portfolio {
+    File(String),
+    /// Standard input, whose bytes were read to tell assessments from a portfolio.
+    StandardInput(Vec<u8>),
+}
+
+impl Portfolio {
+    /// The portfolio as `assay assess` reads it, in `format` or the one its name or first
+    /// bytes suggest.
+    pub fn open(&self, format: Option<Format>, encoding: Encoding) -> Result<Input, String> {
+        match self {
+            Portfolio::File(path) => Input::open(path, format, None, encoding),
+            Portfolio::StandardInput(bytes) => {
+                Input::open_with("-", bytes.as_slice(), format, None, encoding)
+            }
+        }
+    }
 }
 
 /// Reads the report's input: assessments (JSON Lines are read line by line and only their
 /// summaries kept) or a portfolio. `-` reads standard input.
+///
+/// Which of the two it is, is told from the opening, with any byte that is not UTF-8 read as a
+/// replacement character: a portfolio is not read here but handed on whole, to be read record by
+/// record as `assay assess` reads it, where such a byte spoils only its own record.
 pub fn open(file: &str) -> Result<Given, ReportError> {
     let read_error = |e: std::io::Error| ReportError::Read {
         path: file.into(),
         message: e.to_string(),
     };
-    let whole = |text: String| -> Result<Given, ReportError> {
-        if looks_like_assessments(&text) {
-            let values = parse_assessments(&text, file)?;
-            Ok(Given::Assessments(Loaded {
-                summaries: values.iter().map(super::summary).collect(),
-                full: Full::Values(values),
-            }))
-        } else {
-            Ok(Given::Portfolio(text))
+    // Assessments read whole: those on standard input, or written as one JSON array.
+    let whole = |bytes: &[u8]| -> Result<Option<Given>, ReportError> {
+        if !looks_like_assessments(&String::from_utf8_lossy(bytes)) {
+            return Ok(None);
         }
+        let text = std::str::from_utf8(bytes).map_err(|e| ReportError::Read {
+            path: file.into(),
+            message: format!(
+                "byte {} is not UTF-8 text, which `assay assess` writes; give its output as it \
+                 was written",
+                e.valid_up_to() + 1
+            ),
+        })?;
+        let values = parse_assessments(text, file)?;
+        Ok(Some(Given::Assessments(Loaded {
+            summaries: values.iter().map(super::summary).collect(),
+            full: Full::Values(values),
+        })))
     };
     if file == "-" {
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut text)
+            .read_to_end(&mut bytes)
             .map_err(read_error)?;
-        return whole(text);
+        if let Some(given) = whole(&bytes)? {
+            return Ok(given);
+        }
+        return Ok(Given::Portfolio(Portfolio::StandardInput(bytes)));
     }
     let path = PathBuf::from(file);
-    let mut first = String::new();
+    let mut first = Vec::new();
     let mut reader = BufReader::new(File::open(&path).map_err(read_error)?);
-    while first.trim().is_empty() {
+    while first.trim_ascii().is_empty() {
         first.clear();
-        if reader.read_line(&mut first).map_err(read_error)? == 0 {
+        if reader.read_until(b'\n', &mut first).map_err(read_error)? == 0 {
             break;
         }
     }
-    if read::strip_bom(first.trim_start()).starts_with('{') && looks_like_assessments(&first) {
+    let first = String::from_utf8_lossy(&first);
+    let opening = read::strip_bom(&first).trim_start();
+    if opening.starts_with('{') && looks_like_assessments(&first) {
         let summaries = lines(&path)?
             .map(|r| r.map(|(_, v)| super::summary(&v)))
             .collect::<Result<_, _>>()?;
@@ -165,7 +206,12 @@ pub fn open(file: &str) -> Result<Given, ReportError> {
             full: Full::File(path),
         }));
     }
-    whole(std::fs::read_to_string(&path).map_err(read_error)?)
+    if opening.starts_with('[') {
+        if let Some(given) = whole(&std::fs::read(&path).map_err(read_error)?)? {
+            return Ok(given);
+        }
+    }
+    Ok(Given::Portfolio(Portfolio::File(file.into())))
 }
 
 /// Summaries of earlier assessments, for "changed since".
@@ -204,7 +250,7 @@ fn lines(
         }))
 }
 
-/// Assesses a portfolio with the given packs; returns the assessments and the facts.
+/// Assesses a portfolio's text with the given packs; returns the assessments and the facts.
 pub fn assess_portfolio(
     text: &str,
     format: Format,
@@ -215,15 +261,48 @@ pub fn assess_portfolio(
     let records = read::read(text, format);
     let facts = facts_of(&records);
     let assessments = crate::pipeline::assess_records(records, evaluator, validator, as_of);
+    (loaded(assessments), facts)
+}
+
+/// Assesses an opened portfolio as `assay assess` does (the same reading, ownership pass and
+/// pipeline, so the same records); returns the assessments and the facts. Call it inside the
+/// thread pool that should do the work.
+pub fn assess_input(
+    input: &Input,
+    evaluator: &Evaluator,
+    validator: &Validator,
+    as_of: &str,
+) -> Result<(Loaded, HashMap<String, Value>), String> {
+    let cx = Context {
+        evaluator,
+        validator,
+    };
+    let mut assessments = Vec::new();
+    let mut keep = |chunk: Vec<Assessment>| {
+        assessments.extend(chunk);
+        Ok(())
+    };
+    match crate::pipeline::run(input, &cx, &Options::new(as_of), &|_, _| {}, &mut keep) {
+        Ok(_) => {}
+        Err(Stop::Read(e)) => return Err(e),
+        // Keeping cannot fail.
+        Err(Stop::Write(e)) => return Err(e.to_string()),
+    }
+    // The facts are read once more, as the group report of `assay assess` reads them.
+    let facts = facts_of(&input.records()?);
+    Ok((loaded(assessments), facts))
+}
+
+/// Assessments kept whole, with their summaries.
+fn loaded(assessments: Vec<Assessment>) -> Loaded {
     let summaries = assessments
         .iter()
         .map(|a| super::summary(&serde_json::to_value(a).unwrap_or(Value::Null)))
         .collect();
-    let loaded = Loaded {
+    Loaded {
         summaries,
         full: Full::Assessed(assessments),
-    };
-    (loaded, facts)
+    }
 }
 
 /// The `nis2` pack's size-class table, or null when the packs have none.
