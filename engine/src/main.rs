@@ -193,9 +193,14 @@ struct ReportArgs {
     /// the shipped ones.
     #[arg(long)]
     templates: Option<PathBuf>,
-    /// Text encoding of FILE when it is a portfolio (CSV, JSON or JSON Lines), as for `assess`.
+    /// Text encoding of FILE when it is a portfolio (CSV, JSON or JSON Lines), and of the
+    /// `--facts` portfolio, as for `assess`.
     #[arg(long, value_enum, default_value = "utf8")]
     encoding: Encoding,
+    /// A JSON object mapping your column headers to facts fields, as for `assess`, for FILE and
+    /// the `--facts` portfolio when they are CSV files or spreadsheets.
+    #[arg(long, value_name = "FILE")]
+    columns: Option<PathBuf>,
     /// Used when FILE is a portfolio, which is assessed first.
     #[command(flatten)]
     run: RunArgs,
@@ -759,6 +764,12 @@ fn report(args: ReportArgs) -> Result<ExitCode, String> {
         size_classes: source::size_classes(&packs),
         ..Default::default()
     };
+    let mapping = args.columns.as_deref().map(ColumnMap::load).transpose()?;
+    // A portfolio, FILE or `--facts`, is read as `assess` reads it.
+    let open = |portfolio: &source::Portfolio, file: &str| {
+        let format = (args.run.input_format).map(|f| input_format(Some(f), file, ""));
+        portfolio.open(format, mapping.as_ref(), args.encoding)
+    };
     let loaded = match source::open(&args.file).map_err(|e| e.to_string())? {
         Given::Assessments(loaded) => loaded,
         Given::Portfolio(portfolio) => {
@@ -767,8 +778,7 @@ fn report(args: ReportArgs) -> Result<ExitCode, String> {
             let evaluator = Evaluator::with_overlays(packs, &args.run.overlay)
                 .map_err(|e| e.to_string())?
                 .with_plan_actions(args.run.plan_actions.unwrap_or(0));
-            let format = (args.run.input_format).map(|f| input_format(Some(f), &args.file, ""));
-            let input = portfolio.open(format, args.encoding)?;
+            let input = open(&portfolio, &args.file)?;
             let pool = pool(args.run.jobs)?;
             let (loaded, facts) = pool
                 .install(|| source::assess_input(&input, &evaluator, &Validator::new(), &as_of))?;
@@ -778,9 +788,8 @@ fn report(args: ReportArgs) -> Result<ExitCode, String> {
     };
     inputs.assessments = loaded.summaries;
     if let Some(file) = &args.facts {
-        let text = read_input(file)?;
-        let format = input_format(args.run.input_format, file, &text);
-        inputs.facts = source::read_facts(&text, format);
+        let input = open(&source::Portfolio::File(file.clone()), file)?;
+        inputs.facts = source::facts_of(&input.records()?);
     }
     if let Some(file) = &args.previous {
         inputs.previous = Some(source::previous(file).map_err(|e| e.to_string())?);

@@ -552,3 +552,82 @@ fn a_line_that_is_not_utf8_is_one_error_record_in_the_report() {
         assert!(org.contains("line 3 of the input"), "{name}");
     }
 }
+
+/// Issue 6 and README ("Spreadsheets with your own headers"): `fixtures/clients.xlsx` holds a
+/// consultant's own headers, which `fixtures/clients.columns.json` maps to facts fields; one of
+/// its clients ("Parent") is owned by another. `report` takes `--columns` as `assess` does: a
+/// report of the workbook has a page for each organisation `assess` assesses with the same
+/// mapping, under its id, and a page for the one group; without the mapping no id is read
+/// (pages by line, the records being error records: exit code 1, README "Reports for clients
+/// and boards") and no group is seen. Assessments reported with the workbook as `--facts`
+/// get the group page only with the mapping too.
+#[test]
+fn a_workbook_with_its_own_headers_is_reported_with_its_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let assay = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+            .args(args)
+            .current_dir(root())
+            .output()
+            .expect("assay runs");
+        let said = String::from_utf8_lossy(&o.stderr).into_owned();
+        (o.status.code(), o.stdout, said)
+    };
+    let workbook = "fixtures/clients.xlsx";
+    let mapping = ["--columns", "fixtures/clients.columns.json"];
+    let (code, stdout, said) =
+        assay(&[&["assess", workbook, "--as-of", AS_OF], &mapping[..]].concat());
+    assert_eq!(code, Some(0), "{said}");
+    let assessed = dir.path().join("assessed.jsonl");
+    std::fs::write(&assessed, &stdout).unwrap();
+    let ids: Vec<String> = String::from_utf8(stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+
+    let report = |name: &str, args: &[&str], exit: i32| {
+        let out = dir.path().join(name);
+        let out_arg = out.to_str().unwrap().to_owned();
+        let (code, _, said) =
+            assay(&[&["report", "--as-of", AS_OF, "--out", &out_arg][..], args].concat());
+        assert_eq!(code, Some(exit), "{name}: {said}");
+        out
+    };
+    let with = report("with", &[&[workbook][..], &mapping[..]].concat(), 0);
+    for id in &ids {
+        page(&with, &format!("org-{id}.html"));
+    }
+    let groups = |out: &Path| {
+        std::fs::read_dir(out)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("group-")
+            })
+            .count()
+    };
+    assert_eq!(groups(&with), 1);
+
+    let without = report("without", &[workbook], 1);
+    assert_eq!(groups(&without), 0);
+    assert!(!without.join(format!("org-{}.html", ids[0])).exists());
+
+    let assessed = assessed.to_str().unwrap();
+    let facts = report(
+        "facts",
+        &[&[assessed, "--facts", workbook][..], &mapping[..]].concat(),
+        0,
+    );
+    assert_eq!(groups(&facts), 1);
+    let no_facts_mapping = report("facts-without", &[assessed, "--facts", workbook], 0);
+    assert_eq!(groups(&no_facts_mapping), 0);
+}

@@ -6,6 +6,7 @@ use crate::assessment::Assessment;
 use crate::evaluate::Evaluator;
 use crate::pack::PackSet;
 use crate::pipeline::{Context, Options, Stop};
+use crate::read::columns::ColumnMap;
 use crate::read::stream::{Encoding, Input};
 use crate::read::{self, Format, Record};
 use crate::validate::Validator;
@@ -79,11 +80,6 @@ pub fn facts_of(records: &[Record]) -> HashMap<String, Value> {
     facts
 }
 
-/// Reads a portfolio file's facts by id.
-pub fn read_facts(text: &str, format: Format) -> HashMap<String, Value> {
-    facts_of(&read::read(text, format))
-}
-
 /// Assessments for a report: their summaries in memory, and where to read them whole again.
 pub struct Loaded {
     pub summaries: Vec<Value>,
@@ -136,11 +132,16 @@ pub enum Portfolio {
 impl Portfolio {
     /// The portfolio as `assay assess` reads it, in `format` or the one its name or first
     /// bytes suggest.
-    pub fn open(&self, format: Option<Format>, encoding: Encoding) -> Result<Input, String> {
+    pub fn open(
+        &self,
+        format: Option<Format>,
+        mapping: Option<&ColumnMap>,
+        encoding: Encoding,
+    ) -> Result<Input, String> {
         match self {
-            Portfolio::File(path) => Input::open(path, format, None, encoding),
+            Portfolio::File(path) => Input::open(path, format, mapping, encoding),
             Portfolio::StandardInput(bytes) => {
-                Input::open_with("-", bytes.as_slice(), format, None, encoding)
+                Input::open_with("-", bytes.as_slice(), format, mapping, encoding)
             }
         }
     }
