@@ -156,10 +156,10 @@ fn bad_records_yield_error_records_and_exit_code_1() {
 
 /// DESIGN.md "Behaviour on bad input": errors name the record. A JSON array cut into lines
 /// by hand leaves a comma after each object; such a line is an error record (it is not one
-/// JSON object), named by the id and name of the object it begins with. A line cut short
-/// names nothing, and neither line joins an ownership group: the first reading finds no id
-/// in either, so the record that names `t-1` as its owner is told that no valid record of
-/// the batch has that id, as for any owner whose record has errors.
+/// JSON object), named by the id and name of the object it begins with; a line cut short is
+/// named by the id written before the cut. Neither line joins an ownership group: the first
+/// reading finds no id in either, so the record that names `t-1` as its owner is told that no
+/// valid record of the batch has that id, as for any owner whose record has errors.
 #[test]
 fn a_record_followed_by_other_text_is_named_in_its_error_record() {
     let dir = tempfile::tempdir().unwrap();
@@ -190,7 +190,7 @@ fn a_record_followed_by_other_text_is_named_in_its_error_record() {
         (&json!("t-1"), &json!("Trail Ltd"))
     );
     assert_eq!(records[2]["errors"][0]["code"], "read");
-    assert!(records[2]["id"].is_null());
+    assert_eq!(records[2]["id"], "t-2");
     let group = &records[0]["errors"][0];
     assert_eq!(
         (&group["code"], &group["field"]),
@@ -243,7 +243,8 @@ fn an_id_written_twice_is_checked_under_the_value_it_is_read_with() {
 /// DESIGN.md "Behaviour on bad input": every input record yields exactly one output record,
 /// nothing is dropped, and the exit code is 1 when some are error records. In a JSON array
 /// with a comma missing inside its second object, the first and third organisations are
-/// assessed and the second is an error record on its own line.
+/// assessed and the second is an error record on its own line, named by the id written before
+/// the missing comma (DESIGN.md: errors name the record).
 #[test]
 fn a_json_array_with_a_broken_object_keeps_the_others() {
     let dir = tempfile::tempdir().unwrap();
@@ -268,13 +269,50 @@ fn a_json_array_with_a_broken_object_keeps_the_others() {
         ids,
         [
             (&json!("a-1"), &json!(2)),
-            (&json!(null), &json!(3)),
+            (&json!("a-2"), &json!(3)),
             (&json!("a-3"), &json!(4))
         ]
     );
     assert!(records[0]["errors"].is_null() && records[2]["errors"].is_null());
     let message = records[1]["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("line 3, column 15"), "{message}");
+}
+
+/// DESIGN.md "Behaviour on bad input": errors name the record, the field and what would fix
+/// it. A JSON line that breaks off is named by the id and name written before the break, and
+/// only by the object's own fields: not by an id that comes after the break, nor by an owner's
+/// id inside it.
+#[test]
+fn a_broken_json_line_is_named_by_what_comes_before_the_break() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "broken.jsonl",
+        concat!(
+            r#"{"id":"acme-1","name":"Acme","employees":}"#,
+            "\n",
+            r#"{"name":"Zeta","employees":,"id":"zeta-1"}"#,
+            "\n",
+            r#"{"owners":[{"id":"parent-1"}],"employees":}"#,
+            "\n",
+        )
+        .as_bytes(),
+    );
+    let (code, records, stderr) = assay(&["assess", &path, "--as-of", AS_OF]);
+    assert_eq!(code, 1, "{stderr}");
+    let named: Vec<_> = records.iter().map(|r| (&r["id"], &r["name"])).collect();
+    assert_eq!(
+        named,
+        [
+            (&json!("acme-1"), &json!("Acme")),
+            (&json!(null), &json!("Zeta")),
+            (&json!(null), &json!(null))
+        ]
+    );
+    for r in &records {
+        let message = r["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("not valid JSON"), "{message}");
+    }
 }
 
 /// DESIGN.md "Behaviour on bad input": a line that is a JSON array, not an object, is an error

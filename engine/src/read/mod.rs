@@ -82,7 +82,7 @@ pub fn read(text: &str, format: Format) -> Vec<Record> {
     let text = strip_bom(text);
     match format {
         Format::Jsonl => read_jsonl(text),
-        Format::Json => read_json_array(text, |r| r),
+        Format::Json => read_json_array(text, |r, _| r),
         Format::Csv => csv::read(text),
         // A workbook is binary; it is read from its file by [`xlsx::read`].
         Format::Xlsx => Vec::new(),
@@ -143,7 +143,8 @@ fn without_position(e: &serde_json::Error) -> String {
     }
 }
 
-/// The objects of a JSON array, each as `keep` makes it of its record, one at a time.
+/// The objects of a JSON array, each as `keep` makes it of its record and its text in the
+/// array, one at a time.
 ///
 /// An array that is not valid JSON is cut into its items where its own commas stand (outside
 /// strings, nested arrays and objects), and each item is read on its own: one object with a
@@ -151,7 +152,7 @@ fn without_position(e: &serde_json::Error) -> String {
 /// input": nothing is dropped). An item cut short by the end of the file, or text after the
 /// array, is read as an item too, and fails. Only a file that does not open an array at all
 /// is one error record.
-pub(crate) fn read_json_array<T>(text: &str, mut keep: impl FnMut(Record) -> T) -> Vec<T> {
+pub(crate) fn read_json_array<T>(text: &str, mut keep: impl FnMut(Record, &str) -> T) -> Vec<T> {
     // An empty file holds no records, as an empty JSON Lines or CSV file does: it is not an
     // array cut short.
     if text.trim().is_empty() {
@@ -162,19 +163,23 @@ pub(crate) fn read_json_array<T>(text: &str, mut keep: impl FnMut(Record) -> T) 
         Err(e) => match array_items(text) {
             Some(items) => items,
             None => {
-                return vec![keep(Record {
-                    line: e.line(),
-                    value: Err(RecordError::new(
-                        "read",
-                        e.line(),
-                        None,
-                        format!(
-                            "the file is not a JSON array of organisations (column {}): {e}; \
+                return vec![keep(
+                    Record {
+                        line: e.line(),
+                        value: Err(RecordError::new(
+                            "read",
+                            e.line(),
+                            None,
+                            format!(
+                                "the file is not a JSON array of organisations (column {}): {e}; \
                              write `[{{\"id\": \"org-1\", …}}, …]`, or use JSON Lines",
-                            e.column()
-                        ),
-                    )),
-                })];
+                                e.column()
+                            ),
+                        )),
+                    },
+                    // Not an array: no object of its own to name the record.
+                    "",
+                )];
             }
         },
     };
@@ -195,10 +200,13 @@ pub(crate) fn read_json_array<T>(text: &str, mut keep: impl FnMut(Record) -> T) 
             }
             counted = offset;
             let column = offset - line_start + 1;
-            keep(Record {
-                line,
-                value: parse_item(item, line, column),
-            })
+            keep(
+                Record {
+                    line,
+                    value: parse_item(item, line, column),
+                },
+                item,
+            )
         })
         .collect()
 }

@@ -109,15 +109,16 @@ impl Item {
 
     /// As [`Item::into_value`], with what could be salvaged to name the error record of a
     /// record that cannot be read (nothing for one that can): what the reader salvaged, or else
-    /// the id and name of an object followed by other text on its line (`{…},` from an array
-    /// cut into lines). Owners are not taken from such a line: the ownership pass, which reads
-    /// the line as serde_json does, finds none, so it is in no ownership group.
+    /// the id and name the line's object gives before it breaks off or is followed by other
+    /// text (`{…},` from an array cut into lines; see [`fields_before_break`]). Owners are not
+    /// taken from such a line: the ownership pass, which reads the line as serde_json does,
+    /// finds none, so it is in no ownership group.
     pub fn read_or_salvage(mut self) -> (Result<Value, RecordError>, Salvaged) {
         let salvaged = std::mem::take(&mut self.salvaged);
         match self.body {
             Ok(Body::Json(text)) => match super::parse_object(&text, self.line) {
                 Err(e) if salvaged.id.is_none() && salvaged.name.is_none() => {
-                    (Err(e), leading_object(&text))
+                    (Err(e), fields_before_break(&text))
                 }
                 read => (read, salvaged),
             },
@@ -177,6 +178,8 @@ enum Source {
 struct Kept {
     line: usize,
     text: Result<String, RecordError>,
+    /// For a record that could not be read: what could be, to name its error record.
+    salvaged: Salvaged,
 }
 
 /// `record` as [`Kept`], its value written back as the JSON it was read from (serde_json reads
@@ -185,6 +188,20 @@ fn kept(record: Record) -> Kept {
     Kept {
         line: record.line,
         text: record.value.map(|v| v.to_string()),
+        salvaged: Salvaged::default(),
+    }
+}
+
+/// An object of a JSON array as [`Kept`], from its text in the array: one that cannot be read
+/// keeps the id and name written before the place where it breaks.
+fn kept_item(record: Record, item: &str) -> Kept {
+    let salvaged = match &record.value {
+        Ok(_) => Salvaged::default(),
+        Err(_) => fields_before_break(item),
+    };
+    Kept {
+        salvaged,
+        ..kept(record)
     }
 }
 
@@ -280,7 +297,7 @@ impl Input {
                 let bytes = std::fs::read(input.path())
                     .map_err(|e| format!("cannot read `{path}`: {e}"))?;
                 let text = decode_whole(&bytes, encoding).map_err(|e| format!("`{path}`: {e}"))?;
-                let records = super::read_json_array(super::strip_bom(&text), kept);
+                let records = super::read_json_array(super::strip_bom(&text), kept_item);
                 input.source = Source::Memory(records);
             }
             Format::Csv => {
@@ -482,7 +499,7 @@ impl Chunks for MemoryChunks<'_> {
             .map(|r| Item {
                 line: r.line,
                 body: r.text.clone().map(Body::Json),
-                salvaged: Salvaged::default(),
+                salvaged: r.salvaged.clone(),
             })
             .collect();
         self.next = end;
@@ -490,27 +507,53 @@ impl Chunks for MemoryChunks<'_> {
     }
 }
 
-/// The id and name of the JSON object a line begins with, when other text follows it.
-fn leading_object(text: &str) -> Salvaged {
-    let mut values = serde_json::Deserializer::from_str(text).into_iter::<Value>();
-    let Some(Ok(Value::Object(fields))) = values.next() else {
-        return Salvaged::default();
-    };
-    Salvaged {
-        id: intact(&fields, "id"),
-        name: intact(&fields, "name"),
-        owners: None,
+/// The id and name of a JSON object that cannot be read whole, as far as it can be read: those
+/// of an object followed by other text (`{…},` from an array cut into lines), or those written
+/// before the place where the object breaks (`{"id": "acme-1", "employees": }`). Only the
+/// object's own fields count, not those of objects inside it; a field given twice counts as
+/// serde_json reads it, the last time.
+pub(crate) fn fields_before_break(text: &str) -> Salvaged {
+    /// Notes the object's `id` and `name` as they are read; whatever stops the reading, what
+    /// was noted stays.
+    struct Noted<'a>(&'a mut Salvaged);
+
+    impl<'de> serde::de::Visitor<'de> for Noted<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<std::borrow::Cow<str>>()? {
+                let field = match key.as_ref() {
+                    "id" => &mut self.0.id,
+                    "name" => &mut self.0.name,
+                    _ => {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        continue;
+                    }
+                };
+                *field = intact(map.next_value::<Value>()?);
+            }
+            Ok(())
+        }
     }
+
+    let mut salvaged = Salvaged::default();
+    let mut de = serde_json::Deserializer::from_str(text);
+    // An error is where the object breaks: what was read before it is kept.
+    let _ = serde::Deserializer::deserialize_map(&mut de, Noted(&mut salvaged));
+    salvaged
 }
 
-/// A text field of a salvaged object, unless a replacement character stands in it (a byte that
-/// could not be read): a name cut that way would name the wrong organisation.
-fn intact(fields: &serde_json::Map<String, Value>, key: &str) -> Option<String> {
-    fields
-        .get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.contains(char::REPLACEMENT_CHARACTER))
-        .map(String::from)
+/// A salvaged text field, unless a replacement character stands in it (a byte that could not
+/// be read): a name cut that way would name the wrong organisation.
+fn intact(value: Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.contains(char::REPLACEMENT_CHARACTER) => Some(s),
+        _ => None,
+    }
 }
 
 /// The id and name of a JSON line that is not UTF-8, when they can be read with the rest of
@@ -527,8 +570,8 @@ fn salvage_json(bytes: &[u8]) -> Salvaged {
             .all(|o| !o.id.contains(char::REPLACEMENT_CHARACTER))
     });
     Salvaged {
-        id: intact(&fields, "id"),
-        name: intact(&fields, "name"),
+        id: fields.get("id").cloned().and_then(intact),
+        name: fields.get("name").cloned().and_then(intact),
         owners,
     }
 }
@@ -1157,7 +1200,7 @@ mod tests {
         object.insert("min".into(), Value::from(i64::MIN));
         object.insert("a_last_key_first".into(), Value::Null);
         let value = Value::Object(object);
-        let Kept { line, text } = kept(Record {
+        let Kept { line, text, .. } = kept(Record {
             line: 7,
             value: Ok(value.clone()),
         });
