@@ -596,34 +596,7 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         Err(stop) => return stopped(stop),
     };
     if totals.records == 0 {
-        let shape = match input.format {
-            // Standard input that held nothing has no shape to go by.
-            _ if args.file == "-" => {
-                "give it JSON Lines, one JSON object per organisation and line, or a CSV file \
-                 with a header line and one line per organisation"
-            }
-            assay::read::Format::Csv => {
-                "a CSV file needs a header line and one line per organisation"
-            }
-            assay::read::Format::Xlsx => {
-                "a workbook needs a header row and one row per organisation on its first sheet"
-            }
-            assay::read::Format::Json => {
-                "a JSON file holds one array with a JSON object per organisation, \
-                 `[{\"id\": \"org-1\", …}, …]`"
-            }
-            assay::read::Format::Jsonl => {
-                "JSON Lines hold one JSON object per organisation, one per line"
-            }
-        };
-        let what = if args.file == "-" {
-            "standard input".to_string()
-        } else {
-            format!("`{}`", args.file)
-        };
-        return Err(format!(
-            "{what} holds no records: nothing was assessed ({shape})"
-        ));
+        return Err(no_records(&args.file, input.format));
     }
     if let Some(file) = out_file {
         file.commit()?;
@@ -661,6 +634,32 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Why an input with no records is refused, in words that say what such a file should hold.
+fn no_records(file: &str, format: Format) -> String {
+    let shape = match format {
+        // Standard input that held nothing has no shape to go by.
+        _ if file == "-" => {
+            "give it JSON Lines, one JSON object per organisation and line, or a CSV file with a \
+             header line and one line per organisation"
+        }
+        Format::Csv => "a CSV file needs a header line and one line per organisation",
+        Format::Xlsx => {
+            "a workbook needs a header row and one row per organisation on its first sheet"
+        }
+        Format::Json => {
+            "a JSON file holds one array with a JSON object per organisation, \
+             `[{\"id\": \"org-1\", …}, …]`"
+        }
+        Format::Jsonl => "JSON Lines hold one JSON object per organisation, one per line",
+    };
+    let what = if file == "-" {
+        "standard input".to_string()
+    } else {
+        format!("`{file}`")
+    };
+    format!("{what} holds no records: nothing was assessed ({shape})")
 }
 
 /// Finishes the output of `assess`, unless the input held no records: that run is refused with
@@ -782,6 +781,10 @@ fn report(args: ReportArgs) -> Result<ExitCode, String> {
             let pool = pool(args.run.jobs)?;
             let (loaded, facts) = pool
                 .install(|| source::assess_input(&input, &evaluator, &Validator::new(), &as_of))?;
+            // As `assess` does: a report of nothing is a wrong file more often than not.
+            if loaded.summaries.is_empty() {
+                return Err(no_records(&args.file, input.format));
+            }
             inputs.facts = facts;
             loaded
         }

@@ -318,6 +318,8 @@ fn the_aggregation_the_group_step_reports_is_shown_with_its_totals() {
     assert!(org.contains("<td class=\"n\">270</td><td class=\"n\">EUR 43,000,000</td>"));
 }
 
+/// README "Reports for clients and boards": exit code 2 for usage, template or pack problems,
+/// or a portfolio with no records, with an error that says why.
 #[test]
 fn the_command_says_what_is_wrong_with_its_arguments() {
     let out = tempfile::tempdir().unwrap();
@@ -345,6 +347,19 @@ fn the_command_says_what_is_wrong_with_its_arguments() {
     ]);
     assert_eq!(code, Some(2));
     assert!(err.contains("holds facts, not assessments"), "{err}");
+
+    // A portfolio with no records is refused as `assess` refuses it (exit code 2), before any
+    // page is written.
+    let empty = tempfile::tempdir().unwrap();
+    let empty_file = empty.path().join("empty.jsonl");
+    std::fs::write(&empty_file, "\n").unwrap();
+    let (code, err) = run(&[empty_file.to_str().unwrap(), "--as-of", AS_OF]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("holds no records: nothing was assessed"),
+        "{err}"
+    );
+    assert!(!out.path().join("index.html").exists());
 
     let (code, err) = run(&["fixtures/portfolio.csv", "--as-of", AS_OF]);
     assert_eq!(code, Some(0), "{err}");
