@@ -492,6 +492,41 @@ fn common_export_quirks() {
     assert_eq!(lines, vec![2, 3, 4], "lines as a spreadsheet numbers them");
 }
 
+/// DESIGN.md "Behaviour on bad input": every input record yields exactly one output record,
+/// each with its source line. Empty lines between CSV rows are not records: they yield nothing,
+/// make no error record (one was taken for a row a stray quote swallowed), and the rows after
+/// them keep the line numbers a spreadsheet or text editor shows.
+#[test]
+fn empty_lines_between_csv_rows_are_passed_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "id,name,established_in,provides_services_in,employees,activities\n";
+    let row = |id: &str| format!("{id},Name {id},FR,FR,300,air_carrier\n");
+    let text = [
+        header.to_string(),
+        row("e1"),
+        "\n".into(),
+        row("e2"),
+        "\n\n\n".into(),
+        row("e3"),
+        "\r\n\r\n".into(),
+        row("e4"),
+    ]
+    .concat();
+    let path = write(dir.path(), "blank.csv", text.as_bytes());
+    let (code, records, stderr) = assay(&["assess", &path, "--as-of", AS_OF]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows: Vec<_> = records.iter().map(|r| (&r["id"], &r["line"])).collect();
+    assert_eq!(
+        rows,
+        [
+            (&json!("e1"), &json!(2)),
+            (&json!("e2"), &json!(4)),
+            (&json!("e3"), &json!(8)),
+            (&json!("e4"), &json!(11))
+        ]
+    );
+}
+
 /// A quote left open in the last column would swallow the rows after it without changing the
 /// field count; each input row must still yield one record.
 #[test]

@@ -399,8 +399,14 @@ pub fn read_block(layout: &Layout, text: &str, first_line: usize) -> Vec<Record>
         let mut record = ::csv::StringRecord::new();
         loop {
             let start = reader.position().clone();
-            let start_byte = start.byte() as usize;
-            let start_line = line + start.line() as usize - 1;
+            // The CSV reader passes over empty lines before a row without a word: the row
+            // starts after them, and so do its line number and the text checked against the
+            // header (which would otherwise take the next row for one a stray quote swallowed).
+            let blank = (rest.as_bytes()[start.byte() as usize..].iter())
+                .take_while(|&&b| b == b'\n')
+                .count();
+            let start_byte = start.byte() as usize + blank;
+            let start_line = line + start.line() as usize - 1 + blank;
             let broken = match reader.read_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {
