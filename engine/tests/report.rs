@@ -646,3 +646,59 @@ fn a_workbook_with_its_own_headers_is_reported_with_its_columns() {
     let no_facts_mapping = report("facts-without", &[assessed, "--facts", workbook], 0);
     assert_eq!(groups(&no_facts_mapping), 0);
 }
+
+/// README "Reports for clients and boards": `report` takes the assessments `assess` wrote. A
+/// file of them that a tool has given a byte-order mark and an empty first line, or a first line
+/// of a no-break space, is still read as assessments (the same pages as the file as written, and
+/// good for `--previous`), not assessed again as if its records were facts.
+#[test]
+fn assessments_after_a_byte_order_mark_or_white_space_are_still_assessments() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+            .args(args)
+            .current_dir(root())
+            .output()
+            .expect("assay runs");
+        (
+            o.status.code(),
+            o.stdout,
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, assessed, said) = run(&["assess", "fixtures/portfolio.csv", "--as-of", AS_OF]);
+    assert_eq!(code, Some(0), "{said}");
+    let pages = |name: &str, opening: &[u8]| {
+        let file = dir.path().join(format!("{name}.jsonl"));
+        std::fs::write(&file, [opening, &assessed[..]].concat()).unwrap();
+        let out = dir.path().join(name);
+        let (code, _, said) = run(&[
+            "report",
+            file.to_str().unwrap(),
+            "--previous",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, Some(0), "{name}: {said}");
+        let mut names: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+            .into_iter()
+            .map(|n| (page(&out, &n), n))
+            .collect::<Vec<_>>()
+    };
+    let as_written = pages("as-written", b"");
+    assert!(as_written.len() > 80, "an organisation page each");
+    assert!(
+        as_written == pages("bom", b"\xef\xbb\xbf\n"),
+        "after a byte-order mark"
+    );
+    assert!(
+        as_written == pages("nbsp", "\u{a0}\n".as_bytes()),
+        "after a no-break space"
+    );
+}

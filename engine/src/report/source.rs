@@ -188,17 +188,26 @@ pub fn open(file: &str) -> Result<Given, ReportError> {
         return Ok(Given::Portfolio(Portfolio::StandardInput(bytes)));
     }
     let path = PathBuf::from(file);
-    let mut first = Vec::new();
+    // The first line with something on it: a byte-order mark at the start, and white space as
+    // `str::trim` counts it (a no-break space too), are nothing.
     let mut reader = BufReader::new(File::open(&path).map_err(read_error)?);
-    while first.trim_ascii().is_empty() {
-        first.clear();
-        if reader.read_until(b'\n', &mut first).map_err(read_error)? == 0 {
+    let (mut line, mut opening) = (Vec::new(), String::new());
+    let mut at_start = true;
+    while opening.is_empty() {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).map_err(read_error)? == 0 {
             break;
         }
+        let text = String::from_utf8_lossy(&line);
+        let text = if at_start {
+            read::strip_bom(&text)
+        } else {
+            &text
+        };
+        opening = text.trim().to_string();
+        at_start = false;
     }
-    let first = String::from_utf8_lossy(&first);
-    let opening = read::strip_bom(&first).trim_start();
-    if opening.starts_with('{') && looks_like_assessments(&first) {
+    if opening.starts_with('{') && looks_like_assessments(&opening) {
         let summaries = lines(&path)?
             .map(|r| r.map(|(_, v)| super::summary(&v)))
             .collect::<Result<_, _>>()?;
@@ -240,7 +249,10 @@ fn lines(
     Ok(BufReader::new(file)
         .lines()
         .enumerate()
-        .filter(|(_, l)| !l.as_ref().is_ok_and(|l| l.trim().is_empty()))
+        .filter(|(_, l)| {
+            !l.as_ref()
+                .is_ok_and(|l| read::strip_bom(l).trim().is_empty())
+        })
         .map(move |(i, l)| {
             let line = l.map_err(|e| ReportError::Read {
                 path: shown.clone(),
