@@ -192,12 +192,29 @@ fn changes_since_a_previous_run_are_listed() {
     let mut before = inputs.assessments[0].clone();
     before["nis2"]["classification"] = json!("important");
     before["as_of"] = json!("2026-01-01");
+    // README "Reports for clients and boards": "what changed since an earlier run". A plan
+    // that grew as deadlines passed, and a SOC 2 report that was held then and is not now, are
+    // changes a board is told of, with no NIS2 or SOC 2 result changing.
+    let actions = inputs.assessments[0]["plan"]["summary"]["actions"]
+        .as_u64()
+        .expect("the plan's count of actions");
+    before["plan"]["summary"]["actions"] = json!(actions - 7);
+    before["soc2"]["current_report"] = json!({"status": "current"});
     let gone = json!({"id": "sold-off", "as_of": "2026-01-01", "packs": [], "nis2": {}});
-    inputs.previous = Some(vec![before, gone]);
+    // An earlier run is kept as its summaries (`report::source::previous`).
+    inputs.previous = Some(vec![report::summary(&before), gone]);
     let dir = render(&inputs, &Templates::embedded().unwrap());
     let index = page(dir.path(), "index.html");
     assert!(index.contains("Changed since the assessment of 2026-01-01"));
     assert!(index.contains("<td>important</td><td><strong>essential</strong></td>"));
+    assert!(index.contains(&format!(
+        "plan actions</td><td>{}</td><td><strong>{actions}</strong></td>",
+        actions - 7
+    )));
+    assert!(
+        index.contains("SOC 2 report held</td><td>current</td><td><strong>none declared</strong>"),
+        "{index}"
+    );
     assert!(index.contains("No longer in the portfolio: sold-off."));
     assert!(page(dir.path(), "org-acme.html").contains("<strong>essential</strong>"));
 }

@@ -37,8 +37,10 @@ pub struct Changes {
     pub removed: Vec<String>,
 }
 
-/// The results a reader compares between two runs, as display text.
-fn results(a: &Value) -> [(&'static str, String); 5] {
+/// The results a reader compares between two runs, as display text: the NIS2 determination,
+/// the SOC 2 need and the state of the report held, and the size of the plan (its actions grow
+/// or shrink as deadlines pass and controls mature, with no other result changing).
+fn results(a: &Value) -> [(&'static str, String); 8] {
     let shown = |p: &str| match a.pointer(p) {
         None | Some(Value::Null) if a.get("errors").is_some() && a.get("nis2").is_none() => {
             "error record".to_string()
@@ -57,12 +59,20 @@ fn results(a: &Value) -> [(&'static str, String); 5] {
             .join(", "),
         Some(v) => v.to_string(),
     };
+    // No report declared is a state of its own, not a result left unassessed.
+    let report_held = match a.pointer("/soc2") {
+        Some(Value::Object(soc2)) if !soc2.contains_key("current_report") => "none declared".into(),
+        _ => shown("/soc2/current_report/status"),
+    };
     [
         ("NIS2 classification", shown("/nis2/classification")),
         ("member states", shown("/nis2/jurisdiction")),
         ("size class", shown("/nis2/size/class")),
         ("SOC 2 needed", shown("/soc2/needed")),
         ("SOC 2 type", shown("/soc2/type")),
+        ("SOC 2 report held", report_held),
+        ("plan actions", shown("/plan/summary/actions")),
+        ("plan actions due now", shown("/plan/summary/now")),
     ]
 }
 

@@ -31,11 +31,12 @@ pub fn summary(a: &Value) -> Value {
         object(n, &fields)
     });
     keep(&mut out, a, "soc2", |s| {
-        let fields: [(&str, Shape); 4] = [
+        let fields: [(&str, Shape); 5] = [
             ("needed", flag),
             ("type", text),
             ("criteria", texts),
             ("missing", texts),
+            ("current_report", |r| object(r, &[("status", text)])),
         ];
         object(s, &fields)
     });
