@@ -172,7 +172,7 @@ pub(crate) fn read_json_array<T>(text: &str, mut keep: impl FnMut(Record, &str) 
                             None,
                             format!(
                                 "the file is not a JSON array of organisations (column {}): {e}; \
-                             write `[{{\"id\": \"org-1\", …}}, …]`, or use JSON Lines",
+                                 write `[{{\"id\": \"org-1\", …}}, …]`, or use JSON Lines",
                                 e.column()
                             ),
                         )),
