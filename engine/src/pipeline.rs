@@ -825,32 +825,22 @@ pub fn assess_text(
         evaluator,
         validator,
     };
-    collect(&input, &cx, &Options::new(as_of))
+    // Records in memory are read to their end: no stop can come of reading them.
+    collect(&input, &cx, &Options::new(as_of)).expect("records in memory are read")
 }
 
-/// Assesses records already read, one assessment per record, in order.
-pub fn assess_records(
-    records: Vec<crate::read::Record>,
-    evaluator: &Evaluator,
-    validator: &Validator,
-    as_of: &str,
-) -> Vec<Assessment> {
-    let input = Input::from_records(records, Format::Jsonl);
-    let cx = Context {
-        evaluator,
-        validator,
-    };
-    collect(&input, &cx, &Options::new(as_of))
-}
-
-/// Runs a batch and keeps every assessment.
-pub fn collect(input: &Input, cx: &Context, options: &Options) -> Vec<Assessment> {
+/// Runs a batch and keeps every assessment; `Err` when the input could not be read to its end
+/// (a file that changed between the two passes, say).
+pub fn collect(input: &Input, cx: &Context, options: &Options) -> Result<Vec<Assessment>, String> {
     let mut out = Vec::new();
     let mut keep = |chunk: Vec<Assessment>| {
         out.extend(chunk);
         Ok(())
     };
-    // Reading from memory cannot fail and keeping cannot fail, so neither stop can happen.
-    let _ = run(input, cx, options, &|_, _| {}, &mut keep);
-    out
+    match run(input, cx, options, &|_, _| {}, &mut keep) {
+        Ok(_) => Ok(out),
+        Err(Stop::Read(e)) => Err(e),
+        // Keeping cannot fail.
+        Err(Stop::Write(e)) => Err(e.to_string()),
+    }
 }

@@ -30,7 +30,8 @@ fn assessed(facts: &[Value]) -> Inputs {
         evaluator(),
         validator(),
         AS_OF,
-    );
+    )
+    .expect("a portfolio in memory is read");
     let assessments = loaded.full.records().map(Result::unwrap).collect();
     Inputs {
         facts,
@@ -450,7 +451,8 @@ fn an_entity_under_dora_is_not_told_it_has_a_nis2_fine() {
     // the NIS2 duties (NIS2 Art. 4), and the assessment gives no Art. 34 maximum.
     let text = fixture("portfolio.csv");
     let (loaded, facts) =
-        report::source::assess_portfolio(&text, Format::Csv, evaluator(), validator(), AS_OF);
+        report::source::assess_portfolio(&text, Format::Csv, evaluator(), validator(), AS_OF)
+            .expect("the fixture is read");
     let inputs = Inputs {
         facts,
         ..inputs(loaded.summaries)
@@ -596,39 +598,28 @@ fn a_line_that_is_not_utf8_is_one_error_record_in_the_report() {
 #[test]
 fn a_workbook_with_its_own_headers_is_reported_with_its_columns() {
     let dir = tempfile::tempdir().unwrap();
-    let assay = |args: &[&str]| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
-            .args(args)
-            .current_dir(root())
-            .output()
-            .expect("assay runs");
-        let said = String::from_utf8_lossy(&o.stderr).into_owned();
-        (o.status.code(), o.stdout, said)
-    };
     let workbook = "fixtures/clients.xlsx";
     let mapping = ["--columns", "fixtures/clients.columns.json"];
-    let (code, stdout, said) =
-        assay(&[&["assess", workbook, "--as-of", AS_OF], &mapping[..]].concat());
-    assert_eq!(code, Some(0), "{said}");
+    let o = run_assay(&[&["assess", workbook, "--as-of", AS_OF], &mapping[..]].concat());
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let assessed = dir.path().join("assessed.jsonl");
-    std::fs::write(&assessed, &stdout).unwrap();
-    let ids: Vec<String> = String::from_utf8(stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
+    std::fs::write(&assessed, &o.stdout).unwrap();
+    let ids: Vec<String> = json_lines(&o.stdout)
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
         .collect();
 
     let report = |name: &str, args: &[&str], exit: i32| {
         let out = dir.path().join(name);
         let out_arg = out.to_str().unwrap().to_owned();
-        let (code, _, said) =
-            assay(&[&["report", "--as-of", AS_OF, "--out", &out_arg][..], args].concat());
-        assert_eq!(code, Some(exit), "{name}: {said}");
+        let o = run_assay(&[&["report", "--as-of", AS_OF, "--out", &out_arg][..], args].concat());
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(exit), "{name}: {said}");
         out
     };
     let with = report("with", &[&[workbook][..], &mapping[..]].concat(), 0);
@@ -671,25 +662,19 @@ fn a_workbook_with_its_own_headers_is_reported_with_its_columns() {
 #[test]
 fn assessments_after_a_byte_order_mark_or_white_space_are_still_assessments() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
-            .args(args)
-            .current_dir(root())
-            .output()
-            .expect("assay runs");
-        (
-            o.status.code(),
-            o.stdout,
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
-    };
-    let (code, assessed, said) = run(&["assess", "fixtures/portfolio.csv", "--as-of", AS_OF]);
-    assert_eq!(code, Some(0), "{said}");
+    let o = run_assay(&["assess", "fixtures/portfolio.csv", "--as-of", AS_OF]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let assessed = o.stdout;
     let pages = |name: &str, opening: &[u8]| {
         let file = dir.path().join(format!("{name}.jsonl"));
         std::fs::write(&file, [opening, &assessed[..]].concat()).unwrap();
         let out = dir.path().join(name);
-        let (code, _, said) = run(&[
+        let o = run_assay(&[
             "report",
             file.to_str().unwrap(),
             "--previous",
@@ -697,7 +682,8 @@ fn assessments_after_a_byte_order_mark_or_white_space_are_still_assessments() {
             "--out",
             out.to_str().unwrap(),
         ]);
-        assert_eq!(code, Some(0), "{name}: {said}");
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{name}: {said}");
         let mut names: Vec<_> = std::fs::read_dir(&out)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())

@@ -39,9 +39,11 @@ fn in_blocks(input: &Input, chunk: usize, block: Option<usize>) -> Vec<String> {
         block,
         ..assay::pipeline::Options::new(AS_OF)
     };
-    (assay::pipeline::collect(input, &cx, &options).iter())
-        .map(|a| serde_json::to_string(a).unwrap())
-        .collect()
+    (assay::pipeline::collect(input, &cx, &options)
+        .expect("the input is read")
+        .iter())
+    .map(|a| serde_json::to_string(a).unwrap())
+    .collect()
 }
 
 /// `bytes` written to a file `name` in `dir`, opened as input.

@@ -30,6 +30,7 @@ pub fn explain(
         };
         trace::record(|| crate::pipeline::collect(input, &cx, &Options::new(as_of)))
     });
+    let assessments = assessments?;
     let Some(assessment) = assessments.iter().find(|a| a.id.as_deref() == Some(id)) else {
         let ids: Vec<&str> = assessments.iter().filter_map(|a| a.id.as_deref()).collect();
         let hint = crate::validate::did_you_mean(id, ids.iter().copied())

@@ -343,17 +343,6 @@ impl Input {
         }
     }
 
-    /// Records already read (by [`super::read`]).
-    pub fn from_records(records: Vec<Record>, format: Format) -> Input {
-        Input {
-            source: Source::Memory(records.into_iter().map(kept).collect()),
-            format,
-            encoding: Encoding::Utf8,
-            layout: None,
-            standard_input_sha256: None,
-        }
-    }
-
     /// The input, named for a message: its path in backticks, or standard input.
     pub fn describe(&self) -> String {
         match &self.source {

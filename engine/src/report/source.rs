@@ -5,7 +5,7 @@ use super::ReportError;
 use crate::assessment::Assessment;
 use crate::evaluate::Evaluator;
 use crate::pack::PackSet;
-use crate::pipeline::{Context, Options, Stop};
+use crate::pipeline::{Context, Options};
 use crate::read::columns::ColumnMap;
 use crate::read::stream::{Encoding, Input};
 use crate::read::{self, Format, Record};
@@ -263,18 +263,16 @@ fn lines(
         }))
 }
 
-/// Assesses a portfolio's text with the given packs; returns the assessments and the facts.
+/// Assesses a portfolio's text with the given packs, as [`assess_input`] assesses a file;
+/// returns the assessments and the facts.
 pub fn assess_portfolio(
     text: &str,
     format: Format,
     evaluator: &Evaluator,
     validator: &Validator,
     as_of: &str,
-) -> (Loaded, HashMap<String, Value>) {
-    let records = read::read(text, format);
-    let facts = facts_of(&records);
-    let assessments = crate::pipeline::assess_records(records, evaluator, validator, as_of);
-    (loaded(assessments), facts)
+) -> Result<(Loaded, HashMap<String, Value>), String> {
+    assess_input(&Input::from_text(text, format), evaluator, validator, as_of)
 }
 
 /// Assesses an opened portfolio as `assay assess` does (the same reading, ownership pass and
@@ -290,17 +288,7 @@ pub fn assess_input(
         evaluator,
         validator,
     };
-    let mut assessments = Vec::new();
-    let mut keep = |chunk: Vec<Assessment>| {
-        assessments.extend(chunk);
-        Ok(())
-    };
-    match crate::pipeline::run(input, &cx, &Options::new(as_of), &|_, _| {}, &mut keep) {
-        Ok(_) => {}
-        Err(Stop::Read(e)) => return Err(e),
-        // Keeping cannot fail.
-        Err(Stop::Write(e)) => return Err(e.to_string()),
-    }
+    let assessments = crate::pipeline::collect(input, &cx, &Options::new(as_of))?;
     // The facts are read once more, as the group report of `assay assess` reads them.
     let facts = facts_of(&input.records()?);
     Ok((loaded(assessments), facts))

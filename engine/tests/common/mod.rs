@@ -47,7 +47,7 @@ pub fn assess_in_chunks(input: &assay::read::stream::Input, chunk: usize) -> Vec
         chunk,
         ..assay::pipeline::Options::new(AS_OF)
     };
-    assay::pipeline::collect(input, &cx, &options)
+    assay::pipeline::collect(input, &cx, &options).expect("the input is read")
 }
 
 /// The generated portfolio of `n` organisations (seed 11) as JSON Lines, each record with
