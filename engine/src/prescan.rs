@@ -114,9 +114,13 @@ fn key(head: Head) -> Key {
     (h, owners, head.linked_outside)
 }
 
-/// The key of a JSON line of a block: from the plain reading's bytes, which copies nothing and
-/// checks only the strings that are not ASCII; a line it leaves goes to serde_json.
+/// The key of a JSON line of a block: the id alone when that is all the line has
+/// ([`head::id_alone`]), else from the plain reading's bytes, which copies nothing and checks
+/// only the strings that are not ASCII; a line it leaves goes to serde_json.
 fn key_of_line(line: &[u8]) -> Key {
+    if let Some(id) = head::id_alone(line) {
+        return (stable_hash(id), Vec::new(), false);
+    }
     match head::plain(line) {
         Some(plain) => (
             plain.id.map_or(0, stable_hash),

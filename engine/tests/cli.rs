@@ -157,9 +157,10 @@ fn bad_records_yield_error_records_and_exit_code_1() {
 /// DESIGN.md "Behaviour on bad input": errors name the record. A JSON array cut into lines
 /// by hand leaves a comma after each object; such a line is an error record (it is not one
 /// JSON object), named by the id and name of the object it begins with; a line cut short is
-/// named by the id written before the cut. Neither line joins an ownership group: the first
-/// reading finds no id in either, so the record that names `t-1` as its owner is told that no
-/// valid record of the batch has that id, as for any owner whose record has errors.
+/// named by the id written before the cut. Each takes part in ownership under that id, as an
+/// error record whose holdings cannot be read (`group::aggregate`): the record that names
+/// `t-1` as its owner is told that no valid record of the batch has that id, as for any owner
+/// whose record has errors.
 #[test]
 fn a_record_followed_by_other_text_is_named_in_its_error_record() {
     let dir = tempfile::tempdir().unwrap();
@@ -200,6 +201,64 @@ fn a_record_followed_by_other_text_is_named_in_its_error_record() {
         .as_str()
         .unwrap()
         .contains("`t-1` is not the id of any valid organisation in this batch"));
+}
+
+/// DESIGN.md "Unknown is not false" with Rec. 2003/361/EC Annex Arts. 3 and 6: `P` holds 60 %
+/// of `J` (linked, Art. 3(3)(a)) and `X` holds 30 % of `J` (a partner of `J`, Art. 3(2)), so
+/// `P`'s size adds `X`'s figures in proportion (Art. 6(3)). `X`'s line is broken, so its
+/// figures are unknown: `P`, a cloud computing service provider (NIS2 Annex I point 8) at 200
+/// AWU and EUR 40 m with `J` alone (medium, Annex Art. 2(2); important, NIS2 Art. 3(2)), may
+/// be large with `X` (essential, Art. 3(1)(a)), and is left open naming `X`'s record. (Before,
+/// a line that is not JSON took no part in ownership, and `P` came out `important` as if `X`
+/// did not exist.) Both ways the first reading takes a line's id are tried: from its start
+/// alone, and reading it through (a backslash in a string sends it that way).
+#[test]
+fn a_broken_line_still_counts_in_its_ownership_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = |id: &str, entity_type: &str, owners: &str| {
+        format!(
+            concat!(
+                r#"{{"id":"{}","established_in":["DE"],"provides_services_in":["DE"],"#,
+                r#""employees":100,"annual_turnover_eur":2e7,"balance_sheet_eur":2e7,"#,
+                r#""activities":[{{"entity_type":"{}"}}]{}}}"#
+            ),
+            id, entity_type, owners
+        )
+    };
+    for broken in [
+        r#"{"id":"X","employees":}"#,
+        r#"{"id":"X","name":"X \"Holdings\"","employees":}"#,
+    ] {
+        let text = [
+            org("P", "cloud_computing_service_provider", ""),
+            org(
+                "J",
+                "other",
+                r#","owners":[{"id":"P","share_pct":60},{"id":"X","share_pct":30}]"#,
+            ),
+            broken.to_string(),
+        ]
+        .join("\n");
+        let path = write(dir.path(), "chain.jsonl", text.as_bytes());
+        let (code, records, stderr) = assay(&["assess", &path, "--as-of", AS_OF]);
+        assert_eq!(code, 1, "{stderr}");
+        assert_eq!(records.len(), 3);
+        let p = &records[0]["nis2"];
+        assert_eq!(
+            p["classification"], "undetermined",
+            "{broken}: {}",
+            records[0]
+        );
+        assert_eq!(p["possible"], json!(["essential", "important"]));
+        assert_eq!(
+            p["missing"],
+            json!([
+                "the figures of `X` (line 3), an error record in this ownership group: correct it"
+            ])
+        );
+        assert_eq!(records[2]["id"], "X");
+        assert_eq!(records[2]["errors"][0]["code"], "read");
+    }
 }
 
 /// DESIGN.md "Behaviour on bad input" and the batch's rule that ids are unique: a record whose

@@ -547,11 +547,12 @@ fn intact(value: Value) -> Option<String> {
 
 /// The id and name of a JSON line that is not UTF-8, when they can be read with the rest of
 /// the line replaced and are themselves intact, so that its error record names the
-/// organisation (as a CSV row's does).
+/// organisation (as a CSV row's does); of a line that is not JSON either, those written
+/// before it breaks.
 fn salvage_json(bytes: &[u8]) -> Salvaged {
     let text = String::from_utf8_lossy(bytes);
     let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&text) else {
-        return Salvaged::default();
+        return fields_before_break(&text);
     };
     let owners = readable_owners(fields.get("owners")).filter(|owners| {
         owners
