@@ -644,12 +644,12 @@ impl Floor {
             if o.get("only_entity_types").is_some() || o["registry"] == "art27" {
                 continue;
             }
-            let obligation = ObligationRef {
-                id: kept(&o["id"]),
-                cites: kept(&o["cites"]),
-                due: kept(&o["due"]),
-                title: kept(&o["title"]),
-            };
+            let obligation = ObligationRef::of_table(
+                kept(&o["id"]),
+                kept(&o["cites"]),
+                kept(&o["due"]),
+                kept(&o["title"]),
+            );
             let requirements = frameworks["obligation_requirements"][obligation.id]
                 .as_array()
                 .cloned()

@@ -6,7 +6,8 @@
 //! through serde, each of a record's hundred-odd names went through sonic-rs's set-up for
 //! vector escaping (about 110 instructions a name). Values, and the rarer parts, are written by
 //! sonic-rs. The list of packs, the same on every record of a batch, is written once per thread
-//! and copied.
+//! and copied; each obligation is copied from the JSON made for it when its pack was loaded
+//! ([`ObligationRef::json`]).
 //!
 //! Each part is taken apart field by field with nothing left over (`let Nis2 { .. } = n`), so
 //! that a field added to [`crate::assessment`] does not compile until it is written here; its
@@ -237,17 +238,16 @@ fn write_ground(out: &mut Vec<u8>, g: &Ground) -> Result {
 }
 
 fn write_obligation(out: &mut Vec<u8>, o: &ObligationRef) -> Result {
-    // `title` is for documents only (`#[serde(skip)]`).
+    // `json` is `id`, `cites` and `due` written when the pack was loaded; `title` is for
+    // documents only (`#[serde(skip)]`).
     let ObligationRef {
-        id,
-        cites,
-        due,
+        id: _,
+        cites: _,
+        due: _,
         title: _,
+        json,
     } = o;
-    field(out, b"{\"id\":", &**id)?;
-    field(out, b",\"cites\":", &**cites)?;
-    field(out, b",\"due\":", &**due)?;
-    out.push(b'}');
+    out.extend_from_slice(json.as_bytes());
     Ok(())
 }
 

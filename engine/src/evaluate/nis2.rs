@@ -124,6 +124,8 @@ pub struct Nis2Pack {
     pub rules: Vec<Rule>,
     rule_index: foldhash::HashMap<&'static str, usize>,
     obligations: Vec<Obligation>,
+    /// Each obligation as a record holds it, made once.
+    obligation_refs: Vec<ObligationRef>,
     /// Each obligation's conditions on the classification and entity types, read once.
     obligation_filters: Vec<ObligationFilter>,
     nis1_choice: Parameter,
@@ -297,6 +299,9 @@ impl Nis2Pack {
             .iter()
             .map(|o| ObligationFilter::new(o, &vocabulary))
             .collect();
+        let obligation_refs = (obligations.iter())
+            .map(|o| ObligationRef::of_table(o.id, o.cites, o.due, o.title))
+            .collect();
         let rule_index = rule_list
             .iter()
             .enumerate()
@@ -364,6 +369,7 @@ impl Nis2Pack {
             rules: rule_list,
             rule_index,
             obligations,
+            obligation_refs,
             obligation_filters,
             nis1_choice: param("nis1_operators_essential")?,
             local_choice: param("local_public_administration")?,
@@ -1512,12 +1518,11 @@ fn obligations(
     let named = |types: &[bool], t: usize| types.get(t).copied().unwrap_or(false);
     // Room for every obligation, so that the list is not regrown as it fills.
     let mut applying = Vec::with_capacity(pack.obligations.len());
-    let found = pack
-        .obligations
-        .iter()
+    let found = (pack.obligations.iter())
+        .zip(&pack.obligation_refs)
         .zip(&pack.obligation_filters)
         .filter(|(_, f)| f.applies_to.contains(&classification))
-        .filter(|(o, _)| !(lex_specialis && o.suppressed_by_lex_specialis))
+        .filter(|((o, _), _)| !(lex_specialis && o.suppressed_by_lex_specialis))
         .filter(|(_, f)| {
             f.only
                 .as_ref()
@@ -1529,17 +1534,12 @@ fn obligations(
                 .is_none_or(|except| in_scope_types.iter().any(|&t| !named(except, t)))
         })
         .map(|(o, _)| o)
-        .filter(|o| match o.registry.as_deref() {
+        .filter(|(o, _)| match o.registry.as_deref() {
             Some("art27") => digital_registry,
             Some("art3_4") => !digital_registry,
             _ => true,
         })
-        .map(|o| ObligationRef {
-            id: o.id,
-            cites: o.cites,
-            due: o.due,
-            title: o.title,
-        });
+        .map(|(_, held)| held.clone());
     applying.extend(found);
     applying
 }
