@@ -476,6 +476,30 @@ fn standard_input_is_assessed_like_a_file() {
     assert!(out.stdout == from_file);
 }
 
+/// Finding: the format of standard input, or of a file whose name does not say, was guessed
+/// from its first 4 KB, so JSON lines after more white space than that were read as CSV (a
+/// header of JSON fragments, every record an error). The guess now looks past a byte-order
+/// mark and white space however far they go (`Format::sniff_reader`), and the portfolio reads
+/// as the same file without them (no line ends are added, so each record keeps its line).
+#[test]
+fn json_lines_after_more_than_4_kb_of_white_space_are_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = generated(dir.path(), 40, 9);
+    let bytes = std::fs::read(&file).unwrap();
+    let expected = run(&["assess", file.to_str().unwrap(), "--as-of", AS_OF]).stdout;
+
+    let mut padded = b"\xEF\xBB\xBF".to_vec();
+    padded.extend(std::iter::repeat_n(b" \t", 5000).flatten());
+    padded.extend_from_slice(&bytes);
+    let unnamed = write(dir.path(), "portfolio.txt", &padded);
+    for (given, stdin) in [("-", &padded[..]), (unnamed.as_str(), &b""[..])] {
+        let out = run_with_stdin(&["assess", given, "--as-of", AS_OF], stdin);
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{given}: {said}");
+        assert!(out.stdout == expected, "{given}: {said}");
+    }
+}
+
 /// A spreadsheet with a consultant's own headers, mapped with --columns, is assessed as the
 /// same portfolio in CSV with the facts field names (fixtures/portfolio.csv).
 #[test]

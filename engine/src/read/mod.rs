@@ -14,6 +14,7 @@ pub mod xlsx;
 use crate::error::RecordError;
 use serde_json::value::RawValue;
 use serde_json::Value;
+use std::io::{BufRead, Read};
 
 /// One input record: its facts as JSON, or why it could not be read.
 #[derive(Debug)]
@@ -51,25 +52,86 @@ impl Format {
         }
     }
 
-    /// Guesses from the content: `[` opens a JSON array, `{` a JSON line, anything else is CSV.
+    /// Guesses from the content, as [`Format::sniff_reader`] does.
     pub fn sniff(text: &str) -> Format {
-        match strip_bom(text).trim_start().chars().next() {
-            Some('[') => Format::Json,
-            Some('{') => Format::Jsonl,
-            _ => Format::Csv,
+        Format::sniff_bytes(text.as_bytes())
+    }
+
+    /// Guesses from the content, as [`Format::sniff_reader`] does.
+    pub fn sniff_bytes(bytes: &[u8]) -> Format {
+        // Reading from memory cannot fail.
+        Format::sniff_reader(bytes).unwrap_or(Format::Csv)
+    }
+
+    /// Guesses from the content: a zip archive is a workbook; otherwise the first character
+    /// that is not white space decides: `[` opens a JSON array, `{` a JSON line, anything else
+    /// is CSV (a header line). A byte-order mark at the start, and white space as `str::trim`
+    /// counts it (blank lines too), are passed over however far they go; what is passed over is
+    /// not kept, so a file is never held in memory to be guessed. (The first 4 KB once decided:
+    /// JSON lines after more white space than that were read as CSV.)
+    pub fn sniff_reader(mut reader: impl BufRead) -> std::io::Result<Format> {
+        // The four bytes that open a zip archive, read whole however the reader hands them out
+        // (a pipe may give fewer at a time), then read again as the opening of the text.
+        let mut opening = Vec::with_capacity(4);
+        (&mut reader).take(4).read_to_end(&mut opening)?;
+        if opening == b"PK\x03\x04" {
+            return Ok(Format::Xlsx);
+        }
+        let mut reader = std::io::Cursor::new(opening).chain(reader);
+        let mut at_start = true;
+        loop {
+            // Most white space is ASCII: passed over a buffer at a time.
+            let buf = reader.fill_buf()?;
+            let blank = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            if blank > 0 {
+                reader.consume(blank);
+                at_start = false;
+                continue;
+            }
+            match next_char(&mut reader)? {
+                None => return Ok(Format::Csv),
+                Some(Some('\u{feff}')) if at_start => {}
+                Some(Some(c)) if c.is_whitespace() => {}
+                Some(Some('[')) => return Ok(Format::Json),
+                Some(Some('{')) => return Ok(Format::Jsonl),
+                Some(Some(_)) => return Ok(Format::Csv),
+                Some(None) => return Ok(Format::Csv),
+            }
+            at_start = false;
         }
     }
 }
 
-impl Format {
-    /// Guesses from the first bytes of a file: a zip archive is a workbook; otherwise as
-    /// [`Format::sniff`].
-    pub fn sniff_bytes(bytes: &[u8]) -> Format {
-        if bytes.starts_with(b"PK\x03\x04") {
-            return Format::Xlsx;
+/// The next character of `reader`, consumed with it: `None` at the end, `Some(None)` for bytes
+/// that do not make a UTF-8 character (consumed up to the first byte that cannot continue
+/// one, so a line end is never taken with them).
+fn next_char(reader: &mut impl BufRead) -> std::io::Result<Option<Option<char>>> {
+    let (mut bytes, mut len) = ([0u8; 4], 0);
+    while len < 4 {
+        let Some(&b) = reader.fill_buf()?.first() else {
+            break;
+        };
+        if len > 0 && !(0x80..0xC0).contains(&b) {
+            break;
         }
-        Format::sniff(&String::from_utf8_lossy(bytes))
+        bytes[len] = b;
+        len += 1;
+        reader.consume(1);
+        let width = match bytes[0] {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        if len == width {
+            break;
+        }
     }
+    if len == 0 {
+        return Ok(None);
+    }
+    let text = std::str::from_utf8(&bytes[..len]).ok();
+    Ok(Some(text.and_then(|t| t.chars().next())))
 }
 
 /// Removes a byte-order mark, which spreadsheet programs put before the first byte.
@@ -293,6 +355,25 @@ fn kind_of(v: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The guess reads past white space a buffer at a time: white space that is not ASCII (a
+    /// no-break space, an ideographic space) is read whole across the ends of the reader's
+    /// buffers (here one byte long), and a byte-order mark counts only at the start. Expected
+    /// values: `Format::sniff_reader`'s doc comment.
+    #[test]
+    fn the_guess_reads_white_space_across_buffer_ends() {
+        let guess = |bytes: &[u8]| {
+            Format::sniff_reader(std::io::BufReader::with_capacity(1, bytes)).unwrap()
+        };
+        assert_eq!(
+            guess("\u{feff}\u{a0}\n\u{3000}\u{b}{}".as_bytes()),
+            Format::Jsonl
+        );
+        assert_eq!(guess("  \u{2003}[".as_bytes()), Format::Json);
+        assert_eq!(guess(" \u{feff}{}".as_bytes()), Format::Csv);
+        assert_eq!(guess(b"PK\x03\x04"), Format::Xlsx);
+        assert_eq!(guess(b" \n "), Format::Csv);
+    }
 
     /// DESIGN.md "Architecture": each record keeps its source line. In a JSON array that is
     /// the line its object starts on: here by construction, objects of one and two lines,

@@ -273,7 +273,9 @@ impl Input {
         };
         let format = match format.or_else(|| Format::from_path(path)) {
             Some(f) => f,
-            None => Format::sniff_bytes(&first_bytes(file_path, path)?),
+            None => File::open(file_path)
+                .and_then(|file| Format::sniff_reader(BufReader::new(file)))
+                .map_err(|e| format!("cannot read `{path}`: {e}"))?,
         };
         let mut input = Input {
             source,
@@ -598,16 +600,6 @@ fn decode_whole(bytes: &[u8], encoding: Encoding) -> Result<String, String> {
 
 fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
-}
-
-fn first_bytes(path: &Path, name: &str) -> Result<Vec<u8>, String> {
-    let mut buf = vec![0; 4096];
-    let mut file = File::open(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
-    let n = file
-        .read(&mut buf)
-        .map_err(|e| format!("cannot read `{name}`: {e}"))?;
-    buf.truncate(n);
-    Ok(buf)
 }
 
 struct JsonlChunks {
