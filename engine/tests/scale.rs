@@ -500,6 +500,33 @@ fn json_lines_after_more_than_4_kb_of_white_space_are_json_lines() {
     }
 }
 
+/// Finding: JSON lines on standard input whose first line was a stray sequence of bytes that
+/// are not UTF-8 were read as CSV, and refused whole for a header line that is not UTF-8
+/// text. Such a line does not decide the format (`Format::sniff_reader`): it is an error
+/// record at line 1, and every other line is assessed, in order, as the same lines after a
+/// blank first line are (DESIGN.md "Behaviour on bad input": nothing is lost).
+#[test]
+fn a_first_line_not_utf8_leaves_json_lines_on_standard_input_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = generated(dir.path(), 40, 9);
+    let mut bytes = b"\n".to_vec();
+    bytes.extend(std::fs::read(&file).unwrap());
+    let blank_first = write(dir.path(), "blank-first.jsonl", &bytes);
+    let expected = run(&["assess", &blank_first, "--as-of", AS_OF]).stdout;
+
+    bytes.splice(0..0, *b"\xFF\xFE stray \xC3");
+    let out = run_with_stdin(&["assess", "-", "--as-of", AS_OF], &bytes);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    let first_end = out.stdout.iter().position(|b| *b == b'\n').unwrap() + 1;
+    let stray: Value = serde_json::from_slice(&out.stdout[..first_end]).unwrap();
+    assert_eq!(stray["line"], 1, "{stray}");
+    assert_eq!(stray["errors"][0]["line"], 1, "{stray}");
+    let message = stray["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("not UTF-8"), "{message}");
+    assert!(out.stdout[first_end..] == expected[..], "{said}");
+}
+
 /// A spreadsheet with a consultant's own headers, mapped with --columns, is assessed as the
 /// same portfolio in CSV with the facts field names (fixtures/portfolio.csv).
 #[test]

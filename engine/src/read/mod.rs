@@ -69,6 +69,12 @@ impl Format {
     /// counts it (blank lines too), are passed over however far they go; what is passed over is
     /// not kept, so a file is never held in memory to be guessed. (The first 4 KB once decided:
     /// JSON lines after more white space than that were read as CSV.)
+    ///
+    /// A line that opens with bytes that are not UTF-8 text says nothing about the format: it
+    /// is passed over, and the next line with something on it decides, up to the
+    /// [`LINES_LOOKED_AT`]th. So a stray line of other bytes above JSON lines leaves them JSON
+    /// Lines, where it is an error record of its own, at its line. Only the opening of a line
+    /// is looked at: one that opens with `{` is a JSON line whatever bytes follow.
     pub fn sniff_reader(mut reader: impl BufRead) -> std::io::Result<Format> {
         // The four bytes that open a zip archive, read whole however the reader hands them out
         // (a pipe may give fewer at a time), then read again as the opening of the text.
@@ -78,7 +84,7 @@ impl Format {
             return Ok(Format::Xlsx);
         }
         let mut reader = std::io::Cursor::new(opening).chain(reader);
-        let mut at_start = true;
+        let (mut at_start, mut unreadable) = (true, 0);
         loop {
             // Most white space is ASCII: passed over a buffer at a time.
             let buf = reader.fill_buf()?;
@@ -95,12 +101,24 @@ impl Format {
                 Some(Some('[')) => return Ok(Format::Json),
                 Some(Some('{')) => return Ok(Format::Jsonl),
                 Some(Some(_)) => return Ok(Format::Csv),
-                Some(None) => return Ok(Format::Csv),
+                Some(None) => {
+                    unreadable += 1;
+                    if unreadable == LINES_LOOKED_AT {
+                        return Ok(Format::Csv);
+                    }
+                    reader.skip_until(b'\n')?;
+                }
             }
             at_start = false;
         }
     }
 }
+
+/// How many lines that open with bytes that are not UTF-8 [`Format::sniff_reader`] looks at
+/// before it guesses CSV: a stray line or two above a portfolio is a slip, to be reported as
+/// the error record of its line, but a file of such lines is not text at all, and is better
+/// refused whole, as a CSV file whose header line is not UTF-8 text is.
+pub const LINES_LOOKED_AT: usize = 8;
 
 /// The next character of `reader`, consumed with it: `None` at the end, `Some(None)` for bytes
 /// that do not make a UTF-8 character (consumed up to the first byte that cannot continue
@@ -360,6 +378,30 @@ mod tests {
     /// no-break space, an ideographic space) is read whole across the ends of the reader's
     /// buffers (here one byte long), and a byte-order mark counts only at the start. Expected
     /// values: `Format::sniff_reader`'s doc comment.
+    /// Finding: a stray line of bytes that are not UTF-8 above JSON lines made them CSV. Such
+    /// lines are passed over, up to `LINES_LOOKED_AT` of them, and the next line decides;
+    /// a character cut short by the line end does not take the line end with it. Expected
+    /// values: `Format::sniff_reader`'s doc comment.
+    #[test]
+    fn lines_that_open_with_bytes_not_utf8_do_not_decide_the_format() {
+        let after = |stray: &[u8], n: usize, then: &[u8]| {
+            let mut bytes = stray.repeat(n);
+            bytes.extend_from_slice(then);
+            Format::sniff_bytes(&bytes)
+        };
+        assert_eq!(
+            after(b"\xFF\xFE stray\n", 1, b"{\"id\":\"a\"}\n"),
+            Format::Jsonl
+        );
+        assert_eq!(after(b"\xC3\n\n", 1, b"  {}"), Format::Jsonl);
+        assert_eq!(after(b"\xE9t\xE9\r\n", 1, b"[{}]"), Format::Json);
+        assert_eq!(after(b"Soci\xE9t\xE9\n", 1, b"{}"), Format::Csv);
+        assert_eq!(after(b"\xE9,n\n", 1, b"w1,Alpha\n"), Format::Csv);
+        let most = LINES_LOOKED_AT - 1;
+        assert_eq!(after(b"\xFF\n", most, b"{}"), Format::Jsonl);
+        assert_eq!(after(b"\xFF\n", most + 1, b"{}"), Format::Csv);
+    }
+
     #[test]
     fn the_guess_reads_white_space_across_buffer_ends() {
         let guess = |bytes: &[u8]| {
