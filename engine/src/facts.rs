@@ -86,9 +86,9 @@ object! {
         pub public_or_private: Option<CompactString>,
         pub public_administration_level: Option<CompactString>,
         pub national_security_activities: Option<bool>,
-        pub employees: Option<f64>,
-        pub annual_turnover_eur: Option<f64>,
-        pub balance_sheet_eur: Option<f64>,
+        pub employees with "figure": Option<f64>,
+        pub annual_turnover_eur with "figure": Option<f64>,
+        pub balance_sheet_eur with "figure": Option<f64>,
         pub previous_period: Option<Figures>,
         pub activities: Option<Vec<Activity>>,
         pub nace_codes: Option<Vec<CompactString>>,
@@ -124,9 +124,9 @@ object! {
     /// Headcount and financial figures of one accounting period (Rec. 2003/361/EC Annex Art. 4).
     #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
     pub struct Figures {
-        pub employees: Option<f64>,
-        pub annual_turnover_eur: Option<f64>,
-        pub balance_sheet_eur: Option<f64>,
+        pub employees with "figure": Option<f64>,
+        pub annual_turnover_eur with "figure": Option<f64>,
+        pub balance_sheet_eur with "figure": Option<f64>,
     }
 }
 
@@ -160,9 +160,9 @@ object! {
         pub name: Option<CompactString>,
         pub relation: CompactString,
         pub share_pct: Option<f64>,
-        pub employees: Option<f64>,
-        pub annual_turnover_eur: Option<f64>,
-        pub balance_sheet_eur: Option<f64>,
+        pub employees with "figure": Option<f64>,
+        pub annual_turnover_eur with "figure": Option<f64>,
+        pub balance_sheet_eur with "figure": Option<f64>,
         pub previous_period: Option<Figures>,
     }
 }
@@ -238,6 +238,16 @@ object! {
         pub maturity with "whole_number": Option<u8>,
         pub documented: Option<bool>,
     }
+}
+
+/// A headcount or an amount in euros as the facts give it, but minus zero as zero. JSON may
+/// write `-0` or `-0.0`, which the schema's minimum of zero lets through; kept, its sign was
+/// echoed in the output's figures (`"employees": -0.0`) while its grounds, which print minus
+/// zero as `0`, said `0 AWU`. Read once here, it is plain zero wherever it is used: in the
+/// size, in a group's parts and totals, and in the previous period.
+fn figure<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    // Only zero and minus zero equal 0.0, so every other figure keeps its bits.
+    Ok(Option::<f64>::deserialize(deserializer)?.map(|v| if v == 0.0 { 0.0 } else { v }))
 }
 
 /// A number the facts schema states as an `integer`, which JSON Schema takes written `3` or

@@ -822,3 +822,39 @@ fn an_input_with_no_records_writes_nothing() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(left.len(), 1, "{left:?}");
 }
+
+/// Finding: a figure written `-0.0` (or `-0`), which the facts schema's minimum of zero lets
+/// through, was echoed with its sign in `nis2.size` (`"employees": -0.0`) while its grounds
+/// said `0 AWU`; so were a linked enterprise's figures in the aggregation's parts. Each now
+/// reads as the plain zero it is: the output is byte for byte that of the same portfolio
+/// written with `0.0` (what `"employees": 0` gives), headcount, turnover and balance sheet, in
+/// the latest and the previous period.
+#[test]
+fn a_figure_of_minus_zero_is_written_as_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let portfolio = |zero: &str| {
+        let figures = format!(
+            r#""employees":{zero},"annual_turnover_eur":{zero},"balance_sheet_eur":{zero}"#
+        );
+        format!(
+            "{{\"id\":\"z1\",\"established_in\":[\"DE\"],{figures},\
+             \"previous_period\":{{{figures}}}}}\n\
+             {{\"id\":\"z2\",\"established_in\":[\"DE\"],{figures},\"linked_enterprises\":\
+             [{{\"name\":\"Outside\",\"relation\":\"linked\",{figures}}}]}}\n"
+        )
+    };
+    let plain = write(dir.path(), "plain.jsonl", portfolio("0.0").as_bytes());
+    let expected = run_assay(&["assess", &plain, "--as-of", AS_OF]);
+    assert_eq!(expected.status.code(), Some(0));
+    let size = &json_lines(&expected.stdout)[1]["nis2"]["size"];
+    assert_eq!(
+        size["aggregation"]["enterprises"][1]["figures"]["employees"],
+        0.0
+    );
+    for zero in ["-0.0", "-0"] {
+        let signed = write(dir.path(), "signed.jsonl", portfolio(zero).as_bytes());
+        let out = run_assay(&["assess", &signed, "--as-of", AS_OF]);
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.stdout == expected.stdout, "{zero}: {said}");
+    }
+}
