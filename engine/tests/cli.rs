@@ -858,3 +858,91 @@ fn a_figure_of_minus_zero_is_written_as_zero() {
         assert!(out.stdout == expected.stdout, "{zero}: {said}");
     }
 }
+
+/// Finding: a group whose figures add up past the largest double (two records each of
+/// `"employees": 1e308`, one owning the other) was sized on an infinite sum, written `inf AWU`
+/// in its grounds and `null` in its figures. Each record of the group is now an error record
+/// (code `group`, on the figure) naming the figures counted most and what to correct, and the
+/// other records are assessed (DESIGN.md "Behaviour on bad input": a clear error, one output
+/// per record); the same for the euro figures, for linked enterprises outside the batch and
+/// for the previous period. A sum that stays below the largest double is sized, and its parts
+/// keep their figures (they were rounded to hundredths through a hundredfold that overflowed).
+#[test]
+fn a_group_whose_figures_add_up_past_the_largest_number_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let de = json!(["DE"]);
+    let records = [
+        json!({"id": "p", "established_in": de, "employees": 1e308}),
+        json!({"id": "s", "established_in": de, "employees": 1e308,
+               "owners": [{"id": "p", "share_pct": 100}]}),
+        json!({"id": "alone", "established_in": de, "employees": 1e308}),
+        json!({"id": "t", "established_in": de, "annual_turnover_eur": 1, "linked_enterprises": [
+            {"name": "A", "relation": "linked", "annual_turnover_eur": 1.5e308},
+            {"name": "B", "relation": "partner", "share_pct": 50, "annual_turnover_eur": 1.6e308},
+        ]}),
+        json!({"id": "q", "established_in": de, "employees": 5,
+               "previous_period": {"balance_sheet_eur": 1.7e308}, "linked_enterprises": [
+            {"name": "C", "relation": "linked", "employees": 5,
+             "previous_period": {"balance_sheet_eur": 1.7e308}},
+        ]}),
+        json!({"id": "f", "established_in": de, "employees": 1e307, "linked_enterprises": [
+            {"name": "D", "relation": "linked", "employees": 1e307},
+        ]}),
+    ];
+    let lines: Vec<String> = records.iter().map(Value::to_string).collect();
+    let path = write(dir.path(), "huge.jsonl", lines.join("\n").as_bytes());
+    let (code, out, stderr) = assay(&["assess", &path, "--as-of", AS_OF]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(out.len(), lines.len(), "{stderr}");
+    let error = |k: usize| {
+        let errors = out[k]["errors"].as_array().expect("an error record");
+        assert_eq!(errors.len(), 1, "{}", out[k]);
+        assert_eq!(errors[0]["code"], "group");
+        assert_eq!(errors[0]["line"], k + 1);
+        (
+            errors[0]["field"].as_str().unwrap().to_string(),
+            errors[0]["message"].as_str().unwrap().to_string(),
+        )
+    };
+    for (k, id) in [(0, "p"), (1, "s")] {
+        let (field, message) = error(k);
+        assert_eq!(field, "/employees");
+        assert!(
+            message.starts_with(&format!("the headcount of `{id}` with")),
+            "{message}"
+        );
+        assert!(message.contains("past the largest number"), "{message}");
+        // Equal parts in the group's order: members in input order.
+        assert!(
+            message.contains("`employees` counted: `p` 1e308, `s` 1e308;"),
+            "{message}"
+        );
+        assert!(
+            message.contains("correct the figure that is too large"),
+            "{message}"
+        );
+        assert!(!message.contains("inf"), "{message}");
+    }
+    // Alone, a figure that large is read as given (the facts schema sets no ceiling).
+    assert_eq!(out[2]["nis2"]["size"]["class"], "large");
+    assert!(out[2].get("errors").is_none(), "{}", out[2]);
+    let (field, message) = error(3);
+    assert_eq!(field, "/annual_turnover_eur");
+    assert!(
+        message.contains("counted: `A` 1.5e308, `B` 1.6e308 (50 % counted), `t` 1;"),
+        "{message}"
+    );
+    let (field, message) = error(4);
+    assert_eq!(field, "/previous_period/balance_sheet_eur");
+    assert!(
+        message.contains("in the previous accounting period adds up"),
+        "{message}"
+    );
+    let size = &out[5]["nis2"]["size"];
+    assert_eq!(size["class"], "large", "{size}");
+    assert_eq!(size["employees"], 2e307);
+    assert_eq!(
+        size["aggregation"]["enterprises"][0]["figures"]["employees"],
+        1e307
+    );
+}

@@ -233,7 +233,10 @@ pub fn aggregate(
     // What is the same for every member of a linked group, found once per group too.
     let mut alike: HashMap<usize, Alike> = HashMap::default();
     let mut out = HashMap::default();
-    for (i, (_, facts)) in records.iter().enumerate().take(valid) {
+    // Sums past the largest figure, kept apart until every entity is done, so that an entity
+    // whose partner's sum is one reads that partner as every other entity does.
+    let mut past_the_largest = HashMap::default();
+    for (i, (line, facts)) in records.iter().enumerate().take(valid) {
         if links.errors.contains_key(&i) {
             continue;
         }
@@ -263,6 +266,10 @@ pub fn aggregate(
                 ))
             })
             .clone();
+        if let Some(error) = sum_past_the_largest(&sum, *line, &facts.id) {
+            past_the_largest.insert(i, error);
+            continue;
+        }
 
         let mut notes = Vec::new();
         for &(investor, pct) in &links.investors[i] {
@@ -312,7 +319,104 @@ pub fn aggregate(
             },
         );
     }
+    links.errors.extend(past_the_largest);
     (out, links.errors)
+}
+
+/// One figure of a [`Figures`]: its field name, what it is called in words, and how to read it.
+type Figure = (&'static str, &'static str, fn(&Figures) -> Option<f64>);
+
+/// The figures of a [`Figures`].
+const FIGURES: [Figure; 3] = [
+    ("employees", "headcount", |f| f.employees),
+    ("annual_turnover_eur", "turnover", |f| f.annual_turnover_eur),
+    ("balance_sheet_eur", "balance sheet", |f| {
+        f.balance_sheet_eur
+    }),
+];
+
+/// The error of an entity whose figures with its linked and partner enterprises add up past the
+/// largest number a figure can hold (about 1.8e308), in either period; `None` for any other.
+///
+/// Such a sum is infinite, and was written `inf AWU` in the grounds and `null` (unknown) in the
+/// output. It is not a size: figures that add up so far are not figures of any enterprise but a
+/// slip (an exponent, a unit), so the entity's size, and what hangs on it, cannot be read from
+/// them. `undetermined` would say a fact is missing when one is wrong, and a class read from
+/// an infinite sum (`large`) would stand on figures no one gave. So every entity whose sum it
+/// is gets an error record, as a broken ownership does (DESIGN.md "Behaviour on bad input"):
+/// each record still yields one output record, which names the figures counted most and says
+/// what to correct. A single figure that large, counted alone, is read as given: the facts
+/// schema sets figures no ceiling, and a class can be read from it.
+fn sum_past_the_largest(sum: &GroupSum, line: usize, id: &str) -> Option<RecordError> {
+    let periods = [
+        ("", sum.figures, sum.at_least, false),
+        (
+            " in the previous accounting period",
+            sum.previous.unwrap_or(sum.figures),
+            sum.previous_at_least,
+            true,
+        ),
+    ];
+    let (period, field, what, figure, previous) = periods
+        .into_iter()
+        .flat_map(|(period, total, at_least, previous)| {
+            FIGURES
+                .into_iter()
+                .filter(move |(_, _, figure)| {
+                    [total, at_least]
+                        .iter()
+                        .any(|f| figure(f).is_some_and(|v| !v.is_finite()))
+                })
+                .map(move |(field, what, figure)| (period, field, what, figure, previous))
+        })
+        .next()?;
+    // Each part with what it adds, its figure at its share (the share taken as a fraction
+    // first: a figure this large times a hundred is infinite), largest first.
+    let mut counted: Vec<(f64, f64, &Part)> = (sum.parts.iter())
+        .filter_map(|p| {
+            let figures = match p.previous_period {
+                Some(before) if previous => before,
+                _ => p.figures,
+            };
+            figure(&figures).map(|v| (v * (p.share_pct / 100.0), v, p))
+        })
+        .collect();
+    counted.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let most: Vec<String> = (counted.iter().take(3))
+        .map(|(_, v, p)| {
+            // A figure this large written out would run to 300 digits.
+            let v = if v.abs() < 1e15 {
+                format!("{v}")
+            } else {
+                format!("{v:e}")
+            };
+            if p.share_pct == 100.0 {
+                format!("`{}` {v}", p.enterprise)
+            } else {
+                format!("`{}` {v} ({} % counted)", p.enterprise, p.share_pct)
+            }
+        })
+        .collect();
+    let (field, pointer) = if previous {
+        (
+            format!("previous_period.{field}"),
+            format!("/previous_period/{field}"),
+        )
+    } else {
+        (field.to_string(), format!("/{field}"))
+    };
+    Some(RecordError::new(
+        "group",
+        line,
+        Some(pointer),
+        format!(
+            "the {what} of `{id}` with its linked and partner enterprises{period} adds up past \
+             the largest number a figure can hold (about 1.8e308), so no size can be read from \
+             it; the largest `{field}` counted: {}; correct the figure that is too large (a \
+             headcount in annual work units, turnover and balance sheet in euros)",
+            most.join(", ")
+        ),
+    ))
 }
 
 /// What every member of a linked group shares besides its sum.
@@ -653,7 +757,14 @@ impl Sum {
 
 /// Rounded to hundredths so that pro-rata shares do not print as 30.000000004.
 fn round(f: Figures) -> Figures {
-    let r = |v: Option<f64>| v.map(|v| (v * 100.0).round() / 100.0);
+    // A figure past a hundredth of the largest double has no hundredths to round, and its
+    // hundredfold would be infinite: it is kept as it is.
+    let r = |v: Option<f64>| {
+        v.map(|v| match (v * 100.0).round() / 100.0 {
+            r if r.is_finite() => r,
+            _ => v,
+        })
+    };
     Figures {
         employees: r(f.employees),
         annual_turnover_eur: r(f.annual_turnover_eur),
