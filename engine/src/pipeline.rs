@@ -237,7 +237,17 @@ pub fn run(
     progress: &(dyn Fn(usize, usize) + Sync),
     emit: &mut dyn FnMut(Vec<Assessment>) -> std::io::Result<()>,
 ) -> Result<Totals, Stop> {
-    run_finished(input, cx, options, progress, &|a| Ok(a), emit)
+    let scan = scan(input, options)?;
+    run_scanned(input, &scan, cx, options, progress, &|a| Ok(a), emit)
+}
+
+/// The ownership pass of [`run`], for a caller that needs its components too (the group
+/// report keeps what it shows of their records alone); hand it to [`run_scanned`].
+pub fn scan(input: &Input, options: &Options) -> Result<Prescan, Stop> {
+    let scan = prescan::scan(input, options.chunk.max(1), options.shard.is_some());
+    let scan = scan.map_err(Stop::Read)?;
+    (options.after_ownership_pass)();
+    Ok(scan)
 }
 
 /// As [`run`], with `finish` applied to each assessment on the worker that made it, in
@@ -251,11 +261,23 @@ pub fn run_finished<T: Send>(
     finish: &(dyn Fn(Assessment) -> std::io::Result<T> + Sync),
     emit: &mut dyn FnMut(Vec<T>) -> std::io::Result<()>,
 ) -> Result<Totals, Stop> {
+    let scan = scan(input, options)?;
+    run_scanned(input, &scan, cx, options, progress, finish, emit)
+}
+
+/// As [`run_finished`], after the ownership pass: `scan` must be [`scan`]'s of `input`.
+pub fn run_scanned<T: Send>(
+    input: &Input,
+    scan: &Prescan,
+    cx: &Context,
+    options: &Options,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    finish: &(dyn Fn(Assessment) -> std::io::Result<T> + Sync),
+    emit: &mut dyn FnMut(Vec<T>) -> std::io::Result<()>,
+) -> Result<Totals, Stop> {
     let chunk = options.chunk.max(1);
-    let scan = prescan::scan(input, chunk, options.shard.is_some()).map_err(Stop::Read)?;
-    (options.after_ownership_pass)();
     let mut state = State {
-        scan: &scan,
+        scan,
         cx,
         options,
         finish,
