@@ -4,7 +4,7 @@ mod console;
 
 use assay::assessment::Assessment;
 use assay::evaluate::Evaluator;
-use assay::group_report::{GroupReport, ReportFormat};
+use assay::group_report::{Collector, ReportFormat};
 use assay::pack::PackSet;
 use assay::pipeline::{Context, Options, Stop, Totals};
 use assay::read::columns::ColumnMap;
@@ -131,7 +131,10 @@ struct AssessArgs {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Also write a roll-up per group of organisations connected by ownership: Markdown when
-    /// PATH ends in .md, JSON when it ends in .json. The report holds the portfolio in memory.
+    /// PATH ends in .md, JSON when it ends in .json. While the batch streams, the report keeps
+    /// a summary of each organisation that takes part in ownership (a few hundred bytes, in
+    /// place of its assessment) and reads those organisations again at the end; the others it
+    /// neither keeps nor reads again.
     #[arg(long, value_name = "PATH")]
     group_report: Option<PathBuf>,
     /// A JSON object mapping your column headers to facts fields, for CSV and spreadsheets:
@@ -558,16 +561,26 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     let bar = console::Progress::new();
     let progress = |done, total| bar.set(done, total);
     let format = args.format;
-    // Only a group report keeps the assessments: streaming keeps nothing else. Without one, a
-    // thread of its own writes, so that copying the output overlaps the next chunk's work.
-    let mut kept: Vec<Assessment> = Vec::new();
-    let run = if args.group_report.is_some() {
+    // A group report keeps what it shows of the records in ownership components, which the
+    // ownership pass finds (`group_report::Collector`), and reads those records again once the
+    // run is over. Without one, a thread of its own writes, so that copying the output overlaps
+    // the next chunk's work.
+    let scan = (args.group_report.as_ref())
+        .map(|_| pool.install(|| assay::pipeline::scan(&input, &options)))
+        .transpose();
+    let scan = match scan {
+        Ok(scan) => scan,
+        Err(stop) => return stopped(stop),
+    };
+    let mut collector = scan.as_ref().map(Collector::new);
+    let run = if let (Some(scan), Some(collector)) = (&scan, &mut collector) {
         let run = pool.install(|| {
-            assay::pipeline::run(&input, &cx, &options, &progress, &mut |chunk| {
+            let mut emit = |chunk: Vec<Assessment>| {
                 writer.write_chunk(&chunk)?;
-                kept.extend(chunk);
+                collector.take(&chunk);
                 Ok(())
-            })
+            };
+            assay::pipeline::run_scanned(&input, scan, &cx, &options, &progress, &Ok, &mut emit)
         });
         run.and_then(|totals| finish_output(writer, totals))
     } else {
@@ -602,17 +615,19 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
         file.commit()?;
     }
 
-    if let (Some(path), Some(report_format)) = (&args.group_report, report_format) {
-        let records = input
-            .records()
+    if let (Some(path), Some(report_format), Some(collector)) =
+        (&args.group_report, report_format, collector)
+    {
+        let report = collector
+            .finish(&input)
             .map_err(|e| format!("cannot read the input again: {e}"))?;
-        let report = GroupReport::build(&records, &kept);
         // Under a temporary name until whole, as `--out`: an interrupt or a full disk leaves
         // what the name held.
         let file = OutputFile::create(path)?;
-        file.writer()?
-            .write_all(report.render(report_format).as_bytes())
-            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        let mut out = std::io::BufWriter::with_capacity(OUT_BUFFER, file.writer()?);
+        let written = (report.write(report_format, &mut out)).and_then(|()| out.flush());
+        written.map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        drop(out);
         file.commit()?;
     }
 
