@@ -618,6 +618,9 @@ fn assess(args: AssessArgs) -> Result<ExitCode, String> {
     if let (Some(path), Some(report_format), Some(collector)) =
         (&args.group_report, report_format, collector)
     {
+        // The workers' heaps still hold what the assessing pass freed; the report is read on
+        // this thread, which could not reuse it.
+        pool.install(release_freed_memory);
         let report = collector
             .finish(&input)
             .map_err(|e| format!("cannot read the input again: {e}"))?;
