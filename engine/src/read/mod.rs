@@ -374,10 +374,6 @@ fn kind_of(v: &Value) -> &'static str {
 mod tests {
     use super::*;
 
-    /// The guess reads past white space a buffer at a time: white space that is not ASCII (a
-    /// no-break space, an ideographic space) is read whole across the ends of the reader's
-    /// buffers (here one byte long), and a byte-order mark counts only at the start. Expected
-    /// values: `Format::sniff_reader`'s doc comment.
     /// Finding: a stray line of bytes that are not UTF-8 above JSON lines made them CSV. Such
     /// lines are passed over, up to `LINES_LOOKED_AT` of them, and the next line decides;
     /// a character cut short by the line end does not take the line end with it. Expected
@@ -402,6 +398,10 @@ mod tests {
         assert_eq!(after(b"\xFF\n", most + 1, b"{}"), Format::Csv);
     }
 
+    /// The guess reads past white space a buffer at a time: white space that is not ASCII (a
+    /// no-break space, an ideographic space) is read whole across the ends of the reader's
+    /// buffers (here one byte long), and a byte-order mark counts only at the start. Expected
+    /// values: `Format::sniff_reader`'s doc comment.
     #[test]
     fn the_guess_reads_white_space_across_buffer_ends() {
         let guess = |bytes: &[u8]| {
