@@ -946,3 +946,62 @@ fn a_group_whose_figures_add_up_past_the_largest_number_is_an_error() {
         1e307
     );
 }
+
+/// Finding: a named pipe given as the portfolio (`mkfifo`, or `/dev/stdin` fed by a pipe) hung
+/// `assay assess` for good: the ownership pass read it to the end, and the assessing pass opened
+/// it again and waited for a writer. It is read once and copied, as standard input is, so the
+/// run assesses what was written into it, and its group report too (expected values: the same
+/// portfolio given as a file, DESIGN.md "Behaviour on bad input": one output per input).
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_read_once_as_standard_input_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("portfolio.jsonl");
+    std::fs::write(&file, assay::gen::portfolio_jsonl(300, 4)).unwrap();
+    let pipe = dir.path().join("pipe.jsonl");
+    let made = Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    // Output to files: a run whose output pipe is not read while it runs would stop on it.
+    let assess = |input: &std::path::Path, name: &str| {
+        let (out, report) = (dir.path().join(name), dir.path().join(format!("{name}.md")));
+        let child = Command::new(env!("CARGO_BIN_EXE_assay"))
+            .args(["assess", input.to_str().unwrap(), "--as-of", "2026-12-04"])
+            .arg("--group-report")
+            .arg(&report)
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("assay runs");
+        (child, out, report)
+    };
+
+    let (mut expected, expected_out, expected_report) = assess(&file, "file");
+    let expected = expected.wait().unwrap();
+    let (mut child, out, report) = assess(&pipe, "pipe");
+    // The writer closes the pipe once the portfolio is written: the reader sees its end.
+    std::fs::write(&pipe, std::fs::read(&file).unwrap()).unwrap();
+    // Waits up to a minute; a run still waiting for the pipe to be opened again is stopped.
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() && started.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let hung = child.try_wait().unwrap().is_none();
+    if hung {
+        child.kill().unwrap();
+    }
+    let got = child.wait().unwrap();
+    assert!(!hung, "assay waited for the pipe to be written again");
+    assert_eq!(got.code(), expected.code());
+    let read = |path: &std::path::Path| std::fs::read(path).unwrap();
+    assert!(
+        read(&out) == read(&expected_out),
+        "the pipe's output differs from the file's"
+    );
+    assert_eq!(
+        std::fs::read_to_string(report).unwrap(),
+        std::fs::read_to_string(expected_report).unwrap()
+    );
+}

@@ -205,6 +205,24 @@ fn kept_item(record: Record, item: &str) -> Kept {
     }
 }
 
+/// Whether `path` is a named pipe (`mkfifo`, or `/dev/stdin` fed by a pipe), which is
+/// read once, as standard input is, and copied: assay reads its input more than once (the
+/// ownership pass, the assessing pass, the group report), and opening a pipe a second time
+/// waits for a writer that never comes (finding: `assay assess pipe.jsonl` hung for good once
+/// the first reading was done).
+fn is_pipe(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
 /// Standard input's copy: the client's whole portfolio, so an interrupt removes it too
 /// ([`crate::interrupt`]); dropped, it is removed and forgotten in one step.
 struct Spool(Option<tempfile::TempPath>);
@@ -249,7 +267,14 @@ impl Input {
         encoding: Encoding,
     ) -> Result<Input, String> {
         let mut standard_input_sha256 = None;
-        let source = if path == "-" {
+        let pipe = path != "-" && is_pipe(Path::new(path));
+        let source = if path == "-" || pipe {
+            let (name, reader): (String, Box<dyn Read + '_>) = if pipe {
+                let file = File::open(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+                (format!("`{path}`"), Box::new(file))
+            } else {
+                ("standard input".to_string(), Box::new(standard_input))
+            };
             // The copy is the client's whole portfolio: an interrupt removes it too.
             let (mut file, spool) = crate::interrupt::RUN
                 .scratch(|| {
@@ -257,10 +282,9 @@ impl Input {
                     let path = temp.to_path_buf();
                     Ok::<_, std::io::Error>(((file, Spool(Some(temp))), path))
                 })
-                .map_err(|e| format!("cannot spool standard input to a temporary file: {e}"))?;
-            let mut stdin = crate::shard::Fingerprinted::new(standard_input);
-            std::io::copy(&mut stdin, &mut file)
-                .map_err(|e| format!("cannot read standard input: {e}"))?;
+                .map_err(|e| format!("cannot spool {name} to a temporary file: {e}"))?;
+            let mut stdin = crate::shard::Fingerprinted::new(reader);
+            std::io::copy(&mut stdin, &mut file).map_err(|e| format!("cannot read {name}: {e}"))?;
             standard_input_sha256 = Some(stdin.sha256());
             Source::Spooled(spool)
         } else {
