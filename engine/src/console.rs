@@ -19,13 +19,29 @@ pub fn column_warnings(layout: &Layout, mapping: Option<&ColumnMap>) {
         let hint = hint
             .map(|h| format!("; did you mean `{h}`?{map_it}"))
             .unwrap_or_default();
+        let column = shown(&column);
         eprintln!("warning: column `{column}` is not a facts field and is not used{hint}");
     }
     if let Some(mapping) = mapping {
         for header in mapping.absent_from(layout.headers()) {
+            let header = shown(&header);
             eprintln!("warning: the column mapping names `{header}`, which the file does not have");
         }
     }
+}
+
+/// A header as the terminal is shown it: control characters escaped (`\u{1b}`), so that the
+/// bytes of a file that is not what it seems (a binary file read as CSV) cannot move the
+/// cursor, recolour or retitle the terminal of the person running the command.
+fn shown(header: &str) -> std::borrow::Cow<'_, str> {
+    if !header.chars().any(char::is_control) {
+        return header.into();
+    }
+    let escape = |c: char| match c.is_control() {
+        true => c.escape_unicode().to_string(),
+        false => c.to_string(),
+    };
+    header.chars().map(escape).collect::<String>().into()
 }
 
 /// A progress bar on stderr, drawn only when stderr is a terminal.
