@@ -143,8 +143,8 @@ object! {
     #[derive(Debug, Clone, Default)]
     pub struct Owner {
         pub id: CompactString,
-        pub share_pct: Option<f64>,
-        pub voting_pct: Option<f64>,
+        pub share_pct with "figure": Option<f64>,
+        pub voting_pct with "figure": Option<f64>,
         /// The owner is one of the investors of Rec. 2003/361/EC Annex Art. 3(2) second
         /// subparagraph, whose holding of up to 50 % makes no partnership.
         pub investor: Option<CompactString>,
@@ -159,7 +159,7 @@ object! {
     pub struct LinkedEnterprise {
         pub name: Option<CompactString>,
         pub relation: CompactString,
-        pub share_pct: Option<f64>,
+        pub share_pct with "figure": Option<f64>,
         pub employees with "figure": Option<f64>,
         pub annual_turnover_eur with "figure": Option<f64>,
         pub balance_sheet_eur with "figure": Option<f64>,
@@ -240,11 +240,12 @@ object! {
     }
 }
 
-/// A headcount or an amount in euros as the facts give it, but minus zero as zero. JSON may
-/// write `-0` or `-0.0`, which the schema's minimum of zero lets through; kept, its sign was
-/// echoed in the output's figures (`"employees": -0.0`) while its grounds, which print minus
-/// zero as `0`, said `0 AWU`. Read once here, it is plain zero wherever it is used: in the
-/// size, in a group's parts and totals, and in the previous period.
+/// A headcount, an amount in euros or a holding as the facts give it, but minus zero as zero.
+/// JSON may write `-0` or `-0.0`, which the schema's minimum of zero lets through; kept, its
+/// sign was echoed in the output's figures (`"employees": -0.0`) while its grounds, which print
+/// minus zero as `0`, said `0 AWU`, and a holding was said at `-0 %`. Read once here, it is
+/// plain zero wherever it is used: in the size, in a group's parts and totals, in the previous
+/// period and in the holdings.
 fn figure<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
     // Only zero and minus zero equal 0.0, so every other figure keeps its bits.
     Ok(Option::<f64>::deserialize(deserializer)?.map(|v| if v == 0.0 { 0.0 } else { v }))

@@ -203,6 +203,30 @@ fn a_record_followed_by_other_text_is_named_in_its_error_record() {
         .contains("`t-1` is not the id of any valid organisation in this batch"));
 }
 
+/// Finding (a helper's hostile-input check): the header of a file that is not what it seems
+/// (a binary file read as CSV) reached the terminal as it was, in the "is not a facts field"
+/// warning, so its bytes could move the cursor or retitle the terminal. Control characters are
+/// shown escaped; the rest of the warning is as before.
+#[test]
+fn control_characters_in_a_header_are_shown_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "odd.csv",
+        b"id,\x1b]0;owned\x07colour\x1b[31m\nx-1,red\n",
+    );
+    let (_, records, stderr) = assay(&["assess", &path, "--as-of", AS_OF]);
+    assert_eq!(records.len(), 1, "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+        "{stderr:?}"
+    );
+    assert!(
+        stderr.contains("column `\\u{1b}]0;owned\\u{7}colour\\u{1b}[31m` is not a facts field"),
+        "{stderr}"
+    );
+}
+
 /// DESIGN.md "Unknown is not false" with Rec. 2003/361/EC Annex Arts. 3 and 6: `P` holds 60 %
 /// of `J` (linked, Art. 3(3)(a)) and `X` holds 30 % of `J` (a partner of `J`, Art. 3(2)), so
 /// `P`'s size adds `X`'s figures in proportion (Art. 6(3)). `X`'s line is broken, so its
@@ -825,10 +849,11 @@ fn an_input_with_no_records_writes_nothing() {
 
 /// Finding: a figure written `-0.0` (or `-0`), which the facts schema's minimum of zero lets
 /// through, was echoed with its sign in `nis2.size` (`"employees": -0.0`) while its grounds
-/// said `0 AWU`; so were a linked enterprise's figures in the aggregation's parts. Each now
-/// reads as the plain zero it is: the output is byte for byte that of the same portfolio
-/// written with `0.0` (what `"employees": 0` gives), headcount, turnover and balance sheet, in
-/// the latest and the previous period.
+/// said `0 AWU`; so were a linked enterprise's figures in the aggregation's parts, and a
+/// holding of `-0` was said at `-0 %` (a helper's hostile-input check). Each now reads as the
+/// plain zero it is: the output is byte for byte that of the same portfolio written with `0.0`
+/// (what `"employees": 0` gives), headcount, turnover and balance sheet, in the latest and the
+/// previous period, and the capital and voting shares of owners and of a partner.
 #[test]
 fn a_figure_of_minus_zero_is_written_as_zero() {
     let dir = tempfile::tempdir().unwrap();
@@ -840,12 +865,16 @@ fn a_figure_of_minus_zero_is_written_as_zero() {
             "{{\"id\":\"z1\",\"established_in\":[\"DE\"],{figures},\
              \"previous_period\":{{{figures}}}}}\n\
              {{\"id\":\"z2\",\"established_in\":[\"DE\"],{figures},\"linked_enterprises\":\
-             [{{\"name\":\"Outside\",\"relation\":\"linked\",{figures}}}]}}\n"
+             [{{\"name\":\"Outside\",\"relation\":\"linked\",{figures}}},\
+             {{\"name\":\"Beside\",\"relation\":\"partner\",\"share_pct\":{zero},{figures}}}]}}\n\
+             {{\"id\":\"z3\",\"established_in\":[\"DE\"],{figures},\"owners\":\
+             [{{\"id\":\"z1\",\"share_pct\":{zero},\"voting_pct\":{zero}}}]}}\n"
         )
     };
     let plain = write(dir.path(), "plain.jsonl", portfolio("0.0").as_bytes());
     let expected = run_assay(&["assess", &plain, "--as-of", AS_OF]);
-    assert_eq!(expected.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&expected.stdout);
+    assert!(!said.contains("-0 %") && !said.contains("-0.0"), "{said}");
     let size = &json_lines(&expected.stdout)[1]["nis2"]["size"];
     assert_eq!(
         size["aggregation"]["enterprises"][1]["figures"]["employees"],
