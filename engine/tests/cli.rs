@@ -227,6 +227,23 @@ fn control_characters_in_a_header_are_shown_escaped() {
     );
 }
 
+/// Finding (a helper's hostile-input check): `assay assess /dev/zero` read for ever, its first
+/// pass never ending. A device is refused at once (exit 2, DESIGN.md "Behaviour on bad
+/// input": usage errors), saying what to give instead; `/dev/null` too, which holds nothing.
+#[cfg(unix)]
+#[test]
+fn a_device_is_refused_as_a_portfolio() {
+    for device in ["/dev/null", "/dev/zero"] {
+        let (code, records, stderr) = assay(&["assess", device, "--as-of", AS_OF]);
+        assert_eq!(code, 2, "{device}: {stderr}");
+        assert!(records.is_empty());
+        assert!(
+            stderr.contains(&format!("`{device}` is a device, not a portfolio file")),
+            "{stderr}"
+        );
+    }
+}
+
 /// DESIGN.md "Unknown is not false" with Rec. 2003/361/EC Annex Arts. 3 and 6: `P` holds 60 %
 /// of `J` (linked, Art. 3(3)(a)) and `X` holds 30 % of `J` (a partner of `J`, Art. 3(2)), so
 /// `P`'s size adds `X`'s figures in proportion (Art. 6(3)). `X`'s line is broken, so its

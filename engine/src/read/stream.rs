@@ -223,6 +223,25 @@ fn is_pipe(path: &Path) -> bool {
     }
 }
 
+/// Whether `path` is a device (`/dev/zero`, a terminal, a disk), which no portfolio is: one such
+/// as `/dev/zero` never ends, and its first pass would never finish (a finding of a helper's
+/// hostile-input check).
+fn is_device(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        std::fs::metadata(path).is_ok_and(|m| {
+            let kind = m.file_type();
+            kind.is_char_device() || kind.is_block_device()
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
 /// Standard input's copy: the client's whole portfolio, so an interrupt removes it too
 /// ([`crate::interrupt`]); dropped, it is removed and forgotten in one step.
 struct Spool(Option<tempfile::TempPath>);
@@ -267,6 +286,12 @@ impl Input {
         encoding: Encoding,
     ) -> Result<Input, String> {
         let mut standard_input_sha256 = None;
+        if path != "-" && is_device(Path::new(path)) {
+            return Err(format!(
+                "`{path}` is a device, not a portfolio file: give the file the portfolio is in, \
+                 or `-` to read it from standard input"
+            ));
+        }
         let pipe = path != "-" && is_pipe(Path::new(path));
         let source = if path == "-" || pipe {
             let (name, reader): (String, Box<dyn Read + '_>) = if pipe {
