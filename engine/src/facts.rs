@@ -247,8 +247,18 @@ object! {
 /// plain zero wherever it is used: in the size, in a group's parts and totals, in the previous
 /// period and in the holdings.
 fn figure<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    Ok(Option::<f64>::deserialize(deserializer)?.map(plain_zero))
+}
+
+/// `v`, with minus zero as zero ([`figure`]), for a figure or a holding read from a record's
+/// JSON rather than through [`Facts`].
+pub fn plain_zero(v: f64) -> f64 {
     // Only zero and minus zero equal 0.0, so every other figure keeps its bits.
-    Ok(Option::<f64>::deserialize(deserializer)?.map(|v| if v == 0.0 { 0.0 } else { v }))
+    if v == 0.0 {
+        0.0
+    } else {
+        v
+    }
 }
 
 /// A number the facts schema states as an `integer`, which JSON Schema takes written `3` or

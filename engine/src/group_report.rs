@@ -94,13 +94,6 @@ impl ReportFormat {
 }
 
 impl GroupReport {
-    pub fn render(&self, format: ReportFormat) -> String {
-        match format {
-            ReportFormat::Markdown => self.to_markdown(),
-            ReportFormat::Json => self.to_json(),
-        }
-    }
-
     /// Builds the report from the records read and their assessments, one for one, in order.
     pub fn build(records: &[Record], assessments: &[Assessment]) -> GroupReport {
         let summaries = records.iter().enumerate().map(|(i, r)| Summary {
@@ -339,8 +332,8 @@ impl Groups {
         }
     }
 
-    /// Writes the report as [`GroupReport::render`] gives it, building and writing a group at
-    /// a time.
+    /// Writes the report as [`GroupReport::to_markdown`] or [`GroupReport::to_json`] gives it,
+    /// building and writing a group at a time.
     pub fn write(self, format: ReportFormat, out: &mut impl std::io::Write) -> std::io::Result<()> {
         let groups = self.into_iter();
         match format {
@@ -568,6 +561,7 @@ fn holders(v: &Value) -> Vec<Holder> {
             let pct = ["share_pct", "voting_pct"]
                 .iter()
                 .filter_map(|k| o.get(*k).and_then(Value::as_f64))
+                .map(crate::facts::plain_zero)
                 .reduce(f64::max);
             Some(Holder { id, pct })
         })

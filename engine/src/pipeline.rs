@@ -237,8 +237,7 @@ pub fn run(
     progress: &(dyn Fn(usize, usize) + Sync),
     emit: &mut dyn FnMut(Vec<Assessment>) -> std::io::Result<()>,
 ) -> Result<Totals, Stop> {
-    let scan = scan(input, options)?;
-    run_scanned(input, &scan, cx, options, progress, &|a| Ok(a), emit)
+    run_finished(input, cx, options, progress, &|a| Ok(a), emit)
 }
 
 /// The ownership pass of [`run`], for a caller that needs its components too (the group

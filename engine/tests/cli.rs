@@ -870,7 +870,8 @@ fn an_input_with_no_records_writes_nothing() {
 /// holding of `-0` was said at `-0 %` (a helper's hostile-input check). Each now reads as the
 /// plain zero it is: the output is byte for byte that of the same portfolio written with `0.0`
 /// (what `"employees": 0` gives), headcount, turnover and balance sheet, in the latest and the
-/// previous period, and the capital and voting shares of owners and of a partner.
+/// previous period, and the capital and voting shares of owners and of a partner; and so is
+/// the group report (`z1 (0 %)`, not `z1 (-0 %)`).
 #[test]
 fn a_figure_of_minus_zero_is_written_as_zero() {
     let dir = tempfile::tempdir().unwrap();
@@ -889,7 +890,15 @@ fn a_figure_of_minus_zero_is_written_as_zero() {
         )
     };
     let plain = write(dir.path(), "plain.jsonl", portfolio("0.0").as_bytes());
-    let expected = run_assay(&["assess", &plain, "--as-of", AS_OF]);
+    let report = |name: &str| dir.path().join(name).display().to_string();
+    let expected = run_assay(&[
+        "assess",
+        &plain,
+        "--as-of",
+        AS_OF,
+        "--group-report",
+        &report("plain.md"),
+    ]);
     let said = String::from_utf8_lossy(&expected.stdout);
     assert!(!said.contains("-0 %") && !said.contains("-0.0"), "{said}");
     let size = &json_lines(&expected.stdout)[1]["nis2"]["size"];
@@ -897,11 +906,22 @@ fn a_figure_of_minus_zero_is_written_as_zero() {
         size["aggregation"]["enterprises"][1]["figures"]["employees"],
         0.0
     );
+    let expected_report = std::fs::read_to_string(report("plain.md")).unwrap();
+    assert!(expected_report.contains("z1 (0 %)"), "{expected_report}");
     for zero in ["-0.0", "-0"] {
         let signed = write(dir.path(), "signed.jsonl", portfolio(zero).as_bytes());
-        let out = run_assay(&["assess", &signed, "--as-of", AS_OF]);
+        let out = run_assay(&[
+            "assess",
+            &signed,
+            "--as-of",
+            AS_OF,
+            "--group-report",
+            &report("signed.md"),
+        ]);
         let said = String::from_utf8_lossy(&out.stdout);
         assert!(out.stdout == expected.stdout, "{zero}: {said}");
+        let signed_report = std::fs::read_to_string(report("signed.md")).unwrap();
+        assert_eq!(signed_report, expected_report, "{zero}");
     }
 }
 

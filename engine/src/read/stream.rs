@@ -205,40 +205,36 @@ fn kept_item(record: Record, item: &str) -> Kept {
     }
 }
 
-/// Whether `path` is a named pipe (`mkfifo`, or `/dev/stdin` fed by a pipe), which is
-/// read once, as standard input is, and copied: assay reads its input more than once (the
-/// ownership pass, the assessing pass, the group report), and opening a pipe a second time
-/// waits for a writer that never comes (finding: `assay assess pipe.jsonl` hung for good once
-/// the first reading was done).
-fn is_pipe(path: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        false
-    }
+/// What kind of file a portfolio path names, where that changes how it is read.
+#[derive(PartialEq)]
+enum FileKind {
+    /// A named pipe (`mkfifo`, or `/dev/stdin` fed by a pipe): read once, as standard input
+    /// is, and copied. assay reads its input more than once (the ownership pass, the assessing
+    /// pass, the group report), and opening a pipe a second time waits for a writer that never
+    /// comes (finding: `assay assess pipe.jsonl` hung for good once the first reading was done).
+    Pipe,
+    /// A device (`/dev/zero`, a terminal, a disk), which no portfolio is: one such as
+    /// `/dev/zero` never ends, and its first pass would never finish (a finding of a helper's
+    /// hostile-input check).
+    Device,
+    /// Anything else, read in place (or refused when it cannot be opened).
+    Other,
 }
 
-/// Whether `path` is a device (`/dev/zero`, a terminal, a disk), which no portfolio is: one such
-/// as `/dev/zero` never ends, and its first pass would never finish (a finding of a helper's
-/// hostile-input check).
-fn is_device(path: &Path) -> bool {
+fn file_kind(path: &Path) -> FileKind {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
-        std::fs::metadata(path).is_ok_and(|m| {
-            let kind = m.file_type();
-            kind.is_char_device() || kind.is_block_device()
-        })
+        match std::fs::metadata(path).map(|m| m.file_type()) {
+            Ok(kind) if kind.is_fifo() => FileKind::Pipe,
+            Ok(kind) if kind.is_char_device() || kind.is_block_device() => FileKind::Device,
+            _ => FileKind::Other,
+        }
     }
     #[cfg(not(unix))]
     {
         let _ = path;
-        false
+        FileKind::Other
     }
 }
 
@@ -286,13 +282,17 @@ impl Input {
         encoding: Encoding,
     ) -> Result<Input, String> {
         let mut standard_input_sha256 = None;
-        if path != "-" && is_device(Path::new(path)) {
+        let kind = match path {
+            "-" => FileKind::Other,
+            _ => file_kind(Path::new(path)),
+        };
+        if kind == FileKind::Device {
             return Err(format!(
                 "`{path}` is a device, not a portfolio file: give the file the portfolio is in, \
                  or `-` to read it from standard input"
             ));
         }
-        let pipe = path != "-" && is_pipe(Path::new(path));
+        let pipe = kind == FileKind::Pipe;
         let source = if path == "-" || pipe {
             let (name, reader): (String, Box<dyn Read + '_>) = if pipe {
                 let file = File::open(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;

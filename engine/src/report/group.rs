@@ -61,7 +61,11 @@ pub(crate) fn groups(inputs: &Inputs, pages: &Pages) -> Vec<Group> {
             else {
                 continue;
             };
-            let pct = |k: &str| o.get(k).and_then(Value::as_f64);
+            let pct = |k: &str| {
+                o.get(k)
+                    .and_then(Value::as_f64)
+                    .map(crate::facts::plain_zero)
+            };
             down.entry(owner).or_default().push(Holding {
                 owned: child,
                 share_pct: pct("share_pct"),
