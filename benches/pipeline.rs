@@ -54,7 +54,7 @@
 
 use assay::assessment::{
     Action, Assessment, Classification, Coverage, FrameworkBasis, Ground, Milestone, Nis2,
-    ObligationRef, PackRef, Plan, PlanSummary, Size, Soc2,
+    ObligationRef, PackRef, Plan, PlanSummary, RequirementId, Size, Soc2,
 };
 use assay::evaluate::Evaluator;
 use assay::facts::Facts;
@@ -714,11 +714,7 @@ impl Floor {
             ("soc2/tables/rules.json", "instead"),
         ] {
             for r in read(table)["rules"].as_array().unwrap() {
-                let ground = Ground {
-                    rule: kept(&r["id"]).into(),
-                    cites: kept(&r["cites"]).into(),
-                    says: kept(&r["says"]).into(),
-                };
+                let ground = Ground::of_pack(kept(&r["id"]), kept(&r["cites"]), kept(&r["says"]));
                 rules.insert(ground.rule.to_string(), (ground, r.get(extra).map(text)));
             }
         }
@@ -739,11 +735,11 @@ impl Floor {
                 .iter()
                 .find(|c| c["category"] == category)
                 .unwrap();
-            Ground {
-                rule: assay::intern::text(&format!("criteria_{category}")).into(),
-                cites: kept(&c["cites"]).into(),
-                says: kept(&c["says"]).into(),
-            }
+            Ground::of_pack(
+                assay::intern::text(&format!("criteria_{category}")),
+                kept(&c["cites"]),
+                kept(&c["says"]),
+            )
         };
         let soc2_pack = read("soc2/pack.json");
         let plan_pack = read("plan/pack.json");
@@ -1003,11 +999,7 @@ impl Floor {
         says.push_str(" (");
         says.push_str(&s.reason);
         says.push(')');
-        let mut grounds = vec![Ground {
-            rule: "size_class".into(),
-            cites: s.cites.into(),
-            says: says.into(),
-        }];
+        let mut grounds = vec![Ground::new("size_class", s.cites, says)];
         let rule = class_rule(&f, class, size);
         let (ground, note) = &self.rules[rule as usize];
         grounds.push(ground.clone());
@@ -1240,8 +1232,13 @@ impl Floor {
             if rank >= listed {
                 continue;
             }
-            let closes: Vec<&str> = ones(and(&self.serves[c], &all))
-                .map(|r| self.requirement_ids[r])
+            // Without the JSON the engine makes for them when it loads its catalogue: the
+            // line writes these ids, and the control and title below, itself.
+            let closes: Vec<RequirementId> = ones(and(&self.serves[c], &all))
+                .map(|r| RequirementId {
+                    id: self.requirement_ids[r],
+                    json: "",
+                })
                 .collect();
             // "nis2+soc2 due since 2024-10-18; serves 2 requirement(s); effort weeks"
             let mut why = String::with_capacity(160);
@@ -1265,6 +1262,7 @@ impl Floor {
                 rank: rank + 1,
                 control: control.id,
                 title: control.title,
+                head: "",
                 closes,
                 phase: ["now", "next", "later"][phase],
                 basis: ["legal", "contractual", "voluntary"][usize::from(basis)],

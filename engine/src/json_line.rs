@@ -73,6 +73,19 @@ fn value<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) -> Result {
     sonic_rs::to_writer(out, v)
 }
 
+/// A field whose value is most often one of `words`, which need no escaping: those are written
+/// as they are, without sonic-rs's set-up for escaping; any other value as [`field`] writes it.
+fn word(out: &mut Vec<u8>, key: &[u8], v: &str, words: &[&str]) -> Result {
+    if !words.contains(&v) {
+        return field(out, key, v);
+    }
+    out.extend_from_slice(key);
+    out.push(b'"');
+    out.extend_from_slice(v.as_bytes());
+    out.push(b'"');
+    Ok(())
+}
+
 /// A field: `key` is its name as written, with the comma before it when it is not the first
 /// and the colon after it (`b",\"rule\":"`).
 fn field<T: Serialize + ?Sized>(out: &mut Vec<u8>, key: &[u8], v: &T) -> Result {
@@ -229,7 +242,16 @@ fn write_size(out: &mut Vec<u8>, s: &Size) -> Result {
 }
 
 fn write_ground(out: &mut Vec<u8>, g: &Ground) -> Result {
-    let Ground { rule, cites, says } = g;
+    let Ground {
+        rule,
+        cites,
+        says,
+        json,
+    } = g;
+    if !json.is_empty() {
+        out.extend_from_slice(json.as_bytes());
+        return Ok(());
+    }
     field(out, b"{\"rule\":", rule)?;
     field(out, b",\"cites\":", cites)?;
     field(out, b",\"says\":", says)?;
@@ -350,6 +372,7 @@ fn write_action(out: &mut Vec<u8>, a: &Action) -> Result {
         rank,
         control,
         title,
+        head,
         closes,
         phase,
         basis,
@@ -358,11 +381,31 @@ fn write_action(out: &mut Vec<u8>, a: &Action) -> Result {
         why,
     } = a;
     number_field(out, b"{\"rank\":", *rank);
-    field(out, b",\"control\":", control)?;
-    field(out, b",\"title\":", title)?;
-    field(out, b",\"closes\":", closes)?;
-    field(out, b",\"phase\":", phase)?;
-    field(out, b",\"basis\":", basis)?;
+    if head.is_empty() {
+        field(out, b",\"control\":", control)?;
+        field(out, b",\"title\":", title)?;
+    } else {
+        out.extend_from_slice(head.as_bytes());
+    }
+    out.extend_from_slice(b",\"closes\":[");
+    for (i, r) in closes.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        if r.json.is_empty() {
+            value(out, r.id)?;
+        } else {
+            out.extend_from_slice(r.json.as_bytes());
+        }
+    }
+    out.push(b']');
+    word(out, b",\"phase\":", phase, &["now", "next", "later"])?;
+    word(
+        out,
+        b",\"basis\":",
+        basis,
+        &["legal", "contractual", "voluntary"],
+    )?;
     number_field(out, b",\"maturity\":", *maturity);
     number_field(out, b",\"target\":", *target);
     field(out, b",\"why\":", why)?;

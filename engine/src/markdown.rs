@@ -330,7 +330,7 @@ fn plan(s: &mut String, p: &Plan) {
                 a.rank,
                 a.control,
                 a.title,
-                a.closes.join(", "),
+                a.closes.iter().map(|r| r.id).collect::<Vec<_>>().join(", "),
                 a.basis,
                 a.why
             );

@@ -344,7 +344,7 @@ fn supplier_of_nis2_entities_plans_contract_terms() {
     let contractual: BTreeSet<String> = p
         .actions
         .iter()
-        .filter(|a| a.closes.iter().any(|r| r.starts_with("supplier:")))
+        .filter(|a| a.closes.iter().any(|r| r.id.starts_with("supplier:")))
         .map(|a| a.control.to_string())
         .collect();
     assert_eq!(contractual, want);

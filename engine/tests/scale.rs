@@ -299,7 +299,50 @@ fn json_lines_are_the_bytes_serde_json_writes() {
             String::from_utf8_lossy(&line),
             String::from_utf8_lossy(&expected)
         );
+        // The same record without the JSON made when the packs were loaded (a rule's ground,
+        // an action's control and title, the requirement ids it closes), as a record put
+        // together elsewhere has it: written field by field, the same bytes.
+        let mut unmade = a.clone();
+        let grounds = (unmade.nis2.iter_mut().flat_map(|n| &mut n.grounds))
+            .chain(unmade.soc2.iter_mut().flat_map(|s| &mut s.why));
+        for g in grounds {
+            g.json = "";
+        }
+        for action in unmade.plan.iter_mut().flat_map(|p| &mut p.actions) {
+            action.head = "";
+            for r in &mut action.closes {
+                r.json = "";
+            }
+        }
+        let assay::write::Piece::Line(unmade_line) = assay::write::OutputFormat::Jsonl
+            .prepare(unmade)
+            .expect("encodes")
+        else {
+            panic!("JSON Lines records are written on the workers");
+        };
+        assert!(unmade_line == line, "record {:?} differs unmade", a.id);
     }
+    // Both ways were taken: grounds and actions with their JSON made at load, and grounds put
+    // together for the record (the size's, an undetermined rule's).
+    let all_grounds = || {
+        (assessments
+            .iter()
+            .flat_map(|a| a.nis2.iter().flat_map(|n| &n.grounds)))
+        .chain(
+            assessments
+                .iter()
+                .flat_map(|a| a.soc2.iter().flat_map(|s| &s.why)),
+        )
+    };
+    assert!(all_grounds().any(|g| g.json.is_empty()));
+    assert!(all_grounds().any(|g| !g.json.is_empty()));
+    let actions = || {
+        assessments
+            .iter()
+            .flat_map(|a| a.plan.iter().flat_map(|p| &p.actions))
+    };
+    assert!(actions().all(|a| !a.head.is_empty() && a.closes.iter().all(|r| !r.json.is_empty())));
+    assert!(actions().next().is_some());
 }
 
 /// The JSON Lines writer keeps the last packs list it wrote on each thread: records of two

@@ -19,6 +19,10 @@ pub struct Control {
     pub effort: u8,
     pub target_maturity: u8,
     pub cites: String,
+    /// `,"control":…,"title":…` as a record's line writes them in a plan action
+    /// ([`crate::assessment::Action::head`]), made when the catalogue is loaded.
+    #[serde(skip)]
+    pub json_head: crate::intern::Kept,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -32,6 +36,9 @@ pub struct Requirement {
     /// For SOC 2 criteria: the Trust Services category.
     #[serde(default)]
     pub category: Option<String>,
+    /// The id as a JSON string, made when the catalogue is loaded.
+    #[serde(skip)]
+    pub json: crate::intern::Kept,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -142,10 +149,18 @@ impl Catalogue {
             message,
         };
         let parse = |name: &str| pack.table(name);
-        let controls: Vec<Control> = serde_json::from_value(parse("catalogue")?)
+        let mut controls: Vec<Control> = serde_json::from_value(parse("catalogue")?)
             .map_err(|e| table_error("catalogue", e.to_string()))?;
-        let requirements: Vec<Requirement> = serde_json::from_value(parse("requirements")?)
+        let mut requirements: Vec<Requirement> = serde_json::from_value(parse("requirements")?)
             .map_err(|e| table_error("requirements", e.to_string()))?;
+        let json = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        for c in &mut controls {
+            let head = format!(",\"control\":{},\"title\":{}", json(c.id), json(c.title));
+            c.json_head = crate::intern::text(&head);
+        }
+        for r in &mut requirements {
+            r.json = crate::intern::text(&json(r.id));
+        }
         let links: Vec<Link> = serde_json::from_value(parse("mapping")?)
             .map_err(|e| table_error("mapping", e.to_string()))?;
 

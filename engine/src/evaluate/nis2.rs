@@ -293,6 +293,7 @@ impl Nis2Pack {
         let sizes = SizeTable::from_json(pack.table("size_classes")?, &id)?;
         let member_states = tables::read(pack, "member_states", "member_states")?;
         let rule_list: Vec<Rule> = tables::read(pack, "rules", "rules")?;
+        let rule_list: Vec<Rule> = rule_list.into_iter().map(Rule::grounded).collect();
         let obligations: Vec<Obligation> = tables::read(pack, "obligations", "obligations")?;
         vocabulary.nace = load_nace(pack, &vocabulary)?;
         let obligation_filters = obligations
@@ -890,14 +891,14 @@ pub fn evaluate(
     // The size, usually one rule, and a jurisdiction rule.
     let mut grounds = Vec::with_capacity(4);
     let size_class = range.known();
-    grounds.push(Ground {
-        rule: "size_class".into(),
-        cites: match size_class {
-            Some(c) => pack.sizes.cites(c).into(),
-            None => "Rec. 2003/361/EC Annex Art. 2".into(),
+    grounds.push(Ground::new(
+        "size_class",
+        match size_class {
+            Some(c) => pack.sizes.cites(c),
+            None => "Rec. 2003/361/EC Annex Art. 2",
         },
-        says: size_says(pack, counted, &sizing).into(),
-    });
+        size_says(pack, counted, &sizing),
+    ));
     let mut notes: Vec<String> = aggregate.map(|a| a.notes.clone()).unwrap_or_default();
     let deciding_answers = if agreed { &answers[..1] } else { &answers[..] };
     let mut seen_rules: SmallVec<[&str; 4]> = SmallVec::new();
@@ -908,15 +909,11 @@ pub fn evaluate(
                 continue;
             }
             seen_rules.push(rule.id);
-            let says = if agreed {
-                rule.says.into()
+            grounds.push(if agreed {
+                rule.to_ground()
             } else {
-                format!("{} if {}", rule.outcome, rule.says).into()
-            };
-            grounds.push(Ground {
-                rule: rule.id.into(),
-                cites: rule.cites.into(),
-                says,
+                let says = format!("{} if {}", rule.outcome, rule.says);
+                Ground::new(rule.id, rule.cites, says)
             });
             if agreed && facts.designations.is_none() {
                 if let Some(note) = &rule.note {
@@ -962,11 +959,7 @@ pub fn evaluate(
         }
         if !seen_jurisdiction_rules.contains(&j.rule.id) {
             seen_jurisdiction_rules.push(j.rule.id);
-            grounds.push(Ground {
-                rule: j.rule.id.into(),
-                cites: j.rule.cites.into(),
-                says: j.rule.says.into(),
-            });
+            grounds.push(j.rule.to_ground());
             notes.extend(j.notes.iter().cloned());
         }
     }
@@ -990,16 +983,15 @@ pub fn evaluate(
             .iter()
             .all(|&t| pack.vocabulary.types[t].lex_specialis.is_some());
     if all_lex_specialis {
-        grounds.push(Ground {
-            rule: "art4_lex_specialis".into(),
-            cites: "NIS2 Art. 4; recital 28; Regulation (EU) 2022/2554 Art. 1(2)".into(),
-            says: format!(
+        grounds.push(Ground::new(
+            "art4_lex_specialis",
+            "NIS2 Art. 4; recital 28; Regulation (EU) 2022/2554 Art. 1(2)",
+            format!(
                 "{} lays down risk-management and reporting duties of at least equivalent effect: \
                  NIS2 Arts. 20, 21, 23 and their supervision do not apply",
                 lex_specialis.join(", ")
-            )
-            .into(),
-        });
+            ),
+        ));
     }
 
     let obligations = obligations(

@@ -38,6 +38,9 @@ struct Rule {
     says: crate::intern::Kept,
     #[serde(default)]
     instead: Option<String>,
+    /// The rule as a record's ground gives it, with its JSON, made at load.
+    #[serde(skip)]
+    ground: Option<Ground>,
 }
 
 /// Facts that bring a category into scope: any listed value matches (`when`), or every listed
@@ -72,6 +75,9 @@ struct Criterion {
     /// `criteria_` and the category: the rule a record's ground names.
     #[serde(skip)]
     rule: crate::intern::Kept,
+    /// The criterion as a record's ground gives it, with its JSON, made at load.
+    #[serde(skip)]
+    ground: Option<Ground>,
 }
 
 /// Timeline lengths, in months, from the pack's parameters.
@@ -135,18 +141,34 @@ impl Soc2Pack {
                 ));
             }
         }
-        let rules: HashMap<&'static str, Rule> = rule_list.into_iter().map(|r| (r.id, r)).collect();
+        let rules: HashMap<&'static str, Rule> = rule_list
+            .into_iter()
+            .map(|r| {
+                let ground = Ground::of_pack(r.id, r.cites, r.says);
+                (
+                    r.id,
+                    Rule {
+                        ground: Some(ground),
+                        ..r
+                    },
+                )
+            })
+            .collect();
         let criteria: Vec<Criterion> = tables::read(pack, "criteria", "criteria")?;
         let criteria = criteria
             .into_iter()
             .map(|c| match CATEGORIES.iter().position(|k| *k == c.category) {
-                Some(i) => Ok((
-                    i,
-                    Criterion {
-                        rule: crate::intern::text(&format!("criteria_{}", c.category)),
-                        ..c
-                    },
-                )),
+                Some(i) => {
+                    let rule = crate::intern::text(&format!("criteria_{}", c.category));
+                    Ok((
+                        i,
+                        Criterion {
+                            rule,
+                            ground: Some(Ground::of_pack(rule, c.cites, c.says)),
+                            ..c
+                        },
+                    ))
+                }
                 None => Err(table_error(
                     "criteria",
                     format!(
@@ -250,11 +272,9 @@ impl Soc2Pack {
 }
 
 fn ground(rule: &Rule) -> Ground {
-    Ground {
-        rule: rule.id.into(),
-        cites: rule.cites.into(),
-        says: rule.says.into(),
-    }
+    rule.ground
+        .clone()
+        .unwrap_or_else(|| Ground::new(rule.id, rule.cites, rule.says))
 }
 
 fn has(list: &Option<Vec<CompactString>>, value: &str) -> bool {
@@ -449,11 +469,11 @@ pub fn evaluate(
             || c.when_all.as_ref().is_some_and(|t| t.all(facts));
         if in_scope && !criteria.contains(&CATEGORIES[*i]) {
             criteria.push(CATEGORIES[*i]);
-            criteria_why.push(Ground {
-                rule: c.rule.into(),
-                cites: c.cites.into(),
-                says: c.says.into(),
-            });
+            criteria_why.push(
+                c.ground
+                    .clone()
+                    .unwrap_or_else(|| Ground::new(c.rule, c.cites, c.says)),
+            );
         }
     }
     criteria.sort_unstable();

@@ -1,5 +1,6 @@
 //! The nis2 pack's tables, parsed once into the shapes the evaluator reads.
 
+use crate::assessment::Ground;
 use crate::error::PackError;
 use crate::pack::Pack;
 use serde::{de::DeserializeOwned, Deserialize};
@@ -30,6 +31,27 @@ pub struct Rule {
     pub says: crate::intern::Kept,
     #[serde(default)]
     pub note: Option<String>,
+    /// The rule as a record's ground gives it, with its JSON made at load ([`Rule::grounded`]);
+    /// `None` until then.
+    #[serde(skip)]
+    pub ground: Option<Ground>,
+}
+
+impl Rule {
+    /// The rule with [`Rule::ground`] made; only while loading its pack.
+    pub fn grounded(self) -> Rule {
+        Rule {
+            ground: Some(Ground::of_pack(self.id, self.cites, self.says)),
+            ..self
+        }
+    }
+
+    /// The ground this rule gives a record, its words as they stand.
+    pub fn to_ground(&self) -> Ground {
+        self.ground
+            .clone()
+            .unwrap_or_else(|| Ground::new(self.id, self.cites, self.says))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
