@@ -73,19 +73,6 @@ fn value<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) -> Result {
     sonic_rs::to_writer(out, v)
 }
 
-/// A field whose value is most often one of `words`, which need no escaping: those are written
-/// as they are, without sonic-rs's set-up for escaping; any other value as [`field`] writes it.
-fn word(out: &mut Vec<u8>, key: &[u8], v: &str, words: &[&str]) -> Result {
-    if !words.contains(&v) {
-        return field(out, key, v);
-    }
-    out.extend_from_slice(key);
-    out.push(b'"');
-    out.extend_from_slice(v.as_bytes());
-    out.push(b'"');
-    Ok(())
-}
-
 /// A field: `key` is its name as written, with the comma before it when it is not the first
 /// and the colon after it (`b",\"rule\":"`).
 fn field<T: Serialize + ?Sized>(out: &mut Vec<u8>, key: &[u8], v: &T) -> Result {
@@ -399,13 +386,8 @@ fn write_action(out: &mut Vec<u8>, a: &Action) -> Result {
         }
     }
     out.push(b']');
-    word(out, b",\"phase\":", phase, &["now", "next", "later"])?;
-    word(
-        out,
-        b",\"basis\":",
-        basis,
-        &["legal", "contractual", "voluntary"],
-    )?;
+    field(out, b",\"phase\":", phase)?;
+    field(out, b",\"basis\":", basis)?;
     number_field(out, b",\"maturity\":", *maturity);
     number_field(out, b",\"target\":", *target);
     field(out, b",\"why\":", why)?;
