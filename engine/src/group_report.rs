@@ -547,6 +547,14 @@ impl<'a> Collector<'a> {
                 self.taken
             ));
         }
+        // As many records, but perhaps not the same: the file was saved again or replaced.
+        if !input.unchanged() {
+            return Err(format!(
+                "{} changed while it was assessed: it was written to or replaced after assay \
+                 first read it; keep the input as it is until the run ends",
+                input.describe()
+            ));
+        }
         Ok(Groups::of(self.kept))
     }
 }

@@ -297,11 +297,19 @@ pub fn run_scanned<T: Send>(
         next_complete: 0,
         waiting: VecDeque::new(),
     };
+    // Looked at before each chunk of the second reading, and once it is read: a stat, some
+    // thirty a hundred thousand records.
+    if !input.unchanged() {
+        return Err(rewritten(input));
+    }
     progress(0, scan.records);
 
     let mut step = |records: Records| {
         if state.read + records.len() > scan.records {
             return Err(changed(input, scan.records, "more"));
+        }
+        if !input.unchanged() {
+            return Err(rewritten(input));
         }
         state.take(records);
         state.release(false, emit)?;
@@ -334,6 +342,9 @@ pub fn run_scanned<T: Send>(
     if state.read < scan.records {
         return Err(changed(input, scan.records, "fewer"));
     }
+    if !input.unchanged() {
+        return Err(rewritten(input));
+    }
     state.release(true, emit)?;
     Ok(state.totals)
 }
@@ -341,11 +352,28 @@ pub fn run_scanned<T: Send>(
 /// The input read a second time did not hold the records the ownership pass found: its
 /// components and shards would no longer be the input's.
 fn changed(input: &Input, records: usize, second: &str) -> Stop {
+    changed_as(
+        input,
+        &format!("the first reading found {records} records, the second {second}"),
+    )
+}
+
+/// The input file was written to or replaced since it was opened ([`Input::unchanged`]): the
+/// records read now may not be those the ownership pass grouped, even if as many.
+fn rewritten(input: &Input) -> Stop {
+    changed_as(
+        input,
+        "it was written to or replaced after assay first read it (its length, modification \
+         time or file differ)",
+    )
+}
+
+fn changed_as(input: &Input, how: &str) -> Stop {
     Stop::Read(format!(
-        "{} changed while it was assessed: the first reading found {records} records, the \
-         second {second}. assay reads its input twice (first for ownership groups), so it must \
-         stay as it is until the run ends: save a file that is still being written, or the \
-         output of a command, to a file first, or give it on standard input (`-`)",
+        "{} changed while it was assessed: {how}. assay reads its input twice (first for \
+         ownership groups), so it must stay as it is until the run ends: save a file that is \
+         still being written, or the output of a command, to a file first, or give it on \
+         standard input (`-`)",
         input.describe()
     ))
 }

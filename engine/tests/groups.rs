@@ -1541,3 +1541,58 @@ fn group_report_streamed_is_the_whole_batch_s() {
         }
     }
 }
+
+/// The group report reads the records of its groups a third time, after the batch: a file
+/// saved again in between with as many records (`b`'s owner moved from `a` to `x`) would have
+/// its headings paired with the outcomes of other records. It is refused, saying why (DESIGN.md,
+/// "Bad input gets a clear error and loses nothing"; the batch's own check is
+/// `a_file_saved_again_with_as_many_records_stops_the_batch` in engine/tests/scale.rs).
+#[test]
+fn a_file_saved_again_before_the_group_report_reads_it_is_refused() {
+    let line = |id: &str, owner: &str| {
+        format!(
+            r#"{{"id":"{id}","established_in":["DE"],"employees":60,"annual_turnover_eur":9000000,"balance_sheet_eur":8000000,"owners":[{{"id":"{owner}","share_pct":60}}]}}"#
+        ) + "\n"
+    };
+    let first = [line("a", "z"), line("b", "a"), line("x", "y")].concat();
+    let second = [line("a", "z"), line("b", "x"), line("x", "y")].concat();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("portfolio.jsonl");
+    std::fs::write(&path, &first).unwrap();
+    let input = Input::open(path.to_str().unwrap(), None, None, Encoding::default()).unwrap();
+    let cx = assay::pipeline::Context {
+        evaluator: evaluator(),
+        validator: validator(),
+    };
+    let options = assay::pipeline::Options::new(AS_OF);
+    let scan = assay::pipeline::scan(&input, &options).expect("the input is read");
+    let mut collector = Collector::new(&scan);
+    assay::pipeline::run_scanned(
+        &input,
+        &scan,
+        &cx,
+        &options,
+        &|_, _| {},
+        &Ok,
+        &mut |chunk| {
+            collector.take(&chunk);
+            Ok(())
+        },
+    )
+    .expect("the batch is assessed");
+    assert!(collector.kept() > 0);
+    // Saved again, two seconds on however coarse the file system's clock.
+    let written = std::fs::metadata(&path).unwrap().modified().unwrap();
+    std::fs::write(&path, &second).unwrap();
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(written + std::time::Duration::from_secs(2))
+        .unwrap();
+    let Err(message) = collector.finish(&input) else {
+        panic!("the group report was made from a changed file");
+    };
+    assert!(
+        message.contains("changed while it was assessed")
+            && message.contains("written to or replaced"),
+        "{message}"
+    );
+}

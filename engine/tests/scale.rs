@@ -2096,25 +2096,46 @@ fn merge_refuses_a_csv_part_cut_inside_a_cell_and_a_receipt_without_packs() {
     assert!(stderr.contains("does not name the packs"), "{stderr}");
 }
 
-/// The portfolio that `rewrite` puts in place of the first, and where: each test has its own.
-type Rewrite = std::sync::OnceLock<(PathBuf, String)>;
+/// The portfolio that `rewrite` puts in place of the first, and where, and whether the file
+/// keeps its modification time: each test has its own.
+type Rewrite = std::sync::OnceLock<(PathBuf, String, bool)>;
 
+/// Writes the second portfolio over the first, in the same file. Its modification time is then
+/// set back to the first's, as a copy that keeps times would leave it, or two seconds on, so
+/// that it differs however coarse the file system's clock.
 fn rewrite(to: &Rewrite) {
-    if let Some((path, text)) = to.get() {
+    if let Some((path, text, keep_time)) = to.get() {
+        let first = std::fs::metadata(path).unwrap().modified().unwrap();
         std::fs::write(path, text).unwrap();
+        let time = if *keep_time {
+            first
+        } else {
+            first + std::time::Duration::from_secs(2)
+        };
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(time).unwrap();
     }
 }
 
 static FEWER: Rewrite = Rewrite::new();
 static MORE: Rewrite = Rewrite::new();
+static SAME_COUNT: Rewrite = Rewrite::new();
+static SAME_COUNT_LONGER: Rewrite = Rewrite::new();
 
 /// Runs a batch on `first`, which is rewritten to `second` between the ownership pass and the
 /// assessing pass (as a file still being written, or a pipe given as a path, would change).
-fn changed_between_readings(to: &'static Rewrite, hook: fn(), first: &str, second: &str) -> String {
+fn changed_between_readings(
+    to: &'static Rewrite,
+    hook: fn(),
+    first: &str,
+    second: &str,
+    keep_time: bool,
+) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("portfolio.jsonl");
     std::fs::write(&path, first).unwrap();
-    to.set((path.clone(), second.to_string())).unwrap();
+    to.set((path.clone(), second.to_string(), keep_time))
+        .unwrap();
     let input = Input::open(path.to_str().unwrap(), None, None, Default::default()).unwrap();
     let cx = assay::pipeline::Context {
         evaluator: evaluator(),
@@ -2141,30 +2162,65 @@ fn changed_between_readings(to: &'static Rewrite, hook: fn(), first: &str, secon
 /// DESIGN.md, "Bad input gets a clear error and loses nothing": the ownership pass's groups
 /// are those of the input it read. An input with fewer records the second time (a group's last
 /// member gone) or more (records no shard was planned for) stops the batch, saying why, rather
-/// than leaving a group's member blank or failing on the records it did not count.
+/// than leaving a group's member blank or failing on the records it did not count. Here the
+/// file keeps its length and modification time, so that the count is what finds the change.
 #[test]
 fn an_input_that_changes_between_its_two_readings_stops_the_batch() {
-    let line = |id: &str, owner: Option<&str>| {
-        let owners = owner.map_or(String::new(), |o| {
-            format!(r#","owners":[{{"id":"{o}","share_pct":60}}]"#)
-        });
-        format!(
-            r#"{{"id":"{id}","established_in":["DE"],"provides_services_in":["DE"],"employees":60,"annual_turnover_eur":9000000,"balance_sheet_eur":8000000,"activities":[{{"entity_type":"other"}}]{owners}}}"#
-        ) + "\n"
-    };
-    // The ownership pass sees `b` owned by `a`; the second reading ends before `b`.
+    // The ownership pass sees `b` owned by `a`; the second reading ends before `b`, whose line
+    // is now blank (white space of the same length: not a record).
     let whole = [line("x", None), line("a", None), line("b", Some("a"))].concat();
-    let cut = [line("x", None), line("a", None)].concat();
-    let message = changed_between_readings(&FEWER, || rewrite(&FEWER), &whole, &cut);
+    let blank_b = " ".repeat(line("b", Some("a")).len() - 1) + "\n";
+    let cut = [line("x", None), line("a", None), blank_b].concat();
+    assert_eq!(cut.len(), whole.len());
+    let message = changed_between_readings(&FEWER, || rewrite(&FEWER), &whole, &cut, true);
     assert!(
         message.contains("changed while it was assessed")
             && message.contains("found 3 records, the second fewer"),
         "{message}"
     );
+    // A blank line the first time, a record in its place the second.
+    let blank_c = " ".repeat(line("c", None).len() - 1) + "\n";
+    let padded = [whole.clone(), blank_c].concat();
     let grown = [whole.clone(), line("c", None)].concat();
-    let message = changed_between_readings(&MORE, || rewrite(&MORE), &whole, &grown);
+    assert_eq!(padded.len(), grown.len());
+    let message = changed_between_readings(&MORE, || rewrite(&MORE), &padded, &grown, true);
     assert!(
         message.contains("found 3 records, the second more"),
         "{message}"
     );
+}
+
+/// The rewrite the count cannot see (finding of session 20's hostile-input check): the file is
+/// saved again with as many records, `b` now owned by `x` rather than `a`, so that the groups
+/// of the first reading would be paired with other records. The file's length, modification
+/// time or identity has changed, and the batch stops, saying so (DESIGN.md, "Bad input gets a
+/// clear error and loses nothing").
+#[test]
+fn a_file_saved_again_with_as_many_records_stops_the_batch() {
+    let whole = [line("x", None), line("a", None), line("b", Some("a"))].concat();
+    let moved = [line("x", None), line("a", None), line("b", Some("x"))].concat();
+    assert_eq!(moved.len(), whole.len());
+    let hook = || rewrite(&SAME_COUNT);
+    let message = changed_between_readings(&SAME_COUNT, hook, &whole, &moved, false);
+    assert!(
+        message.contains("changed while it was assessed")
+            && message.contains("written to or replaced after assay first read it"),
+        "{message}"
+    );
+    // Longer, in the same second: the length tells.
+    let renamed = [line("x", None), line("a", None), line("bb", Some("a"))].concat();
+    let hook = || rewrite(&SAME_COUNT_LONGER);
+    let message = changed_between_readings(&SAME_COUNT_LONGER, hook, &whole, &renamed, true);
+    assert!(message.contains("written to or replaced"), "{message}");
+}
+
+/// A record of the tests of a changed input: `id`, in Germany, medium-sized, owned 60 % by
+/// `owner` if given.
+fn line(id: &str, owner: Option<&str>) -> String {
+    let owners = owner.map_or(String::new(), |o| {
+        format!(r#","owners":[{{"id":"{o}","share_pct":60}}]"#)
+    });
+    format!(
+        r#"{{"id":"{id}","established_in":["DE"],"provides_services_in":["DE"],"employees":60,"annual_turnover_eur":9000000,"balance_sheet_eur":8000000,"activities":[{{"entity_type":"other"}}]{owners}}}"#
+    ) + "\n"
 }

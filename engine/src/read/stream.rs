@@ -162,6 +162,36 @@ pub struct Input {
     /// SHA-256 of standard input, taken while it was spooled (a shard's receipt names its
     /// input by it); a file is hashed from its path when needed.
     standard_input_sha256: Option<String>,
+    /// What the file's metadata said when it was opened, for a file read as it lies (not
+    /// copied, not read whole).
+    stamp: Option<Stamp>,
+}
+
+/// What a file's metadata says of its content: its length, when it was last written, and (on
+/// Unix) which file it is. A file saved again, or replaced by another, between assay's two
+/// readings of it changes one of them even when it keeps its number of records, which is all
+/// the readings themselves can compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    file: (u64, u64),
+}
+
+impl Stamp {
+    fn of(path: &Path) -> Option<Stamp> {
+        let m = std::fs::metadata(path).ok()?;
+        Some(Stamp {
+            len: m.len(),
+            modified: m.modified().ok(),
+            #[cfg(unix)]
+            file: {
+                use std::os::unix::fs::MetadataExt;
+                (m.dev(), m.ino())
+            },
+        })
+    }
 }
 
 enum Source {
@@ -326,12 +356,17 @@ impl Input {
                 .and_then(|file| Format::sniff_reader(BufReader::new(file)))
                 .map_err(|e| format!("cannot read `{path}`: {e}"))?,
         };
+        let stamp = match &source {
+            Source::File(p) => Stamp::of(p),
+            _ => None,
+        };
         let mut input = Input {
             source,
             format,
             encoding,
             layout: None,
             standard_input_sha256,
+            stamp,
         };
         match format {
             Format::Xlsx => {
@@ -391,6 +426,17 @@ impl Input {
             encoding: Encoding::Utf8,
             layout,
             standard_input_sha256: None,
+            stamp: None,
+        }
+    }
+
+    /// Whether the file still lies as it did when it was opened: its length, the time it was
+    /// last written and (on Unix) which file it is ([`Stamp`]). Always so for input copied or
+    /// read whole when it was opened.
+    pub fn unchanged(&self) -> bool {
+        match (&self.stamp, &self.source) {
+            (Some(stamp), Source::File(p)) => Stamp::of(p).as_ref() == Some(stamp),
+            _ => true,
         }
     }
 
