@@ -904,23 +904,12 @@ impl Rankings {
         key.clear();
         key.extend_from_slice(&as_of.num_days_from_ce().to_le_bytes());
         key.extend_from_slice(levels);
-        for a in applies {
-            for word in a.requirements.words() {
-                key.extend_from_slice(&word.to_le_bytes());
-            }
-            key.extend_from_slice(&a.deadline.num_days_from_ce().to_le_bytes());
-            key.extend_from_slice(&[a.basis as u8, a.deadline_rank]);
-        }
+        write_frameworks(key, applies, true);
         if !self.by_inputs.contains_key(&self.key[..]) {
-            // What of the key the frame depends on.
+            // The part of those inputs the frame depends on.
             let frame_key = &mut self.frame_key;
             frame_key.clear();
-            for a in applies {
-                for word in a.requirements.words() {
-                    frame_key.extend_from_slice(&word.to_le_bytes());
-                }
-                frame_key.extend_from_slice(&[a.basis as u8, a.deadline_rank]);
-            }
+            write_frameworks(frame_key, applies, false);
             if !self.frames.contains_key(&frame_key[..]) {
                 if self.frames.len() >= FRAMES_CAPACITY {
                     self.frames.clear();
@@ -936,6 +925,20 @@ impl Rankings {
             self.by_inputs.insert(self.key.as_slice().into(), ranking);
         }
         &self.by_inputs[&self.key[..]]
+    }
+}
+
+/// The frameworks that apply written out as bytes for a key of [`Rankings`]: each one's
+/// requirements, its deadline (when `dated`), basis and deadline rank, in parts of fixed width.
+fn write_frameworks(key: &mut Vec<u8>, applies: &[Applies], dated: bool) {
+    for a in applies {
+        for word in a.requirements.words() {
+            key.extend_from_slice(&word.to_le_bytes());
+        }
+        if dated {
+            key.extend_from_slice(&a.deadline.num_days_from_ce().to_le_bytes());
+        }
+        key.extend_from_slice(&[a.basis as u8, a.deadline_rank]);
     }
 }
 
