@@ -192,19 +192,25 @@ impl Ground {
     /// A ground of a pack's text alone, with its JSON. Call it only while loading packs: the
     /// JSON is kept for the life of the process ([`crate::intern::text`]).
     pub fn of_pack(rule: &'static str, cites: &'static str, says: &'static str) -> Ground {
-        let string = |s: &str| serde_json::to_string(s).unwrap_or_default();
-        let json = format!(
-            "{{\"rule\":{},\"cites\":{},\"says\":{}}}",
-            string(rule),
-            string(cites),
-            string(says)
-        );
+        let fields = [("rule", rule), ("cites", cites), ("says", says)];
         Ground {
             rule: rule.into(),
             cites: cites.into(),
             says: says.into(),
-            json: crate::intern::text(&json),
+            json: crate::intern::json("{", &fields, "}"),
         }
+    }
+
+    /// The ground a pack's rule made at load (`made`), or, should it not have been, the same
+    /// ground written field by field.
+    pub fn made_or_new(
+        made: Option<&Ground>,
+        rule: &'static str,
+        cites: &'static str,
+        says: &'static str,
+    ) -> Ground {
+        made.cloned()
+            .unwrap_or_else(|| Ground::new(rule, cites, says))
     }
 
     /// A ground put together for one record, written field by field.
@@ -256,19 +262,13 @@ impl ObligationRef {
         due: &'static str,
         title: &'static str,
     ) -> ObligationRef {
-        let string = |s: &str| serde_json::to_string(s).unwrap_or_default();
-        let json = format!(
-            "{{\"id\":{},\"cites\":{},\"due\":{}}}",
-            string(id),
-            string(cites),
-            string(due)
-        );
+        let json = crate::intern::json("{", &[("id", id), ("cites", cites), ("due", due)], "}");
         ObligationRef {
             id,
             cites,
             due,
             title,
-            json: crate::intern::text(&json),
+            json,
         }
     }
 }

@@ -36,6 +36,24 @@ pub fn text(text: &str) -> &'static str {
     t
 }
 
+/// Text fields written as a record's JSON line writes them, `"name":"value"` separated by
+/// commas and wrapped in `open` and `close` (`{` and `}` for an object, `,` and nothing for
+/// fields that follow others), kept as [`text`] is: JSON made once when a pack loads, to be
+/// copied out whole for every record that has it. Only while loading packs, as [`text`].
+pub fn json(open: &str, fields: &[(&str, &str)], close: &str) -> &'static str {
+    let mut json = String::from(open);
+    for (i, (name, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(&serde_json::to_string(name).unwrap_or_default());
+        json.push(':');
+        json.push_str(&serde_json::to_string(value).unwrap_or_default());
+    }
+    json.push_str(close);
+    text(&json)
+}
+
 /// The one copy of a list of packs kept for the process; a list not seen before is kept
 /// until it ends.
 pub fn packs(list: Vec<PackRef>) -> &'static [PackRef] {

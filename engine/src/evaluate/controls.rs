@@ -153,13 +153,11 @@ impl Catalogue {
             .map_err(|e| table_error("catalogue", e.to_string()))?;
         let mut requirements: Vec<Requirement> = serde_json::from_value(parse("requirements")?)
             .map_err(|e| table_error("requirements", e.to_string()))?;
-        let json = |s: &str| serde_json::to_string(s).unwrap_or_default();
         for c in &mut controls {
-            let head = format!(",\"control\":{},\"title\":{}", json(c.id), json(c.title));
-            c.json_head = crate::intern::text(&head);
+            c.json_head = crate::intern::json(",", &[("control", c.id), ("title", c.title)], "");
         }
         for r in &mut requirements {
-            r.json = crate::intern::text(&json(r.id));
+            r.json = crate::intern::text(&serde_json::to_string(r.id).unwrap_or_default());
         }
         let links: Vec<Link> = serde_json::from_value(parse("mapping")?)
             .map_err(|e| table_error("mapping", e.to_string()))?;

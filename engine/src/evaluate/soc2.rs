@@ -272,9 +272,7 @@ impl Soc2Pack {
 }
 
 fn ground(rule: &Rule) -> Ground {
-    rule.ground
-        .clone()
-        .unwrap_or_else(|| Ground::new(rule.id, rule.cites, rule.says))
+    Ground::made_or_new(rule.ground.as_ref(), rule.id, rule.cites, rule.says)
 }
 
 fn has(list: &Option<Vec<CompactString>>, value: &str) -> bool {
@@ -469,11 +467,12 @@ pub fn evaluate(
             || c.when_all.as_ref().is_some_and(|t| t.all(facts));
         if in_scope && !criteria.contains(&CATEGORIES[*i]) {
             criteria.push(CATEGORIES[*i]);
-            criteria_why.push(
-                c.ground
-                    .clone()
-                    .unwrap_or_else(|| Ground::new(c.rule, c.cites, c.says)),
-            );
+            criteria_why.push(Ground::made_or_new(
+                c.ground.as_ref(),
+                c.rule,
+                c.cites,
+                c.says,
+            ));
         }
     }
     criteria.sort_unstable();

@@ -48,9 +48,7 @@ impl Rule {
 
     /// The ground this rule gives a record, its words as they stand.
     pub fn to_ground(&self) -> Ground {
-        self.ground
-            .clone()
-            .unwrap_or_else(|| Ground::new(self.id, self.cites, self.says))
+        Ground::made_or_new(self.ground.as_ref(), self.id, self.cites, self.says)
     }
 }
 
